@@ -1,0 +1,69 @@
+import type { Pool } from "pg";
+import { makePgService } from "postgraphile/adaptors/pg";
+import { PgJWTPlugin } from "postgraphile/graphile-build-pg";
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { PgAggregatesPreset } from "@graphile/pg-aggregates";
+import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
+import { pgSettingsFor } from "./src/auth/pg-settings";
+import type { RoleNames } from "./src/db/roles";
+import { maskError } from "./src/graphql/mask-error";
+import { ironcladPlugins } from "./plugins";
+
+export interface PresetOptions {
+  /** Pool logged in as the authenticator role: the only database login the API uses. */
+  authPool: Pool;
+  roles: RoleNames;
+  jwtSecret: string;
+  jwtAudience: string;
+  jwtIssuer: string;
+  graphiql: boolean;
+  introspection: boolean;
+}
+
+/**
+ * The PostGraphile preset: what the GraphQL API exposes and how a request reaches Postgres.
+ * Only `app_public` is exposed; every request runs as the visitor role its verified token
+ * names, inside one transaction with the claims set transaction-locally.
+ */
+export function makePreset(options: PresetOptions): GraphileConfig.Preset {
+  return {
+    extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset],
+    plugins: [PgJWTPlugin, ...ironcladPlugins({ introspection: options.introspection })],
+    pgServices: [makePgService({ pool: options.authPool, schemas: ["app_public"] })],
+    gather: {
+      pgJwtTypes: "app_public.jwt_token",
+    },
+    schema: {
+      pgJwtSecret: options.jwtSecret,
+      pgJwtSignOptions: { algorithm: "HS256", audience: options.jwtAudience, issuer: options.jwtIssuer },
+      // Filters only on columns that can use an index (and never on computed columns that
+      // cost a query per row); `connectionFilterAllowedOperators` left at the defaults.
+      connectionFilterComputedColumns: false,
+      connectionFilterSetofFunctions: false,
+      connectionFilterAllowNullInput: false,
+      connectionFilterAllowEmptyObjectInput: false,
+      pgForbidSetofFunctionsToReturnNull: true,
+    },
+    grafast: {
+      explain: false,
+      context(requestContext) {
+        const claims = requestContext.expressv4?.req.ironcladClaims;
+        if (!claims) {
+          // Fail closed: without verified claims there is no role to switch to, and PostGraphile
+          // would otherwise run the query as the pool's login role.
+          throw new Error("Request reached GraphQL without passing the auth middleware");
+        }
+        return { pgSettings: pgSettingsFor(claims, options.roles) };
+      },
+    },
+    grafserv: {
+      graphqlPath: "/graphql",
+      graphiql: options.graphiql,
+      graphiqlPath: "/graphiql",
+      graphiqlOnGraphQLGET: false,
+      websockets: false,
+      watch: false,
+      maskError,
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { NextFunction, Request, Response } from "express";
+import type { Pool } from "pg";
+import { AuthError } from "./errors";
+import { ANONYMOUS, verifyToken, type Claims, type TokenOptions } from "./verify-token";
+
+declare module "http" {
+  interface IncomingMessage {
+    /** Set by the auth middleware; PostGraphile's context refuses a request without it. */
+    ironcladClaims?: Claims;
+  }
+}
+
+/**
+ * The one door. No token → anonymous. Any token that is malformed, forged, expired, for
+ * another audience, or whose session Postgres no longer honours (logout, disabled user,
+ * removed membership) → 401 with a JSON error. Never a silent downgrade to anonymous.
+ */
+export function authMiddleware(options: TokenOptions & { authPool: Pool }) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      req.ironcladClaims = await claimsFor(req.headers.authorization, options);
+      next();
+    } catch (error) {
+      const authError =
+        error instanceof AuthError
+          ? error
+          : new AuthError("AUTH_UNAVAILABLE", "Could not check the session; try again.", 503);
+      if (!(error instanceof AuthError)) console.error("auth: session check failed:", error);
+      res.status(authError.status).json(authError.toJSON());
+    }
+  };
+}
+
+async function claimsFor(header: string | undefined, options: TokenOptions & { authPool: Pool }): Promise<Claims> {
+  if (header === undefined || header === "") return ANONYMOUS;
+  const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header.trim());
+  if (!match) throw new AuthError("AUTH_HEADER_INVALID", "Authorization header must be `Bearer <token>`.");
+  const claims = verifyToken(match[1]!, options);
+  // Postgres decides whether the session is still alive (see app_hidden.session_is_valid).
+  const { rows } = await options.authPool.query<{ ok: boolean }>(
+    "select app_hidden.session_is_valid($1, $2, $3, $4) as ok",
+    [claims.sessionId, claims.userId, claims.tenantId, claims.role],
+  );
+  if (!rows[0]?.ok) {
+    throw new AuthError("SESSION_INVALID", "The session has ended (logged out, membership removed or user disabled).");
+  }
+  return claims;
+}

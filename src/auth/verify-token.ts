@@ -1,0 +1,55 @@
+import jwt from "jsonwebtoken";
+import { isAppRole, type AppRole } from "../db/roles";
+import { AuthError } from "./errors";
+
+/** The claims Postgres is told about. Nothing else from a token ever reaches the database. */
+export interface Claims {
+  role: AppRole;
+  userId: string | null;
+  tenantId: string | null;
+  sessionId: string | null;
+}
+
+export const ANONYMOUS: Claims = Object.freeze({ role: "anonymous", userId: null, tenantId: null, sessionId: null });
+
+export interface TokenOptions {
+  secret: string;
+  audience: string;
+  issuer: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Verify signature (HS256 only: `alg: none` and algorithm confusion are refused), expiry,
+ * audience and issuer, then check the claims have the shape we issue.
+ */
+export function verifyToken(token: string, options: TokenOptions): Claims {
+  let payload: string | jwt.JwtPayload;
+  try {
+    payload = jwt.verify(token, options.secret, {
+      algorithms: ["HS256"],
+      audience: options.audience,
+      issuer: options.issuer,
+    });
+  } catch (error) {
+    if (error instanceof jwt.TokenExpiredError) throw new AuthError("TOKEN_EXPIRED", "The token has expired; log in again.");
+    if (error instanceof jwt.JsonWebTokenError && /audience/.test(error.message)) {
+      throw new AuthError("TOKEN_AUDIENCE", "The token was not issued for this API.");
+    }
+    throw new AuthError("TOKEN_INVALID", "The token is malformed or its signature is invalid.");
+  }
+  if (typeof payload === "string") throw new AuthError("TOKEN_CLAIMS_INVALID", "The token has no claims.");
+  if (payload.exp === undefined) throw new AuthError("TOKEN_CLAIMS_INVALID", "The token has no expiry.");
+
+  const { role, sub, sid, tenant_id: tenantId } = payload as Record<string, unknown>;
+  const gymRole = role === "member" || role === "personal_trainer" || role === "coach" || role === "gym_admin";
+  const valid =
+    isAppRole(role) &&
+    role !== "anonymous" &&
+    typeof sub === "string" && UUID.test(sub) &&
+    typeof sid === "string" && UUID.test(sid) &&
+    (gymRole ? typeof tenantId === "string" && UUID.test(tenantId) : tenantId === null || tenantId === undefined);
+  if (!valid) throw new AuthError("TOKEN_CLAIMS_INVALID", "The token's claims are not ones this API issues.");
+  return { role: role as AppRole, userId: sub as string, tenantId: (tenantId as string | undefined) ?? null, sessionId: sid as string };
+}

@@ -1,0 +1,64 @@
+import path from "node:path";
+
+/**
+ * Every setting Ironclad reads, in one place. The README's configuration table mirrors this
+ * file; keep them together.
+ */
+export interface Config {
+  /** HTTP port (PORT, default 5678). */
+  port: number;
+  /** Interface to listen on (HOST, default 127.0.0.1; 0.0.0.0 to serve the network). */
+  host: string;
+  /** Where the embedded server keeps its data and generated secrets (DATA_DIR, default .data). */
+  dataDir: string;
+  /** Owner/migration connection to an external server (DATABASE_URL). Unset: embedded server. */
+  databaseUrl: string | undefined;
+  /** The authenticator login the API pool uses (AUTH_DATABASE_URL). Required with DATABASE_URL. */
+  authDatabaseUrl: string | undefined;
+  /** HS256 secret for signing and verifying tokens (JWT_SECRET); generated into DATA_DIR if unset with the embedded server. */
+  jwtSecret: string | undefined;
+  /** Expected and issued `aud` claim (JWT_AUDIENCE, default "ironclad"). */
+  jwtAudience: string;
+  /** Serve Ruru at /graphiql (GRAPHIQL, default on unless NODE_ENV=production). */
+  graphiql: boolean;
+  /** Allow introspection queries (INTROSPECTION, default on unless NODE_ENV=production). */
+  introspection: boolean;
+  /** Run graphile-worker inside the server process (WORKER, default on). */
+  worker: boolean;
+  /** Load demo data into an empty database on start (SEED, default on for the embedded server). */
+  seed: boolean;
+}
+
+function flag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === "") return fallback;
+  return !["0", "false", "no", "off"].includes(value.toLowerCase());
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env.NODE_ENV === "production";
+  const port = Number(env.PORT ?? 5678);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
+  }
+  const databaseUrl = env.DATABASE_URL || undefined;
+  const authDatabaseUrl = env.AUTH_DATABASE_URL || undefined;
+  if (databaseUrl && !authDatabaseUrl) {
+    throw new Error(
+      "DATABASE_URL is set but AUTH_DATABASE_URL is not. The API never serves requests as the owner: " +
+        "run `ROOT_DATABASE_URL=… npm run db:setup` and use the two URLs it prints.",
+    );
+  }
+  return {
+    port,
+    host: env.HOST || "127.0.0.1",
+    dataDir: path.resolve(env.DATA_DIR || ".data"),
+    databaseUrl,
+    authDatabaseUrl,
+    jwtSecret: env.JWT_SECRET || undefined,
+    jwtAudience: env.JWT_AUDIENCE || "ironclad",
+    graphiql: flag(env.GRAPHIQL, !production),
+    introspection: flag(env.INTROSPECTION, !production),
+    worker: flag(env.WORKER, true),
+    seed: flag(env.SEED, !databaseUrl),
+  };
+}

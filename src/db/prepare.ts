@@ -1,0 +1,77 @@
+import { Client } from "pg";
+import type { Config } from "../config";
+import { startEmbedded } from "./embedded";
+import { migrateDatabase } from "./migrate";
+import { roleNamesFor, type RoleNames } from "./roles";
+import { loadOrCreateSecrets } from "./secrets";
+import { seedDemoData } from "./seed";
+import { setupDatabase } from "./setup";
+import { databaseNameOf, userOf } from "./urls";
+
+/** A migrated database, ready to serve. */
+export interface PreparedDatabase {
+  ownerUrl: string;
+  authUrl: string;
+  roles: RoleNames;
+  jwtSecret: string;
+  embedded: boolean;
+  /** Stop the embedded server, if we started one (release every pool first). */
+  stop(): Promise<void>;
+}
+
+export const EMBEDDED_DATABASE = "ironclad";
+
+/**
+ * Embedded (default): start the private server in DATA_DIR, create roles and database,
+ * migrate. External (DATABASE_URL + AUTH_DATABASE_URL): migrate only; roles and database
+ * come from `npm run db:setup`.
+ */
+export async function prepareDatabase(config: Config, log: (m: string) => void): Promise<PreparedDatabase> {
+  if (config.databaseUrl && config.authDatabaseUrl) {
+    if (!config.jwtSecret) throw new Error("JWT_SECRET must be set when DATABASE_URL is (at least 32 random characters).");
+    log("migrating the database at DATABASE_URL");
+    await migrateDatabase(config.databaseUrl, process.env.ROOT_DATABASE_URL || undefined, log);
+    return {
+      ownerUrl: config.databaseUrl,
+      authUrl: config.authDatabaseUrl,
+      roles: roleNamesFor(databaseNameOf(config.databaseUrl), userOf(config.databaseUrl)),
+      jwtSecret: config.jwtSecret,
+      embedded: false,
+      stop: async () => undefined,
+    };
+  }
+  const secrets = await loadOrCreateSecrets(config.dataDir);
+  const server = await startEmbedded({ dataDir: config.dataDir, superuserPassword: secrets.superuserPassword, log });
+  try {
+    const setup = await setupDatabase({
+      rootUrl: server.rootUrl,
+      databaseName: EMBEDDED_DATABASE,
+      ownerPassword: secrets.ownerPassword,
+      authenticatorPassword: secrets.authenticatorPassword,
+      log,
+    });
+    await migrateDatabase(setup.ownerUrl, server.rootUrl, log);
+    return {
+      ownerUrl: setup.ownerUrl,
+      authUrl: setup.authUrl,
+      roles: setup.roles,
+      jwtSecret: config.jwtSecret ?? secrets.jwtSecret,
+      embedded: true,
+      stop: () => server.stop(),
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/** Seed the demo data if the database has no gyms yet. */
+export async function seedIfEmpty(db: PreparedDatabase): Promise<boolean> {
+  const client = new Client({ connectionString: db.ownerUrl });
+  await client.connect();
+  try {
+    return await seedDemoData(client, db.roles);
+  } finally {
+    await client.end();
+  }
+}

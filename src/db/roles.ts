@@ -1,0 +1,66 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, "../../migrations");
+
+/** The JWT `role` claims a visitor can hold, in increasing order of power inside a gym. */
+export const APP_ROLES = [
+  "anonymous",
+  "member",
+  "personal_trainer",
+  "coach",
+  "gym_admin",
+  "platform_owner",
+] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+export function isAppRole(value: unknown): value is AppRole {
+  return typeof value === "string" && (APP_ROLES as readonly string[]).includes(value);
+}
+
+/**
+ * Postgres role names for one database. They are derived from the database name so that two
+ * Ironclad databases (say, dev and test) on one server never share a role.
+ */
+export interface RoleNames {
+  owner: string;
+  authenticator: string;
+  system: string;
+  visitor: Record<AppRole, string>;
+}
+
+export function roleNamesFor(databaseName: string, owner?: string): RoleNames {
+  const prefix = databaseName.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 40);
+  const visitor = Object.fromEntries(APP_ROLES.map((r) => [r, `${prefix}_${r}`])) as Record<AppRole, string>;
+  return {
+    owner: owner ?? `${prefix}_owner`,
+    authenticator: `${prefix}_authenticator`,
+    system: `${prefix}_system`,
+    visitor,
+  };
+}
+
+/** graphile-migrate placeholders: how migrations name our roles. */
+export function placeholdersFor(roles: RoleNames): Record<string, string> {
+  return {
+    ":DATABASE_AUTHENTICATOR": roles.authenticator,
+    ":ROLE_SYSTEM": roles.system,
+    ":ROLE_ANONYMOUS": roles.visitor.anonymous,
+    ":ROLE_MEMBER": roles.visitor.member,
+    ":ROLE_PERSONAL_TRAINER": roles.visitor.personal_trainer,
+    ":ROLE_COACH": roles.visitor.coach,
+    ":ROLE_GYM_ADMIN": roles.visitor.gym_admin,
+    ":ROLE_PLATFORM_OWNER": roles.visitor.platform_owner,
+  };
+}
+
+/** Replace :PLACEHOLDERS the way graphile-migrate does (whole words only). */
+export function fillPlaceholders(sql: string, values: Record<string, string>): string {
+  const keys = Object.keys(values).sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(`(?:${keys.map((k) => k.replace(/[-/\\^$*+?.()|[\]{}]/g, "\\$&")).join("|")})\\b`, "g");
+  return sql.replace(pattern, (key) => values[key] ?? key);
+}
+
+export async function readMigrationFile(name: string): Promise<string> {
+  return readFile(path.join(MIGRATIONS_DIR, name), "utf8");
+}

@@ -1,0 +1,20 @@
+import { run, type Runner, type TaskList } from "graphile-worker";
+import { crontab } from "./crontab";
+import { pruneSessions } from "./tasks/prune_sessions";
+
+/** Every task the worker knows, by identifier. One file per task in ./tasks. */
+export const taskList: TaskList = {
+  prune_sessions: pruneSessions,
+};
+
+/** Start graphile-worker against the owner connection (jobs run as the owner, never as a visitor). */
+export async function startWorker(ownerUrl: string, options: { concurrency?: number } = {}): Promise<Runner> {
+  return run({
+    connectionString: ownerUrl,
+    concurrency: options.concurrency ?? 2,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    taskList,
+    crontab,
+  });
+}
