@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 
@@ -38,6 +38,8 @@ export async function startEmbedded(options: {
   const databaseDir = path.join(dataDir, "pg");
   const port = await freePort();
   await mkdir(dataDir, { recursive: true });
+  // As root, Postgres runs as the `postgres` user, which must be able to reach <dataDir>/pg.
+  if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

@@ -1,0 +1,3 @@
+import { closePools } from "./db";
+
+afterAll(closePools);

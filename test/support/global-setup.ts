@@ -1,0 +1,47 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Client } from "pg";
+import { startEmbedded, type EmbeddedServer } from "../../src/db/embedded";
+import { migrateDatabase } from "../../src/db/migrate";
+import { seedDemoData } from "../../src/db/seed";
+import { randomSecret } from "../../src/db/secrets";
+import { setupDatabase } from "../../src/db/setup";
+
+/**
+ * One throwaway database for the whole run: on a private embedded server by default, or on
+ * the server TEST_DATABASE_URL points at (a superuser connection, e.g.
+ * postgres://postgres@127.0.0.1:5432/postgres). Roles are named after the database, so a
+ * run never touches another database's roles. Demo data is loaded as the fixture.
+ */
+export default async function globalSetup() {
+  process.env.GRAPHILE_ENV ??= "development";
+  let rootUrl = process.env.TEST_DATABASE_URL;
+  let embedded: EmbeddedServer | undefined;
+  if (!rootUrl) {
+    const dataDir = await mkdtemp(path.join(tmpdir(), "ironclad-test-"));
+    embedded = await startEmbedded({ dataDir, superuserPassword: randomSecret(), persistent: false });
+    rootUrl = embedded.rootUrl;
+  }
+  const databaseName = `ironclad_test_${randomSecret(4)}`;
+  const setup = await setupDatabase({
+    rootUrl,
+    databaseName,
+    ownerPassword: randomSecret(),
+    authenticatorPassword: randomSecret(),
+  });
+  await migrateDatabase(setup.ownerUrl, rootUrl);
+  const owner = new Client({ connectionString: setup.ownerUrl });
+  await owner.connect();
+  await seedDemoData(owner, setup.roles);
+  await owner.end();
+
+  Object.assign(process.env, {
+    IRONCLAD_TEST_ROOT_URL: rootUrl,
+    IRONCLAD_TEST_DATABASE: databaseName,
+    IRONCLAD_TEST_OWNER_URL: setup.ownerUrl,
+    IRONCLAD_TEST_AUTH_URL: setup.authUrl,
+    IRONCLAD_TEST_JWT_SECRET: randomSecret(32),
+  });
+  (globalThis as { __ironcladEmbedded?: EmbeddedServer }).__ironcladEmbedded = embedded;
+}
