@@ -1,0 +1,39 @@
+/**
+ * `npm run db:commit -- "message"`: turn migrations/current/ into the next committed
+ * migration (graphile-migrate commit). It first replays every committed migration plus the
+ * new one on a shadow database, so a migration that doesn't apply from empty can't be
+ * committed. Uses the embedded server in DATA_DIR.
+ */
+import { commit } from "graphile-migrate";
+import { loadConfig } from "../config";
+import { startEmbedded } from "../db/embedded";
+import { migrateSettings } from "../db/migrate";
+import { EMBEDDED_DATABASE } from "../db/prepare";
+import { loadOrCreateSecrets } from "../db/secrets";
+import { setupDatabase } from "../db/setup";
+import { withDatabase as otherDatabase } from "../db/urls";
+import { fail } from "./with-database";
+
+async function main() {
+  const config = loadConfig();
+  const secrets = await loadOrCreateSecrets(config.dataDir);
+  const server = await startEmbedded({ dataDir: config.dataDir, superuserPassword: secrets.superuserPassword });
+  try {
+    const setup = await setupDatabase({
+      rootUrl: server.rootUrl, databaseName: EMBEDDED_DATABASE,
+      ownerPassword: secrets.ownerPassword, authenticatorPassword: secrets.authenticatorPassword,
+    });
+    const settings = {
+      ...migrateSettings(setup.ownerUrl, server.rootUrl),
+      shadowConnectionString: otherDatabase(setup.ownerUrl, `${EMBEDDED_DATABASE}_shadow`),
+    };
+    await commit(settings, process.argv[2] || undefined);
+    console.log("Committed migrations/current. Run `npm run db:reset` to rebuild the dev database from the committed files.");
+  } finally {
+    const pgReal = require("graphile-migrate/dist/pgReal") as { clearAllPools(): void };
+    pgReal.clearAllPools();
+    await server.stop();
+  }
+}
+
+main().catch(fail("db:commit"));

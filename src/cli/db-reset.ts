@@ -1,0 +1,38 @@
+/**
+ * `npm run db:reset`: DROP and recreate the database, then migrate (and seed, for the
+ * embedded server). Needs ROOT_DATABASE_URL for an external server.
+ */
+import { loadConfig } from "../config";
+import { resetDatabase } from "../db/migrate";
+import { EMBEDDED_DATABASE, seedIfEmpty } from "../db/prepare";
+import { startEmbedded } from "../db/embedded";
+import { loadOrCreateSecrets } from "../db/secrets";
+import { setupDatabase } from "../db/setup";
+import { databaseNameOf } from "../db/urls";
+import { fail } from "./with-database";
+
+async function main() {
+  const config = loadConfig();
+  if (config.databaseUrl) {
+    const rootUrl = process.env.ROOT_DATABASE_URL;
+    if (!rootUrl) throw new Error("ROOT_DATABASE_URL (a superuser connection) is required to reset an external database");
+    await resetDatabase(config.databaseUrl, rootUrl);
+    console.log(`Reset ${databaseNameOf(config.databaseUrl)}.`);
+    return;
+  }
+  const secrets = await loadOrCreateSecrets(config.dataDir);
+  const server = await startEmbedded({ dataDir: config.dataDir, superuserPassword: secrets.superuserPassword });
+  try {
+    const setup = await setupDatabase({
+      rootUrl: server.rootUrl, databaseName: EMBEDDED_DATABASE,
+      ownerPassword: secrets.ownerPassword, authenticatorPassword: secrets.authenticatorPassword,
+    });
+    await resetDatabase(setup.ownerUrl, server.rootUrl);
+    await seedIfEmpty({ ...setup, jwtSecret: secrets.jwtSecret, embedded: true, stop: async () => undefined });
+    console.log("Reset the embedded database and loaded the demo data.");
+  } finally {
+    await server.stop();
+  }
+}
+
+main().catch(fail("db:reset"));
