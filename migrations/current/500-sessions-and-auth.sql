@@ -79,7 +79,7 @@ begin
 end;
 $$;
 comment on function app_public.authenticate(text, text, uuid) is
-  E'@resultFieldName jwtToken\nLog in. Returns a signed JWT for your first gym (or the gym given by tenantId); platform owners get a platform-wide token. SECURITY DEFINER (system): reads password hashes and memberships no visitor may read.';
+  E'@resultFieldName jwtToken\n@anonymousOk logging in is how an anonymous visitor gets a token\nLog in. Returns a signed JWT for your first gym (or the gym given by tenantId); platform owners get a platform-wide token. SECURITY DEFINER (system): reads password hashes and memberships no visitor may read.';
 
 --------------------------------------------------------------------------------
 -- switch_gym(tenantId) → token for the same session, in another gym the caller belongs to.

@@ -1,0 +1,84 @@
+/**
+ * Tenant-aware schema linter: each rule (src/lint/rules) is one catalog query returning the
+ * objects that break a convention of docs/CONVENTIONS.md. Catalog reads only, so the owner
+ * (or any role) can run it, inside any transaction.
+ */
+import type { ClientBase } from "pg";
+import type { RoleNames } from "../db/roles";
+import { bindNamed, type ParamValue } from "./params";
+import { RULES } from "./rules";
+import type { Finding, LintOptions, Rule } from "./types";
+
+export type { Finding, LintOptions, Rule, Level } from "./types";
+export { RULES } from "./rules";
+
+export const DEFAULT_SCHEMAS = ["app_public", "app_shared"] as const;
+export const DEFAULT_INTERNAL_SCHEMAS = ["app_hidden", "app_private"] as const;
+export const DEFAULT_TENANT_ROOT = "app_public.gyms";
+
+/** Anything with pg's query(): a Client, a PoolClient. */
+export type Queryable = Pick<ClientBase, "query">;
+
+const GYM_ROLES = ["member", "personal_trainer", "coach", "gym_admin"] as const;
+
+function parameters(options: LintOptions): Record<string, ParamValue> {
+  const roles: RoleNames = options.roles;
+  const exposed = [...(options.schemas ?? DEFAULT_SCHEMAS)];
+  const internal = options.internalSchemas ?? DEFAULT_INTERNAL_SCHEMAS;
+  return {
+    exposed,
+    internal: [...internal],
+    schemas: [...exposed, ...internal],
+    visitor_roles: Object.values(roles.visitor),
+    gym_roles: GYM_ROLES.map((r) => roles.visitor[r]),
+    true_ok_roles: [roles.system, roles.visitor.platform_owner],
+    anonymous: roles.visitor.anonymous,
+    authenticator: roles.authenticator,
+    system: roles.system,
+    owner: roles.owner,
+    tenant_root: options.tenantRoot ?? DEFAULT_TENANT_ROOT,
+  };
+}
+
+async function runRule(client: Queryable, rule: Rule, params: Record<string, ParamValue>): Promise<Finding[]> {
+  const { text, values } = bindNamed(rule.sql, params);
+  let rows: { object: string; detail: string | null }[];
+  try {
+    rows = (await client.query<{ object: string; detail: string | null }>(text, values)).rows;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`lint rule ${rule.id} failed: ${message}`);
+  }
+  return rows.map((row) => ({
+    rule: rule.id,
+    level: rule.level,
+    title: rule.title,
+    object: row.object,
+    detail: row.detail || null,
+    why: rule.why,
+    fix: rule.fix,
+  }));
+}
+
+/** Run every rule (or options.only) and return the findings, in rule order. */
+export async function lintDatabase(client: Queryable, options: LintOptions): Promise<Finding[]> {
+  const params = parameters(options);
+  const rules = options.only ? RULES.filter((r) => options.only?.includes(r.id)) : RULES;
+  const findings: Finding[] = [];
+  // One after another: the client may be inside the caller's transaction.
+  for (const rule of rules) findings.push(...(await runRule(client, rule, params)));
+  return findings;
+}
+
+/** `ERROR rule-id object — detail: why — fix` */
+export function formatFinding(f: Finding): string {
+  const what = f.detail ? `${f.detail}: ${f.why}` : f.why;
+  return `${f.level.toUpperCase()} ${f.rule} ${f.object} — ${what} — ${f.fix}`;
+}
+
+export function summarize(findings: readonly Finding[]): { errors: number; warnings: number; text: string } {
+  const errors = findings.filter((f) => f.level === "error").length;
+  const warnings = findings.length - errors;
+  const text = `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`;
+  return { errors, warnings, text };
+}
