@@ -171,6 +171,19 @@ const CASES: Case[] = [
     detail: /USING is always true for \S+_coach$/,
   },
   {
+    rule: "always-true-policy",
+    // @global tables may be read by everyone, but an always-true *write* policy is still flagged.
+    breakIt: (s, r) => `
+      create table ${s}.catalog (id uuid primary key default gen_random_uuid(), name text);
+      comment on table ${s}.catalog is E'@global reference data';
+      alter table ${s}.catalog enable row level security;
+      alter table ${s}.catalog force row level security;
+      create policy catalog_read on ${s}.catalog for select to ${r.coach} using (true);
+      create policy catalog_write on ${s}.catalog for insert to ${r.coach} with check (true)`,
+    object: (s) => `${s}.catalog policy catalog_write`,
+    detail: /WITH CHECK is always true for \S+_coach$/,
+  },
+  {
     rule: "policy-without-role",
     breakIt: (s) =>
       `create policy things_public on ${s}.things for select using (tenant_id = app_hidden.current_tenant_id())`,

@@ -56,7 +56,7 @@ export const policyForEveryGrant: Rule = {
 export const alwaysTruePolicy: Rule = {
   id: "always-true-policy",
   level: "error",
-  title: "No always-true permissive policy except for the system role and the platform owner",
+  title: "No always-true permissive policy except for the system role, the platform owner, and reads of @global tables",
   why: "`using (true)` / `with check (true)` opens every row of every gym to the roles it names",
   fix: "Replace true with the tenant or ownership predicate, or narrow the policy's TO list to the system role / platform owner",
   sql: `
@@ -76,6 +76,12 @@ export const alwaysTruePolicy: Rule = {
     where pol.polpermissive
       and (pol.using_expr = 'true' or pol.check_expr = 'true')
       and bad.roles is not null
+      -- A table declared @global (no tenant_id: reference data such as plans) holds no gym's
+      -- rows, so letting every role read all of it is the point. Writes stay flagged.
+      and not (pol.polcmd = 'r' and pol.using_expr = 'true'
+               and coalesce(obj_description(pol.polrelid, 'pg_class'), '') ~ '(^|\\s)@global\\M'
+               and not exists (select 1 from pg_attribute a
+                               where a.attrelid = pol.polrelid and a.attname = 'tenant_id' and not a.attisdropped))
     order by 1`,
 };
 
