@@ -48,18 +48,8 @@ $$;
 comment on function app_shared.gym_in_network(uuid) is
   E'@behavior -*\nTrue while the gym is in the network. Policy helper for the shared role (invoker).';
 
--- The membership of the current request's user in the current gym (NULL for anonymous and
--- the platform owner). Invoker: memberships RLS already scopes it to the caller's gym.
-create function app_hidden.current_membership_id() returns uuid
-  language sql stable parallel safe set search_path = pg_catalog
-as $$
-  select m.id from app_public.memberships m
-  where m.tenant_id = app_hidden.current_tenant_id() and m.user_id = app_hidden.current_user_id()
-$$;
-comment on function app_hidden.current_membership_id() is
-  'The caller''s membership in the gym of the current token, or NULL.';
-grant execute on function app_hidden.current_membership_id() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+-- (app_hidden.current_membership_id(), the caller's membership in the current gym, is
+-- defined with the profiles in 1100.)
 
 --------------------------------------------------------------------------------
 -- memberships: the shared role counts members of network gyms (directory size band) and
@@ -186,12 +176,14 @@ create table app_public.benchmarks (
   description     text not null default '',
   score_type      text not null check (score_type in ('time', 'reps', 'rounds_reps', 'load')),
   lower_is_better boolean not null generated always as (score_type = 'time') stored,
-  archived_at     timestamptz
+  archived_at     timestamptz,
+  -- target of workouts (benchmark_id, scoring_type): a linked workout scores the same way.
+  unique (id, score_type)
 );
 comment on table app_public.benchmarks is
   E'@global The benchmark catalog is platform-wide reference data (no gym''s data): every gym links its workouts to the same Fran.\nA named benchmark workout ranked across the network.';
 comment on column app_public.benchmarks.score_type is
-  'How a result is scored: time (seconds, lower is better), reps, rounds_reps (rounds*1000+reps) or load (kg); higher is better except for time.';
+  'How a result is scored, as workouts.scoring_type: time (seconds, lower is better), reps, rounds_reps (rounds + reps/100) or load (kg); higher is better except for time.';
 
 alter table app_public.benchmarks enable row level security;
 alter table app_public.benchmarks force row level security;

@@ -1,5 +1,6 @@
 import type { Client } from "pg";
 import type { RoleNames } from "./roles";
+import { seedNetworkDemo } from "./seed-network";
 
 export const DEMO_PASSWORD = "demo-password";
 
@@ -63,6 +64,7 @@ export async function seedDemoData(client: Client, roles: RoleNames): Promise<bo
     await addUser(client, "dual@example.test", "Dana Dual", "coach", gymIds["iron-temple"]!);
     await addUser(client, "dual@example.test", "Dana Dual", "member", gymIds["harbor-barbell"]!);
     await client.query("commit");
+    await seedNetworkDemo(client, roles);
     return true;
   } catch (error) {
     await client.query("rollback");
