@@ -153,7 +153,7 @@ create type app_shared.network_leaderboard_entry as (
   performed_on date
 );
 comment on type app_shared.network_leaderboard_entry is
-  'One line of a network leaderboard: nothing but rank, the athlete''s chosen network name, their gym, score and date.';
+  E'@name network_leaderboard_entry\nOne line of a network leaderboard: nothing but rank, the athlete''s chosen network name, their gym, score and date.';
 
 create function app_shared.network_leaderboard(benchmark text, rx boolean default true, this_month boolean default false)
   returns setof app_shared.network_leaderboard_entry
@@ -178,13 +178,13 @@ as $$
   order by 1, 2, 3
 $$;
 comment on function app_shared.network_leaderboard(text, boolean, boolean) is
-  E'@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)\nThe network leaderboard of a benchmark (by slug, e.g. "fran"): Rx or scaled, all time or this month. Updated by a background refresh; see leaderboardRefreshedAt.';
+  E'@name network_leaderboard\n@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)\nThe network leaderboard of a benchmark (by slug, e.g. "fran"): Rx or scaled, all time or this month. Updated by a background refresh; see leaderboardRefreshedAt.';
 
 create function app_shared.leaderboard_refreshed_at() returns timestamptz
   language sql stable security definer set search_path = pg_catalog
 as $$ select min(r.refreshed_at) from app_shared.leaderboard_refreshes r $$;
 comment on function app_shared.leaderboard_refreshed_at() is
-  E'@sharedSafe a timestamp only\nWhen the network leaderboards were last refreshed (null: not yet). SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
+  E'@name leaderboard_refreshed_at\n@sharedSafe a timestamp only\nWhen the network leaderboards were last refreshed (null: not yet). SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
 
 grant execute on function
   app_shared.network_leaderboard(text, boolean, boolean), app_shared.leaderboard_refreshed_at()

@@ -13,7 +13,7 @@ create type app_shared.gym_card as (
   description       text,
   member_count_band text
 );
-comment on type app_shared.gym_card is 'A gym''s public directory card.';
+comment on type app_shared.gym_card is E'@name gym_card\nA gym''s public directory card.';
 comment on column app_shared.gym_card.member_count_band is 'Roughly how many people train there: 1–10, 11–50, 51–200 or 200+.';
 
 create function app_shared.gym_directory() returns setof app_shared.gym_card
@@ -30,7 +30,7 @@ as $$
   order by g.name
 $$;
 comment on function app_shared.gym_directory() is
-  E'@sharedSafe only opted-in gyms, only name, city, description and a member count band\nThe network''s gym directory (gyms that chose to be listed). Open to everyone, logged in or not.';
+  E'@name gym_directory\n@sharedSafe only opted-in gyms, only name, city, description and a member count band\nThe network''s gym directory (gyms that chose to be listed). Open to everyone, logged in or not.';
 grant execute on function app_shared.gym_directory() to
   ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
   ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";

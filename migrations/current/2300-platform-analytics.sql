@@ -10,23 +10,24 @@
 --------------------------------------------------------------------------------
 
 -- Members (everyone in a gym, by role), and whether they were active in the last 30 days
--- (logged a result or booked a class).
+-- (logged a result or booked a class): `active` is 0/1 so that sum { active } counts them;
+-- distinctCount { membershipId } counts members (likewise the other views' ids).
 create view app_public.platform_membership_facts with (security_invoker = true) as
-  select m.tenant_id, g.name as gym_name, g.plan as gym_plan, m.role,
+  select m.tenant_id, m.id as membership_id, g.name as gym_name, g.plan as gym_plan, m.role,
          date_trunc('month', m.created_at)::date as joined_month,
          (exists (select 1 from app_public.workout_results r
                   where r.tenant_id = m.tenant_id and r.member_id = m.id
                     and r.performed_on >= current_date - 30)
           or exists (select 1 from app_public.bookings b
                      where b.tenant_id = m.tenant_id and b.member_id = m.id
-                       and b.created_at >= now() - interval '30 days')) as is_active
+                       and b.created_at >= now() - interval '30 days'))::integer as active
   from app_public.memberships m
   join app_public.gyms g on g.id = m.tenant_id;
 comment on view app_public.platform_membership_facts is
-  'Platform owner only: one row per membership (gym, plan, role, month joined, active in the last 30 days). Aggregate with groupedAggregates.';
+  'Platform owner only: one row per membership (gym, plan, role, month joined, active (1) in the last 30 days or not (0)). Aggregate with groupedAggregates.';
 
 create view app_public.platform_class_facts with (security_invoker = true) as
-  select c.tenant_id, g.name as gym_name, g.plan as gym_plan,
+  select c.tenant_id, c.id as class_session_id, g.name as gym_name, g.plan as gym_plan,
          date_trunc('month', c.starts_at)::date as month, c.capacity, c.booked_count
   from app_public.class_sessions c
   join app_public.gyms g on g.id = c.tenant_id;
@@ -34,7 +35,7 @@ comment on view app_public.platform_class_facts is
   'Platform owner only: one row per scheduled class (gym, plan, month, capacity, seats booked).';
 
 create view app_public.platform_result_facts with (security_invoker = true) as
-  select r.tenant_id, g.name as gym_name, g.plan as gym_plan,
+  select r.tenant_id, r.id as result_id, g.name as gym_name, g.plan as gym_plan,
          date_trunc('month', r.performed_on)::date as month, r.is_rx
   from app_public.workout_results r
   join app_public.gyms g on g.id = r.tenant_id;
@@ -42,7 +43,7 @@ comment on view app_public.platform_result_facts is
   'Platform owner only: one row per logged workout result (gym, plan, month, Rx). No scores, no notes.';
 
 create view app_public.platform_revenue_facts with (security_invoker = true) as
-  select p.tenant_id, g.name as gym_name, g.plan as gym_plan,
+  select p.tenant_id, p.id as payment_id, g.name as gym_name, g.plan as gym_plan,
          date_trunc('month', coalesce(p.paid_at, p.created_at))::date as month,
          p.currency, p.amount_cents
   from app_public.payments p
