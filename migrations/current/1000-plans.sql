@@ -18,6 +18,9 @@ comment on column app_public.plans.max_members is
 comment on column app_public.plans.max_staff is
   'Most staff memberships (personal_trainer, coach, gym_admin) a gym on this plan may hold; NULL means unlimited.';
 
+-- Lets GraphQL order plans by sort_order (PostGraphile only offers orderBy on indexed columns).
+create index plans_sort_order_idx on app_public.plans (sort_order);
+
 insert into app_public.plans (id, name, max_members, max_staff, sort_order) values
   ('free',  'Free',  30,   2,    1),
   ('basic', 'Basic', 200,  null, 2),

@@ -38,12 +38,14 @@ begin
   if app_hidden.membership_role(new.tenant_id, new.client_id) is distinct from 'member' then
     raise exception 'The client must be a member of this gym' using errcode = 'IC012';
   end if;
-  return new;
+  return null;
 end;
 $$;
 comment on function app_private.tg_trainer_assignments__check_roles() is
   'Trigger: the trainer is a personal_trainer and the client a member (IC012).';
-create trigger _200_check_roles before insert or update of trainer_id, client_id on app_public.trainer_assignments
+-- AFTER, not BEFORE: row-level security (checked after BEFORE triggers) refuses a row for
+-- another gym first, with 42501, rather than this check answering about another gym.
+create trigger _200_check_roles after insert or update of trainer_id, client_id on app_public.trainer_assignments
   for each row execute function app_private.tg_trainer_assignments__check_roles();
 
 alter table app_public.trainer_assignments enable row level security;

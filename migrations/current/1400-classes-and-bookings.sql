@@ -37,16 +37,17 @@ create function app_private.tg_class_sessions__check_coach() returns trigger
   language plpgsql volatile set search_path = pg_catalog
 as $$
 begin
-  if new.coach_id is not null
-     and coalesce(app_hidden.membership_role(new.tenant_id, new.coach_id), '') not in ('coach', 'gym_admin') then
+  if coalesce(app_hidden.membership_role(new.tenant_id, new.coach_id), '') not in ('coach', 'gym_admin') then
     raise exception 'A class is run by a coach (or the gym admin)' using errcode = 'IC012';
   end if;
-  return new;
+  return null;
 end;
 $$;
 comment on function app_private.tg_class_sessions__check_coach() is 'Trigger: a class''s coach holds the coach or gym_admin role (IC012).';
-create trigger _200_check_coach before insert or update of coach_id on app_public.class_sessions
-  for each row execute function app_private.tg_class_sessions__check_coach();
+-- AFTER so RLS answers first (see trainer_assignments); WHEN so that the foreign key's
+-- ON DELETE SET NULL (run as the table owner, who may not call membership_role) skips it.
+create trigger _200_check_coach after insert or update of coach_id on app_public.class_sessions
+  for each row when (new.coach_id is not null) execute function app_private.tg_class_sessions__check_coach();
 
 alter table app_public.class_sessions enable row level security;
 alter table app_public.class_sessions force row level security;
@@ -153,10 +154,12 @@ begin
   if app_hidden.membership_role(new.tenant_id, new.member_id) is distinct from 'member' then
     raise exception 'Only members book classes' using errcode = 'IC012';
   end if;
-  return new;
+  return null;
 end;
 $$;
-create trigger _200_member_only before insert on app_public.bookings
+comment on function app_private.tg_bookings__member_only() is 'Trigger: only memberships with role member hold bookings (IC012).';
+-- AFTER so RLS answers first; _150 so it runs before _200_seat takes a seat.
+create trigger _150_member_only after insert on app_public.bookings
   for each row execute function app_private.tg_bookings__member_only();
 
 alter table app_public.bookings enable row level security;

@@ -1,0 +1,133 @@
+/**
+ * Plan limits (app_public.plans) are enforced by the database: a trigger on memberships
+ * counts members and staff on the gym row and refuses a membership beyond the plan with
+ * IC010, race-safely, and that code reaches the GraphQL client.
+ */
+import { randomUUID } from "node:crypto";
+import { TINY_BOX_MEMBERS } from "../src/db/seed";
+import { gql, login, startTestApi } from "./support/api";
+import { claimsOf, commitAsPersona, race } from "./support/concurrency";
+import { asPersona, expectPgError, gymId, persona, rootQuery } from "./support/db";
+
+const ADD = "select id from app_public.add_gym_user($1, $2, $3, null, $4)";
+
+describe("plan limits", () => {
+  it("plans are a global table with the documented limits, and gyms.plan references it", async () => {
+    const anonymous = await persona("anonymous");
+    const plans = await asPersona(anonymous, async (db) =>
+      (await db.query("select id, max_members, max_staff from app_public.plans order by sort_order")).rows);
+    expect(plans).toEqual([
+      { id: "free", max_members: 30, max_staff: 2 },
+      { id: "basic", max_members: 200, max_staff: null },
+      { id: "pro", max_members: null, max_staff: null },
+    ]);
+    const owner = await persona("platform_owner");
+    const err = await expectPgError(owner, "update app_public.gyms set plan = 'platinum' where slug = 'iron-temple'");
+    expect(err.code).toBe("23503");
+  });
+
+  it("tiny-box is seeded exactly at the free plan's member limit", async () => {
+    const rows = await rootQuery<{ plan: string; member_count: number; staff_count: number; members: string }>(
+      `select g.plan, g.member_count, g.staff_count,
+              (select count(*) from app_public.memberships m where m.tenant_id = g.id and m.role = 'member') as members
+       from app_public.gyms g where g.slug = 'tiny-box'`);
+    expect(rows).toEqual([{ plan: "free", member_count: TINY_BOX_MEMBERS, staff_count: 2, members: String(TINY_BOX_MEMBERS) }]);
+  });
+
+  it("the 31st member of a free gym is refused with IC010, naming the limit", async () => {
+    const admin = await persona("gym_admin", "tiny-box");
+    const err = await expectPgError(admin, ADD, ["one-too-many@example.test", "One Too Many", "member", null]);
+    expect(err).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 30 members" });
+  });
+
+  it("the free plan's staff limit holds too, including when a member is promoted", async () => {
+    const admin = await persona("gym_admin", "tiny-box");
+    const err = await expectPgError(admin, ADD, ["extra-coach@example.test", "Extra Coach", "coach", null]);
+    expect(err).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 2 staff" });
+    const promote = await expectPgError(admin,
+      "update app_public.memberships set role = 'coach' where id = (select id from app_public.memberships where role = 'member' limit 1)");
+    expect(promote).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 2 staff" });
+  });
+
+  it("removing a member frees the place; the counters follow", async () => {
+    const admin = await persona("gym_admin", "tiny-box");
+    await asPersona(admin, async (db) => {
+      await db.query("delete from app_public.memberships where id = (select id from app_public.memberships where role = 'member' limit 1)");
+      await db.query(ADD, ["replacement@example.test", "Replacement", "member", null]);
+      const { rows } = await db.query("select member_count, staff_count from app_public.gyms");
+      expect(rows).toEqual([{ member_count: TINY_BOX_MEMBERS, staff_count: 2 }]);
+    });
+  });
+
+  it("pro is unlimited; basic is not; a plan change must fit the gym (platform owner only)", async () => {
+    const owner = await persona("platform_owner");
+    // iron-temple has 5 staff: it cannot move to free.
+    const down = await expectPgError(owner, "update app_public.gyms set plan = 'free' where slug = 'iron-temple'");
+    expect(down).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 2 staff" });
+    await asPersona(owner, async (db) => {
+      const res = await db.query("update app_public.gyms set plan = 'pro' where slug = 'tiny-box'");
+      expect(res.rowCount).toBe(1);
+      await db.query(ADD, ["now-allowed@example.test", "Now Allowed", "member", await gymId("tiny-box")]);
+    });
+    // A gym admin cannot change the plan at all.
+    const admin = await persona("gym_admin", "tiny-box");
+    const err = await expectPgError(admin, "update app_public.gyms set plan = 'pro'");
+    expect(err.code).toBe("42501");
+  });
+
+  it("10 admins adding members at the same moment never overshoot the limit; the losers get IC010", async () => {
+    // A fresh free gym with 28 members, committed: 2 places left.
+    const platform = await persona("platform_owner");
+    const slug = `race-${randomUUID().slice(0, 8)}`;
+    const { gym, adminUser } = await commitAsPersona(platform, async (db) => {
+      const gym = (await db.query<{ id: string }>("select id from app_public.provision_gym('Race Gym', $1, 'free')", [slug])).rows[0]!.id;
+      const admin = (await db.query<{ user_id: string }>(
+        "select user_id from app_public.add_gym_user($1, 'Race Admin', 'gym_admin', null, $2)", [`admin@${slug}.test`, gym])).rows[0]!;
+      await db.query(
+        `select app_public.add_gym_user('m' || i || '@' || $1 || '.test', 'Member ' || i, 'member', null, $2::uuid)
+         from generate_series(1, 28) i`, [slug, gym]);
+      return { gym, adminUser: admin.user_id };
+    });
+    const admin = claimsOf("gym_admin", adminUser, gym);
+    const outcomes = await race(
+      Array.from({ length: 10 }, (_, i) => ({
+        who: admin, sql: ADD, params: [`racer${i}@${slug}.test`, `Racer ${i}`, "member", null],
+      })),
+    );
+    const winners = outcomes.filter((o) => o.ok);
+    const losers = outcomes.filter((o) => !o.ok);
+    expect(winners).toHaveLength(2);
+    expect(losers.map((o) => [o.code, o.message, o.constraint])).toEqual(
+      Array(8).fill(["IC010", "Plan limit reached: free plan allows 30 members", "plan_max_members"]));
+    const [counts] = await rootQuery<{ member_count: number; members: string }>(
+      `select g.member_count, (select count(*) from app_public.memberships m where m.tenant_id = g.id and m.role = 'member') as members
+       from app_public.gyms g where g.id = $1`, [gym]);
+    expect(counts).toEqual({ member_count: 30, members: "30" });
+  });
+
+  it("reaches the GraphQL client as extensions.code IC010 with the limit in the message", async () => {
+    const api = await startTestApi();
+    try {
+      const token = await login(api, "admin@tiny-box.test");
+      const res = await gql(api,
+        `mutation { addGymUser(input: { email: "gql-extra@example.test", displayName: "Extra", role: "member" }) { clientMutationId } }`,
+        {}, token);
+      expect(res.errors?.[0]).toMatchObject({
+        message: "Plan limit reached: free plan allows 30 members",
+        extensions: { code: "IC010", constraint: "plan_max_members" },
+      });
+      const plans = await gql(api, "{ allPlans(orderBy: SORT_ORDER_ASC) { nodes { rowId maxMembers maxStaff } } currentGym { plan memberCount staffCount } }", {}, token);
+      expect(plans.errors).toBeUndefined();
+      expect(plans.data).toEqual({
+        allPlans: { nodes: [
+          { rowId: "free", maxMembers: 30, maxStaff: 2 },
+          { rowId: "basic", maxMembers: 200, maxStaff: null },
+          { rowId: "pro", maxMembers: null, maxStaff: null },
+        ] },
+        currentGym: { plan: "free", memberCount: 30, staffCount: 2 },
+      });
+    } finally {
+      await api.close();
+    }
+  });
+});

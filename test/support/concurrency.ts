@@ -1,0 +1,77 @@
+import { Client } from "pg";
+import { pgSettingsFor } from "../../src/auth/pg-settings";
+import type { Claims } from "../../src/auth/verify-token";
+import { testDb } from "./db";
+
+/** Run `fn` as the persona on a fresh authenticator connection, and COMMIT. */
+export async function commitAsPersona<T>(who: Claims, fn: (db: Client) => Promise<T>): Promise<T> {
+  const { authUrl, roles } = testDb();
+  const client = new Client({ connectionString: authUrl });
+  await client.connect();
+  try {
+    await client.query("begin");
+    for (const [key, value] of Object.entries(pgSettingsFor(who, roles))) {
+      await client.query("select set_config($1, $2, true)", [key, value]);
+    }
+    const result = await fn(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+export interface RaceOutcome {
+  ok: boolean;
+  code?: string;
+  message?: string;
+  constraint?: string;
+}
+
+/**
+ * N separate authenticator connections, each in its own transaction as its persona, fire
+ * their statement at the same moment (all transactions are open and configured before any
+ * statement is sent) and commit as soon as it returns. Returns each one's outcome.
+ */
+export async function race(attempts: { who: Claims; sql: string; params?: unknown[] }[]): Promise<RaceOutcome[]> {
+  const { authUrl, roles } = testDb();
+  const clients = await Promise.all(
+    attempts.map(async ({ who }) => {
+      const client = new Client({ connectionString: authUrl });
+      await client.connect();
+      await client.query("begin");
+      for (const [key, value] of Object.entries(pgSettingsFor(who, roles))) {
+        await client.query("select set_config($1, $2, true)", [key, value]);
+      }
+      return client;
+    }),
+  );
+  try {
+    return await Promise.all(
+      attempts.map(async ({ sql, params }, i): Promise<RaceOutcome> => {
+        const client = clients[i]!;
+        try {
+          await client.query(sql, params);
+          await client.query("commit");
+          return { ok: true };
+        } catch (error) {
+          const e = error as { code?: string; message?: string; constraint?: string };
+          await client.query("rollback").catch(() => undefined);
+          return { ok: false, code: e.code, message: e.message, constraint: e.constraint };
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+}
+
+export const SESSION = "00000000-0000-4000-8000-000000000000";
+
+/** Claims for a membership (as a verified token of theirs would carry). */
+export function claimsOf(role: Claims["role"], userId: string, tenantId: string | null): Claims {
+  return { role, userId, tenantId, sessionId: SESSION };
+}
