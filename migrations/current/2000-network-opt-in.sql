@@ -114,11 +114,19 @@ create policy network_preferences_select_platform on app_public.network_preferen
 create policy network_preferences_select_shared on app_public.network_preferences for select
   to ":ROLE_SHARED" using (show_on_leaderboards and app_shared.gym_in_network(tenant_id));
 
+-- Rows are created through app_public.set_network_preferences (below), never by a direct
+-- INSERT: one row per membership, always the caller's own.
+create policy network_preferences_system on app_public.network_preferences for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+
 grant select, delete on app_public.network_preferences to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant insert (show_on_leaderboards, display_name), update (show_on_leaderboards, display_name)
+grant update (show_on_leaderboards, display_name)
   on app_public.network_preferences to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant select on app_public.network_preferences to ":ROLE_PLATFORM_OWNER";
+grant select, insert (tenant_id, membership_id, show_on_leaderboards, display_name),
+      update (show_on_leaderboards, display_name)
+  on app_public.network_preferences to ":ROLE_SYSTEM";
 grant select (tenant_id, membership_id, show_on_leaderboards, display_name)
   on app_public.network_preferences to ":ROLE_SHARED";
 
@@ -139,21 +147,33 @@ comment on function app_shared.member_in_network(uuid, uuid) is
 grant execute on function app_shared.gym_in_network(uuid), app_shared.member_in_network(uuid, uuid)
   to ":ROLE_SHARED";
 
--- Convenience mutation: set (upsert) your own preference. Invoker: RLS and grants apply.
+-- Set (create or change) your own preference. SECURITY DEFINER (system) so that the row is
+-- always the caller's own: it takes gym and membership from the token, never from input.
 create function app_public.set_network_preferences(show_on_leaderboards boolean, display_name text)
   returns app_public.network_preferences
-  language sql volatile set search_path = pg_catalog
+  language plpgsql volatile security definer set search_path = pg_catalog
 as $$
-  insert into app_public.network_preferences (show_on_leaderboards, display_name)
-    values (set_network_preferences.show_on_leaderboards, set_network_preferences.display_name)
+declare
+  v_membership uuid := app_hidden.current_membership_id();
+  v_row app_public.network_preferences;
+begin
+  if v_membership is null then
+    raise exception 'Only a member of a gym has network preferences' using errcode = 'IC002';
+  end if;
+  insert into app_public.network_preferences as p (tenant_id, membership_id, show_on_leaderboards, display_name)
+    values (app_hidden.current_tenant_id(), v_membership,
+            coalesce(set_network_preferences.show_on_leaderboards, false), set_network_preferences.display_name)
   on conflict (tenant_id, membership_id) do update
     set show_on_leaderboards = excluded.show_on_leaderboards, display_name = excluded.display_name
-  returning *
+  returning p.* into v_row;
+  return v_row;
+end;
 $$;
 comment on function app_public.set_network_preferences(boolean, text) is
-  'Choose whether your scores appear on network leaderboards, and under which name. Takes effect on the live leaderboards at once.';
+  'Choose whether your scores appear on network leaderboards, and under which name. Takes effect on the live leaderboards at once. SECURITY DEFINER (system): creates only the caller''s own row (gym and membership from the token).';
 grant execute on function app_public.set_network_preferences(boolean, text) to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+alter function app_public.set_network_preferences(boolean, text) owner to ":ROLE_SYSTEM";
 
 create function app_public.current_network_preferences() returns app_public.network_preferences
   language sql stable set search_path = pg_catalog

@@ -52,7 +52,13 @@ export async function seedNetworkDemo(client: Client, roles: RoleNames): Promise
       const fran = workouts.find((w) => w.slug === "fran")!;
       const cindy = workouts.find((w) => w.slug === "cindy")!;
 
-      for (const member of here.filter((p) => p.role === "member")) {
+      for (const member of here) {
+        if (member.role !== "member") {
+          // Staff log no results but choose a network name too (they may train as well).
+          await actAs(client, roles, member.role as AppRole, member.user_id, gym.id);
+          await client.query("select app_public.set_network_preferences(true, $1)", [displayName(member.email, gym.slug)]);
+          continue;
+        }
         seq += 1;
         await actAs(client, roles, "member", member.user_id, gym.id);
         // Fran in seconds (Rx for most, scaled for every third), Cindy in rounds + reps/100.
@@ -64,10 +70,9 @@ export async function seedNetworkDemo(client: Client, roles: RoleNames): Promise
              ($5, $6, true, current_date, '')`,
           [fran.id, 300 + seq * 7, rx, 240 + ((seq * 13) % 90), cindy.id, 14 + (seq % 9) + (seq % 10) / 100],
         );
-        const name = member.email.split("@")[0]!.replace(/^./, (c) => c.toUpperCase());
         await client.query("select app_public.set_network_preferences($1, $2)", [
           !NETWORK_OPT_OUTS.includes(member.email),
-          `${name} (${gym.slug.split("-")[0]})`,
+          displayName(member.email, gym.slug),
         ]);
       }
     }
@@ -78,6 +83,11 @@ export async function seedNetworkDemo(client: Client, roles: RoleNames): Promise
     await client.query("rollback");
     throw error;
   }
+}
+
+function displayName(email: string, slug: string): string {
+  const name = email.split("@")[0]!.replace(/^./, (c) => c.toUpperCase());
+  return `${name} (${slug.split("-")[0]})`;
 }
 
 async function actAs(client: Client, roles: RoleNames, role: AppRole, userId: string | null, tenantId: string | null) {
