@@ -24,7 +24,8 @@ create table app_public.progress_metrics (
 );
 comment on table app_public.progress_metrics is
   'A member''s progress measurement: body weight, body fat or a personal record (label says which lift/benchmark). Private to the member, their assigned trainers and the gym admin.';
-create index progress_metrics_tenant_id_member_id_idx on app_public.progress_metrics (tenant_id, member_id, measured_on);
+-- A member's series of one kind (body weight over time) is the common read.
+create index progress_metrics_tenant_id_member_id_idx on app_public.progress_metrics (tenant_id, member_id, kind, measured_on);
 create index progress_metrics_tenant_id_recorded_by_idx on app_public.progress_metrics (tenant_id, recorded_by);
 
 create trigger _100_tenant_id_immutable before update on app_public.progress_metrics
