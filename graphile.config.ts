@@ -4,6 +4,7 @@ import { PgJWTPlugin } from "postgraphile/graphile-build-pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { PgAggregatesPreset } from "@graphile/pg-aggregates";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
+import { auditPlatformRequest, operationNameOf } from "./src/auth/audit";
 import { pgSettingsFor } from "./src/auth/pg-settings";
 import type { RoleNames } from "./src/db/roles";
 import { maskError } from "./src/graphql/mask-error";
@@ -22,14 +23,15 @@ export interface PresetOptions {
 
 /**
  * The PostGraphile preset: what the GraphQL API exposes and how a request reaches Postgres.
- * Only `app_public` is exposed; every request runs as the visitor role its verified token
+ * `app_public` and `app_shared` (the cross-gym layer: SECURITY DEFINER functions returning
+ * only permitted columns, see docs/SHARED.md) are exposed; every request runs as the visitor role its verified token
  * names, inside one transaction with the claims set transaction-locally.
  */
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset],
     plugins: [PgJWTPlugin, ...ironcladPlugins({ introspection: options.introspection })],
-    pgServices: [makePgService({ pool: options.authPool, schemas: ["app_public"] })],
+    pgServices: [makePgService({ pool: options.authPool, schemas: ["app_public", "app_shared"] })],
     gather: {
       pgJwtTypes: "app_public.jwt_token",
     },
@@ -46,13 +48,18 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     },
     grafast: {
       explain: false,
-      context(requestContext) {
+      async context(requestContext, args) {
         const claims = requestContext.expressv4?.req.ironcladClaims;
         if (!claims) {
           // Fail closed: without verified claims there is no role to switch to, and PostGraphile
           // would otherwise run the query as the pool's login role.
           throw new Error("Request reached GraphQL without passing the auth middleware");
         }
+        // Every platform-owner request is audited (who, when, operation, redacted variables).
+        await auditPlatformRequest(options.authPool, claims, {
+          operationName: operationNameOf(args.operationName, args.document),
+          variables: args.variableValues,
+        });
         return { pgSettings: pgSettingsFor(claims, options.roles) };
       },
     },

@@ -30,6 +30,15 @@ begin
     create role ":ROLE_SYSTEM" with nologin noinherit nobypassrls;
   end if;
 
+  -- Internal, NOLOGIN: owns the cross-gym layer (app_shared): its materialized views, the
+  -- SECURITY DEFINER functions that expose them and the directory. Its own RLS policies let it
+  -- read only rows of gyms and members that opted into the network, and only the columns it
+  -- is granted. Never granted to the authenticator.
+  if not exists (select 1 from pg_roles where rolname = ':ROLE_SHARED') then
+    create role ":ROLE_SHARED" with nologin noinherit nobypassrls;
+  end if;
+  alter role ":ROLE_SHARED" with nologin noinherit nobypassrls;
+
   -- Visitor roles: one per JWT `role` claim. NOLOGIN; reachable only through the authenticator.
   foreach visitor in array array[
     ':ROLE_ANONYMOUS', ':ROLE_MEMBER', ':ROLE_PERSONAL_TRAINER',
@@ -44,5 +53,7 @@ begin
   end loop;
 
   execute format('grant %I to %I', ':ROLE_SYSTEM', ':DATABASE_OWNER');
+  -- The owner hands the shared layer's objects to the shared role (ALTER … OWNER needs it).
+  execute format('grant %I to %I', ':ROLE_SHARED', ':DATABASE_OWNER');
 end
 $$;

@@ -72,6 +72,14 @@ const FIXTURES: Record<string, Fixture> = {
       return { tenant_id: tenantId, user_id: u!.id, role: "member" };
     },
   },
+  network_preferences: {
+    key: ["tenant_id", "membership_id"], tenant: "tenant_id", owner: ["membership_id"], update: "display_name",
+    insert: async ({ tenantId, owner }) => ({ tenant_id: tenantId, membership_id: owner, display_name: "Perm" }),
+  },
+  benchmarks: {
+    key: ["id"], tenant: null, update: "name",
+    insert: async () => ({ slug: unique("perm-bench"), name: "Test benchmark", score_type: "reps" }),
+  },
   profiles: {
     key: ["tenant_id", "membership_id"], tenant: "tenant_id", owner: ["membership_id"], update: "bio",
     insert: async ({ tenantId, owner }) => ({ tenant_id: tenantId, membership_id: owner }),

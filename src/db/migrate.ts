@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Logger, migrate, reset, watch, type Settings } from "graphile-migrate";
+import { Logger as WorkerLogger, runMigrations as runWorkerMigrations } from "graphile-worker";
 import { MIGRATIONS_DIR, placeholdersFor, roleNamesFor } from "./roles";
 import { databaseNameOf, userOf } from "./urls";
 
@@ -45,6 +46,10 @@ async function hasCurrentMigration(): Promise<boolean> {
 export async function migrateDatabase(ownerUrl: string, rootUrl?: string, log: (m: string) => void = () => undefined) {
   const settings = migrateSettings(ownerUrl, rootUrl);
   try {
+    // graphile_worker's schema first: our triggers enqueue jobs through graphile_worker.add_job
+    // (leaderboard refreshes), so it must exist before our migrations create or fire them.
+    log("installing graphile-worker's schema");
+    await installWorkerSchema(ownerUrl);
     log("applying committed migrations");
     await migrate(settings);
     if (await hasCurrentMigration()) {
@@ -55,6 +60,16 @@ export async function migrateDatabase(ownerUrl: string, rootUrl?: string, log: (
     releaseMigratePools();
   }
 }
+
+/** graphile-worker's own migrations, as the owner (which therefore owns schema graphile_worker). */
+async function installWorkerSchema(ownerUrl: string) {
+  await runWorkerMigrations({ connectionString: ownerUrl, logger: quietWorkerLogger });
+}
+
+const quietWorkerLogger = new WorkerLogger(() => (level, message) => {
+  if (level === "error") console.error(message);
+  else if (level === "warning") console.warn(message);
+});
 
 /**
  * graphile-migrate keeps its pools for a moment after use, and exits the process if one of
@@ -71,6 +86,8 @@ export async function resetDatabase(ownerUrl: string, rootUrl: string) {
   const settings = migrateSettings(ownerUrl, rootUrl);
   try {
     await reset(settings);
+    // reset() recreated the database; graphile_worker's schema must precede migrations/current.
+    await installWorkerSchema(ownerUrl);
     if (await hasCurrentMigration()) await watch(settings, true);
   } finally {
     releaseMigratePools();

@@ -26,6 +26,8 @@ export interface RoleNames {
   owner: string;
   authenticator: string;
   system: string;
+  /** Owns the cross-gym layer (app_shared); NOLOGIN, never granted to the authenticator. */
+  shared: string;
   visitor: Record<AppRole, string>;
 }
 
@@ -36,6 +38,7 @@ export function roleNamesFor(databaseName: string, owner?: string): RoleNames {
     owner: owner ?? `${prefix}_owner`,
     authenticator: `${prefix}_authenticator`,
     system: `${prefix}_system`,
+    shared: `${prefix}_shared`,
     visitor,
   };
 }
@@ -45,6 +48,7 @@ export function placeholdersFor(roles: RoleNames): Record<string, string> {
   return {
     ":DATABASE_AUTHENTICATOR": roles.authenticator,
     ":ROLE_SYSTEM": roles.system,
+    ":ROLE_SHARED": roles.shared,
     ":ROLE_ANONYMOUS": roles.visitor.anonymous,
     ":ROLE_MEMBER": roles.visitor.member,
     ":ROLE_PERSONAL_TRAINER": roles.visitor.personal_trainer,

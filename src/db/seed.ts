@@ -1,5 +1,6 @@
 import type { Client } from "pg";
 import type { AppRole, RoleNames } from "./roles";
+import { seedNetworkDemo } from "./seed-network";
 
 export const DEMO_PASSWORD = "demo-password";
 
@@ -112,6 +113,7 @@ export async function seedDemoData(client: Client, roles: RoleNames): Promise<bo
 
     await client.query("reset role");
     await client.query("commit");
+    await seedNetworkDemo(client, roles);
     return true;
   } catch (error) {
     await client.query("rollback");

@@ -96,6 +96,31 @@ export const MATRIX: TableRule[] = [
     },
   },
   {
+    table: "network_preferences",
+    about: "Your choice to appear on network (cross-gym) leaderboards, and the name shown there. Created through setNetworkPreferences.",
+    scopes: { own: "your own preference" },
+    access: {
+      member: c("own", "deny", "own", "own"),
+      personal_trainer: c("own", "deny", "own", "own"),
+      coach: c("own", "deny", "own", "own"),
+      gym_admin: c("own", "deny", "own", "own"),
+      platform_owner: c("all", "deny", "deny", "deny"),
+      anonymous: NONE,
+    },
+  },
+  {
+    table: "benchmarks",
+    about: "The network's benchmark workouts (Fran, Grace…; global catalog, managed by the platform owner).",
+    access: {
+      member: c("all", "deny", "deny", "deny"),
+      personal_trainer: c("all", "deny", "deny", "deny"),
+      coach: c("all", "deny", "deny", "deny"),
+      gym_admin: c("all", "deny", "deny", "deny"),
+      platform_owner: c("all", "all", "all", "deny"),
+      anonymous: c("all", "deny", "deny", "deny"),
+    },
+  },
+  {
     table: "profiles",
     about: "Staff and member profiles (1:1 with memberships, created with them).",
     scopes: { own: "your own profile" },

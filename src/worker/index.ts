@@ -1,10 +1,12 @@
 import { run, type Runner, type TaskList } from "graphile-worker";
 import { crontab } from "./crontab";
 import { pruneSessions } from "./tasks/prune_sessions";
+import { refreshLeaderboards } from "./tasks/refresh_leaderboards";
 
 /** Every task the worker knows, by identifier. One file per task in ./tasks. */
 export const taskList: TaskList = {
   prune_sessions: pruneSessions,
+  refresh_leaderboards: refreshLeaderboards,
 };
 
 /** Start graphile-worker against the owner connection (jobs run as the owner, never as a visitor). */
