@@ -101,7 +101,12 @@ create table app_shared.leaderboard_refreshes (
   row_count    integer not null
 );
 comment on table app_shared.leaderboard_refreshes is
-  E'@behavior -*\nLast refresh of each network leaderboard. Internal; see app_shared.leaderboard_refreshed_at().';
+  E'@behavior -*\n@global one row per leaderboard, no gym data\nLast refresh of each network leaderboard. Internal; see app_shared.leaderboard_refreshed_at().';
+-- Granted to no visitor; RLS anyway (forced), so only the shared role's refresh writes it.
+alter table app_shared.leaderboard_refreshes enable row level security;
+alter table app_shared.leaderboard_refreshes force row level security;
+create policy leaderboard_refreshes_shared on app_shared.leaderboard_refreshes for all
+  to ":ROLE_SHARED" using (true) with check (true);
 
 --------------------------------------------------------------------------------
 -- Refresh. SECURITY DEFINER (shared role): only the owner of a materialized view may refresh
@@ -186,9 +191,10 @@ as $$ select min(r.refreshed_at) from app_shared.leaderboard_refreshes r $$;
 comment on function app_shared.leaderboard_refreshed_at() is
   E'@name leaderboard_refreshed_at\n@sharedSafe a timestamp only\nWhen the network leaderboards were last refreshed (null: not yet). SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
 
+-- Logged-in people only: the leaderboard names athletes, so it is not for anonymous visitors.
 grant execute on function
   app_shared.network_leaderboard(text, boolean, boolean), app_shared.leaderboard_refreshed_at()
-to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
    ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 reset role;

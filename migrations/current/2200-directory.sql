@@ -30,7 +30,7 @@ as $$
   order by g.name
 $$;
 comment on function app_shared.gym_directory() is
-  E'@name gym_directory\n@sharedSafe only opted-in gyms, only name, city, description and a member count band\nThe network''s gym directory (gyms that chose to be listed). Open to everyone, logged in or not.';
+  E'@name gym_directory\n@anonymousOk the directory is the network''s public shop window\n@sharedSafe only opted-in gyms, only name, city, description and a member count band\nThe network''s gym directory (gyms that chose to be listed). Open to everyone, logged in or not.';
 grant execute on function app_shared.gym_directory() to
   ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
   ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";

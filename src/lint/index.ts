@@ -31,7 +31,9 @@ function parameters(options: LintOptions): Record<string, ParamValue> {
     schemas: [...exposed, ...internal],
     visitor_roles: Object.values(roles.visitor),
     gym_roles: GYM_ROLES.map((r) => roles.visitor[r]),
-    true_ok_roles: [roles.system, roles.visitor.platform_owner],
+    // Internal definer roles (system, shared) and the platform owner may hold always-true policies.
+    true_ok_roles: [roles.system, roles.shared, roles.visitor.platform_owner],
+    definer_owners: [roles.system, roles.shared],
     anonymous: roles.visitor.anonymous,
     authenticator: roles.authenticator,
     system: roles.system,

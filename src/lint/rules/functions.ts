@@ -37,9 +37,9 @@ export const definerNotAnonymous: Rule = {
 export const definerOwnedBySystem: Rule = {
   id: "definer-owned-by-system",
   level: "error",
-  title: "SECURITY DEFINER functions are owned by the system role",
-  why: "The owner's rights are what the function runs with: owned by a superuser it bypasses RLS entirely, owned by the migration owner it has the owner's grants; the system role has exactly the narrow policies definer functions need",
-  fix: "alter function … owner to \":ROLE_SYSTEM\"  (after its grants)",
+  title: "SECURITY DEFINER functions are owned by an internal definer role (system, or shared for the cross-gym layer)",
+  why: "The owner's rights are what the function runs with: owned by a superuser it bypasses RLS entirely, owned by the migration owner it has the owner's grants; the system and shared roles have exactly the narrow policies definer functions need. Trigger functions may stay with the migration owner: nobody can call them directly",
+  fix: "alter function … owner to \":ROLE_SYSTEM\" (or \":ROLE_SHARED\" in app_shared)  (after its grants)",
   sql: `
     with functions as (${ALL_FUNCTIONS})
     select f.label as object,
@@ -48,7 +48,9 @@ export const definerOwnedBySystem: Rule = {
                        when r.rolbypassrls then ' (BYPASSRLS)' else '' end) as detail
     from functions f
     join pg_roles r on r.oid = f.proowner
-    where f.prosecdef and r.rolname <> :system
+    join pg_proc p on p.oid = f.oid
+    where f.prosecdef and r.rolname <> all(:definer_owners)
+      and not (p.prorettype = 'trigger'::regtype and r.rolname = :owner)
     order by 1`,
 };
 
