@@ -20,6 +20,9 @@ import { GraphQLError } from "postgraphile/graphql";
 const PASSTHROUGH_CLASSES = ["IC", "22", "23"];
 const PASSTHROUGH_CODES = new Set(["42501", "57014", "40001", "40P01", "P0001"]);
 
+const NOTHING_MATCHED =
+  /^No values were (updated|deleted) in collection '[a-z0-9_]+' because no values you can (update|delete) were found matching these criteria\.$/;
+
 interface PgErrorLike {
   code?: unknown;
   message?: unknown;
@@ -56,6 +59,14 @@ export function maskError(error: GraphQLError): GraphQLError {
     return new GraphQLError(String(original.message), {
       nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
       originalError: original, extensions,
+    });
+  }
+  if (NOTHING_MATCHED.test(String(original.message))) {
+    // PostGraphile's update/delete that matched no row the caller may touch (a row of another
+    // gym looks exactly like a row that does not exist). The message names only the table.
+    return new GraphQLError(String(original.message), {
+      nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
+      extensions: { code: "NOT_FOUND" },
     });
   }
   if (isSafeError(original)) {
