@@ -46,6 +46,12 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const authPool = new Pool({ connectionString: options.authUrl, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
   // A dropped idle connection (server restart, killed backend) must not crash the process.
   authPool.on("error", (error) => console.error("pg pool: idle client error:", error.message));
+  // …and neither must one that dies while checked out (between two queries of a request): the
+  // pool only listens on idle clients, and an unhandled 'error' event would end the process.
+  // The request in flight gets its own error; the broken client is discarded on release.
+  authPool.on("connect", (client) => {
+    client.on("error", (error) => console.error("pg pool: client error:", error.message));
+  });
 
   const app = express();
   app.disable("x-powered-by");

@@ -1,0 +1,32 @@
+import type { RunningApi } from "../src/server";
+import { startGuardApi } from "./support/guard";
+import { demoIdentities, hammer } from "./support/hammer";
+
+/**
+ * Connection pooling and the request context: many concurrent clients of both gyms, every
+ * role, the platform owner and the user who belongs to both gyms (one token per gym) share
+ * the API's pool. Every answer must name the caller's own user, gym and role, and list only
+ * its own gym's memberships: settings set for one request never leak into another's.
+ * HAMMER_REQUESTS / HAMMER_CLIENTS change the load (default 8 000 requests, 50 clients).
+ */
+const total = Number(process.env.HAMMER_REQUESTS ?? 8_000);
+const clients = Number(process.env.HAMMER_CLIENTS ?? 50);
+
+describe("concurrency: pooled connections never mix up request contexts", () => {
+  let api: RunningApi;
+  beforeAll(async () => {
+    api = await startGuardApi({ poolSize: 20 });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it(`${clients} concurrent clients, ${total} requests: every answer is the caller's own`, async () => {
+    const identities = await demoIdentities(api);
+    expect(new Set(identities.map((i) => i.tenantId)).size).toBeGreaterThanOrEqual(3); // 2 gyms + platform
+    const result = await hammer(api.url, identities, { clients, total });
+    console.log(`concurrency: ${result.requests} requests from ${clients} clients (${identities.length} identities) in ${(result.millis / 1000).toFixed(1)} s, ${result.perSecond}/s, ${result.failures.length} wrong answers`);
+    expect(result.failures.slice(0, 10)).toEqual([]);
+    expect(result.requests).toBeGreaterThanOrEqual(total);
+  }, 180_000);
+});
