@@ -7,9 +7,9 @@ import { demoIdentities, hammer } from "./support/hammer";
  * role, the platform owner and the user who belongs to both gyms (one token per gym) share
  * the API's pool. Every answer must name the caller's own user, gym and role, and list only
  * its own gym's memberships: settings set for one request never leak into another's.
- * HAMMER_REQUESTS / HAMMER_CLIENTS change the load (default 8 000 requests, 50 clients).
+ * HAMMER_REQUESTS / HAMMER_CLIENTS change the load (default 5 000 requests, 50 clients).
  */
-const total = Number(process.env.HAMMER_REQUESTS ?? 8_000);
+const total = Number(process.env.HAMMER_REQUESTS ?? 5_000);
 const clients = Number(process.env.HAMMER_CLIENTS ?? 50);
 
 describe("concurrency: pooled connections never mix up request contexts", () => {

@@ -17,7 +17,7 @@ restorePreparedStatementsEnv();
 
 const available = pgbouncerBinary() !== null;
 const required = process.env.REQUIRE_PGBOUNCER === "1";
-const total = Number(process.env.PGBOUNCER_HAMMER_REQUESTS ?? 4_000);
+const total = Number(process.env.PGBOUNCER_HAMMER_REQUESTS ?? 3_000);
 const clients = Number(process.env.HAMMER_CLIENTS ?? 50);
 
 describe("pgbouncer (transaction mode) between the API and Postgres", () => {
