@@ -64,7 +64,7 @@ export interface HammerResult {
 export async function hammer(
   apiUrl: string,
   identities: Identity[],
-  options: { clients: number; total: number; allowErrors?: boolean },
+  options: { clients: number; total: number; allowErrors?: boolean; /** stop early after this long (default: no limit) */ maxMillis?: number },
 ): Promise<HammerResult> {
   const failures: string[] = [];
   let sent = 0;
@@ -79,7 +79,7 @@ export async function hammer(
   const started = Date.now();
   const client = async (index: number) => {
     const who = identities[index % identities.length]!;
-    while (sent < options.total) {
+    while (sent < options.total && (options.maxMillis === undefined || Date.now() - started < options.maxMillis)) {
       sent++;
       let body: any;
       try {
