@@ -5,10 +5,11 @@ import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { PgAggregatesPreset } from "@graphile/pg-aggregates";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
 import { auditPlatformRequest, operationNameOf } from "./src/auth/audit";
-import { pgSettingsFor } from "./src/auth/pg-settings";
+import { pgSettingsFor, type StatementTimeouts } from "./src/auth/pg-settings";
 import type { RoleNames } from "./src/db/roles";
 import { maskError } from "./src/graphql/mask-error";
 import { ironcladPlugins } from "./plugins";
+import type { QueryLimits } from "./plugins/limits";
 
 export interface PresetOptions {
   /** Pool logged in as the authenticator role: the only database login the API uses. */
@@ -19,7 +20,17 @@ export interface PresetOptions {
   jwtIssuer: string;
   graphiql: boolean;
   introspection: boolean;
+  /** Depth/cost/page-size limits (plugins/limits.ts); unset fields take the defaults there. */
+  limits?: Partial<Omit<QueryLimits, "introspection">>;
+  /** Largest request body grafserv reads, in bytes (default 102400). */
+  maxRequestBytes?: number;
+  /** Per-role statement_timeout (default 15 s, anonymous 5 s). */
+  statementTimeouts?: StatementTimeouts;
+  /** Trusted-documents allowlist file; unset: any document is accepted. */
+  trustedDocuments?: string;
 }
+
+export const DEFAULT_MAX_REQUEST_BYTES = 102_400;
 
 /**
  * The PostGraphile preset: what the GraphQL API exposes and how a request reaches Postgres.
@@ -30,7 +41,11 @@ export interface PresetOptions {
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset],
-    plugins: [PgJWTPlugin, ...ironcladPlugins({ introspection: options.introspection })],
+    plugins: [PgJWTPlugin, ...ironcladPlugins({
+      introspection: options.introspection,
+      limits: options.limits,
+      trustedDocuments: options.trustedDocuments,
+    })],
     pgServices: [makePgService({ pool: options.authPool, schemas: ["app_public", "app_shared"] })],
     gather: {
       pgJwtTypes: "app_public.jwt_token",
@@ -60,7 +75,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
           operationName: operationNameOf(args.operationName, args.document),
           variables: args.variableValues,
         });
-        return { pgSettings: pgSettingsFor(claims, options.roles) };
+        return { pgSettings: pgSettingsFor(claims, options.roles, options.statementTimeouts) };
       },
     },
     grafserv: {
@@ -69,6 +84,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       graphiqlPath: "/graphiql",
       graphiqlOnGraphQLGET: false,
       websockets: false,
+      maxRequestLength: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       watch: false,
       maskError,
     },

@@ -27,11 +27,35 @@ export interface Config {
   worker: boolean;
   /** Load demo data into an empty database on start (SEED, default on for the embedded server). */
   seed: boolean;
+  /** Deepest field nesting a query may have (MAX_QUERY_DEPTH, default 12) → QUERY_TOO_DEEP. */
+  maxQueryDepth: number;
+  /** Largest estimated query cost, fields × possible rows (MAX_QUERY_COST, default 25000) → QUERY_TOO_COMPLEX. */
+  maxQueryCost: number;
+  /** Largest `first`/`last` (MAX_PAGE_SIZE, default 100) → PAGE_SIZE_EXCEEDED. */
+  maxPageSize: number;
+  /** `first` applied to a connection asked for without `first`/`last` (DEFAULT_PAGE_SIZE, default 100; 0 = none). */
+  defaultPageSize: number;
+  /** Largest request body in bytes (MAX_REQUEST_BYTES, default 102400) → 413 PAYLOAD_TOO_LARGE. */
+  maxRequestBytes: number;
+  /** statement_timeout for gym roles and the platform owner, ms (STATEMENT_TIMEOUT_MS, default 15000) → 57014. */
+  statementTimeoutMs: number;
+  /** statement_timeout for anonymous requests, ms (ANONYMOUS_STATEMENT_TIMEOUT_MS, default 5000). */
+  anonymousStatementTimeoutMs: number;
+  /** Path of a trusted-documents allowlist (TRUSTED_DOCUMENTS, default unset = any document) → DOCUMENT_NOT_TRUSTED. */
+  trustedDocuments: string | undefined;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === "") return fallback;
   return !["0", "false", "no", "off"].includes(value.toLowerCase());
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  return value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -60,5 +84,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: flag(env.INTROSPECTION, !production),
     worker: flag(env.WORKER, true),
     seed: flag(env.SEED, !databaseUrl),
+    maxQueryDepth: positiveInt(env, "MAX_QUERY_DEPTH", 12),
+    maxQueryCost: positiveInt(env, "MAX_QUERY_COST", 25_000),
+    maxPageSize: positiveInt(env, "MAX_PAGE_SIZE", 100),
+    defaultPageSize: positiveInt(env, "DEFAULT_PAGE_SIZE", 100, 0),
+    maxRequestBytes: positiveInt(env, "MAX_REQUEST_BYTES", 102_400),
+    statementTimeoutMs: positiveInt(env, "STATEMENT_TIMEOUT_MS", 15_000),
+    anonymousStatementTimeoutMs: positiveInt(env, "ANONYMOUS_STATEMENT_TIMEOUT_MS", 5_000),
+    trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
   };
 }

@@ -4,7 +4,9 @@ import express from "express";
 import { Pool } from "pg";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
-import { makePreset } from "../graphile.config";
+import { DEFAULT_MAX_REQUEST_BYTES, makePreset } from "../graphile.config";
+import type { QueryLimits } from "../plugins/limits";
+import type { StatementTimeouts } from "./auth/pg-settings";
 import { authMiddleware } from "./auth/middleware";
 import type { RoleNames } from "./db/roles";
 
@@ -18,6 +20,16 @@ export interface ApiOptions {
   graphiql: boolean;
   introspection: boolean;
   host?: string;
+  /** Depth/cost/page-size limits (defaults in plugins/limits.ts). */
+  limits?: Partial<Omit<QueryLimits, "introspection">>;
+  /** Largest request body in bytes (default 102400) → 413 PAYLOAD_TOO_LARGE. */
+  maxRequestBytes?: number;
+  /** Per-role statement_timeout (default 15 s, anonymous 5 s). */
+  statementTimeouts?: StatementTimeouts;
+  /** Trusted-documents allowlist file (TRUSTED_DOCUMENTS). */
+  trustedDocuments?: string;
+  /** Pool size (default 10). */
+  poolSize?: number;
 }
 
 export interface RunningApi {
@@ -31,9 +43,15 @@ export const JWT_ISSUER = "ironclad";
 
 /** express + PostGraphile: /graphql, /graphiql (Ruru) and /healthz. */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
-  const authPool = new Pool({ connectionString: options.authUrl, max: 10, idleTimeoutMillis: 30_000 });
+  const authPool = new Pool({ connectionString: options.authUrl, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
   // A dropped idle connection (server restart, killed backend) must not crash the process.
   authPool.on("error", (error) => console.error("pg pool: idle client error:", error.message));
+  // …and neither must one that dies while checked out (between two queries of a request): the
+  // pool only listens on idle clients, and an unhandled 'error' event would end the process.
+  // The request in flight gets its own error; the broken client is discarded on release.
+  authPool.on("connect", (client) => {
+    client.on("error", (error) => console.error("pg pool: client error:", error.message));
+  });
 
   const app = express();
   app.disable("x-powered-by");
@@ -45,6 +63,21 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     } catch (error) {
       res.status(503).json({ status: "unavailable", error: (error as Error).message });
     }
+  });
+
+  // Refuse an oversized body before reading it when its length is declared; grafserv's own
+  // maxRequestLength catches chunked bodies.
+  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  app.use("/graphql", (req, res, next) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > maxRequestBytes) {
+      res.setHeader("connection", "close");
+      res.status(413).json({
+        errors: [{ message: "The request body is too large.", extensions: { code: "PAYLOAD_TOO_LARGE", limit: maxRequestBytes } }],
+      });
+      return;
+    }
+    next();
   });
 
   const tokenOptions = { secret: options.jwtSecret, audience: options.jwtAudience, issuer: JWT_ISSUER };
@@ -59,11 +92,27 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       jwtIssuer: JWT_ISSUER,
       graphiql: options.graphiql,
       introspection: options.introspection,
+      limits: options.limits,
+      maxRequestBytes,
+      statementTimeouts: options.statementTimeouts,
+      trustedDocuments: options.trustedDocuments,
     }),
   );
   const server = createHttpServer(app);
   const serv = pgl.createServ(grafserv);
   await serv.addTo(app, server);
+  // Anything that still escapes (express body errors, bugs): JSON, no stack trace.
+  app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      res.status(status).json({ errors: [{ message: "The request could not be read.", extensions: { code: "BAD_REQUEST" } }] });
+      return;
+    }
+    console.error("http: unhandled error:", error);
+    if (!res.headersSent) {
+      res.status(500).json({ errors: [{ message: "An unexpected error occurred.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+    }
+  });
   // Build the schema now, so a broken database fails the start instead of the first request.
   await pgl.getSchemaResult();
 

@@ -43,6 +43,18 @@ async function main() {
       host: config.host,
       graphiql: config.graphiql,
       introspection: config.introspection,
+      limits: {
+        maxDepth: config.maxQueryDepth,
+        maxCost: config.maxQueryCost,
+        maxPageSize: config.maxPageSize,
+        defaultPageSize: config.defaultPageSize,
+      },
+      maxRequestBytes: config.maxRequestBytes,
+      statementTimeouts: {
+        statementTimeoutMs: config.statementTimeoutMs,
+        anonymousStatementTimeoutMs: config.anonymousStatementTimeoutMs,
+      },
+      trustedDocuments: config.trustedDocuments,
     });
     if (config.worker) {
       worker = await startWorker(db.ownerUrl);

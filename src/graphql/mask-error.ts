@@ -20,6 +20,18 @@ import { GraphQLError } from "postgraphile/graphql";
 const PASSTHROUGH_CLASSES = ["IC", "22", "23"];
 const PASSTHROUGH_CODES = new Set(["42501", "57014", "40001", "40P01", "P0001"]);
 
+const NOTHING_MATCHED =
+  /^No values were (updated|deleted) in collection '[a-z0-9_]+' because no values you can (update|delete) were found matching these criteria\.$/;
+
+/** 08xxx connection exceptions, 57P01-57P03 (admin shutdown / crash / cannot connect now), or the driver's own. */
+function connectionLost(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string" && (code.startsWith("08") || /^57P0[123]$/.test(code) || /^E(CONNREFUSED|CONNRESET|PIPE)$/.test(code))) {
+    return true;
+  }
+  return /^Connection terminated|^Client has encountered a connection error|^connect ECONNREFUSED/.test(String((error as Error)?.message));
+}
+
 interface PgErrorLike {
   code?: unknown;
   message?: unknown;
@@ -56,6 +68,22 @@ export function maskError(error: GraphQLError): GraphQLError {
     return new GraphQLError(String(original.message), {
       nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
       originalError: original, extensions,
+    });
+  }
+  if (connectionLost(original)) {
+    // The database went away mid-request (restart, failover, killed backend): retryable.
+    console.error("graphql: database connection lost:", (original as Error).message);
+    return new GraphQLError("The database connection was interrupted; please retry.", {
+      nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
+      extensions: { code: "DATABASE_UNAVAILABLE" },
+    });
+  }
+  if (NOTHING_MATCHED.test(String(original.message))) {
+    // PostGraphile's update/delete that matched no row the caller may touch (a row of another
+    // gym looks exactly like a row that does not exist). The message names only the table.
+    return new GraphQLError(String(original.message), {
+      nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
+      extensions: { code: "NOT_FOUND" },
     });
   }
   if (isSafeError(original)) {

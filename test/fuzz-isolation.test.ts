@@ -1,0 +1,42 @@
+import { DEMO_PASSWORD } from "../src/db/seed";
+import type { RunningApi } from "../src/server";
+import { startTestApi } from "./support/api";
+import { GYM_A, GYM_B, rootQuery } from "./support/db";
+import { formatReport, runIsolationFuzz, type FuzzReport } from "./fuzz/isolation";
+
+/**
+ * Cross-tenant leak fuzzer (see test/fuzz/isolation.ts): discovers the API by introspection and
+ * checks, in both directions between the two demo gyms, that nothing of one gym reaches the
+ * other. FUZZ_ITERATIONS / FUZZ_SEED widen or replay a run.
+ */
+const iterations = Number(process.env.FUZZ_ITERATIONS ?? 1);
+const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100_000);
+
+describe("cross-tenant leak fuzzer", () => {
+  let api: RunningApi;
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const run = async (a: string, b: string): Promise<FuzzReport> => {
+    const report = await runIsolationFuzz({ apiUrl: api.url, rootQuery, password: DEMO_PASSWORD, gymA: a, gymB: b, iterations, seed });
+    console.log(`${formatReport(report)}\n  (seed ${seed})`);
+    return report;
+  };
+
+  for (const [a, b] of [[GYM_A, GYM_B], [GYM_B, GYM_A]] as const) {
+    it(`as every role of ${a}, nothing of ${b} is readable, writable or observable`, async () => {
+      const report = await run(a, b);
+      expect(report.findings).toEqual([]);
+      // It really exercised the API, not an empty schema.
+      expect(report.coverage.rootQueryFields.length).toBeGreaterThan(3);
+      expect(report.coverage.mutations.length).toBeGreaterThan(3);
+      expect(report.coverage.nodeIdsProbed).toBeGreaterThan(0);
+      expect(report.coverage.filterProbes).toBeGreaterThan(0);
+      expect(report.coverage.forbiddenValues).toBeGreaterThan(5);
+    }, 120_000);
+  }
+});
