@@ -38,7 +38,7 @@ export interface QueryLimits {
 
 export const DEFAULT_LIMITS: QueryLimits = {
   maxDepth: 12,
-  maxCost: 25_000,
+  maxCost: 200_000,
   maxPageSize: 100,
   defaultPageSize: 100,
   introspection: true,

@@ -29,7 +29,7 @@ export interface Config {
   seed: boolean;
   /** Deepest field nesting a query may have (MAX_QUERY_DEPTH, default 12) → QUERY_TOO_DEEP. */
   maxQueryDepth: number;
-  /** Largest estimated query cost, fields × possible rows (MAX_QUERY_COST, default 25000) → QUERY_TOO_COMPLEX. */
+  /** Largest estimated query cost, fields × possible rows (MAX_QUERY_COST, default 200000) → QUERY_TOO_COMPLEX. */
   maxQueryCost: number;
   /** Largest `first`/`last` (MAX_PAGE_SIZE, default 100) → PAGE_SIZE_EXCEEDED. */
   maxPageSize: number;
@@ -85,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: flag(env.WORKER, true),
     seed: flag(env.SEED, !databaseUrl),
     maxQueryDepth: positiveInt(env, "MAX_QUERY_DEPTH", 12),
-    maxQueryCost: positiveInt(env, "MAX_QUERY_COST", 25_000),
+    maxQueryCost: positiveInt(env, "MAX_QUERY_COST", 200_000),
     maxPageSize: positiveInt(env, "MAX_PAGE_SIZE", 100),
     defaultPageSize: positiveInt(env, "DEFAULT_PAGE_SIZE", 100, 0),
     maxRequestBytes: positiveInt(env, "MAX_REQUEST_BYTES", 102_400),

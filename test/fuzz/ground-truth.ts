@@ -143,3 +143,32 @@ export function singularTypeName(table: string): string {
 export function nodeIdFor(typeName: string, pkValues: unknown[]): string {
   return Buffer.from(JSON.stringify([typeName, ...pkValues]), "utf8").toString("base64");
 }
+
+/**
+ * The cross-gym layer (app_shared) publishes a few fields of opted-in gyms and members on
+ * purpose: directory cards, leaderboard lines. Those values are allowed in the answers of the
+ * shared root fields only; everywhere else they still count as a leak. Returns the GraphQL
+ * names of the shared root fields and every string they publish (read as a superuser).
+ */
+export async function publishedBySharedLayer(rootQuery: RootQuery): Promise<{ fields: Set<string>; values: Set<string> }> {
+  const fns = await rootQuery<{ name: string }>(
+    `select coalesce(substring(obj_description(p.oid, 'pg_proc') from '@name (\\w+)'), p.proname) as name
+       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'app_shared' and p.prokind = 'f'`,
+  );
+  const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+  const fields = new Set(fns.map((f) => camel(f.name)));
+  const values = new Set<string>();
+  const rows = [
+    ...(await rootQuery("select * from app_shared.gym_directory()")),
+    ...(await rootQuery(
+      `select l.* from app_public.benchmarks b,
+         lateral (select * from app_shared.network_leaderboard(b.slug::text, true, false)
+                  union all select * from app_shared.network_leaderboard(b.slug::text, false, false)
+                  union all select * from app_shared.network_leaderboard(b.slug::text, true, true)
+                  union all select * from app_shared.network_leaderboard(b.slug::text, false, true)) l`,
+    )),
+  ];
+  for (const row of rows) collectStrings(row, values);
+  return { fields, values };
+}
