@@ -524,7 +524,11 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
           coverage.orderByProbes++;
           const q = `{ r: ${f.name}(orderBy: [${v.name}], first: ${ROOT_FIRST}) { totalCount nodes { __typename } } }`;
           for (const { persona, r } of await asEveryone(`${f.name}(orderBy: ${v.name})`, q, {})) {
-            const summary = JSON.stringify((r.body.data?.r as { totalCount?: number } | undefined)?.totalCount ?? r.body.errors?.[0]?.extensions?.code);
+            const code = r.body.errors?.[0]?.extensions?.code;
+            // Ordering by a count over a table this role may not read is refused outright
+            // (42501), the same whatever gym B holds: a refusal, not a side channel.
+            if (code === "42501") continue;
+            const summary = JSON.stringify((r.body.data?.r as { totalCount?: number } | undefined)?.totalCount ?? code);
             const prev = counts.get(persona.label);
             if (prev !== undefined && prev !== summary) {
               findings.push({ kind: "side-channel", persona: persona.label, operation: `${f.name}(orderBy: ${v.name})`, detail: `totalCount changes with the ordering: ${prev} vs ${summary}` });
