@@ -50,6 +50,11 @@ declare
 begin
   select u.* into v_user from app_public.users u where u.email = authenticate.email::citext;
   select s.password_hash into v_hash from app_private.user_secrets s where s.user_id = v_user.id;
+  -- A person added without a password has the unusable hash '!': treat it like no hash at all
+  -- (crypt() would raise "invalid salt", 22023, and tell the caller the account exists).
+  if v_hash not like '$2_$%' then
+    v_hash := null;
+  end if;
   if v_user.id is null or v_hash is null or v_user.is_disabled
      or crypt(password, v_hash) is distinct from v_hash then
     if v_hash is null then
@@ -162,15 +167,31 @@ alter function app_hidden.session_is_valid(uuid, uuid, uuid, text) owner to ":RO
 
 --------------------------------------------------------------------------------
 -- Who am I? Plain invoker functions: RLS already limits users/gyms to the caller's own rows.
+-- An anonymous visitor may ask too, but has no right on users or gyms at all (reading the
+-- table would be "permission denied"), so without a user / gym the answer is null at once.
 --------------------------------------------------------------------------------
 create function app_public.me() returns app_public.users
-  language sql stable
-  as $$ select * from app_public.users where id = app_hidden.current_user_id() $$;
+  language plpgsql stable
+as $$
+begin
+  if app_hidden.current_user_id() is null then
+    return null;
+  end if;
+  return (select u from app_public.users u where u.id = app_hidden.current_user_id());
+end;
+$$;
 comment on function app_public.me() is 'The logged-in user, or null.';
 
 create function app_public.current_gym() returns app_public.gyms
-  language sql stable
-  as $$ select * from app_public.gyms where id = app_hidden.current_tenant_id() $$;
+  language plpgsql stable
+as $$
+begin
+  if app_hidden.current_tenant_id() is null then
+    return null;
+  end if;
+  return (select g from app_public.gyms g where g.id = app_hidden.current_tenant_id());
+end;
+$$;
 comment on function app_public.current_gym() is 'The gym the current token is for, or null.';
 
 create function app_public.my_role() returns text

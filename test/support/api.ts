@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
 import { startApi, type RunningApi } from "../../src/server";
 import { DEMO_PASSWORD } from "../../src/db/seed";
 import { testDb } from "./db";
@@ -51,4 +53,66 @@ export async function login(api: RunningApi, email: string, password = DEMO_PASS
   const token = res.data?.authenticate?.jwtToken;
   if (!token) throw new Error(`login failed for ${email}: ${JSON.stringify(res.errors)}`);
   return token;
+}
+
+/** The claims of a token this API issued (no verification: for reading `sid`, `sub`, …). */
+export function decodeToken(token: string): Record<string, unknown> {
+  const payload = token.split(".")[1];
+  if (payload === undefined) throw new Error("not a JWT");
+  return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+}
+
+/** A process running the real API (src/server.ts) outside jest, against the test database. */
+export interface SpawnedApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Start the API in a child Node process (through tsx) instead of inside jest's VM: some
+ * routes (Ruru at /graphiql) load ES modules with a dynamic import(), which jest's module
+ * sandbox cannot do. The child reads the same IRONCLAD_TEST_* environment as this process.
+ */
+export async function spawnTestApi(): Promise<SpawnedApi> {
+  const root = path.resolve(__dirname, "../..");
+  const script = `
+    const { startTestApi } = require(${JSON.stringify(path.join(root, "test/support/api.ts"))});
+    startTestApi().then((api) => {
+      process.stdout.write("IRONCLAD_LISTENING " + api.url + "\\n");
+      const stop = () => api.close().then(() => process.exit(0), () => process.exit(1));
+      process.on("SIGTERM", stop);
+      process.on("disconnect", stop);
+    }, (error) => { console.error(error); process.exit(1); });
+  `;
+  const child = spawn(process.execPath, ["--import", "tsx", "-e", script], {
+    cwd: root,
+    env: process.env,
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = "";
+    const timer = setTimeout(() => reject(new Error(`API child did not start in 30s:\n${stderr}`)), 30_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /IRONCLAD_LISTENING (\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`API child exited (${code}) before listening:\n${stderr}`));
+    });
+  });
+  return {
+    url,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }

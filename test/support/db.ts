@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { Client, Pool, type PoolClient } from "pg";
 import { pgSettingsFor } from "../../src/auth/pg-settings";
 import { ANONYMOUS, type Claims } from "../../src/auth/verify-token";
 import { roleNamesFor, type AppRole } from "../../src/db/roles";
+import { DEMO_PASSWORD } from "../../src/db/seed";
 
 /** Connection details of this run's throwaway database (see global-setup.ts). */
 export function testDb() {
@@ -135,3 +137,123 @@ export async function expectPgError(who: Claims, sql: string, params: unknown[] 
 }
 
 export { Client };
+
+/**
+ * Like asPersona, but COMMITS (rolls back only on error). For checks that must be confirmed
+ * afterwards with rootQuery, and for setting up committed data the way the API would write it.
+ */
+export async function asPersonaCommitted<T>(who: Claims, fn: (db: PoolClient) => Promise<T>): Promise<T> {
+  const { authUrl, roles } = testDb();
+  const client = await pool(authUrl).connect();
+  try {
+    await client.query("begin");
+    for (const [key, value] of Object.entries(pgSettingsFor(who, roles))) {
+      await client.query("select set_config($1, $2, true)", [key, value]);
+    }
+    const result = await fn(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback");
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** What a write attempt did: how many rows it touched, or the SQLSTATE it was refused with. */
+export type WriteOutcome = { rowCount: number } | { code: string; message: string };
+
+/**
+ * Run one write as `who` and COMMIT it if Postgres accepts it, so a later rootQuery shows
+ * what really happened. Never throws for a database error: returns its code instead.
+ */
+export async function attemptWrite(who: Claims, sql: string, params: unknown[] = []): Promise<WriteOutcome> {
+  try {
+    return await asPersonaCommitted(who, async (db) => ({ rowCount: (await db.query(sql, params)).rowCount ?? 0 }));
+  } catch (error) {
+    const e = error as { code?: unknown; message?: unknown };
+    if (typeof e.code !== "string") throw error;
+    return { code: e.code, message: String(e.message) };
+  }
+}
+
+export type GymRole = (typeof GYM_ROLES)[number];
+
+export interface FreshGym {
+  id: string;
+  slug: string;
+}
+
+/**
+ * A brand-new gym (pro plan, no limits), provisioned and committed as the platform owner. For
+ * tests that commit people or changes: the demo gyms' contents stay exactly as seeded, which
+ * other suites (directory bands, the leak fuzzer's "nothing changed" check) rely on.
+ */
+export async function createGym(): Promise<FreshGym> {
+  const slug = `t-${randomUUID().slice(0, 13)}`;
+  const name = `Test gym ${slug}`;
+  const owner = await persona("platform_owner");
+  const id = await asPersonaCommitted(owner, async (db) =>
+    (await db.query<{ id: string }>("select id from app_public.provision_gym($1, $2, 'pro')", [name, slug])).rows[0]!.id,
+  );
+  return { id, slug };
+}
+
+export interface FreshGymUser {
+  email: string;
+  userId: string;
+  tenantId: string;
+  membershipId: string;
+  role: GymRole;
+}
+
+/**
+ * A brand-new person in `gym` (a fresh gym of its own when omitted), created and committed
+ * through app_public.add_gym_user as the platform owner, exactly as the API would. Use it for
+ * anything a test mutates (disable, remove a membership, log out…). The password is the demo
+ * password unless given; `null` adds the person without one.
+ */
+export async function createGymUser(options: {
+  role: GymRole;
+  gym?: FreshGym;
+  email?: string;
+  password?: string | null;
+  displayName?: string;
+}): Promise<FreshGymUser & { gym: FreshGym }> {
+  const gym = options.gym ?? (await createGym());
+  const email = options.email ?? `t-${randomUUID()}@example.test`;
+  const owner = await persona("platform_owner");
+  const password = options.password === undefined ? DEMO_PASSWORD : options.password;
+  const row = await asPersonaCommitted(owner, async (db) =>
+    (
+      await db.query<{ id: string; user_id: string }>(
+        "select id, user_id from app_public.add_gym_user($1, $2, $3, $4, $5)",
+        [email, options.displayName ?? "Test Person", options.role, password, gym.id],
+      )
+    ).rows[0]!,
+  );
+  return { email, userId: row.user_id, tenantId: gym.id, membershipId: row.id, role: options.role, gym };
+}
+
+/**
+ * Compare what a persona saw with the superuser's ground truth, tolerating rows that other
+ * test files commit or delete concurrently: the ground truth is read before and after `seen`,
+ * every row stable across both reads must be seen, and nothing outside either read may be.
+ */
+export async function expectSameAsGroundTruth(
+  seen: () => Promise<string[]>,
+  truthSql: string,
+  params: unknown[] = [],
+): Promise<string[]> {
+  const read = async () => (await rootQuery<{ id: string }>(truthSql, params)).map((r) => r.id);
+  const before = new Set(await read());
+  const ids = await seen();
+  const after = new Set(await read());
+  const stable = [...before].filter((id) => after.has(id)).sort();
+  const allowed = new Set([...before, ...after]);
+  expect(ids.filter((id) => !allowed.has(id))).toEqual([]);
+  expect(stable.filter((id) => !ids.includes(id))).toEqual([]);
+  expect(new Set(ids).size).toBe(ids.length);
+  return ids;
+}
