@@ -11,7 +11,9 @@ create table app_public.memberships (
   id         uuid not null default gen_random_uuid(),
   user_id    uuid not null references app_public.users (id) on delete cascade,
   role       text not null check (role in ('member', 'personal_trainer', 'coach', 'gym_admin')),
-  created_at timestamptz not null default now(),
+  -- clock_timestamp: several memberships made in one transaction keep their order, which
+  -- decides the gym a login lands in when no tenantId is given.
+  created_at timestamptz not null default clock_timestamp(),
   primary key (tenant_id, id),
   unique (tenant_id, user_id)
 );
