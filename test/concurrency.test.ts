@@ -1,5 +1,5 @@
 import type { RunningApi } from "../src/server";
-import { startGuardApi } from "./support/guard";
+import { startTestApi } from "./support/api";
 import { demoIdentities, hammer } from "./support/hammer";
 
 /**
@@ -18,7 +18,7 @@ const maxMillis = Number(process.env.HAMMER_SECONDS ?? 40) * 1000;
 describe("concurrency: pooled connections never mix up request contexts", () => {
   let api: RunningApi;
   beforeAll(async () => {
-    api = await startGuardApi({ poolSize: 20 });
+    api = await startTestApi({ poolSize: 20 });
   });
   afterAll(async () => {
     await api.close();

@@ -14,10 +14,10 @@ import {
 } from "postgraphile/graphql";
 import type { RunningApi } from "../src/server";
 import { sha256 } from "../plugins/trusted-documents";
-import { gql, login } from "./support/api";
+import { gql, login, startTestApi } from "./support/api";
 import { GYM_A, GYM_B, asPersona, persona, rootQuery } from "./support/db";
 import { discoverTables, gymTruth } from "./fuzz/ground-truth";
-import { rawPost, startGuardApi, type RawResponse } from "./support/guard";
+import { rawPost, type RawResponse } from "./support/guard";
 import { WHO_AM_I } from "./support/hammer";
 
 /**
@@ -47,7 +47,7 @@ describe("hostile input", () => {
   let api: RunningApi;
   let admin: string;
   beforeAll(async () => {
-    api = await startGuardApi({ limits: { defaultPageSize: 2 } });
+    api = await startTestApi({ limits: { defaultPageSize: 2 } });
     admin = await login(api, `admin@${GYM_A}.test`);
   });
   afterAll(async () => {
@@ -131,7 +131,7 @@ describe("hostile input", () => {
     });
 
     it("a request that runs too long fails with 57014", async () => {
-      const slow = await startGuardApi({ statementTimeouts: { statementTimeoutMs: 1, anonymousStatementTimeoutMs: 1 } });
+      const slow = await startTestApi({ statementTimeouts: { statementTimeoutMs: 1, anonymousStatementTimeoutMs: 1 } });
       try {
         // authenticate spends a bcrypt round, far more than 1 ms
         const res = await gql(slow, `mutation { authenticate(input: { email: "nobody@x.test", password: "x" }) { jwtToken } }`);
@@ -150,7 +150,7 @@ describe("hostile input", () => {
        authenticate(input: { email: $email, password: $password, tenantId: $tenantId }) { jwtToken }
      }`;
       writeFileSync(file, JSON.stringify({ whoami: WHO_AM_I, [sha256(loginDoc)]: loginDoc }));
-      const trusted = await startGuardApi({ trustedDocuments: file });
+      const trusted = await startTestApi({ trustedDocuments: file });
       try {
         const token = await login(trusted, `coach@${GYM_A}.test`); // the exact listed text
         const byText = await gql(trusted, WHO_AM_I, {}, token);
@@ -178,7 +178,7 @@ describe("hostile input", () => {
 
   describe("introspection and GraphiQL switched off", () => {
     it("refuses __schema/__type with INTROSPECTION_DISABLED, still answers __typename, no /graphiql", async () => {
-      const closed = await startGuardApi({ introspection: false, graphiql: false });
+      const closed = await startTestApi({ introspection: false, graphiql: false });
       try {
         const res = await gql(closed, "{ __schema { types { name } } }");
         expect(codes(res)).toContain("INTROSPECTION_DISABLED");

@@ -3,7 +3,7 @@ import { restorePreparedStatementsEnv } from "./support/no-prepared-statements";
 import type { RunningApi } from "../src/server";
 import { gql } from "./support/api";
 import { testDb } from "./support/db";
-import { startGuardApi } from "./support/guard";
+import { startTestApi } from "./support/api";
 import { demoIdentities, hammer } from "./support/hammer";
 import { pgbouncerBinary, startPgbouncer, type RunningPgbouncer } from "./support/pgbouncer";
 
@@ -36,7 +36,7 @@ describe("pgbouncer (transaction mode) between the API and Postgres", () => {
     if (!available) return;
     // A small server pool: many more clients than connections, so transactions interleave.
     bouncer = await startPgbouncer(testDb().authUrl, { poolSize: 4 });
-    api = await startGuardApi({ authUrl: bouncer.url, poolSize: 20 });
+    api = await startTestApi({ authUrl: bouncer.url, poolSize: 20 });
   }, 30_000);
   afterAll(async () => {
     await api?.close();

@@ -1,5 +1,4 @@
-import { pgSettingsFor } from "../src/auth/pg-settings";
-import { GYM_A, persona, testDb, withRootDb } from "./support/db";
+import { GYM_A, becomePersona, persona, withRootDb } from "./support/db";
 
 /**
  * The tenant predicate must be something the planner can serve from an index: the context
@@ -21,9 +20,7 @@ describe("tenant policies use the tenant_id index", () => {
           where g.slug like 'load-%' and u.email like 'load%@example.test';
         analyze app_public.memberships;
       `);
-      for (const [key, value] of Object.entries(pgSettingsFor(coach, testDb().roles))) {
-        await db.query("select set_config($1, $2, true)", [key, value]);
-      }
+      await becomePersona(db, coach);
       const { rows } = await db.query<{ "QUERY PLAN": string }>("explain (costs off) select * from app_public.memberships");
       return rows.map((r) => r["QUERY PLAN"]).join("\n");
     });

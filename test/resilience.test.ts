@@ -1,4 +1,4 @@
-import { startGuardApi } from "./support/guard";
+import { startTestApi } from "./support/api";
 import { demoIdentities, WHO_AM_I, type Identity } from "./support/hammer";
 import { rootQuery, testDb } from "./support/db";
 import { startTcpProxy } from "./support/tcp-proxy";
@@ -24,7 +24,7 @@ describe("resilience", () => {
     const appName = `ironclad-resilience-${process.pid}`;
     const url = new URL(testDb().authUrl);
     url.searchParams.set("application_name", appName);
-    const api = await startGuardApi({ authUrl: url.toString(), poolSize: 6 });
+    const api = await startTestApi({ authUrl: url.toString(), poolSize: 6 });
     try {
       const identities = await demoIdentities(api);
       const answers: { status: number; text: string; who: Identity }[] = [];
@@ -78,7 +78,7 @@ describe("resilience", () => {
 
   it("/healthz reports an outage (503) and the recovery (200); GraphQL answers a coded error meanwhile", async () => {
     const proxy = await startTcpProxy(testDb().authUrl);
-    const api = await startGuardApi({ authUrl: proxy.url, poolSize: 4 });
+    const api = await startTestApi({ authUrl: proxy.url, poolSize: 4 });
     try {
       expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
       const [who] = await demoIdentities(api);

@@ -1,9 +1,8 @@
 import { Client } from "pg";
 import { run, runOnce } from "graphile-worker";
-import { pgSettingsFor } from "../src/auth/pg-settings";
 import type { Claims } from "../src/auth/verify-token";
 import { taskList } from "../src/worker";
-import { GYM_A, GYM_B, asPersona, persona, rootQuery, testDb } from "./support/db";
+import { GYM_A, GYM_B, asPersona, becomePersona, persona, rootQuery, testDb } from "./support/db";
 
 /** Run `fn` as this persona through the authenticator, and COMMIT (the worker must see it). */
 async function committedAs<T>(who: Claims, fn: (db: Client) => Promise<T>): Promise<T> {
@@ -11,9 +10,7 @@ async function committedAs<T>(who: Claims, fn: (db: Client) => Promise<T>): Prom
   await db.connect();
   try {
     await db.query("begin");
-    for (const [key, value] of Object.entries(pgSettingsFor(who, testDb().roles))) {
-      await db.query("select set_config($1, $2, true)", [key, value]);
-    }
+    await becomePersona(db, who);
     const result = await fn(db);
     await db.query("commit");
     return result;

@@ -6,23 +6,15 @@
  */
 import { commit } from "graphile-migrate";
 import { loadConfig } from "../config";
-import { startEmbedded } from "../db/embedded";
-import { migrateSettings } from "../db/migrate";
-import { EMBEDDED_DATABASE } from "../db/prepare";
-import { loadOrCreateSecrets } from "../db/secrets";
-import { setupDatabase } from "../db/setup";
+import { migrateSettings, releaseMigratePools } from "../db/migrate";
+import { EMBEDDED_DATABASE, startEmbeddedDatabase } from "../db/prepare";
 import { withDatabase as otherDatabase } from "../db/urls";
 import { fail } from "./with-database";
 
 async function main() {
   const config = loadConfig();
-  const secrets = await loadOrCreateSecrets(config.dataDir);
-  const server = await startEmbedded({ dataDir: config.dataDir, superuserPassword: secrets.superuserPassword });
+  const { server, setup } = await startEmbeddedDatabase(config.dataDir);
   try {
-    const setup = await setupDatabase({
-      rootUrl: server.rootUrl, databaseName: EMBEDDED_DATABASE,
-      ownerPassword: secrets.ownerPassword, authenticatorPassword: secrets.authenticatorPassword,
-    });
     const settings = {
       ...migrateSettings(setup.ownerUrl, server.rootUrl),
       shadowConnectionString: otherDatabase(setup.ownerUrl, `${EMBEDDED_DATABASE}_shadow`),
@@ -30,8 +22,7 @@ async function main() {
     await commit(settings, process.argv[2] || undefined);
     console.log("Committed migrations/current. Run `npm run db:reset` to rebuild the dev database from the committed files.");
   } finally {
-    const pgReal = require("graphile-migrate/dist/pgReal") as { clearAllPools(): void };
-    pgReal.clearAllPools();
+    releaseMigratePools();
     await server.stop();
   }
 }

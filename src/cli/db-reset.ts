@@ -4,10 +4,7 @@
  */
 import { loadConfig } from "../config";
 import { resetDatabase } from "../db/migrate";
-import { EMBEDDED_DATABASE, seedIfEmpty } from "../db/prepare";
-import { startEmbedded } from "../db/embedded";
-import { loadOrCreateSecrets } from "../db/secrets";
-import { setupDatabase } from "../db/setup";
+import { seedIfEmpty, startEmbeddedDatabase } from "../db/prepare";
 import { databaseNameOf } from "../db/urls";
 import { fail } from "./with-database";
 
@@ -20,13 +17,8 @@ async function main() {
     console.log(`Reset ${databaseNameOf(config.databaseUrl)}.`);
     return;
   }
-  const secrets = await loadOrCreateSecrets(config.dataDir);
-  const server = await startEmbedded({ dataDir: config.dataDir, superuserPassword: secrets.superuserPassword });
+  const { server, setup, secrets } = await startEmbeddedDatabase(config.dataDir);
   try {
-    const setup = await setupDatabase({
-      rootUrl: server.rootUrl, databaseName: EMBEDDED_DATABASE,
-      ownerPassword: secrets.ownerPassword, authenticatorPassword: secrets.authenticatorPassword,
-    });
     await resetDatabase(setup.ownerUrl, server.rootUrl);
     await seedIfEmpty({ ...setup, jwtSecret: secrets.jwtSecret, embedded: true, stop: async () => undefined });
     console.log("Reset the embedded database and loaded the demo data.");

@@ -76,7 +76,7 @@ const quietWorkerLogger = new WorkerLogger(() => (level, message) => {
  * their idle connections drops (as it does when we later stop the embedded server). Close
  * them as soon as migrating is done.
  */
-function releaseMigratePools() {
+export function releaseMigratePools() {
   const pgReal = require("graphile-migrate/dist/pgReal") as { clearAllPools(): void };
   pgReal.clearAllPools();
 }

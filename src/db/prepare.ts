@@ -40,16 +40,8 @@ export async function prepareDatabase(config: Config, log: (m: string) => void):
       stop: async () => undefined,
     };
   }
-  const secrets = await loadOrCreateSecrets(config.dataDir);
-  const server = await startEmbedded({ dataDir: config.dataDir, superuserPassword: secrets.superuserPassword, log });
+  const { server, setup, secrets } = await startEmbeddedDatabase(config.dataDir, log);
   try {
-    const setup = await setupDatabase({
-      rootUrl: server.rootUrl,
-      databaseName: EMBEDDED_DATABASE,
-      ownerPassword: secrets.ownerPassword,
-      authenticatorPassword: secrets.authenticatorPassword,
-      log,
-    });
     await migrateDatabase(setup.ownerUrl, server.rootUrl, log);
     return {
       ownerUrl: setup.ownerUrl,
@@ -59,6 +51,28 @@ export async function prepareDatabase(config: Config, log: (m: string) => void):
       embedded: true,
       stop: () => server.stop(),
     };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/**
+ * The embedded server in `dataDir` with Ironclad's roles and database in place (not yet
+ * migrated). Passwords and the JWT secret are generated once into `dataDir/secrets.json`.
+ */
+export async function startEmbeddedDatabase(dataDir: string, log: (m: string) => void = () => undefined) {
+  const secrets = await loadOrCreateSecrets(dataDir);
+  const server = await startEmbedded({ dataDir, superuserPassword: secrets.superuserPassword, log });
+  try {
+    const setup = await setupDatabase({
+      rootUrl: server.rootUrl,
+      databaseName: EMBEDDED_DATABASE,
+      ownerPassword: secrets.ownerPassword,
+      authenticatorPassword: secrets.authenticatorPassword,
+      log,
+    });
+    return { server, setup, secrets };
   } catch (error) {
     await server.stop();
     throw error;

@@ -1,13 +1,17 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { startApi, type RunningApi } from "../../src/server";
+import { startApi, type ApiOptions, type RunningApi } from "../../src/server";
 import { DEMO_PASSWORD } from "../../src/db/seed";
 import { testDb } from "./db";
 
 export const AUDIENCE = "ironclad-test";
 
-/** The real express + PostGraphile server on a free port, against the test database. */
-export async function startTestApi(overrides: { introspection?: boolean; graphiql?: boolean } = {}): Promise<RunningApi> {
+/**
+ * The real express + PostGraphile server on a free port, against the test database. Any
+ * ApiOptions field can be overridden (limits, body size, statement timeouts, trusted
+ * documents, another database URL such as a pgbouncer port).
+ */
+export async function startTestApi(overrides: Partial<ApiOptions> = {}): Promise<RunningApi> {
   const { authUrl, roles, jwtSecret } = testDb();
   return startApi({
     authUrl,
@@ -15,8 +19,9 @@ export async function startTestApi(overrides: { introspection?: boolean; graphiq
     jwtSecret,
     jwtAudience: AUDIENCE,
     port: 0,
-    graphiql: overrides.graphiql ?? true,
-    introspection: overrides.introspection ?? true,
+    graphiql: true,
+    introspection: true,
+    ...overrides,
   });
 }
 

@@ -1,18 +1,15 @@
 import { Client } from "pg";
-import { pgSettingsFor } from "../../src/auth/pg-settings";
 import type { Claims } from "../../src/auth/verify-token";
-import { testDb } from "./db";
+import { becomePersona, testDb } from "./db";
 
 /** Run `fn` as the persona on a fresh authenticator connection, and COMMIT. */
 export async function commitAsPersona<T>(who: Claims, fn: (db: Client) => Promise<T>): Promise<T> {
-  const { authUrl, roles } = testDb();
+  const { authUrl } = testDb();
   const client = new Client({ connectionString: authUrl });
   await client.connect();
   try {
     await client.query("begin");
-    for (const [key, value] of Object.entries(pgSettingsFor(who, roles))) {
-      await client.query("select set_config($1, $2, true)", [key, value]);
-    }
+    await becomePersona(client, who);
     const result = await fn(client);
     await client.query("commit");
     return result;
@@ -37,15 +34,13 @@ export interface RaceOutcome {
  * statement is sent) and commit as soon as it returns. Returns each one's outcome.
  */
 export async function race(attempts: { who: Claims; sql: string; params?: unknown[] }[]): Promise<RaceOutcome[]> {
-  const { authUrl, roles } = testDb();
+  const { authUrl } = testDb();
   const clients = await Promise.all(
     attempts.map(async ({ who }) => {
       const client = new Client({ connectionString: authUrl });
       await client.connect();
       await client.query("begin");
-      for (const [key, value] of Object.entries(pgSettingsFor(who, roles))) {
-        await client.query("select set_config($1, $2, true)", [key, value]);
-      }
+      await becomePersona(client, who);
       return client;
     }),
   );

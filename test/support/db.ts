@@ -105,17 +105,24 @@ export async function persona(role: AppRole, gymSlug: string = GYM_A, email?: st
 }
 
 /**
+ * Inside an open transaction, become the persona: the same transaction-local settings
+ * src/auth builds for a request (role, claims, statement timeout).
+ */
+export async function becomePersona(db: { query(sql: string, params: unknown[]): Promise<unknown> }, who: Claims) {
+  for (const [key, value] of Object.entries(pgSettingsFor(who, testDb().roles))) {
+    await db.query("select set_config($1, $2, true)", [key, value]);
+  }
+}
+
+/**
  * Run `fn` exactly as the API would for this persona: logged in as the authenticator, in
  * one transaction, with the same settings src/auth builds — then roll everything back.
  */
 export async function asPersona<T>(who: Claims, fn: (db: PoolClient) => Promise<T>): Promise<T> {
-  const { authUrl, roles } = testDb();
-  const client = await pool(authUrl).connect();
+  const client = await pool(testDb().authUrl).connect();
   try {
     await client.query("begin");
-    for (const [key, value] of Object.entries(pgSettingsFor(who, roles))) {
-      await client.query("select set_config($1, $2, true)", [key, value]);
-    }
+    await becomePersona(client, who);
     return await fn(client);
   } finally {
     await client.query("rollback");
@@ -143,13 +150,10 @@ export { Client };
  * afterwards with rootQuery, and for setting up committed data the way the API would write it.
  */
 export async function asPersonaCommitted<T>(who: Claims, fn: (db: PoolClient) => Promise<T>): Promise<T> {
-  const { authUrl, roles } = testDb();
-  const client = await pool(authUrl).connect();
+  const client = await pool(testDb().authUrl).connect();
   try {
     await client.query("begin");
-    for (const [key, value] of Object.entries(pgSettingsFor(who, roles))) {
-      await client.query("select set_config($1, $2, true)", [key, value]);
-    }
+    await becomePersona(client, who);
     const result = await fn(client);
     await client.query("commit");
     return result;

@@ -1,24 +1,4 @@
-import { startApi, type ApiOptions, type RunningApi } from "../../src/server";
-import { AUDIENCE } from "./api";
-import { testDb } from "./db";
-
-/**
- * Like startTestApi, but every ApiOptions field can be overridden (limits, body size,
- * statement timeouts, trusted documents, a different database URL such as a pgbouncer port).
- */
-export async function startGuardApi(overrides: Partial<ApiOptions> = {}): Promise<RunningApi> {
-  const { authUrl, roles, jwtSecret } = testDb();
-  return startApi({
-    authUrl,
-    roles,
-    jwtSecret,
-    jwtAudience: AUDIENCE,
-    port: 0,
-    graphiql: true,
-    introspection: true,
-    ...overrides,
-  });
-}
+import type { RunningApi } from "../../src/server";
 
 export interface RawResponse {
   status: number;

@@ -1,7 +1,6 @@
 import type { PoolClient } from "pg";
-import { pgSettingsFor } from "../../src/auth/pg-settings";
 import type { Claims } from "../../src/auth/verify-token";
-import { testDb } from "./db";
+import { becomePersona } from "./db";
 
 /**
  * Inside a superuser transaction (withRootDb), become this persona exactly as the API would
@@ -9,9 +8,7 @@ import { testDb } from "./db";
  * read as a visitor in the same uncommitted transaction. `becomeRoot` switches back.
  */
 export async function become(db: PoolClient, who: Claims): Promise<void> {
-  for (const [key, value] of Object.entries(pgSettingsFor(who, testDb().roles))) {
-    await db.query("select set_config($1, $2, true)", [key, value]);
-  }
+  await becomePersona(db, who);
 }
 
 export async function becomeRoot(db: PoolClient): Promise<void> {
