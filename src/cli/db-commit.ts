@@ -23,6 +23,8 @@ async function main() {
     console.log("Committed migrations/current. Run `npm run db:reset` to rebuild the dev database from the committed files.");
   } finally {
     releaseMigratePools();
+    // pg-pool's end() is not awaitable here; let the sockets close before the server stops.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await server.stop();
   }
 }

@@ -1,0 +1,2446 @@
+--! Previous: -
+--! Hash: sha1:60e2e7be34457fe52043dbba42460d734fdcb47a
+--! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
+
+--! split: 100-schemas-and-context.sql
+--------------------------------------------------------------------------------
+-- Schemas
+--   app_public  tenant-scoped tables and functions exposed to GraphQL
+--   app_hidden  helpers visitors may call but GraphQL never exposes (request context)
+--   app_private credentials, sessions, internals: no visitor role has any right here
+--   app_shared  the only place cross-gym data may ever be read from (later issue)
+--------------------------------------------------------------------------------
+drop schema if exists app_public cascade;
+drop schema if exists app_hidden cascade;
+drop schema if exists app_private cascade;
+drop schema if exists app_shared cascade;
+
+create schema app_public;
+create schema app_hidden;
+create schema app_private;
+create schema app_shared;
+
+-- Functions are executable by PUBLIC by default; we grant execute explicitly instead.
+alter default privileges revoke execute on functions from public;
+
+grant usage on schema app_public, app_hidden, app_shared to
+  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+-- The system role owns SECURITY DEFINER functions (it needs CREATE to be made their owner)
+-- and reads the identity tables through its own narrow policies.
+grant usage, create on schema app_public, app_hidden, app_private to ":ROLE_SYSTEM";
+
+-- The authenticator itself only ever calls the session check (src/auth asks Postgres whether
+-- a verified token's session is still alive before switching role).
+grant usage on schema app_hidden to ":DATABASE_AUTHENTICATOR";
+
+--------------------------------------------------------------------------------
+-- Request context. src/auth turns a verified JWT into these transaction-local settings
+-- (set_config(..., true) inside the request's transaction, so they never outlive it and are
+-- safe behind a transaction-mode pooler). On a reused connection an unset custom setting
+-- reads as '' rather than NULL, hence nullif. Plain `language sql stable` one-liners: the
+-- planner inlines them, so `tenant_id = app_hidden.current_tenant_id()` is an index condition
+-- evaluated once per scan, not a function call per row.
+--------------------------------------------------------------------------------
+create function app_hidden.current_tenant_id() returns uuid
+  language sql stable parallel safe
+  as $$ select nullif(current_setting('jwt.claims.tenant_id', true), '')::uuid $$;
+comment on function app_hidden.current_tenant_id() is
+  'The gym (tenant) of the current request, from the verified token; NULL for anonymous and the platform owner.';
+
+create function app_hidden.current_user_id() returns uuid
+  language sql stable parallel safe
+  as $$ select nullif(current_setting('jwt.claims.user_id', true), '')::uuid $$;
+comment on function app_hidden.current_user_id() is
+  'The user of the current request. The API checks the session is live before every request (see app_hidden.session_is_valid).';
+
+create function app_hidden.current_session_id() returns uuid
+  language sql stable parallel safe
+  as $$ select nullif(current_setting('jwt.claims.session_id', true), '')::uuid $$;
+
+create function app_hidden.current_app_role() returns text
+  language sql stable parallel safe
+  as $$ select coalesce(nullif(current_setting('jwt.claims.role', true), ''), 'anonymous') $$;
+comment on function app_hidden.current_app_role() is
+  'The JWT role claim (member, personal_trainer, coach, gym_admin, platform_owner, anonymous). Policies say TO <role> instead; this is for functions.';
+
+grant execute on function
+  app_hidden.current_tenant_id(), app_hidden.current_user_id(),
+  app_hidden.current_session_id(), app_hidden.current_app_role()
+to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+   ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+
+--------------------------------------------------------------------------------
+-- Tenant column guard, shared by every tenant-scoped table.
+-- tenant_id is set once, at insert, and never moves: a row that changed gym would be a row
+-- one gym wrote and another now reads. The column has no UPDATE grant either; this trigger
+-- also stops the owner and definer functions.
+--------------------------------------------------------------------------------
+create function app_private.tg__tenant_id_immutable() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  if new.tenant_id is distinct from old.tenant_id then
+    raise exception 'tenant_id cannot be changed' using errcode = 'IC001',
+      hint = 'A row belongs to the gym that created it; create a new row in the other gym instead.';
+  end if;
+  return new;
+end;
+$$;
+comment on function app_private.tg__tenant_id_immutable() is
+  'Trigger: rejects any UPDATE that changes tenant_id (error IC001).';
+
+-- Error codes raised by Ironclad's own SQL live in class IC (see README "Errors").
+--   IC001 tenant_id is immutable          IC002 not allowed for this role
+--   IC003 invalid credentials              IC004 not a member of that gym
+
+--! split: 200-gyms.sql
+--------------------------------------------------------------------------------
+-- gyms: the tenant record. Its id IS the tenant_id every other tenant row carries.
+-- Rows are created only by app_public.provision_gym (platform owner); no visitor has INSERT.
+--------------------------------------------------------------------------------
+create table app_public.gyms (
+  id         uuid primary key default gen_random_uuid(),
+  name       text not null check (length(name) between 1 and 200),
+  slug       citext not null unique check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
+  plan       text not null default 'free' check (plan in ('free', 'basic', 'pro')),
+  created_at timestamptz not null default now()
+);
+comment on table app_public.gyms is
+  E'@tenantRoot\nA gym (affiliate): the tenant. Everything below the platform owner belongs to exactly one gym.';
+
+alter table app_public.gyms enable row level security;
+alter table app_public.gyms force row level security;
+
+-- Every gym-level role sees its own gym and nothing else.
+create policy gyms_select_own on app_public.gyms for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (id = app_hidden.current_tenant_id());
+-- The gym admin may rename the gym (plan changes are a platform-owner action).
+create policy gyms_update_own on app_public.gyms for update
+  to ":ROLE_GYM_ADMIN"
+  using (id = app_hidden.current_tenant_id())
+  with check (id = app_hidden.current_tenant_id());
+-- Platform owner: exempt from the tenant rule, reads and updates every gym (support, plans).
+create policy gyms_select_platform on app_public.gyms for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+create policy gyms_update_platform on app_public.gyms for update
+  to ":ROLE_PLATFORM_OWNER" using (true) with check (true);
+-- System (login, provisioning) reads and creates gyms.
+create policy gyms_select_system on app_public.gyms for select to ":ROLE_SYSTEM" using (true);
+create policy gyms_insert_system on app_public.gyms for insert to ":ROLE_SYSTEM" with check (true);
+
+grant select on app_public.gyms to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant update (name) on app_public.gyms to ":ROLE_GYM_ADMIN";
+grant update (name, plan) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
+grant select, insert (id, name, slug, plan) on app_public.gyms to ":ROLE_SYSTEM";
+
+--! split: 300-users.sql
+--------------------------------------------------------------------------------
+-- users: one global login identity per person. Not tenant-scoped (a person may belong to
+-- several gyms), so gym roles see only their own row; who is in a gym is answered by
+-- memberships. Passwords live in app_private.user_secrets, never in an exposed table.
+--------------------------------------------------------------------------------
+create table app_public.users (
+  id           uuid primary key default gen_random_uuid(),
+  email        citext not null unique check (email ~ '^[^@\s]+@[^@\s]+$'),
+  display_name text not null check (length(display_name) between 1 and 100),
+  is_disabled  boolean not null default false,
+  created_at   timestamptz not null default now()
+);
+comment on table app_public.users is
+  E'@global A login identity spans gyms; visibility is limited to yourself (and the platform owner).\nA person who can log in.';
+comment on column app_public.users.is_disabled is
+  'A disabled user''s tokens stop working at once and they cannot log in.';
+
+alter table app_public.users enable row level security;
+alter table app_public.users force row level security;
+
+create policy users_select_self on app_public.users for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (id = app_hidden.current_user_id());
+create policy users_update_self on app_public.users for update
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (id = app_hidden.current_user_id())
+  with check (id = app_hidden.current_user_id());
+create policy users_select_platform on app_public.users for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+create policy users_update_platform on app_public.users for update
+  to ":ROLE_PLATFORM_OWNER" using (true) with check (true);
+create policy users_select_system on app_public.users for select to ":ROLE_SYSTEM" using (true);
+create policy users_insert_system on app_public.users for insert to ":ROLE_SYSTEM" with check (true);
+
+grant select (id, email, display_name, is_disabled, created_at) on app_public.users to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant update (display_name) on app_public.users to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (display_name, is_disabled) on app_public.users to ":ROLE_PLATFORM_OWNER";
+grant select, insert (id, email, display_name) on app_public.users to ":ROLE_SYSTEM";
+
+-- Credentials: bcrypt hashes (pgcrypto). Only the system role's login function reads them.
+create table app_private.user_secrets (
+  user_id       uuid primary key references app_public.users (id) on delete cascade,
+  password_hash text not null
+);
+alter table app_private.user_secrets enable row level security;
+alter table app_private.user_secrets force row level security;
+create policy user_secrets_system on app_private.user_secrets for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update on app_private.user_secrets to ":ROLE_SYSTEM";
+
+-- Platform owners: the SaaS operator's staff. A separate table, not a membership role, so
+-- that no gym-level write can ever mint one.
+create table app_private.platform_owners (
+  user_id    uuid primary key references app_public.users (id) on delete cascade,
+  created_at timestamptz not null default now()
+);
+alter table app_private.platform_owners enable row level security;
+alter table app_private.platform_owners force row level security;
+create policy platform_owners_system on app_private.platform_owners for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert on app_private.platform_owners to ":ROLE_SYSTEM";
+
+--! split: 400-memberships.sql
+--------------------------------------------------------------------------------
+-- memberships: the authoritative map of who belongs to which gym with which role.
+-- A person may belong to several gyms (a coach at one can be a member at another); the
+-- token names one gym at a time (app_public.switch_gym changes it).
+-- Created through app_public.add_gym_user; removing one kills that user's tokens for the gym
+-- at once (the API re-checks the membership on every request).
+--------------------------------------------------------------------------------
+create table app_public.memberships (
+  tenant_id  uuid not null default app_hidden.current_tenant_id()
+             references app_public.gyms (id) on delete cascade,
+  id         uuid not null default gen_random_uuid(),
+  user_id    uuid not null references app_public.users (id) on delete cascade,
+  role       text not null check (role in ('member', 'personal_trainer', 'coach', 'gym_admin')),
+  -- clock_timestamp: several memberships made in one transaction keep their order, which
+  -- decides the gym a login lands in when no tenantId is given.
+  created_at timestamptz not null default clock_timestamp(),
+  primary key (tenant_id, id),
+  unique (tenant_id, user_id)
+);
+comment on table app_public.memberships is 'Who belongs to a gym, and with which role.';
+-- Login and the session check look memberships up by user across gyms.
+create index memberships_user_id_idx on app_public.memberships (user_id);
+
+create trigger _100_tenant_id_immutable before update on app_public.memberships
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_public.memberships enable row level security;
+alter table app_public.memberships force row level security;
+
+-- The tenant rule, for every gym-level role and every command. Each permissive policy below
+-- repeats the predicate so isolation never rests on this one policy alone.
+create policy memberships_tenant on app_public.memberships as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+
+-- Everyone in a gym may see who else is in it (staff lists, class rosters).
+create policy memberships_select on app_public.memberships for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+-- The gym admin changes roles and removes people from the gym.
+create policy memberships_update_admin on app_public.memberships for update
+  to ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy memberships_delete_admin on app_public.memberships for delete
+  to ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+-- Platform owner: support view across gyms.
+create policy memberships_select_platform on app_public.memberships for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+create policy memberships_delete_platform on app_public.memberships for delete
+  to ":ROLE_PLATFORM_OWNER" using (true);
+-- System: login and session checks read across gyms; add_gym_user inserts.
+create policy memberships_select_system on app_public.memberships for select
+  to ":ROLE_SYSTEM" using (true);
+create policy memberships_insert_system on app_public.memberships for insert
+  to ":ROLE_SYSTEM" with check (true);
+
+grant select on app_public.memberships to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant update (role) on app_public.memberships to ":ROLE_GYM_ADMIN";
+grant delete on app_public.memberships to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select, insert (tenant_id, user_id, role) on app_public.memberships to ":ROLE_SYSTEM";
+
+-- Display name and email of the person behind a membership. users rows are private to their
+-- owner, so these run as the system role; they answer only for a membership the caller can
+-- see (same gym, or the platform owner), re-checked here because a definer function must
+-- not trust a row value handed to it.
+create function app_public.memberships_display_name(m app_public.memberships) returns text
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  select u.display_name
+  from app_public.memberships mm
+  join app_public.users u on u.id = mm.user_id
+  where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
+    and (mm.tenant_id = app_hidden.current_tenant_id()
+         or app_hidden.current_app_role() = 'platform_owner')
+$$;
+comment on function app_public.memberships_display_name(app_public.memberships) is
+  'The member''s display name. SECURITY DEFINER (system) because users rows are private to their owner; answers only for a membership in the caller''s gym.';
+
+create function app_public.memberships_email(m app_public.memberships) returns text
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  select u.email::text
+  from app_public.memberships mm
+  join app_public.users u on u.id = mm.user_id
+  where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
+    and ((mm.tenant_id = app_hidden.current_tenant_id()
+          and (app_hidden.current_app_role() = 'gym_admin' or mm.user_id = app_hidden.current_user_id()))
+         or app_hidden.current_app_role() = 'platform_owner')
+$$;
+comment on function app_public.memberships_email(app_public.memberships) is
+  'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system) for the same reason as memberships_display_name.';
+grant execute on function
+  app_public.memberships_display_name(app_public.memberships),
+  app_public.memberships_email(app_public.memberships)
+to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+alter function app_public.memberships_display_name(app_public.memberships) owner to ":ROLE_SYSTEM";
+alter function app_public.memberships_email(app_public.memberships) owner to ":ROLE_SYSTEM";
+
+--! split: 500-sessions-and-auth.sql
+--------------------------------------------------------------------------------
+-- Sessions and login. A token names a session (sid); the API asks Postgres on every request
+-- whether that session is still live, the user still enabled and the membership still there,
+-- so logout, disabling a user or removing a membership take effect immediately.
+--------------------------------------------------------------------------------
+create table app_private.sessions (
+  id         uuid primary key default gen_random_uuid(),
+  user_id    uuid not null references app_public.users (id) on delete cascade,
+  created_at timestamptz not null default now(),
+  revoked_at timestamptz
+);
+create index sessions_user_id_idx on app_private.sessions (user_id);
+alter table app_private.sessions enable row level security;
+alter table app_private.sessions force row level security;
+create policy sessions_system on app_private.sessions for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update (revoked_at) on app_private.sessions to ":ROLE_SYSTEM";
+
+-- What a successful login or gym switch returns. PostGraphile signs it (HS256, JWT_SECRET,
+-- audience from the server config) because graphile.config.ts names it as the JWT type.
+create type app_public.jwt_token as (
+  role      text,
+  tenant_id uuid,
+  sub       uuid,
+  sid       uuid,
+  exp       bigint
+);
+
+-- Token lifetime. A session outlives its tokens; switch_gym issues a fresh one.
+create function app_private.token_expiry() returns bigint
+  language sql stable set search_path = pg_catalog
+  as $$ select extract(epoch from now() + interval '12 hours')::bigint $$;
+grant execute on function app_private.token_expiry() to ":ROLE_SYSTEM";
+
+--------------------------------------------------------------------------------
+-- authenticate(email, password[, tenantId]) → token
+-- SECURITY DEFINER (system): a visitor cannot read password hashes or other people's
+-- memberships, and must not be able to. Same error for unknown email and wrong password.
+--------------------------------------------------------------------------------
+create function app_public.authenticate(email text, password text, tenant_id uuid default null)
+  returns app_public.jwt_token
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_user app_public.users;
+  v_hash text;
+  v_role text;
+  v_tenant uuid;
+  v_sid uuid;
+begin
+  select u.* into v_user from app_public.users u where u.email = authenticate.email::citext;
+  select s.password_hash into v_hash from app_private.user_secrets s where s.user_id = v_user.id;
+  -- A person added without a password has the unusable hash '!': treat it like no hash at all
+  -- (crypt() would raise "invalid salt", 22023, and tell the caller the account exists).
+  if v_hash not like '$2_$%' then
+    v_hash := null;
+  end if;
+  if v_user.id is null or v_hash is null or v_user.is_disabled
+     or crypt(password, v_hash) is distinct from v_hash then
+    if v_hash is null then
+      -- Spend the same bcrypt time for an unknown email, so timing does not tell.
+      perform crypt(coalesce(password, ''), gen_salt('bf', 8));
+    end if;
+    raise exception 'Invalid email or password' using errcode = 'IC003';
+  end if;
+
+  if authenticate.tenant_id is null
+     and exists (select 1 from app_private.platform_owners p where p.user_id = v_user.id) then
+    v_role := 'platform_owner';
+  else
+    select m.tenant_id, m.role into v_tenant, v_role
+    from app_public.memberships m
+    where m.user_id = v_user.id
+      and (authenticate.tenant_id is null or m.tenant_id = authenticate.tenant_id)
+    order by m.created_at, m.tenant_id
+    limit 1;
+    if v_role is null then
+      raise exception 'You are not a member of that gym' using errcode = 'IC004';
+    end if;
+  end if;
+
+  insert into app_private.sessions (user_id) values (v_user.id) returning id into v_sid;
+  return row(v_role, v_tenant, v_user.id, v_sid, app_private.token_expiry())::app_public.jwt_token;
+end;
+$$;
+comment on function app_public.authenticate(text, text, uuid) is
+  E'@resultFieldName jwtToken\n@anonymousOk logging in is how an anonymous visitor gets a token\nLog in. Returns a signed JWT for your first gym (or the gym given by tenantId); platform owners get a platform-wide token. SECURITY DEFINER (system): reads password hashes and memberships no visitor may read.';
+
+--------------------------------------------------------------------------------
+-- switch_gym(tenantId) → token for the same session, in another gym the caller belongs to.
+--------------------------------------------------------------------------------
+create function app_public.switch_gym(tenant_id uuid) returns app_public.jwt_token
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_role text;
+begin
+  select m.role into v_role from app_public.memberships m
+  where m.tenant_id = switch_gym.tenant_id and m.user_id = app_hidden.current_user_id();
+  if v_role is null or app_hidden.current_session_id() is null then
+    -- Same answer whether the gym exists or not: another gym's existence is not revealed.
+    raise exception 'You are not a member of that gym' using errcode = 'IC004';
+  end if;
+  return row(v_role, switch_gym.tenant_id, app_hidden.current_user_id(),
+             app_hidden.current_session_id(), app_private.token_expiry())::app_public.jwt_token;
+end;
+$$;
+comment on function app_public.switch_gym(uuid) is
+  E'@resultFieldName jwtToken\nReturns a token for another gym you belong to, with the role you hold there. SECURITY DEFINER (system): reads your memberships in other gyms, which RLS hides from the current gym''s context.';
+
+--------------------------------------------------------------------------------
+-- logout() revokes the current session: every token issued for it stops working.
+--------------------------------------------------------------------------------
+create function app_public.logout() returns boolean
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  update app_private.sessions set revoked_at = now()
+  where id = app_hidden.current_session_id() and user_id = app_hidden.current_user_id()
+    and revoked_at is null
+  returning true
+$$;
+comment on function app_public.logout() is
+  'Revokes the current session. SECURITY DEFINER (system): sessions are private.';
+
+--------------------------------------------------------------------------------
+-- session_is_valid: asked by the API (as the authenticator, before it switches role) for
+-- every request that carries a token.
+--------------------------------------------------------------------------------
+create function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, role text)
+  returns boolean
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  select exists (
+    select 1
+    from app_private.sessions s
+    join app_public.users u on u.id = s.user_id
+    where s.id = session_is_valid.sid
+      and s.user_id = session_is_valid.user_id
+      and s.revoked_at is null
+      and not u.is_disabled
+      and case
+            when session_is_valid.role = 'platform_owner' then
+              session_is_valid.tenant_id is null
+              and exists (select 1 from app_private.platform_owners p where p.user_id = u.id)
+            else exists (
+              select 1 from app_public.memberships m
+              where m.tenant_id = session_is_valid.tenant_id
+                and m.user_id = u.id and m.role = session_is_valid.role)
+          end
+  )
+$$;
+comment on function app_hidden.session_is_valid(uuid, uuid, uuid, text) is
+  'True while the session is live, the user enabled and the claimed membership (or platform ownership) still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
+
+grant execute on function app_public.authenticate(text, text, uuid) to
+  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+grant execute on function app_public.switch_gym(uuid), app_public.logout() to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_hidden.session_is_valid(uuid, uuid, uuid, text) to ":DATABASE_AUTHENTICATOR";
+-- Grants first: once the system role owns them, the migration owner can no longer grant.
+alter function app_public.authenticate(text, text, uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.switch_gym(uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.logout() owner to ":ROLE_SYSTEM";
+alter function app_hidden.session_is_valid(uuid, uuid, uuid, text) owner to ":ROLE_SYSTEM";
+
+--------------------------------------------------------------------------------
+-- Who am I? Plain invoker functions: RLS already limits users/gyms to the caller's own rows.
+-- An anonymous visitor may ask too, but has no right on users or gyms at all (reading the
+-- table would be "permission denied"), so without a user / gym the answer is null at once.
+--------------------------------------------------------------------------------
+create function app_public.me() returns app_public.users
+  language plpgsql stable
+as $$
+begin
+  if app_hidden.current_user_id() is null then
+    return null;
+  end if;
+  return (select u from app_public.users u where u.id = app_hidden.current_user_id());
+end;
+$$;
+comment on function app_public.me() is 'The logged-in user, or null.';
+
+create function app_public.current_gym() returns app_public.gyms
+  language plpgsql stable
+as $$
+begin
+  if app_hidden.current_tenant_id() is null then
+    return null;
+  end if;
+  return (select g from app_public.gyms g where g.id = app_hidden.current_tenant_id());
+end;
+$$;
+comment on function app_public.current_gym() is 'The gym the current token is for, or null.';
+
+create function app_public.my_role() returns text
+  language sql stable
+  as $$ select app_hidden.current_app_role() $$;
+comment on function app_public.my_role() is
+  'Your role in the current gym: member, personal_trainer, coach, gym_admin, platform_owner or anonymous.';
+
+grant execute on function app_public.me(), app_public.current_gym(), app_public.my_role() to
+  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+--------------------------------------------------------------------------------
+-- Housekeeping (graphile-worker task `prune_sessions`, daily): forget sessions that were
+-- revoked, or are older than any token could be, a week ago.
+--------------------------------------------------------------------------------
+create function app_private.prune_sessions() returns integer
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  with gone as (
+    delete from app_private.sessions
+    where coalesce(revoked_at, created_at + interval '30 days') < now() - interval '7 days'
+    returning 1
+  )
+  select count(*)::integer from gone
+$$;
+comment on function app_private.prune_sessions() is
+  'Delete long-dead sessions. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on sessions.';
+alter function app_private.prune_sessions() owner to ":ROLE_SYSTEM";
+set role ":ROLE_SYSTEM"; -- see create_platform_owner: the grant must come from the new owner
+grant execute on function app_private.prune_sessions() to ":DATABASE_OWNER";
+reset role;
+grant delete on app_private.sessions to ":ROLE_SYSTEM";
+
+--! split: 600-provisioning.sql
+--------------------------------------------------------------------------------
+-- Provisioning: the only ways gyms, users and memberships come into being.
+-- All SECURITY DEFINER (system) because they write identity tables no visitor may write;
+-- each is executable only by the roles named in its grant, and re-checks the caller's gym.
+--------------------------------------------------------------------------------
+
+-- Shared by add_gym_user and create_platform_owner: find a user by email or create them.
+-- A new user without a password cannot log in until one is set (unusable hash).
+create function app_private.find_or_create_user(email text, display_name text, password text)
+  returns uuid
+  language plpgsql volatile set search_path = pg_catalog, public
+as $$
+declare
+  v_id uuid;
+begin
+  select u.id into v_id from app_public.users u where u.email = find_or_create_user.email::citext;
+  if v_id is null then
+    insert into app_public.users (email, display_name)
+      values (find_or_create_user.email, find_or_create_user.display_name)
+      returning id into v_id;
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (v_id, case when password is null then '!' else crypt(password, gen_salt('bf', 8)) end);
+  end if;
+  return v_id;
+end;
+$$;
+
+create function app_public.provision_gym(name text, slug text, plan text default 'free')
+  returns app_public.gyms
+  language sql volatile security definer set search_path = pg_catalog, public
+as $$
+  insert into app_public.gyms (name, slug, plan)
+    values (provision_gym.name, provision_gym.slug::citext, coalesce(provision_gym.plan, 'free'))
+  returning *
+$$;
+comment on function app_public.provision_gym(text, text, text) is
+  'Platform owner: create a gym (tenant). SECURITY DEFINER (system) because no visitor role may insert gyms directly.';
+grant execute on function app_public.provision_gym(text, text, text) to ":ROLE_PLATFORM_OWNER";
+alter function app_private.find_or_create_user(text, text, text) owner to ":ROLE_SYSTEM";
+alter function app_public.provision_gym(text, text, text) owner to ":ROLE_SYSTEM";
+
+-- Add a person to a gym with a role. A gym admin adds to their own gym only; the platform
+-- owner names the gym. An existing login (same email) is linked, not duplicated, and the
+-- password argument is then ignored: nothing about the person's other gyms is revealed.
+create function app_public.add_gym_user(
+  email text, display_name text, role text, password text default null, tenant_id uuid default null
+) returns app_public.memberships
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_tenant uuid;
+  v_membership app_public.memberships;
+begin
+  if app_hidden.current_app_role() = 'platform_owner' then
+    v_tenant := add_gym_user.tenant_id;
+  elsif app_hidden.current_app_role() = 'gym_admin'
+        and (add_gym_user.tenant_id is null or add_gym_user.tenant_id = app_hidden.current_tenant_id()) then
+    v_tenant := app_hidden.current_tenant_id();
+  end if;
+  if v_tenant is null then
+    raise exception 'Only a gym admin (for their own gym) or the platform owner may add people'
+      using errcode = 'IC002';
+  end if;
+
+  insert into app_public.memberships (tenant_id, user_id, role)
+    values (v_tenant,
+            app_private.find_or_create_user(add_gym_user.email, add_gym_user.display_name, add_gym_user.password),
+            add_gym_user.role)
+    returning * into v_membership;
+  return v_membership;
+end;
+$$;
+comment on function app_public.add_gym_user(text, text, text, text, uuid) is
+  'Gym admin (own gym) or platform owner (any gym): add a person with a role, creating their login if the email is new. SECURITY DEFINER (system): creates users, which no visitor may insert.';
+grant execute on function app_public.add_gym_user(text, text, text, text, uuid) to
+  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+alter function app_public.add_gym_user(text, text, text, text, uuid) owner to ":ROLE_SYSTEM";
+
+-- Bootstrap: the first platform owner is made by the database owner (seed / CLI), never
+-- through the API.
+create function app_private.create_platform_owner(email text, display_name text, password text)
+  returns uuid
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_id uuid := app_private.find_or_create_user(email, display_name, password);
+begin
+  insert into app_private.platform_owners (user_id) values (v_id) on conflict do nothing;
+  return v_id;
+end;
+$$;
+comment on function app_private.create_platform_owner(text, text, text) is
+  'Make (or promote) a platform owner. SECURITY DEFINER (system); executable only by the database owner.';
+alter function app_private.create_platform_owner(text, text, text) owner to ":ROLE_SYSTEM";
+-- ALTER OWNER hands the old owner's own rights to the new owner, so the grant to the
+-- database owner is made by the system role after the transfer.
+set role ":ROLE_SYSTEM";
+grant execute on function app_private.create_platform_owner(text, text, text) to ":DATABASE_OWNER";
+reset role;
+
+--! split: 1000-plans.sql
+--------------------------------------------------------------------------------
+-- plans: what a gym's subscription to Ironclad allows. Global (every gym on the same plan
+-- gets the same limits) and readable by everyone, anonymous included: it is the price list.
+-- Rows are reference data written only by migrations; no visitor role may change them.
+-- gyms.plan becomes a foreign key to this table, so a plan name is always one we know.
+--------------------------------------------------------------------------------
+create table app_public.plans (
+  id          text primary key check (id ~ '^[a-z][a-z0-9_]{0,30}$'),
+  name        text not null,
+  max_members integer check (max_members >= 0),
+  max_staff   integer check (max_staff >= 0),
+  sort_order  integer not null default 0
+);
+comment on table app_public.plans is
+  E'@global Plan limits are the same for every gym; reference data, readable by anyone.\nAn Ironclad subscription plan and its limits.';
+comment on column app_public.plans.max_members is
+  'Most memberships with role member a gym on this plan may hold; NULL means unlimited.';
+comment on column app_public.plans.max_staff is
+  'Most staff memberships (personal_trainer, coach, gym_admin) a gym on this plan may hold; NULL means unlimited.';
+
+-- Lets GraphQL order plans by sort_order (PostGraphile only offers orderBy on indexed columns).
+create index plans_sort_order_idx on app_public.plans (sort_order);
+
+insert into app_public.plans (id, name, max_members, max_staff, sort_order) values
+  ('free',  'Free',  30,   2,    1),
+  ('basic', 'Basic', 200,  null, 2),
+  ('pro',   'Pro',   null, null, 3);
+
+alter table app_public.plans enable row level security;
+alter table app_public.plans force row level security;
+create policy plans_select on app_public.plans for select
+  to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+     ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM"
+  using (true);
+grant select on app_public.plans to
+  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+
+-- gyms.plan: from a CHECK list to a foreign key (the check in 200-gyms.sql predates plans).
+alter table app_public.gyms drop constraint gyms_plan_check;
+alter table app_public.gyms
+  add constraint gyms_plan_fkey foreign key (plan) references app_public.plans (id);
+create index gyms_plan_idx on app_public.gyms (plan);
+
+--------------------------------------------------------------------------------
+-- Usage counters, kept on the gym row by a trigger on memberships.
+-- Why counters on the gym row rather than count(*) at insert time: the counter UPDATE takes
+-- the gym row's lock, so two admins adding people to the same gym at the same moment are
+-- serialised there; the second waits, re-reads the committed count and is refused if the
+-- first took the last place (READ COMMITTED re-evaluates the updated row; under
+-- REPEATABLE READ the loser gets 40001 instead, never an overshoot). A plan change locks the
+-- same row, so a downgrade and an add cannot interleave either.
+-- Visitors see the counters (admins use them) but only the system role may write them.
+--------------------------------------------------------------------------------
+alter table app_public.gyms
+  add column member_count integer not null default 0 check (member_count >= 0),
+  add column staff_count  integer not null default 0 check (staff_count >= 0);
+comment on column app_public.gyms.member_count is 'Memberships with role member (kept by a trigger; what the plan limit counts).';
+comment on column app_public.gyms.staff_count is 'Staff memberships: personal trainers, coaches and gym admins (kept by a trigger).';
+
+create policy gyms_update_system on app_public.gyms for update
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant update (member_count, staff_count) on app_public.gyms to ":ROLE_SYSTEM";
+
+-- Which limit a role counts against.
+create function app_hidden.plan_bucket(role text) returns text
+  language sql immutable parallel safe
+  as $$ select case when role = 'member' then 'members' when role is null then null else 'staff' end $$;
+grant execute on function app_hidden.plan_bucket(text) to ":ROLE_SYSTEM";
+
+create function app_private.tg_memberships__plan_limits() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_old text := case when tg_op in ('UPDATE', 'DELETE') then app_hidden.plan_bucket(old.role) end;
+  v_new text := case when tg_op in ('UPDATE', 'INSERT') then app_hidden.plan_bucket(new.role) end;
+  v_gym app_public.gyms;
+  v_plan app_public.plans;
+begin
+  if v_old is not distinct from v_new then
+    return null;
+  end if;
+  if v_old is not null then
+    update app_public.gyms
+       set member_count = member_count - (v_old = 'members')::int,
+           staff_count  = staff_count  - (v_old = 'staff')::int
+     where id = old.tenant_id;
+  end if;
+  if v_new is not null then
+    -- This UPDATE is the lock: concurrent adds to the same gym queue here.
+    update app_public.gyms
+       set member_count = member_count + (v_new = 'members')::int,
+           staff_count  = staff_count  + (v_new = 'staff')::int
+     where id = new.tenant_id
+    returning * into v_gym;
+    select * into v_plan from app_public.plans where id = v_gym.plan;
+    if v_new = 'members' and v_gym.member_count > v_plan.max_members then
+      raise exception 'Plan limit reached: % plan allows % members', v_plan.id, v_plan.max_members
+        using errcode = 'IC010', constraint = 'plan_max_members',
+              hint = 'Limit max_members of the ' || v_plan.id || ' plan; the platform owner can change the gym''s plan.';
+    elsif v_new = 'staff' and v_gym.staff_count > v_plan.max_staff then
+      raise exception 'Plan limit reached: % plan allows % staff', v_plan.id, v_plan.max_staff
+        using errcode = 'IC010', constraint = 'plan_max_staff',
+              hint = 'Limit max_staff of the ' || v_plan.id || ' plan; the platform owner can change the gym''s plan.';
+    end if;
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg_memberships__plan_limits() is
+  'Trigger: keeps gyms.member_count/staff_count and refuses a membership beyond the gym''s plan (IC010). SECURITY DEFINER (system): the caller (add_gym_user, a gym admin changing a role or removing someone) may not write the gym row''s counters.';
+-- The trigger is created before the ownership moves: CREATE TRIGGER needs EXECUTE, which
+-- the migration owner loses with ownership. Triggers fire whatever the caller may execute.
+create trigger _200_plan_limits after insert or delete or update of role on app_public.memberships
+  for each row execute function app_private.tg_memberships__plan_limits();
+alter function app_private.tg_memberships__plan_limits() owner to ":ROLE_SYSTEM";
+
+-- A plan change (platform owner) must fit what the gym already has.
+create function app_private.tg_gyms__plan_fits() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+declare
+  v_plan app_public.plans;
+begin
+  select * into v_plan from app_public.plans where id = new.plan;
+  if new.member_count > v_plan.max_members then
+    raise exception 'Plan limit reached: % plan allows % members', v_plan.id, v_plan.max_members
+      using errcode = 'IC010', constraint = 'plan_max_members',
+            hint = 'The gym has ' || new.member_count || ' members; remove some before moving to this plan.';
+  elsif new.staff_count > v_plan.max_staff then
+    raise exception 'Plan limit reached: % plan allows % staff', v_plan.id, v_plan.max_staff
+      using errcode = 'IC010', constraint = 'plan_max_staff',
+            hint = 'The gym has ' || new.staff_count || ' staff; remove some before moving to this plan.';
+  end if;
+  return new;
+end;
+$$;
+comment on function app_private.tg_gyms__plan_fits() is
+  'Trigger: refuses moving a gym to a plan its current members or staff exceed (IC010).';
+create trigger _200_plan_fits before update of plan on app_public.gyms
+  for each row execute function app_private.tg_gyms__plan_fits();
+
+-- IC010 plan limit reached (message names the plan and the limit; constraint plan_max_members / plan_max_staff)
+
+--! split: 1100-profiles.sql
+--------------------------------------------------------------------------------
+-- Who am I in this gym? Domain tables name people by their membership (tenant-scoped, so
+-- every reference is a composite (tenant_id, membership_id) key), not by the global user.
+-- SECURITY DEFINER (system) and STABLE so that policies can say
+-- `member_id = app_hidden.current_membership_id()` without a subquery (Citus rejects
+-- subqueries in policies) and without depending on the caller's own memberships policy.
+--------------------------------------------------------------------------------
+create function app_hidden.current_membership_id() returns uuid
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  select m.id from app_public.memberships m
+  where m.tenant_id = app_hidden.current_tenant_id()
+    and m.user_id = app_hidden.current_user_id()
+$$;
+comment on function app_hidden.current_membership_id() is
+  'The caller''s membership in the current gym (NULL for anonymous and the platform owner). SECURITY DEFINER (system) so policies can use it without a subquery.';
+grant execute on function app_hidden.current_membership_id() to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+alter function app_hidden.current_membership_id() owner to ":ROLE_SYSTEM";
+
+-- The membership's role, for trigger checks such as "a class's coach is a coach".
+create function app_hidden.membership_role(tenant_id uuid, membership_id uuid) returns text
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  select m.role from app_public.memberships m
+  where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
+    and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner')
+$$;
+comment on function app_hidden.membership_role(uuid, uuid) is
+  'Role of a membership in the caller''s gym (NULL otherwise). SECURITY DEFINER (system) so validation triggers work whatever the caller may read.';
+grant execute on function app_hidden.membership_role(uuid, uuid) to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+alter function app_hidden.membership_role(uuid, uuid) owner to ":ROLE_SYSTEM";
+
+--------------------------------------------------------------------------------
+-- profiles: the in-gym face of a membership (coach, personal trainer or member). 1:1 with
+-- memberships, keyed (tenant_id, membership_id): a profile belongs to exactly one gym, the
+-- person behind it is the membership's global user. Created automatically with the
+-- membership (trigger below) and removed with it, so nobody inserts or deletes profiles.
+--------------------------------------------------------------------------------
+create table app_public.profiles (
+  tenant_id     uuid not null default app_hidden.current_tenant_id()
+                references app_public.gyms (id) on delete cascade,
+  membership_id uuid not null,
+  headline      text check (length(headline) <= 200),
+  bio           text check (length(bio) <= 4000),
+  specialties   text[] not null default '{}',
+  goals         text check (length(goals) <= 2000),
+  updated_at    timestamptz not null default now(),
+  primary key (tenant_id, membership_id),
+  foreign key (tenant_id, membership_id) references app_public.memberships (tenant_id, id) on delete cascade
+);
+comment on table app_public.profiles is
+  'A person''s profile inside one gym: coaches and trainers list specialties, members their goals. Everyone in the gym can read it; only its owner (or the gym admin) edits it.';
+-- The primary key (tenant_id, membership_id) covers the foreign key and tenant lookups.
+
+create trigger _100_tenant_id_immutable before update on app_public.profiles
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg__touch_updated_at() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$ begin new.updated_at := now(); return new; end; $$;
+comment on function app_private.tg__touch_updated_at() is 'Trigger: sets updated_at on every update.';
+create trigger _200_touch_updated_at before update on app_public.profiles
+  for each row execute function app_private.tg__touch_updated_at();
+
+alter table app_public.profiles enable row level security;
+alter table app_public.profiles force row level security;
+
+create policy profiles_tenant on app_public.profiles as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+-- The gym's directory: everyone in the gym sees everyone's profile.
+create policy profiles_select on app_public.profiles for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+-- You edit your own profile...
+create policy profiles_update_own on app_public.profiles for update
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH"
+  using (tenant_id = app_hidden.current_tenant_id() and membership_id = app_hidden.current_membership_id())
+  with check (tenant_id = app_hidden.current_tenant_id() and membership_id = app_hidden.current_membership_id());
+-- ...and the gym admin manages staff and member profiles.
+create policy profiles_update_admin on app_public.profiles for update
+  to ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy profiles_select_platform on app_public.profiles for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+-- The system role creates the profile when a membership is created.
+create policy profiles_insert_system on app_public.profiles for insert
+  to ":ROLE_SYSTEM" with check (true);
+
+grant select on app_public.profiles to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant update (headline, bio, specialties, goals) on app_public.profiles to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, membership_id) on app_public.profiles to ":ROLE_SYSTEM";
+
+create function app_private.tg_memberships__create_profile() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  insert into app_public.profiles (tenant_id, membership_id) values (new.tenant_id, new.id);
+  return null;
+end;
+$$;
+comment on function app_private.tg_memberships__create_profile() is
+  'Trigger: every new membership gets its (empty) profile. SECURITY DEFINER (system): no visitor role may insert profiles.';
+create trigger _300_create_profile after insert on app_public.memberships
+  for each row execute function app_private.tg_memberships__create_profile();
+alter function app_private.tg_memberships__create_profile() owner to ":ROLE_SYSTEM"; -- after CREATE TRIGGER (see 1000)
+
+-- The profile's display name, so a profile can be shown without walking to the membership.
+create function app_public.profiles_display_name(p app_public.profiles) returns text
+  language sql stable
+  as $$
+    select app_public.memberships_display_name(m) from app_public.memberships m
+    where m.tenant_id = p.tenant_id and m.id = p.membership_id
+  $$;
+comment on function app_public.profiles_display_name(app_public.profiles) is 'Display name of the person.';
+grant execute on function app_public.profiles_display_name(app_public.profiles) to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+--! split: 1200-trainer-assignments.sql
+--------------------------------------------------------------------------------
+-- trainer_assignments: which personal trainer manages which member. This is what opens a
+-- member's private progress (metrics, results) to a trainer, so only the gym admin creates,
+-- edits or ends assignments. The trainer and the client each see their own assignments;
+-- coaches and the admin see them all.
+--------------------------------------------------------------------------------
+create table app_public.trainer_assignments (
+  tenant_id  uuid not null default app_hidden.current_tenant_id()
+             references app_public.gyms (id) on delete cascade,
+  id         uuid not null default gen_random_uuid(),
+  trainer_id uuid not null,
+  client_id  uuid not null,
+  started_on date not null default current_date,
+  notes      text check (length(notes) <= 2000),
+  created_at timestamptz not null default now(),
+  primary key (tenant_id, id),
+  unique (tenant_id, trainer_id, client_id),
+  foreign key (tenant_id, trainer_id) references app_public.memberships (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, client_id) references app_public.memberships (tenant_id, id) on delete cascade,
+  check (trainer_id <> client_id)
+);
+comment on table app_public.trainer_assignments is
+  'A personal trainer manages a member (client): the trainer may then read and write that client''s progress.';
+create index trainer_assignments_tenant_id_client_id_idx on app_public.trainer_assignments (tenant_id, client_id);
+-- (tenant_id, trainer_id) is covered by the unique constraint's index.
+
+create trigger _100_tenant_id_immutable before update on app_public.trainer_assignments
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+-- The trainer must be a personal trainer and the client a member of this gym.
+create function app_private.tg_trainer_assignments__check_roles() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  if app_hidden.membership_role(new.tenant_id, new.trainer_id) is distinct from 'personal_trainer' then
+    raise exception 'The trainer must be a personal trainer of this gym' using errcode = 'IC012';
+  end if;
+  if app_hidden.membership_role(new.tenant_id, new.client_id) is distinct from 'member' then
+    raise exception 'The client must be a member of this gym' using errcode = 'IC012';
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg_trainer_assignments__check_roles() is
+  'Trigger: the trainer is a personal_trainer and the client a member (IC012).';
+-- AFTER, not BEFORE: row-level security (checked after BEFORE triggers) refuses a row for
+-- another gym first, with 42501, rather than this check answering about another gym.
+create trigger _200_check_roles after insert or update of trainer_id, client_id on app_public.trainer_assignments
+  for each row execute function app_private.tg_trainer_assignments__check_roles();
+
+alter table app_public.trainer_assignments enable row level security;
+alter table app_public.trainer_assignments force row level security;
+
+create policy trainer_assignments_tenant on app_public.trainer_assignments as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy trainer_assignments_select_client on app_public.trainer_assignments for select
+  to ":ROLE_MEMBER"
+  using (tenant_id = app_hidden.current_tenant_id() and client_id = app_hidden.current_membership_id());
+create policy trainer_assignments_select_trainer on app_public.trainer_assignments for select
+  to ":ROLE_PERSONAL_TRAINER"
+  using (tenant_id = app_hidden.current_tenant_id() and trainer_id = app_hidden.current_membership_id());
+create policy trainer_assignments_select_staff on app_public.trainer_assignments for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy trainer_assignments_insert_admin on app_public.trainer_assignments for insert
+  to ":ROLE_GYM_ADMIN"
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy trainer_assignments_update_admin on app_public.trainer_assignments for update
+  to ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy trainer_assignments_delete_admin on app_public.trainer_assignments for delete
+  to ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy trainer_assignments_select_platform on app_public.trainer_assignments for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+-- app_hidden.is_assigned_trainer_of reads assignments as the system role.
+create policy trainer_assignments_select_system on app_public.trainer_assignments for select
+  to ":ROLE_SYSTEM" using (true);
+
+grant select on app_public.trainer_assignments to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant insert (tenant_id, trainer_id, client_id, started_on, notes),
+      update (trainer_id, client_id, started_on, notes), delete
+  on app_public.trainer_assignments to ":ROLE_GYM_ADMIN";
+
+--------------------------------------------------------------------------------
+-- Is the caller (a personal trainer) assigned to this member? Used by the policies on
+-- private progress tables: `app_hidden.is_assigned_trainer_of(member_id)` instead of an
+-- EXISTS subquery (Citus rejects subqueries in policies). SECURITY DEFINER (system) so the
+-- answer does not depend on what the caller may read, STABLE so the planner may cache it.
+--------------------------------------------------------------------------------
+create function app_hidden.is_assigned_trainer_of(member_id uuid) returns boolean
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  select exists (
+    select 1 from app_public.trainer_assignments a
+    where a.tenant_id = app_hidden.current_tenant_id()
+      and a.trainer_id = app_hidden.current_membership_id()
+      and a.client_id = is_assigned_trainer_of.member_id
+  )
+$$;
+comment on function app_hidden.is_assigned_trainer_of(uuid) is
+  'True when the caller is an assigned trainer of the member (a membership id) in the current gym. SECURITY DEFINER (system): policy helper, reads trainer_assignments whatever the caller may see.';
+grant execute on function app_hidden.is_assigned_trainer_of(uuid) to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+alter function app_hidden.is_assigned_trainer_of(uuid) owner to ":ROLE_SYSTEM";
+
+-- IC012 a membership has the wrong role for this column (e.g. a class coach who is not a coach)
+
+--! split: 1300-workouts.sql
+--------------------------------------------------------------------------------
+-- workouts: the gym's programming, authored by coaches (and the gym admin). A draft is
+-- visible only to coaches and the admin; members and trainers see published workouts.
+-- scoring_type says what a result's score means (see workout_results.score).
+--------------------------------------------------------------------------------
+create table app_public.workouts (
+  tenant_id    uuid not null default app_hidden.current_tenant_id()
+               references app_public.gyms (id) on delete cascade,
+  id           uuid not null default gen_random_uuid(),
+  author_id    uuid default app_hidden.current_membership_id(),
+  title        text not null check (length(title) between 1 and 200),
+  description  text not null default '' check (length(description) <= 10000),
+  scoring_type text not null check (scoring_type in ('time', 'reps', 'load', 'rounds_reps')),
+  is_published boolean not null default false,
+  created_at   timestamptz not null default now(),
+  primary key (tenant_id, id),
+  foreign key (tenant_id, author_id) references app_public.memberships (tenant_id, id) on delete set null (author_id)
+);
+comment on table app_public.workouts is
+  'A workout (programming) written by a coach: title, description, how it is scored, and whether members can see it yet.';
+comment on column app_public.workouts.scoring_type is
+  'time (seconds, lower is better), reps, load (kg) or rounds_reps (rounds + reps/100, e.g. 5 rounds + 12 reps = 5.12).';
+comment on column app_public.workouts.is_published is 'Drafts are visible only to coaches and the gym admin.';
+create index workouts_tenant_id_author_id_idx on app_public.workouts (tenant_id, author_id);
+create index workouts_tenant_id_published_idx on app_public.workouts (tenant_id, is_published);
+
+create trigger _100_tenant_id_immutable before update on app_public.workouts
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_public.workouts enable row level security;
+alter table app_public.workouts force row level security;
+
+create policy workouts_tenant on app_public.workouts as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy workouts_select_published on app_public.workouts for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER"
+  using (tenant_id = app_hidden.current_tenant_id() and is_published);
+-- Coaches manage programming; the admin sees (and may fix) everything in the gym.
+create policy workouts_select_staff on app_public.workouts for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy workouts_insert_staff on app_public.workouts for insert
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy workouts_update_staff on app_public.workouts for update
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy workouts_delete_staff on app_public.workouts for delete
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy workouts_select_platform on app_public.workouts for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+-- The leaderboard (1500) reads workouts as the system role.
+create policy workouts_select_system on app_public.workouts for select
+  to ":ROLE_SYSTEM" using (true);
+
+grant select on app_public.workouts to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant insert (tenant_id, author_id, title, description, scoring_type, is_published),
+      update (author_id, title, description, scoring_type, is_published), delete
+  on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+--! split: 1400-classes-and-bookings.sql
+--------------------------------------------------------------------------------
+-- class_sessions: the gym's schedule. One row per class at a time, run by a coach, with a
+-- capacity. booked_count is kept by the bookings triggers below; the CHECK
+-- (booked_count <= capacity) is the last line of defence, the trigger's conditional UPDATE
+-- the first (it refuses with IC011 before the check would fire).
+--------------------------------------------------------------------------------
+create table app_public.class_sessions (
+  tenant_id    uuid not null default app_hidden.current_tenant_id()
+               references app_public.gyms (id) on delete cascade,
+  id           uuid not null default gen_random_uuid(),
+  title        text not null check (length(title) between 1 and 200),
+  starts_at    timestamptz not null,
+  duration     interval not null default interval '1 hour'
+               check (duration > interval '0' and duration <= interval '12 hours'),
+  coach_id     uuid,
+  workout_id   uuid,
+  capacity     integer not null check (capacity between 1 and 500),
+  booked_count integer not null default 0,
+  created_at   timestamptz not null default now(),
+  primary key (tenant_id, id),
+  foreign key (tenant_id, coach_id) references app_public.memberships (tenant_id, id) on delete set null (coach_id),
+  foreign key (tenant_id, workout_id) references app_public.workouts (tenant_id, id) on delete set null (workout_id),
+  constraint class_sessions_not_overbooked check (booked_count between 0 and capacity)
+);
+comment on table app_public.class_sessions is
+  'A scheduled class: when, who coaches it, which workout, and how many seats.';
+comment on column app_public.class_sessions.booked_count is
+  'Seats taken (kept by the bookings triggers; the capacity check makes overbooking impossible).';
+create index class_sessions_tenant_id_starts_at_idx on app_public.class_sessions (tenant_id, starts_at);
+create index class_sessions_tenant_id_coach_id_idx on app_public.class_sessions (tenant_id, coach_id);
+create index class_sessions_tenant_id_workout_id_idx on app_public.class_sessions (tenant_id, workout_id);
+
+create trigger _100_tenant_id_immutable before update on app_public.class_sessions
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg_class_sessions__check_coach() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  if coalesce(app_hidden.membership_role(new.tenant_id, new.coach_id), '') not in ('coach', 'gym_admin') then
+    raise exception 'A class is run by a coach (or the gym admin)' using errcode = 'IC012';
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg_class_sessions__check_coach() is 'Trigger: a class''s coach holds the coach or gym_admin role (IC012).';
+-- AFTER so RLS answers first (see trainer_assignments); WHEN so that the foreign key's
+-- ON DELETE SET NULL (run as the table owner, who may not call membership_role) skips it.
+create trigger _200_check_coach after insert or update of coach_id on app_public.class_sessions
+  for each row when (new.coach_id is not null) execute function app_private.tg_class_sessions__check_coach();
+
+alter table app_public.class_sessions enable row level security;
+alter table app_public.class_sessions force row level security;
+
+create policy class_sessions_tenant on app_public.class_sessions as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy class_sessions_select on app_public.class_sessions for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy class_sessions_insert_staff on app_public.class_sessions for insert
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy class_sessions_update_staff on app_public.class_sessions for update
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy class_sessions_delete_staff on app_public.class_sessions for delete
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy class_sessions_select_platform on app_public.class_sessions for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+-- The bookings triggers move booked_count as the system role.
+create policy class_sessions_select_system on app_public.class_sessions for select
+  to ":ROLE_SYSTEM" using (true);
+create policy class_sessions_update_system on app_public.class_sessions for update
+  to ":ROLE_SYSTEM" using (true) with check (true);
+
+grant select on app_public.class_sessions to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+-- booked_count is not in these lists: only the triggers move it.
+grant insert (tenant_id, title, starts_at, duration, coach_id, workout_id, capacity),
+      update (title, starts_at, duration, coach_id, workout_id, capacity), delete
+  on app_public.class_sessions to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (booked_count) on app_public.class_sessions to ":ROLE_SYSTEM";
+
+--------------------------------------------------------------------------------
+-- bookings: a member holds a seat in a class. Members book and cancel their own seats;
+-- coaches and the admin book anyone in, check people in, and cancel. A trainer sees the
+-- bookings of their assigned clients.
+--
+-- Capacity, race-safe: the AFTER INSERT trigger runs
+--   update class_sessions set booked_count = booked_count + 1 where … and booked_count < capacity
+-- The UPDATE locks the class row, so concurrent bookings of one class queue there; each
+-- re-checks `booked_count < capacity` against the latest committed count (READ COMMITTED
+-- re-evaluation), and a booking that finds the class full raises IC011 and is rolled back.
+-- AFTER (not BEFORE) so that RLS and foreign keys have already accepted the row: a refused
+-- booking never learns whether some class is full.
+--------------------------------------------------------------------------------
+create table app_public.bookings (
+  tenant_id        uuid not null default app_hidden.current_tenant_id()
+                   references app_public.gyms (id) on delete cascade,
+  id               uuid not null default gen_random_uuid(),
+  class_session_id uuid not null,
+  member_id        uuid not null default app_hidden.current_membership_id(),
+  checked_in_at    timestamptz,
+  created_at       timestamptz not null default now(),
+  primary key (tenant_id, id),
+  unique (tenant_id, class_session_id, member_id),
+  foreign key (tenant_id, class_session_id) references app_public.class_sessions (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade
+);
+comment on table app_public.bookings is 'A seat in a class, held by a member of the gym.';
+comment on column app_public.bookings.checked_in_at is 'Set by the coach when the member shows up.';
+create index bookings_tenant_id_member_id_idx on app_public.bookings (tenant_id, member_id);
+-- (tenant_id, class_session_id) is covered by the unique constraint's index.
+
+create trigger _100_tenant_id_immutable before update on app_public.bookings
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg_bookings__seat() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  if tg_op = 'INSERT' then
+    update app_public.class_sessions
+       set booked_count = booked_count + 1
+     where tenant_id = new.tenant_id and id = new.class_session_id
+       and booked_count < capacity;
+    if not found then
+      raise exception 'Class is full' using errcode = 'IC011', constraint = 'class_sessions_not_overbooked',
+        hint = 'Every seat of this class is booked; cancel another booking or pick another class.';
+    end if;
+  else
+    -- When the class itself is being deleted the row is already gone: nothing to do.
+    update app_public.class_sessions
+       set booked_count = booked_count - 1
+     where tenant_id = old.tenant_id and id = old.class_session_id and booked_count > 0;
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg_bookings__seat() is
+  'Trigger: takes (or gives back) a seat in the class, refusing when it is full (IC011). SECURITY DEFINER (system): members may not write class rows.';
+create trigger _200_seat after insert or delete on app_public.bookings
+  for each row execute function app_private.tg_bookings__seat();
+alter function app_private.tg_bookings__seat() owner to ":ROLE_SYSTEM"; -- after CREATE TRIGGER (see 1000)
+
+create function app_private.tg_bookings__member_only() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  if app_hidden.membership_role(new.tenant_id, new.member_id) is distinct from 'member' then
+    raise exception 'Only members book classes' using errcode = 'IC012';
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg_bookings__member_only() is 'Trigger: only memberships with role member hold bookings (IC012).';
+-- AFTER so RLS answers first; _150 so it runs before _200_seat takes a seat.
+create trigger _150_member_only after insert on app_public.bookings
+  for each row execute function app_private.tg_bookings__member_only();
+
+alter table app_public.bookings enable row level security;
+alter table app_public.bookings force row level security;
+
+create policy bookings_tenant on app_public.bookings as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy bookings_select_own on app_public.bookings for select
+  to ":ROLE_MEMBER"
+  using (tenant_id = app_hidden.current_tenant_id() and member_id = app_hidden.current_membership_id());
+create policy bookings_insert_own on app_public.bookings for insert
+  to ":ROLE_MEMBER"
+  with check (tenant_id = app_hidden.current_tenant_id() and member_id = app_hidden.current_membership_id());
+create policy bookings_delete_own on app_public.bookings for delete
+  to ":ROLE_MEMBER"
+  using (tenant_id = app_hidden.current_tenant_id() and member_id = app_hidden.current_membership_id());
+create policy bookings_select_trainer on app_public.bookings for select
+  to ":ROLE_PERSONAL_TRAINER"
+  using (tenant_id = app_hidden.current_tenant_id() and app_hidden.is_assigned_trainer_of(member_id));
+create policy bookings_select_staff on app_public.bookings for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy bookings_insert_staff on app_public.bookings for insert
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy bookings_update_staff on app_public.bookings for update
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy bookings_delete_staff on app_public.bookings for delete
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy bookings_select_platform on app_public.bookings for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+
+grant select on app_public.bookings to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant insert (tenant_id, class_session_id, member_id), delete on app_public.bookings to
+  ":ROLE_MEMBER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (checked_in_at) on app_public.bookings to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+-- IC011 class is full (constraint class_sessions_not_overbooked)
+
+--! split: 1500-results.sql
+--------------------------------------------------------------------------------
+-- workout_results: a member's score for a workout on a day. The member logs and edits
+-- their own; an assigned personal trainer reads and logs them for their clients; coaches
+-- and the admin read every member's results. Everyone in the gym sees the leaderboard
+-- (best score per member, no notes) through workouts_leaderboard below.
+--------------------------------------------------------------------------------
+create table app_public.workout_results (
+  tenant_id    uuid not null default app_hidden.current_tenant_id()
+               references app_public.gyms (id) on delete cascade,
+  id           uuid not null default gen_random_uuid(),
+  workout_id   uuid not null,
+  member_id    uuid not null default app_hidden.current_membership_id(),
+  score        numeric(10, 2) not null check (score >= 0),
+  is_rx        boolean not null default true,
+  notes        text not null default '' check (length(notes) <= 2000),
+  performed_on date not null default current_date,
+  created_at   timestamptz not null default now(),
+  primary key (tenant_id, id),
+  foreign key (tenant_id, workout_id) references app_public.workouts (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade
+);
+comment on table app_public.workout_results is 'A member''s logged score for a workout.';
+comment on column app_public.workout_results.score is
+  'In the workout''s unit: seconds (time), reps, kg (load), or rounds + reps/100 (rounds_reps).';
+comment on column app_public.workout_results.is_rx is 'True when done as prescribed (Rx), false when scaled.';
+create index workout_results_tenant_id_workout_id_idx on app_public.workout_results (tenant_id, workout_id);
+create index workout_results_tenant_id_member_id_idx on app_public.workout_results (tenant_id, member_id);
+
+create trigger _100_tenant_id_immutable before update on app_public.workout_results
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_public.workout_results enable row level security;
+alter table app_public.workout_results force row level security;
+
+create policy workout_results_tenant on app_public.workout_results as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy workout_results_all_own on app_public.workout_results for all
+  to ":ROLE_MEMBER"
+  using (tenant_id = app_hidden.current_tenant_id() and member_id = app_hidden.current_membership_id())
+  with check (tenant_id = app_hidden.current_tenant_id() and member_id = app_hidden.current_membership_id());
+create policy workout_results_select_trainer on app_public.workout_results for select
+  to ":ROLE_PERSONAL_TRAINER"
+  using (tenant_id = app_hidden.current_tenant_id() and app_hidden.is_assigned_trainer_of(member_id));
+create policy workout_results_insert_trainer on app_public.workout_results for insert
+  to ":ROLE_PERSONAL_TRAINER"
+  with check (tenant_id = app_hidden.current_tenant_id() and app_hidden.is_assigned_trainer_of(member_id));
+create policy workout_results_update_trainer on app_public.workout_results for update
+  to ":ROLE_PERSONAL_TRAINER"
+  using (tenant_id = app_hidden.current_tenant_id() and app_hidden.is_assigned_trainer_of(member_id))
+  with check (tenant_id = app_hidden.current_tenant_id() and app_hidden.is_assigned_trainer_of(member_id));
+create policy workout_results_select_staff on app_public.workout_results for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy workout_results_select_platform on app_public.workout_results for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+create policy workout_results_select_system on app_public.workout_results for select
+  to ":ROLE_SYSTEM" using (true);
+
+grant select on app_public.workout_results to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant insert (tenant_id, workout_id, member_id, score, is_rx, notes, performed_on),
+      update (score, is_rx, notes, performed_on)
+  on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
+grant delete on app_public.workout_results to ":ROLE_MEMBER";
+
+--------------------------------------------------------------------------------
+-- The gym's internal leaderboard for a workout: each member's best result (Rx ahead of
+-- scaled; lowest time, otherwise highest score), ranked. Members may not read each other's
+-- results rows (notes are personal), so this runs as the system role and returns only
+-- rank, person and score, for a published workout of the caller's own gym.
+--------------------------------------------------------------------------------
+create type app_public.leaderboard_entry as (
+  rank          integer,
+  membership_id uuid,
+  display_name  text,
+  score         numeric,
+  is_rx         boolean,
+  performed_on  date
+);
+comment on type app_public.leaderboard_entry is 'One line of a workout''s leaderboard.';
+
+create function app_public.workouts_leaderboard(w app_public.workouts)
+  returns setof app_public.leaderboard_entry
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  with wk as (
+    -- Re-read the workout: a definer function must not trust the row it is handed.
+    select x.tenant_id, x.id, x.scoring_type from app_public.workouts x
+    where x.tenant_id = w.tenant_id and x.id = w.id
+      and x.tenant_id = app_hidden.current_tenant_id()
+      and (x.is_published or app_hidden.current_app_role() in ('coach', 'gym_admin'))
+  ), best as (
+    select distinct on (r.member_id) r.member_id, r.score, r.is_rx, r.performed_on, wk.scoring_type
+    from wk join app_public.workout_results r on r.tenant_id = wk.tenant_id and r.workout_id = wk.id
+    order by r.member_id, r.is_rx desc,
+             case when wk.scoring_type = 'time' then r.score end asc,
+             case when wk.scoring_type <> 'time' then r.score end desc,
+             r.performed_on
+  )
+  select (rank() over (order by b.is_rx desc,
+                               case when b.scoring_type = 'time' then b.score end asc,
+                               case when b.scoring_type <> 'time' then b.score end desc))::integer,
+         b.member_id,
+         (select u.display_name from app_public.memberships m join app_public.users u on u.id = m.user_id
+          where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
+         b.score, b.is_rx, b.performed_on
+  from best b
+  order by 1, 3
+$$;
+comment on function app_public.workouts_leaderboard(app_public.workouts) is
+  'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). SECURITY DEFINER (system): members see each other''s scores here but not each other''s results rows; answers only for a workout of the caller''s gym.';
+grant execute on function app_public.workouts_leaderboard(app_public.workouts) to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+alter function app_public.workouts_leaderboard(app_public.workouts) owner to ":ROLE_SYSTEM";
+
+--! split: 1600-metrics.sql
+--------------------------------------------------------------------------------
+-- progress_metrics: body weight, body fat, personal records. Private: the member, their
+-- assigned personal trainer(s) and the gym admin see them (and the platform owner, for
+-- support). Coaches and other members do not. The member and their assigned trainers
+-- record and correct them.
+--------------------------------------------------------------------------------
+create table app_public.progress_metrics (
+  tenant_id   uuid not null default app_hidden.current_tenant_id()
+              references app_public.gyms (id) on delete cascade,
+  id          uuid not null default gen_random_uuid(),
+  member_id   uuid not null default app_hidden.current_membership_id(),
+  kind        text not null check (kind in ('body_weight', 'body_fat', 'personal_record')),
+  label       text check (length(label) <= 200),
+  value       numeric(10, 2) not null check (value >= 0),
+  unit        text not null check (unit in ('kg', 'lb', 'percent', 'reps', 'seconds', 'm')),
+  measured_on date not null default current_date,
+  recorded_by uuid default app_hidden.current_membership_id(),
+  created_at  timestamptz not null default now(),
+  primary key (tenant_id, id),
+  foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, recorded_by) references app_public.memberships (tenant_id, id) on delete set null (recorded_by),
+  check (kind <> 'personal_record' or label is not null),
+  check (kind <> 'body_fat' or (unit = 'percent' and value <= 100))
+);
+comment on table app_public.progress_metrics is
+  'A member''s progress measurement: body weight, body fat or a personal record (label says which lift/benchmark). Private to the member, their assigned trainers and the gym admin.';
+-- A member's series of one kind (body weight over time) is the common read.
+create index progress_metrics_tenant_id_member_id_idx on app_public.progress_metrics (tenant_id, member_id, kind, measured_on);
+create index progress_metrics_tenant_id_recorded_by_idx on app_public.progress_metrics (tenant_id, recorded_by);
+
+create trigger _100_tenant_id_immutable before update on app_public.progress_metrics
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_public.progress_metrics enable row level security;
+alter table app_public.progress_metrics force row level security;
+
+create policy progress_metrics_tenant on app_public.progress_metrics as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy progress_metrics_all_own on app_public.progress_metrics for all
+  to ":ROLE_MEMBER"
+  using (tenant_id = app_hidden.current_tenant_id() and member_id = app_hidden.current_membership_id())
+  with check (tenant_id = app_hidden.current_tenant_id() and member_id = app_hidden.current_membership_id());
+create policy progress_metrics_all_trainer on app_public.progress_metrics for all
+  to ":ROLE_PERSONAL_TRAINER"
+  using (tenant_id = app_hidden.current_tenant_id() and app_hidden.is_assigned_trainer_of(member_id))
+  with check (tenant_id = app_hidden.current_tenant_id() and app_hidden.is_assigned_trainer_of(member_id));
+create policy progress_metrics_select_admin on app_public.progress_metrics for select
+  to ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy progress_metrics_select_platform on app_public.progress_metrics for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+
+grant select on app_public.progress_metrics to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant insert (tenant_id, member_id, kind, label, value, unit, measured_on, recorded_by),
+      update (kind, label, value, unit, measured_on), delete
+  on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
+
+--! split: 1700-payments.sql
+--------------------------------------------------------------------------------
+-- membership_plans: the gym's own price list (e.g. "Unlimited, 120 EUR / month"). Not to be
+-- confused with app_public.plans (Ironclad's subscription plans for gyms). The list itself
+-- is no secret inside the gym, so everyone in the gym reads it; the gym admin manages it.
+--------------------------------------------------------------------------------
+create table app_public.membership_plans (
+  tenant_id      uuid not null default app_hidden.current_tenant_id()
+                 references app_public.gyms (id) on delete cascade,
+  id             uuid not null default gen_random_uuid(),
+  name           text not null check (length(name) between 1 and 100),
+  price_cents    integer not null check (price_cents >= 0),
+  currency       text not null default 'EUR' check (currency ~ '^[A-Z]{3}$'),
+  billing_period text not null default 'month' check (billing_period in ('week', 'month', 'year', 'once')),
+  is_active      boolean not null default true,
+  created_at     timestamptz not null default now(),
+  primary key (tenant_id, id)
+);
+comment on table app_public.membership_plans is
+  'What the gym sells: a membership plan with its price. Everyone in the gym sees the price list; the gym admin manages it.';
+create unique index membership_plans_tenant_id_name_key on app_public.membership_plans (tenant_id, lower(name));
+
+create trigger _100_tenant_id_immutable before update on app_public.membership_plans
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_public.membership_plans enable row level security;
+alter table app_public.membership_plans force row level security;
+
+create policy membership_plans_tenant on app_public.membership_plans as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy membership_plans_select on app_public.membership_plans for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy membership_plans_insert_admin on app_public.membership_plans for insert
+  to ":ROLE_GYM_ADMIN" with check (tenant_id = app_hidden.current_tenant_id());
+create policy membership_plans_update_admin on app_public.membership_plans for update
+  to ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy membership_plans_delete_admin on app_public.membership_plans for delete
+  to ":ROLE_GYM_ADMIN" using (tenant_id = app_hidden.current_tenant_id());
+create policy membership_plans_select_platform on app_public.membership_plans for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+
+grant select on app_public.membership_plans to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant insert (tenant_id, name, price_cents, currency, billing_period, is_active),
+      update (name, price_cents, currency, billing_period, is_active), delete
+  on app_public.membership_plans to ":ROLE_GYM_ADMIN";
+
+--------------------------------------------------------------------------------
+-- payments: what each member pays. Visible to the gym admin and the member themself only
+-- (and the platform owner, for support); recorded and corrected by the gym admin.
+--------------------------------------------------------------------------------
+create table app_public.payments (
+  tenant_id          uuid not null default app_hidden.current_tenant_id()
+                     references app_public.gyms (id) on delete cascade,
+  id                 uuid not null default gen_random_uuid(),
+  member_id          uuid not null,
+  membership_plan_id uuid,
+  amount_cents       integer not null check (amount_cents >= 0),
+  currency           text not null default 'EUR' check (currency ~ '^[A-Z]{3}$'),
+  period_start       date not null,
+  period_end         date not null,
+  status             text not null default 'paid' check (status in ('pending', 'paid', 'refunded', 'failed')),
+  paid_at            timestamptz,
+  created_at         timestamptz not null default now(),
+  primary key (tenant_id, id),
+  foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, membership_plan_id) references app_public.membership_plans (tenant_id, id)
+    on delete set null (membership_plan_id),
+  check (period_end >= period_start)
+);
+comment on table app_public.payments is
+  'A member''s payment for a period of a membership plan. Private to the member and the gym admin.';
+create index payments_tenant_id_member_id_idx on app_public.payments (tenant_id, member_id, period_start);
+create index payments_tenant_id_membership_plan_id_idx on app_public.payments (tenant_id, membership_plan_id);
+
+create trigger _100_tenant_id_immutable before update on app_public.payments
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_public.payments enable row level security;
+alter table app_public.payments force row level security;
+
+create policy payments_tenant on app_public.payments as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy payments_select_own on app_public.payments for select
+  to ":ROLE_MEMBER"
+  using (tenant_id = app_hidden.current_tenant_id() and member_id = app_hidden.current_membership_id());
+create policy payments_select_admin on app_public.payments for select
+  to ":ROLE_GYM_ADMIN" using (tenant_id = app_hidden.current_tenant_id());
+create policy payments_insert_admin on app_public.payments for insert
+  to ":ROLE_GYM_ADMIN" with check (tenant_id = app_hidden.current_tenant_id());
+create policy payments_update_admin on app_public.payments for update
+  to ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy payments_delete_admin on app_public.payments for delete
+  to ":ROLE_GYM_ADMIN" using (tenant_id = app_hidden.current_tenant_id());
+create policy payments_select_platform on app_public.payments for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+
+grant select on app_public.payments to ":ROLE_MEMBER", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant insert (tenant_id, member_id, membership_plan_id, amount_cents, currency, period_start, period_end, status, paid_at),
+      update (membership_plan_id, amount_cents, currency, period_start, period_end, status, paid_at), delete
+  on app_public.payments to ":ROLE_GYM_ADMIN";
+
+--! split: 1800-messages.sql
+--------------------------------------------------------------------------------
+-- messages: direct messages between two people of the same gym. Visible to the sender and
+-- the recipient only: not to the gym admin, and not to the platform owner (it has no policy
+-- here at all, unlike every other tenant table). Both ends are memberships of the same gym
+-- (composite foreign keys), so a message can never cross gyms. The sender is always the
+-- caller. Messages are a record: nobody edits or deletes them through the API; the
+-- recipient may only mark one read.
+--------------------------------------------------------------------------------
+create table app_public.messages (
+  tenant_id    uuid not null default app_hidden.current_tenant_id()
+               references app_public.gyms (id) on delete cascade,
+  id           uuid not null default gen_random_uuid(),
+  sender_id    uuid not null default app_hidden.current_membership_id(),
+  recipient_id uuid not null,
+  body         text not null check (length(body) between 1 and 5000),
+  read_at      timestamptz,
+  created_at   timestamptz not null default now(),
+  primary key (tenant_id, id),
+  foreign key (tenant_id, sender_id) references app_public.memberships (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, recipient_id) references app_public.memberships (tenant_id, id) on delete cascade,
+  check (sender_id <> recipient_id)
+);
+comment on table app_public.messages is
+  'A private message between two people in the same gym. Only the sender and the recipient can ever read it.';
+create index messages_tenant_id_sender_id_idx on app_public.messages (tenant_id, sender_id, created_at);
+create index messages_tenant_id_recipient_id_idx on app_public.messages (tenant_id, recipient_id, created_at);
+
+create trigger _100_tenant_id_immutable before update on app_public.messages
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_public.messages enable row level security;
+alter table app_public.messages force row level security;
+
+create policy messages_tenant on app_public.messages as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy messages_select_sender on app_public.messages for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id() and sender_id = app_hidden.current_membership_id());
+create policy messages_select_recipient on app_public.messages for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id() and recipient_id = app_hidden.current_membership_id());
+create policy messages_insert_sender on app_public.messages for insert
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check (tenant_id = app_hidden.current_tenant_id() and sender_id = app_hidden.current_membership_id());
+create policy messages_update_recipient on app_public.messages for update
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id() and recipient_id = app_hidden.current_membership_id())
+  with check (tenant_id = app_hidden.current_tenant_id() and recipient_id = app_hidden.current_membership_id());
+-- Deliberately no policy for the platform owner or the system role.
+
+grant select on app_public.messages to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, sender_id, recipient_id, body), update (read_at) on app_public.messages to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+--! split: 1900-feed.sql
+--------------------------------------------------------------------------------
+-- The community feed: posts and comments, visible to everyone in the gym (and to the
+-- platform owner for support). Anyone in the gym posts and comments as themself and edits
+-- or deletes their own; the gym admin moderates (deletes anything).
+--------------------------------------------------------------------------------
+create table app_public.posts (
+  tenant_id  uuid not null default app_hidden.current_tenant_id()
+             references app_public.gyms (id) on delete cascade,
+  id         uuid not null default gen_random_uuid(),
+  author_id  uuid not null default app_hidden.current_membership_id(),
+  body       text not null check (length(body) between 1 and 5000),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  primary key (tenant_id, id),
+  foreign key (tenant_id, author_id) references app_public.memberships (tenant_id, id) on delete cascade
+);
+comment on table app_public.posts is 'A post on the gym''s community feed.';
+create index posts_tenant_id_created_at_idx on app_public.posts (tenant_id, created_at);
+create index posts_tenant_id_author_id_idx on app_public.posts (tenant_id, author_id);
+
+create trigger _100_tenant_id_immutable before update on app_public.posts
+  for each row execute function app_private.tg__tenant_id_immutable();
+create trigger _200_touch_updated_at before update on app_public.posts
+  for each row execute function app_private.tg__touch_updated_at();
+
+alter table app_public.posts enable row level security;
+alter table app_public.posts force row level security;
+
+create policy posts_tenant on app_public.posts as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy posts_select on app_public.posts for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy posts_insert_own on app_public.posts for insert
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
+create policy posts_update_own on app_public.posts for update
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id())
+  with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
+create policy posts_delete_own on app_public.posts for delete
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH"
+  using (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
+create policy posts_delete_admin on app_public.posts for delete
+  to ":ROLE_GYM_ADMIN" using (tenant_id = app_hidden.current_tenant_id());
+create policy posts_select_platform on app_public.posts for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+
+grant select on app_public.posts to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant insert (tenant_id, author_id, body), update (body), delete on app_public.posts to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+create table app_public.comments (
+  tenant_id  uuid not null default app_hidden.current_tenant_id()
+             references app_public.gyms (id) on delete cascade,
+  id         uuid not null default gen_random_uuid(),
+  post_id    uuid not null,
+  author_id  uuid not null default app_hidden.current_membership_id(),
+  body       text not null check (length(body) between 1 and 2000),
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  primary key (tenant_id, id),
+  foreign key (tenant_id, post_id) references app_public.posts (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, author_id) references app_public.memberships (tenant_id, id) on delete cascade
+);
+comment on table app_public.comments is 'A comment on a feed post.';
+create index comments_tenant_id_post_id_idx on app_public.comments (tenant_id, post_id, created_at);
+create index comments_tenant_id_author_id_idx on app_public.comments (tenant_id, author_id);
+
+create trigger _100_tenant_id_immutable before update on app_public.comments
+  for each row execute function app_private.tg__tenant_id_immutable();
+create trigger _200_touch_updated_at before update on app_public.comments
+  for each row execute function app_private.tg__touch_updated_at();
+
+alter table app_public.comments enable row level security;
+alter table app_public.comments force row level security;
+
+create policy comments_tenant on app_public.comments as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy comments_select on app_public.comments for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+create policy comments_insert_own on app_public.comments for insert
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
+create policy comments_update_own on app_public.comments for update
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id())
+  with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
+create policy comments_delete_own on app_public.comments for delete
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH"
+  using (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
+create policy comments_delete_admin on app_public.comments for delete
+  to ":ROLE_GYM_ADMIN" using (tenant_id = app_hidden.current_tenant_id());
+create policy comments_select_platform on app_public.comments for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+
+grant select on app_public.comments to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant insert (tenant_id, post_id, author_id, body), update (body), delete on app_public.comments to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+--! split: 2000-network-opt-in.sql
+--------------------------------------------------------------------------------
+-- The network: gyms and members choose to appear across gyms (directory, leaderboards).
+--
+-- The cross-gym layer (schema app_shared) is owned by the shared role (":ROLE_SHARED",
+-- NOLOGIN, never granted to the authenticator). Tenant tables force RLS on everyone,
+-- including the shared role, so the shared role reads tenant data only through the
+-- policies below, each limited to rows that opted into the network, and only the columns
+-- granted to it. Nothing here is granted to a visitor role except through app_shared's
+-- functions, which return only the permitted columns (see docs/SHARED.md).
+--------------------------------------------------------------------------------
+
+grant usage on schema app_public, app_hidden to ":ROLE_SHARED";
+-- CREATE: the shared role owns app_shared's materialized views and functions.
+grant usage, create on schema app_shared to ":ROLE_SHARED";
+-- The worker (owner) calls app_shared.refresh_leaderboards(); the authenticator nothing here.
+grant usage on schema app_shared to ":DATABASE_OWNER";
+
+--------------------------------------------------------------------------------
+-- Gym opt-in and directory card. Default: not in the network.
+--------------------------------------------------------------------------------
+alter table app_public.gyms
+  add column network_opt_in boolean not null default false,
+  add column city text check (length(city) between 1 and 100),
+  add column description text check (length(description) between 1 and 1000);
+comment on column app_public.gyms.network_opt_in is
+  'The gym appears in the network: the public directory and cross-gym leaderboards. Off by default; turning it off hides the gym from the network at once.';
+comment on column app_public.gyms.city is 'City shown on the gym''s directory card (if it is in the network).';
+comment on column app_public.gyms.description is 'Short description shown on the gym''s directory card (if it is in the network).';
+
+grant update (network_opt_in, city, description) on app_public.gyms to ":ROLE_GYM_ADMIN";
+grant update (network_opt_in, city, description) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
+
+-- Shared role: sees a gym only while it is in the network, and only its public columns.
+create policy gyms_select_shared on app_public.gyms for select
+  to ":ROLE_SHARED" using (network_opt_in);
+grant select (id, name, network_opt_in, city, description) on app_public.gyms to ":ROLE_SHARED";
+
+--------------------------------------------------------------------------------
+-- Policy helpers for the shared role. STABLE, invoker (they run as the shared role, so
+-- they see only what its policies allow), pinned search_path (REFRESH MATERIALIZED VIEW runs
+-- with a restricted search_path since PostgreSQL 17; everything is schema-qualified).
+--------------------------------------------------------------------------------
+create function app_shared.gym_in_network(tenant_id uuid) returns boolean
+  language sql stable parallel safe set search_path = pg_catalog
+as $$
+  select coalesce((select g.network_opt_in from app_public.gyms g where g.id = gym_in_network.tenant_id), false)
+$$;
+comment on function app_shared.gym_in_network(uuid) is
+  E'@behavior -*\nTrue while the gym is in the network. Policy helper for the shared role (invoker).';
+
+-- (app_hidden.current_membership_id(), the caller's membership in the current gym, is
+-- defined with the profiles in 1100.)
+
+--------------------------------------------------------------------------------
+-- memberships: the shared role counts members of network gyms (directory size band) and
+-- links results to members. No user_id, no role.
+--------------------------------------------------------------------------------
+create policy memberships_select_shared on app_public.memberships for select
+  to ":ROLE_SHARED" using (app_shared.gym_in_network(tenant_id));
+grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
+
+--------------------------------------------------------------------------------
+-- network_preferences: a member's own choice to appear on network leaderboards, and the
+-- name shown there. No row (the default) or show_on_leaderboards = false: not shown.
+--------------------------------------------------------------------------------
+create table app_public.network_preferences (
+  tenant_id            uuid not null default app_hidden.current_tenant_id()
+                       references app_public.gyms (id) on delete cascade,
+  membership_id        uuid not null default app_hidden.current_membership_id(),
+  show_on_leaderboards boolean not null default true,
+  display_name         text not null check (length(btrim(display_name)) between 1 and 50),
+  updated_at           timestamptz not null default now(),
+  primary key (tenant_id, membership_id),
+  foreign key (tenant_id, membership_id) references app_public.memberships (tenant_id, id) on delete cascade
+);
+comment on table app_public.network_preferences is
+  'Your choice to appear on network (cross-gym) leaderboards, and the name shown there. Only yours is visible to you. Without a row you do not appear.';
+comment on column app_public.network_preferences.display_name is
+  'The name other gyms see next to your scores (not your login name).';
+-- The primary key (tenant_id, membership_id) covers the foreign key.
+
+create trigger _100_tenant_id_immutable before update on app_public.network_preferences
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg_network_preferences__touch() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  new.updated_at := now();
+  if new.membership_id is distinct from old.membership_id then
+    raise exception 'A preference belongs to one membership' using errcode = 'IC002';
+  end if;
+  return new;
+end;
+$$;
+create trigger _200_touch before update on app_public.network_preferences
+  for each row execute function app_private.tg_network_preferences__touch();
+
+alter table app_public.network_preferences enable row level security;
+alter table app_public.network_preferences force row level security;
+
+create policy network_preferences_tenant on app_public.network_preferences as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+-- Your own row only, whatever your role (a display name is the member's choice).
+create policy network_preferences_own on app_public.network_preferences for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id() and membership_id = app_hidden.current_membership_id())
+  with check (tenant_id = app_hidden.current_tenant_id() and membership_id = app_hidden.current_membership_id());
+create policy network_preferences_select_platform on app_public.network_preferences for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+-- Shared role: only members who chose to show, in gyms that are in the network.
+create policy network_preferences_select_shared on app_public.network_preferences for select
+  to ":ROLE_SHARED" using (show_on_leaderboards and app_shared.gym_in_network(tenant_id));
+
+-- Rows are created through app_public.set_network_preferences (below), never by a direct
+-- INSERT: one row per membership, always the caller's own.
+create policy network_preferences_system on app_public.network_preferences for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+
+grant select, delete on app_public.network_preferences to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (show_on_leaderboards, display_name)
+  on app_public.network_preferences to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select on app_public.network_preferences to ":ROLE_PLATFORM_OWNER";
+grant select, insert (tenant_id, membership_id, show_on_leaderboards, display_name),
+      update (show_on_leaderboards, display_name)
+  on app_public.network_preferences to ":ROLE_SYSTEM";
+grant select (tenant_id, membership_id, show_on_leaderboards, display_name)
+  on app_public.network_preferences to ":ROLE_SHARED";
+
+-- True while this member shows on network leaderboards (their choice and their gym's).
+create function app_shared.member_in_network(tenant_id uuid, membership_id uuid) returns boolean
+  language sql stable parallel safe set search_path = pg_catalog
+as $$
+  select exists (
+    select 1 from app_public.network_preferences p
+    where p.tenant_id = member_in_network.tenant_id
+      and p.membership_id = member_in_network.membership_id
+      and p.show_on_leaderboards
+  ) and app_shared.gym_in_network(member_in_network.tenant_id)
+$$;
+comment on function app_shared.member_in_network(uuid, uuid) is
+  E'@behavior -*\nTrue while the member and their gym are in the network. Policy helper for the shared role (invoker).';
+
+grant execute on function app_shared.gym_in_network(uuid), app_shared.member_in_network(uuid, uuid)
+  to ":ROLE_SHARED";
+
+-- Set (create or change) your own preference. SECURITY DEFINER (system) so that the row is
+-- always the caller's own: it takes gym and membership from the token, never from input.
+create function app_public.set_network_preferences(show_on_leaderboards boolean, display_name text)
+  returns app_public.network_preferences
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_membership uuid := app_hidden.current_membership_id();
+  v_row app_public.network_preferences;
+begin
+  if v_membership is null then
+    raise exception 'Only a member of a gym has network preferences' using errcode = 'IC002';
+  end if;
+  insert into app_public.network_preferences as p (tenant_id, membership_id, show_on_leaderboards, display_name)
+    values (app_hidden.current_tenant_id(), v_membership,
+            coalesce(set_network_preferences.show_on_leaderboards, false), set_network_preferences.display_name)
+  on conflict (tenant_id, membership_id) do update
+    set show_on_leaderboards = excluded.show_on_leaderboards, display_name = excluded.display_name
+  returning p.* into v_row;
+  return v_row;
+end;
+$$;
+comment on function app_public.set_network_preferences(boolean, text) is
+  'Choose whether your scores appear on network leaderboards, and under which name. Takes effect on the live leaderboards at once. SECURITY DEFINER (system): creates only the caller''s own row (gym and membership from the token).';
+grant execute on function app_public.set_network_preferences(boolean, text) to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+alter function app_public.set_network_preferences(boolean, text) owner to ":ROLE_SYSTEM";
+
+create function app_public.current_network_preferences() returns app_public.network_preferences
+  language sql stable set search_path = pg_catalog
+as $$
+  select p.* from app_public.network_preferences p
+  where p.tenant_id = app_hidden.current_tenant_id() and p.membership_id = app_hidden.current_membership_id()
+$$;
+comment on function app_public.current_network_preferences() is 'Your network leaderboard preference in the current gym, or null (not shown).';
+grant execute on function app_public.current_network_preferences() to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+--------------------------------------------------------------------------------
+-- benchmarks: the global catalog of named benchmark workouts (Fran, Grace, Murph…). A gym's
+-- workout may link to one; results of such workouts rank on network leaderboards.
+--------------------------------------------------------------------------------
+create table app_public.benchmarks (
+  id              uuid primary key default gen_random_uuid(),
+  slug            citext not null unique check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
+  name            text not null check (length(name) between 1 and 100),
+  description     text not null default '',
+  score_type      text not null check (score_type in ('time', 'reps', 'rounds_reps', 'load')),
+  lower_is_better boolean not null generated always as (score_type = 'time') stored,
+  archived_at     timestamptz,
+  -- target of workouts (benchmark_id, scoring_type): a linked workout scores the same way.
+  unique (id, score_type)
+);
+comment on table app_public.benchmarks is
+  E'@global The benchmark catalog is platform-wide reference data (no gym''s data): every gym links its workouts to the same Fran.\nA named benchmark workout ranked across the network.';
+comment on column app_public.benchmarks.score_type is
+  'How a result is scored, as workouts.scoring_type: time (seconds, lower is better), reps, rounds_reps (rounds + reps/100) or load (kg); higher is better except for time.';
+
+alter table app_public.benchmarks enable row level security;
+alter table app_public.benchmarks force row level security;
+-- Everyone (and the shared role) reads the live catalog; archived entries only the platform owner.
+create policy benchmarks_select on app_public.benchmarks for select
+  to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_SHARED"
+  using (archived_at is null);
+create policy benchmarks_platform on app_public.benchmarks for all
+  to ":ROLE_PLATFORM_OWNER" using (true) with check (true);
+
+grant select on app_public.benchmarks to
+  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN",
+  ":ROLE_PLATFORM_OWNER", ":ROLE_SHARED";
+grant insert (slug, name, description, score_type), update (name, description, archived_at)
+  on app_public.benchmarks to ":ROLE_PLATFORM_OWNER";
+
+-- The catalog ships with the classic benchmarks. (Runs as the owner: a bypass of the
+-- platform-owner policy is needed only here, hence the brief role switch.)
+set role ":ROLE_PLATFORM_OWNER";
+insert into app_public.benchmarks (slug, name, score_type, description) values
+  ('fran',   'Fran',   'time',        '21-15-9 thrusters (43/30 kg) and pull-ups'),
+  ('grace',  'Grace',  'time',        '30 clean and jerks (61/43 kg) for time'),
+  ('helen',  'Helen',  'time',        '3 rounds: 400 m run, 21 kettlebell swings, 12 pull-ups'),
+  ('diane',  'Diane',  'time',        '21-15-9 deadlifts (102/70 kg) and handstand push-ups'),
+  ('karen',  'Karen',  'time',        '150 wall-ball shots for time'),
+  ('murph',  'Murph',  'time',        '1 mile run, 100 pull-ups, 200 push-ups, 300 squats, 1 mile run'),
+  ('cindy',  'Cindy',  'rounds_reps', 'AMRAP 20: 5 pull-ups, 10 push-ups, 15 squats'),
+  ('back-squat-1rm', 'Back squat 1RM', 'load', 'Heaviest single back squat');
+reset role;
+
+--! split: 2100-network-leaderboards.sql
+--------------------------------------------------------------------------------
+-- Network leaderboards: results of benchmark workouts (Fran, Grace…) ranked across every
+-- gym and member in the network, by benchmark, Rx/scaled, all-time and this month.
+--
+-- How it is safe:
+-- * The materialized views below belong to the shared role and are granted to nobody. A
+--   materialized view has no RLS of its own; it holds what its owner could read at refresh
+--   time: the shared role's policies let it read only published, benchmark-linked workouts,
+--   and results of members who opted in, in gyms that opted in, and only the columns granted
+--   to it (never notes, user ids, emails, metrics).
+-- * Visitors read them only through app_shared.network_leaderboard (SECURITY DEFINER, owned
+--   by the shared role), which returns rank, display name, gym name, score and date, and
+--   re-checks the *current* opt-in of gym and member, so opting out hides a person at once,
+--   before the next refresh drops their rows.
+-- * Refresh: app_shared.refresh_leaderboards() (SECURITY DEFINER, shared role), called by the
+--   graphile-worker task `refresh_leaderboards`, enqueued by triggers with a job key so a
+--   burst of changes collapses into one refresh, and by the crontab as a safety net.
+--------------------------------------------------------------------------------
+
+-- REFRESH … CONCURRENTLY builds the new contents in a temporary table, as the views' owner.
+do $$ begin
+  execute format('grant temporary on database %I to %I', current_database(), ':ROLE_SHARED');
+end $$;
+
+-- Functions the shared role creates are not executable by PUBLIC either.
+set role ":ROLE_SHARED";
+alter default privileges revoke execute on functions from public;
+reset role;
+
+--------------------------------------------------------------------------------
+-- A gym's workout may be one of the network's benchmarks. Benchmarks are global, so the
+-- link needs no tenant_id; it is composite with scoring_type so that a "Fran" is always
+-- scored as the catalog's Fran is (time), whatever gym wrote it.
+--------------------------------------------------------------------------------
+alter table app_public.workouts add column benchmark_id uuid;
+alter table app_public.workouts add constraint workouts_benchmark_fkey
+  foreign key (benchmark_id, scoring_type) references app_public.benchmarks (id, score_type)
+  on delete set null (benchmark_id);
+comment on column app_public.workouts.benchmark_id is
+  'The network benchmark this workout is (e.g. Fran), if any: its results can rank on network leaderboards. The workout must score like the benchmark.';
+comment on constraint workouts_benchmark_fkey on app_public.workouts is
+  E'@fieldName benchmark\n@foreignFieldName workouts\n@behavior -manyRelation:resource:list -manyRelation:resource:connection';
+create index workouts_benchmark_id_idx on app_public.workouts (benchmark_id, scoring_type)
+  where benchmark_id is not null;
+grant insert (benchmark_id), update (benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+-- Shared role: published benchmark workouts of network gyms; the columns the join needs.
+create policy workouts_select_shared on app_public.workouts for select
+  to ":ROLE_SHARED"
+  using (benchmark_id is not null and is_published and app_shared.gym_in_network(tenant_id));
+grant select (tenant_id, id, benchmark_id, is_published) on app_public.workouts to ":ROLE_SHARED";
+
+-- Shared role: results of members who opted in (in gyms that opted in). No notes.
+create policy workout_results_select_shared on app_public.workout_results for select
+  to ":ROLE_SHARED"
+  using (app_shared.member_in_network(tenant_id, member_id));
+grant select (tenant_id, id, workout_id, member_id, score, is_rx, performed_on)
+  on app_public.workout_results to ":ROLE_SHARED";
+
+--------------------------------------------------------------------------------
+-- The materialized views: each member's best result per benchmark and Rx/scaled.
+-- Created by the shared role, so they are its own and run under its policies on refresh.
+-- Internal keys (tenant_id, membership_id) stay inside; the function below never returns them.
+--------------------------------------------------------------------------------
+set role ":ROLE_SHARED";
+
+create materialized view app_shared.network_best_all_time as
+  select distinct on (w.benchmark_id, r.is_rx, r.tenant_id, r.member_id)
+         w.benchmark_id, r.is_rx, r.tenant_id, r.member_id as membership_id, r.score, r.performed_on
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks b on b.id = w.benchmark_id
+  order by w.benchmark_id, r.is_rx, r.tenant_id, r.member_id,
+           case when b.lower_is_better then r.score else -r.score end, r.performed_on
+with no data;
+comment on materialized view app_shared.network_best_all_time is
+  E'@behavior -*\nBest result per member, benchmark and Rx/scaled, all time. Internal: read only through app_shared.network_leaderboard.';
+-- REFRESH … CONCURRENTLY needs a unique index covering every row.
+create unique index network_best_all_time_key
+  on app_shared.network_best_all_time (benchmark_id, is_rx, tenant_id, membership_id);
+
+create materialized view app_shared.network_best_this_month as
+  select distinct on (w.benchmark_id, r.is_rx, r.tenant_id, r.member_id)
+         w.benchmark_id, r.is_rx, r.tenant_id, r.member_id as membership_id, r.score, r.performed_on
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks b on b.id = w.benchmark_id
+  where r.performed_on >= date_trunc('month', now())::date
+  order by w.benchmark_id, r.is_rx, r.tenant_id, r.member_id,
+           case when b.lower_is_better then r.score else -r.score end, r.performed_on
+with no data;
+comment on materialized view app_shared.network_best_this_month is
+  E'@behavior -*\nBest result per member, benchmark and Rx/scaled, in the calendar month of the last refresh. Internal.';
+create unique index network_best_this_month_key
+  on app_shared.network_best_this_month (benchmark_id, is_rx, tenant_id, membership_id);
+
+-- When each leaderboard was last refreshed (exposed read-only through leaderboard_refreshed_at).
+create table app_shared.leaderboard_refreshes (
+  leaderboard  text primary key,
+  refreshed_at timestamptz not null,
+  row_count    integer not null
+);
+comment on table app_shared.leaderboard_refreshes is
+  E'@behavior -*\n@global one row per leaderboard, no gym data\nLast refresh of each network leaderboard. Internal; see app_shared.leaderboard_refreshed_at().';
+-- Granted to no visitor; RLS anyway (forced), so only the shared role's refresh writes it.
+alter table app_shared.leaderboard_refreshes enable row level security;
+alter table app_shared.leaderboard_refreshes force row level security;
+create policy leaderboard_refreshes_shared on app_shared.leaderboard_refreshes for all
+  to ":ROLE_SHARED" using (true) with check (true);
+
+--------------------------------------------------------------------------------
+-- Refresh. SECURITY DEFINER (shared role): only the owner of a materialized view may refresh
+-- it, and the refresh must run under the shared role's policies. Executable by the database
+-- owner only (the worker's login).
+--------------------------------------------------------------------------------
+create function app_shared.refresh_leaderboards() returns integer
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_view text;
+  v_rows integer;
+  v_total integer := 0;
+begin
+  foreach v_view in array array['network_best_all_time', 'network_best_this_month'] loop
+    if (select m.ispopulated from pg_catalog.pg_matviews m
+        where m.schemaname = 'app_shared' and m.matviewname = v_view) then
+      -- CONCURRENTLY: readers keep reading the old contents while the new ones are built.
+      execute format('refresh materialized view concurrently app_shared.%I', v_view);
+    else
+      execute format('refresh materialized view app_shared.%I', v_view);
+    end if;
+    execute format('select count(*)::integer from app_shared.%I', v_view) into v_rows;
+    insert into app_shared.leaderboard_refreshes (leaderboard, refreshed_at, row_count)
+      values (v_view, pg_catalog.clock_timestamp(), v_rows)
+      on conflict (leaderboard) do update
+        set refreshed_at = excluded.refreshed_at, row_count = excluded.row_count;
+    v_total := v_total + v_rows;
+  end loop;
+  return v_total;
+end;
+$$;
+comment on function app_shared.refresh_leaderboards() is
+  E'@behavior -*\nRefresh every network leaderboard (concurrently once populated) and record when. SECURITY DEFINER (shared role): only the views'' owner may refresh them, and they must be built under its opt-in-limited policies. Executable by the database owner (graphile-worker) only.';
+grant execute on function app_shared.refresh_leaderboards() to ":DATABASE_OWNER";
+
+--------------------------------------------------------------------------------
+-- What visitors get: one ranked line per member. SECURITY DEFINER (shared role) because the
+-- views are granted to nobody; safe because it returns only rank, display name (the member's
+-- chosen network name), gym name, score and date, never an id, and because it joins the
+-- *current* opt-ins (under the shared role's policies), so an opt-out hides a member or gym
+-- immediately.
+--------------------------------------------------------------------------------
+create type app_shared.network_leaderboard_entry as (
+  rank         integer,
+  display_name text,
+  gym_name     text,
+  score        numeric,
+  performed_on date
+);
+comment on type app_shared.network_leaderboard_entry is
+  E'@name network_leaderboard_entry\nOne line of a network leaderboard: nothing but rank, the athlete''s chosen network name, their gym, score and date.';
+
+create function app_shared.network_leaderboard(benchmark text, rx boolean default true, this_month boolean default false)
+  returns setof app_shared.network_leaderboard_entry
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  with best as (
+    select a.benchmark_id, a.is_rx, a.tenant_id, a.membership_id, a.score, a.performed_on
+      from app_shared.network_best_all_time a where not coalesce(network_leaderboard.this_month, false)
+    union all
+    select m.benchmark_id, m.is_rx, m.tenant_id, m.membership_id, m.score, m.performed_on
+      from app_shared.network_best_this_month m where coalesce(network_leaderboard.this_month, false)
+  )
+  select (rank() over (order by case when bm.lower_is_better then l.score else -l.score end))::integer,
+         p.display_name, g.name, l.score, l.performed_on
+  from best l
+  join app_public.benchmarks bm on bm.id = l.benchmark_id
+  join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+  join app_public.network_preferences p
+    on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+  where bm.slug::text = lower(network_leaderboard.benchmark)
+    and l.is_rx = coalesce(network_leaderboard.rx, true)
+  order by 1, 2, 3
+$$;
+comment on function app_shared.network_leaderboard(text, boolean, boolean) is
+  E'@name network_leaderboard\n@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)\nThe network leaderboard of a benchmark (by slug, e.g. "fran"): Rx or scaled, all time or this month. Updated by a background refresh; see leaderboardRefreshedAt.';
+
+create function app_shared.leaderboard_refreshed_at() returns timestamptz
+  language sql stable security definer set search_path = pg_catalog
+as $$ select min(r.refreshed_at) from app_shared.leaderboard_refreshes r $$;
+comment on function app_shared.leaderboard_refreshed_at() is
+  E'@name leaderboard_refreshed_at\n@sharedSafe a timestamp only\nWhen the network leaderboards were last refreshed (null: not yet). SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
+
+-- Logged-in people only: the leaderboard names athletes, so it is not for anonymous visitors.
+grant execute on function
+  app_shared.network_leaderboard(text, boolean, boolean), app_shared.leaderboard_refreshed_at()
+to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+   ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+reset role;
+
+-- First fill (as the shared role, under its policies).
+select app_shared.refresh_leaderboards();
+
+--------------------------------------------------------------------------------
+-- Enqueue a refresh whenever what the leaderboards show may have changed. One job key:
+-- while a refresh is waiting, further changes only join it (preserve_run_at keeps the first
+-- run time, so a steady stream of results cannot postpone it forever).
+-- SECURITY DEFINER (database owner): visitors have no rights on graphile_worker, which the
+-- owner owns. Statement-level: a bulk insert enqueues once.
+--------------------------------------------------------------------------------
+create function app_private.tg__enqueue_leaderboard_refresh() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  perform graphile_worker.add_job(
+    'refresh_leaderboards',
+    job_key := 'refresh_leaderboards',
+    run_at := pg_catalog.now() + interval '1 second',
+    job_key_mode := 'preserve_run_at'
+  );
+  return null;
+end;
+$$;
+comment on function app_private.tg__enqueue_leaderboard_refresh() is
+  'Trigger: enqueue one (debounced) refresh_leaderboards job. SECURITY DEFINER (database owner, which owns graphile_worker): visitors may not add jobs themselves.';
+
+create trigger _900_enqueue_leaderboard_refresh
+  after insert or update or delete on app_public.workout_results
+  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
+create trigger _900_enqueue_leaderboard_refresh
+  after update of benchmark_id, is_published, scoring_type or delete on app_public.workouts
+  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
+create trigger _900_enqueue_leaderboard_refresh
+  after update of network_opt_in, name on app_public.gyms
+  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
+create trigger _900_enqueue_leaderboard_refresh
+  after insert or update or delete on app_public.network_preferences
+  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
+
+--! split: 2200-directory.sql
+--------------------------------------------------------------------------------
+-- Affiliate directory: a public card for every gym in the network.
+-- SECURITY DEFINER (shared role): visitors of one gym cannot read other gyms, and anonymous
+-- visitors nothing at all. Safe because the shared role sees only gyms that opted in (its
+-- policy on gyms), and this returns only name, city, description and a coarse member count
+-- band: no id, no plan, no exact counts, no people.
+--------------------------------------------------------------------------------
+set role ":ROLE_SHARED";
+
+create type app_shared.gym_card as (
+  name              text,
+  city              text,
+  description       text,
+  member_count_band text
+);
+comment on type app_shared.gym_card is E'@name gym_card\nA gym''s public directory card.';
+comment on column app_shared.gym_card.member_count_band is 'Roughly how many people train there: 1–10, 11–50, 51–200 or 200+.';
+
+create function app_shared.gym_directory() returns setof app_shared.gym_card
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  select g.name, g.city, g.description,
+         case when c.n <= 10 then '1–10' when c.n <= 50 then '11–50'
+              when c.n <= 200 then '51–200' else '200+' end
+  from app_public.gyms g
+  cross join lateral (
+    select count(*) as n from app_public.memberships m where m.tenant_id = g.id
+  ) c
+  where g.network_opt_in
+  order by g.name
+$$;
+comment on function app_shared.gym_directory() is
+  E'@name gym_directory\n@anonymousOk the directory is the network''s public shop window\n@sharedSafe only opted-in gyms, only name, city, description and a member count band\nThe network''s gym directory (gyms that chose to be listed). Open to everyone, logged in or not.';
+grant execute on function app_shared.gym_directory() to
+  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+reset role;
+
+--! split: 2300-platform-analytics.sql
+--------------------------------------------------------------------------------
+-- Platform-owner analytics: one "facts" view per measure, with the gym, its Ironclad plan
+-- and a month to group by; totals come from @graphile/pg-aggregates (aggregates and
+-- groupedAggregates on each connection).
+--
+-- security_invoker = true: the views read the tenant tables with the caller's rights and
+-- policies. Only the platform owner is granted them (and only its policies see across
+-- gyms); for any other role they are "permission denied", and even if one were granted a
+-- view it would see only its own gym through the tenant policies.
+--------------------------------------------------------------------------------
+
+-- Members (everyone in a gym, by role), and whether they were active in the last 30 days
+-- (logged a result or booked a class): `active` is 0/1 so that sum { active } counts them;
+-- distinctCount { membershipId } counts members (likewise the other views' ids).
+create view app_public.platform_membership_facts with (security_invoker = true) as
+  select m.tenant_id, m.id as membership_id, g.name as gym_name, g.plan as gym_plan, m.role,
+         date_trunc('month', m.created_at)::date as joined_month,
+         (exists (select 1 from app_public.workout_results r
+                  where r.tenant_id = m.tenant_id and r.member_id = m.id
+                    and r.performed_on >= current_date - 30)
+          or exists (select 1 from app_public.bookings b
+                     where b.tenant_id = m.tenant_id and b.member_id = m.id
+                       and b.created_at >= now() - interval '30 days'))::integer as active
+  from app_public.memberships m
+  join app_public.gyms g on g.id = m.tenant_id;
+comment on view app_public.platform_membership_facts is
+  'Platform owner only: one row per membership (gym, plan, role, month joined, active (1) in the last 30 days or not (0)). Aggregate with groupedAggregates.';
+
+create view app_public.platform_class_facts with (security_invoker = true) as
+  select c.tenant_id, c.id as class_session_id, g.name as gym_name, g.plan as gym_plan,
+         date_trunc('month', c.starts_at)::date as month, c.capacity, c.booked_count
+  from app_public.class_sessions c
+  join app_public.gyms g on g.id = c.tenant_id;
+comment on view app_public.platform_class_facts is
+  'Platform owner only: one row per scheduled class (gym, plan, month, capacity, seats booked).';
+
+create view app_public.platform_result_facts with (security_invoker = true) as
+  select r.tenant_id, r.id as result_id, g.name as gym_name, g.plan as gym_plan,
+         date_trunc('month', r.performed_on)::date as month, r.is_rx
+  from app_public.workout_results r
+  join app_public.gyms g on g.id = r.tenant_id;
+comment on view app_public.platform_result_facts is
+  'Platform owner only: one row per logged workout result (gym, plan, month, Rx). No scores, no notes.';
+
+create view app_public.platform_revenue_facts with (security_invoker = true) as
+  select p.tenant_id, p.id as payment_id, g.name as gym_name, g.plan as gym_plan,
+         date_trunc('month', coalesce(p.paid_at, p.created_at))::date as month,
+         p.currency, p.amount_cents
+  from app_public.payments p
+  join app_public.gyms g on g.id = p.tenant_id
+  where p.status = 'paid';
+comment on view app_public.platform_revenue_facts is
+  'Platform owner only: one row per paid payment (gym, plan, month, currency, amount). No member.';
+
+grant select on app_public.platform_membership_facts, app_public.platform_class_facts,
+  app_public.platform_result_facts, app_public.platform_revenue_facts to ":ROLE_PLATFORM_OWNER";
+
+--! split: 2400-platform-audit.sql
+--------------------------------------------------------------------------------
+-- Platform audit log: every API request made with the platform-owner role (who, when,
+-- operation, variables with secrets redacted). Append-only; no gym role can read it.
+-- The API (as the authenticator) writes it through app_hidden.record_platform_request,
+-- before the request runs; the platform owner reads it through platform_audit_entries().
+--------------------------------------------------------------------------------
+create table app_private.platform_audit_log (
+  id             bigint generated always as identity primary key,
+  occurred_at    timestamptz not null default now(),
+  user_id        uuid not null references app_public.users (id),
+  session_id     uuid,
+  operation_name text,
+  variables      jsonb not null default '{}'
+);
+comment on table app_private.platform_audit_log is
+  'Append-only record of every platform-owner API request. Variables have keys matching /pass|secret|token/i redacted.';
+create index platform_audit_log_occurred_at_idx on app_private.platform_audit_log (occurred_at);
+create index platform_audit_log_user_id_idx on app_private.platform_audit_log (user_id);
+
+alter table app_private.platform_audit_log enable row level security;
+alter table app_private.platform_audit_log force row level security;
+create policy platform_audit_log_system_insert on app_private.platform_audit_log for insert
+  to ":ROLE_SYSTEM" with check (true);
+create policy platform_audit_log_system_select on app_private.platform_audit_log for select
+  to ":ROLE_SYSTEM" using (true);
+grant select, insert (user_id, session_id, operation_name, variables)
+  on app_private.platform_audit_log to ":ROLE_SYSTEM";
+
+-- Append-only, for everyone (the owner and superusers included): no UPDATE, DELETE, TRUNCATE.
+create function app_private.tg_platform_audit_log__append_only() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  raise exception 'The platform audit log is append-only' using errcode = 'IC030';
+end;
+$$;
+comment on function app_private.tg_platform_audit_log__append_only() is
+  'Trigger: refuses UPDATE, DELETE and TRUNCATE on the audit log (IC030).';
+create trigger _100_append_only before update or delete on app_private.platform_audit_log
+  for each row execute function app_private.tg_platform_audit_log__append_only();
+create trigger _101_append_only_truncate before truncate on app_private.platform_audit_log
+  for each statement execute function app_private.tg_platform_audit_log__append_only();
+
+-- Replace the value of every key matching /pass|secret|token/i, at any depth.
+create function app_private.redact_secrets(v jsonb) returns jsonb
+  language plpgsql immutable parallel safe set search_path = pg_catalog
+as $$
+begin
+  if jsonb_typeof(v) = 'object' then
+    return coalesce((
+      select jsonb_object_agg(e.key,
+               case when e.key ~* '(pass|secret|token)' then '"[REDACTED]"'::jsonb
+                    else app_private.redact_secrets(e.value) end)
+      from jsonb_each(v) e), '{}'::jsonb);
+  elsif jsonb_typeof(v) = 'array' then
+    return coalesce((
+      select jsonb_agg(app_private.redact_secrets(a.value) order by a.ord)
+      from jsonb_array_elements(v) with ordinality a(value, ord)), '[]'::jsonb);
+  end if;
+  return v;
+end;
+$$;
+comment on function app_private.redact_secrets(jsonb) is
+  'Variables with every value under a key matching /pass|secret|token/i replaced by "[REDACTED]".';
+grant execute on function app_private.redact_secrets(jsonb) to ":ROLE_SYSTEM";
+
+-- Called by the API (authenticator) for each platform-owner request, after the token was
+-- verified. SECURITY DEFINER (system): the authenticator has no rights on the log; the
+-- function re-checks that the session is a live platform-owner session, so it cannot be
+-- used to write entries for anyone else, and redacts the variables itself too.
+create function app_hidden.record_platform_request(
+  session_id uuid, user_id uuid, operation_name text, variables jsonb
+) returns void
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  if not exists (
+    select 1 from app_private.sessions s
+    join app_private.platform_owners p on p.user_id = s.user_id
+    where s.id = record_platform_request.session_id and s.user_id = record_platform_request.user_id
+      and s.revoked_at is null
+  ) then
+    raise exception 'Not a platform-owner session' using errcode = 'IC002';
+  end if;
+  insert into app_private.platform_audit_log (user_id, session_id, operation_name, variables)
+    values (record_platform_request.user_id, record_platform_request.session_id,
+            left(record_platform_request.operation_name, 200),
+            app_private.redact_secrets(coalesce(record_platform_request.variables, '{}'::jsonb)));
+end;
+$$;
+comment on function app_hidden.record_platform_request(uuid, uuid, text, jsonb) is
+  'Audit one platform-owner request. SECURITY DEFINER (system): the API login may append to the audit log through this only, for a live platform-owner session.';
+grant execute on function app_hidden.record_platform_request(uuid, uuid, text, jsonb) to ":DATABASE_AUTHENTICATOR";
+alter function app_hidden.record_platform_request(uuid, uuid, text, jsonb) owner to ":ROLE_SYSTEM";
+
+-- The platform owner reads the log. SECURITY DEFINER (system): app_private is closed to
+-- visitors; re-checks the role, and only the platform owner may execute it.
+create type app_public.platform_audit_entry as (
+  id             bigint,
+  occurred_at    timestamptz,
+  user_id        uuid,
+  operation_name text,
+  variables      jsonb
+);
+comment on type app_public.platform_audit_entry is 'One audited platform-owner request.';
+
+create function app_public.platform_audit_entries() returns setof app_public.platform_audit_entry
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  select a.id, a.occurred_at, a.user_id, a.operation_name, a.variables
+  from app_private.platform_audit_log a
+  where app_hidden.current_app_role() = 'platform_owner'
+  order by a.id desc
+$$;
+comment on function app_public.platform_audit_entries() is
+  'Platform owner only: the audit log of platform-owner requests, newest first. SECURITY DEFINER (system): the log is private.';
+grant execute on function app_public.platform_audit_entries() to ":ROLE_PLATFORM_OWNER";
+alter function app_public.platform_audit_entries() owner to ":ROLE_SYSTEM";
