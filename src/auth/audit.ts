@@ -1,4 +1,4 @@
-import { Kind, type DocumentNode } from "graphql";
+import { Kind, type DocumentNode } from "postgraphile/graphql";
 import type { Pool } from "pg";
 import type { Claims } from "./verify-token";
 
