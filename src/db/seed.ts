@@ -56,9 +56,11 @@ export function demoLogins(): { email: string; role: string; gym: string }[] {
   const logins = [{ email: "owner@ironclad.test", role: "platform_owner", gym: "(all gyms)" }];
   for (const gym of DEMO_GYMS) {
     const people = peopleOf(gym.slug);
-    for (const p of people.slice(0, 7)) logins.push({ email: `${p.local}@${gym.slug}.test`, role: p.role, gym: gym.slug });
-    if (people.length > 7) {
-      logins.push({ email: `member5…member${TINY_BOX_MEMBERS}@${gym.slug}.test`, role: "member", gym: gym.slug });
+    const shown = people.length > 7 ? people.slice(0, 3) : people;
+    for (const p of shown) logins.push({ email: `${p.local}@${gym.slug}.test`, role: p.role, gym: gym.slug });
+    if (shown.length < people.length) {
+      const rest = people.slice(shown.length);
+      logins.push({ email: `${rest[0]!.local}…${rest[rest.length - 1]!.local}@${gym.slug}.test`, role: "member", gym: gym.slug });
     }
   }
   logins.push({ email: "dual@example.test", role: "coach / member", gym: "iron-temple / harbor-barbell" });
