@@ -1,4 +1,5 @@
 import type { Client } from "pg";
+import { actAs } from "./act-as";
 import type { AppRole, RoleNames } from "./roles";
 
 /** The demo gyms in the network (tiny-box, if present, stays out: a gym that never opted in). */
@@ -90,11 +91,3 @@ function displayName(email: string, slug: string): string {
   return `${name} (${slug.split("-")[0]})`;
 }
 
-async function actAs(client: Client, roles: RoleNames, role: AppRole, userId: string | null, tenantId: string | null) {
-  await client.query(`set local role "${roles.visitor[role]}"`);
-  await client.query(
-    `select set_config('jwt.claims.role', $1, true), set_config('jwt.claims.user_id', $2, true),
-            set_config('jwt.claims.tenant_id', $3, true)`,
-    [role, userId ?? "", tenantId ?? ""],
-  );
-}

@@ -1,4 +1,5 @@
 import type { Client } from "pg";
+import { actAs } from "./act-as";
 import type { AppRole, RoleNames } from "./roles";
 import { seedNetworkDemo } from "./seed-network";
 
@@ -131,15 +132,6 @@ async function addUser(client: Client, email: string, name: string, role: GymRol
   return { id: rows[0]!.id, userId: rows[0]!.user_id, tenantId, role, email };
 }
 
-/** Become a visitor for the rest of the transaction, the way a request does (src/auth). */
-async function actAs(client: Client, roles: RoleNames, role: AppRole, userId: string | null, tenantId: string | null) {
-  await client.query(`set local role "${roles.visitor[role]}"`);
-  await client.query(
-    `select set_config('jwt.claims.role', $1, true), set_config('jwt.claims.user_id', $2, true),
-            set_config('jwt.claims.tenant_id', $3, true)`,
-    [role, userId ?? "", tenantId ?? ""],
-  );
-}
 
 async function become(client: Client, roles: RoleNames, m: SeededMembership) {
   await actAs(client, roles, m.role, m.userId, m.tenantId);

@@ -1,21 +1,13 @@
 import { Client } from "pg";
 import type { Claims } from "../../src/auth/verify-token";
-import { becomePersona, testDb } from "./db";
+import { becomePersona, committedAs, testDb } from "./db";
 
-/** Run `fn` as the persona on a fresh authenticator connection, and COMMIT. */
+/** Run `fn` as the persona on a fresh authenticator connection (not the pool), and COMMIT. */
 export async function commitAsPersona<T>(who: Claims, fn: (db: Client) => Promise<T>): Promise<T> {
-  const { authUrl } = testDb();
-  const client = new Client({ connectionString: authUrl });
+  const client = new Client({ connectionString: testDb().authUrl });
   await client.connect();
   try {
-    await client.query("begin");
-    await becomePersona(client, who);
-    const result = await fn(client);
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
+    return await committedAs(client, who, fn);
   } finally {
     await client.end();
   }

@@ -152,16 +152,23 @@ export { Client };
 export async function asPersonaCommitted<T>(who: Claims, fn: (db: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool(testDb().authUrl).connect();
   try {
+    return await committedAs(client, who, fn);
+  } finally {
+    client.release();
+  }
+}
+
+/** On an open authenticator connection: one transaction as `who`, committed (rolled back on error). */
+export async function committedAs<C extends PoolClient | Client, T>(client: C, who: Claims, fn: (db: C) => Promise<T>): Promise<T> {
+  try {
     await client.query("begin");
     await becomePersona(client, who);
     const result = await fn(client);
     await client.query("commit");
     return result;
   } catch (error) {
-    await client.query("rollback");
+    await client.query("rollback").catch(() => undefined);
     throw error;
-  } finally {
-    client.release();
   }
 }
 
