@@ -12,4 +12,5 @@ module.exports = {
   // concurrency hammer and the worker suites commit into the demo gyms or compare whole-gym
   // ground truth, and must not watch another suite's writes land mid-run.
   maxWorkers: 1,
+  testSequencer: "<rootDir>/test/support/sequencer.js",
 };
