@@ -4,7 +4,12 @@ import type { Claims } from "./verify-token";
 
 const SECRET_KEY = /pass|secret|token/i;
 
-/** Variables with the value of every key matching /pass|secret|token/i replaced, at any depth. */
+/**
+ * Variables with the value of every key matching /pass|secret|token/i replaced, at any depth.
+ * app_private.redact_secrets does the same in the database, which is the rule that counts;
+ * redacting here as well keeps secrets out of the query parameters themselves (and so out of
+ * any server-side statement log).
+ */
 export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value && typeof value === "object") {

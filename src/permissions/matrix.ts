@@ -44,6 +44,16 @@ function c(select: Access, insert: Access, update: Access, del: Access): Cells {
 }
 const NONE = c("deny", "deny", "deny", "deny");
 
+/** The community feed (posts and comments): everyone in the gym reads, writes their own; the admin moderates. */
+const FEED_ACCESS = {
+  member: c("all", "own", "own", "own"),
+  personal_trainer: c("all", "own", "own", "own"),
+  coach: c("all", "own", "own", "own"),
+  gym_admin: c("all", "own", "own", "all"),
+  platform_owner: c("all", "deny", "deny", "deny"),
+  anonymous: NONE,
+};
+
 export const MATRIX: TableRule[] = [
   {
     table: "plans",
@@ -254,27 +264,13 @@ export const MATRIX: TableRule[] = [
     table: "posts",
     about: "Community feed posts, visible to everyone in the gym; the admin moderates.",
     scopes: { own: "posts you wrote" },
-    access: {
-      member: c("all", "own", "own", "own"),
-      personal_trainer: c("all", "own", "own", "own"),
-      coach: c("all", "own", "own", "own"),
-      gym_admin: c("all", "own", "own", "all"),
-      platform_owner: c("all", "deny", "deny", "deny"),
-      anonymous: NONE,
-    },
+    access: FEED_ACCESS,
   },
   {
     table: "comments",
     about: "Comments on feed posts, visible to everyone in the gym; the admin moderates.",
     scopes: { own: "comments you wrote" },
-    access: {
-      member: c("all", "own", "own", "own"),
-      personal_trainer: c("all", "own", "own", "own"),
-      coach: c("all", "own", "own", "own"),
-      gym_admin: c("all", "own", "own", "all"),
-      platform_owner: c("all", "deny", "deny", "deny"),
-      anonymous: NONE,
-    },
+    access: FEED_ACCESS,
   },
 ];
 
