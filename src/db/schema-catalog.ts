@@ -162,11 +162,16 @@ const KIND: Record<string, Relation["kind"]> = {
 };
 
 /**
- * Read the catalog in one read-only transaction of its own (so pass a connection that is not
- * inside one). Names are printed relative to a fixed search_path, so a developer's
+ * Read the catalog in one read-only transaction of its own (pass a connection that is not
+ * inside one, or say `inTransaction` to read within the caller's). Names are printed relative to a fixed search_path, so a developer's
  * `search_path` setting cannot change how objects are qualified.
  */
-export async function readCatalog(client: Queryable): Promise<Catalog> {
+export async function readCatalog(client: Queryable, options: { inTransaction?: boolean } = {}): Promise<Catalog> {
+  if (options.inTransaction) {
+    // The caller's open transaction (e.g. a test's rolled-back change): only pin the path.
+    await client.query("set local search_path = pg_catalog, public");
+    return readCatalogIn(client);
+  }
   await client.query("begin isolation level repeatable read read only");
   try {
     await client.query("set local search_path = pg_catalog, public");

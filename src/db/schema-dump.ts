@@ -462,7 +462,7 @@ function accessPage(rel: Relation, catalog: Catalog, roles: RoleVocabulary): str
   const views = viewsReading(rel, catalog);
   if (views.length) {
     out.push("## Views that read it", "");
-    for (const v of views) out.push(`- [${v.qualified}](${pageName(v)}) (${v.kind}): ${rlsText(v)}`);
+    for (const v of views) out.push(`- [${v.qualified}](${pageName(v)}): ${rlsText(v)}`);
     out.push("");
   }
   return `${roles.scrub(out.join("\n")).trimEnd()}\n`;
