@@ -372,8 +372,12 @@ function executors(f: FunctionInfo, roles: RoleVocabulary): string {
 const pageName = (rel: Relation) => `${rel.schema}.${rel.name}.md`;
 
 function rlsText(rel: Relation): string {
-  if (rel.kind === "view") return rel.options.some((o) => /^security_invoker=(true|on|1|yes)$/i.test(o)) ? "view, security_invoker (the caller's policies apply)" : "view, runs as its owner";
-  if (rel.kind === "materialized view") return "materialized view: no row-level security";
+  if (rel.kind === "view") {
+    return rel.options.some((o) => /^security_invoker=(true|on|1|yes)$/i.test(o))
+      ? "the caller's (security_invoker view)"
+      : "**its owner's** (view without security_invoker)";
+  }
+  if (rel.kind === "materialized view") return "none (a materialized view has no row-level security)";
   if (!rel.rowSecurity) return "**disabled**";
   return rel.forceRowSecurity ? "enabled and forced" : "enabled, **not forced** (the owner bypasses it)";
 }
@@ -462,7 +466,7 @@ function accessPage(rel: Relation, catalog: Catalog, roles: RoleVocabulary): str
   const views = viewsReading(rel, catalog);
   if (views.length) {
     out.push("## Views that read it", "");
-    for (const v of views) out.push(`- [${v.qualified}](${pageName(v)}): ${rlsText(v)}`);
+    for (const v of views) out.push(`- [${v.qualified}](${pageName(v)}), ${v.kind}; row-level security: ${rlsText(v)}`);
     out.push("");
   }
   return `${roles.scrub(out.join("\n")).trimEnd()}\n`;
