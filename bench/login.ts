@@ -39,7 +39,7 @@ async function main() {
   try {
     await seedIfEmpty(db);
     await owner.connect();
-    const known = "member1@iron-temple.test";
+    const known = "member@iron-temple.test";
     const disabled = "member2@iron-temple.test";
     const passwordless = "member3@iron-temple.test";
     // Hashes at the configured cost (the seed may have used another), one disabled account,
@@ -89,6 +89,7 @@ async function main() {
       ["known email, right password", known, DEMO_PASSWORD],
     ];
     for (const [, email, password] of cases) await attempt(email, password); // warm up
+    if ((await attempt(known, DEMO_PASSWORD)).code !== "ok") throw new Error(`${known} cannot log in: the bench setup is wrong`);
     const medians = new Map<string, number>();
     console.log(`\nbcrypt cost ${config.bcryptCost}, ${SAMPLES} sequential logins per case (interleaved):`);
     const samples = new Map<string, { ms: number[]; codes: Set<string> }>(cases.map(([label]) => [label, { ms: [], codes: new Set() }]));

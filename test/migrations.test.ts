@@ -115,7 +115,7 @@ describe("migrations", () => {
     await client.connect();
     try {
       await expect(client.query("select * from app_public.memberships")).rejects.toMatchObject({ code: "42501" });
-      const { rows } = await client.query("select app_hidden.session_is_valid(gen_random_uuid(), gen_random_uuid(), null, 'member') as ok");
+      const { rows } = await client.query("select app_hidden.session_is_valid(gen_random_uuid(), gen_random_uuid(), null, null, null, 'member') as ok");
       expect(rows).toEqual([{ ok: false }]);
     } finally {
       await client.end();
