@@ -179,7 +179,7 @@ describe("migrations", () => {
   it("leave a database the API's roles can use: the authenticator logs in and sees nothing without a role", async () => {
     await connect(setup!.authUrl, async (client) => {
       await expect(client.query("select * from app_public.memberships")).rejects.toMatchObject({ code: "42501" });
-      const { rows } = await client.query("select app_hidden.session_is_valid(gen_random_uuid(), gen_random_uuid(), null, 'member') as ok");
+      const { rows } = await client.query("select app_hidden.session_is_valid(gen_random_uuid(), gen_random_uuid(), null, null, null, 'member') as ok");
       expect(rows).toEqual([{ ok: false }]);
     });
   });

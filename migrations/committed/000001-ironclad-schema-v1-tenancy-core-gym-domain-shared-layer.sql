@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:60e2e7be34457fe52043dbba42460d734fdcb47a
+--! Hash: sha1:28bf263e71c7490c436d51be5552f031bbfc16fd
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -65,9 +65,16 @@ create function app_hidden.current_app_role() returns text
 comment on function app_hidden.current_app_role() is
   'The JWT role claim (member, personal_trainer, coach, gym_admin, platform_owner, anonymous). Policies say TO <role> instead; this is for functions.';
 
+create function app_hidden.current_membership_id() returns uuid
+  language sql stable parallel safe
+  as $$ select nullif(current_setting('jwt.claims.membership_id', true), '')::uuid $$;
+comment on function app_hidden.current_membership_id() is
+  'The membership the current token was issued for (NULL for anonymous and the platform owner). The API checks on every request that this membership still exists with the role and version the token names (app_hidden.session_is_valid), so policies may trust it without a lookup.';
+
 grant execute on function
   app_hidden.current_tenant_id(), app_hidden.current_user_id(),
-  app_hidden.current_session_id(), app_hidden.current_app_role()
+  app_hidden.current_session_id(), app_hidden.current_app_role(),
+  app_hidden.current_membership_id()
 to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
    ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
 
@@ -94,6 +101,7 @@ comment on function app_private.tg__tenant_id_immutable() is
 -- Error codes raised by Ironclad's own SQL live in class IC (see README "Errors").
 --   IC001 tenant_id is immutable          IC002 not allowed for this role
 --   IC003 invalid credentials              IC004 not a member of that gym
+--   IC005 too many failed logins (locked)  IC006 invalid or expired refresh token
 
 --! split: 200-gyms.sql
 --------------------------------------------------------------------------------
@@ -216,6 +224,9 @@ create table app_public.memberships (
   id         uuid not null default gen_random_uuid(),
   user_id    uuid not null references app_public.users (id) on delete cascade,
   role       text not null check (role in ('member', 'personal_trainer', 'coach', 'gym_admin')),
+  -- Bumped on every role change: a token names the version it was issued for, so a role
+  -- changed and changed back never revives it (see app_hidden.session_is_valid).
+  token_version integer not null default 1,
   -- clock_timestamp: several memberships made in one transaction keep their order, which
   -- decides the gym a login lands in when no tenantId is given.
   created_at timestamptz not null default clock_timestamp(),
@@ -228,6 +239,23 @@ create index memberships_user_id_idx on app_public.memberships (user_id);
 
 create trigger _100_tenant_id_immutable before update on app_public.memberships
   for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg_memberships__bump_token_version() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  if new.role is distinct from old.role then
+    new.token_version := old.token_version + 1;
+  else
+    new.token_version := old.token_version;
+  end if;
+  return new;
+end;
+$$;
+comment on function app_private.tg_memberships__bump_token_version() is
+  'Trigger: a role change gives the membership a new token_version, ending every token and refresh token issued for the old one.';
+create trigger _200_bump_token_version before update on app_public.memberships
+  for each row execute function app_private.tg_memberships__bump_token_version();
 
 alter table app_public.memberships enable row level security;
 alter table app_public.memberships force row level security;
@@ -306,11 +334,144 @@ to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", "
 alter function app_public.memberships_display_name(app_public.memberships) owner to ":ROLE_SYSTEM";
 alter function app_public.memberships_email(app_public.memberships) owner to ":ROLE_SYSTEM";
 
+--! split: 450-login-throttle.sql
+--------------------------------------------------------------------------------
+-- Password hashing and login throttling. Kept in Postgres so every API process shares one
+-- count: failed logins per account back off and then lock (IC005), and the API spends a
+-- per-client-address budget here before it runs any credential-checking field.
+--------------------------------------------------------------------------------
+
+-- bcrypt cost for new hashes and for the stand-in hash an unknown account is checked
+-- against. The API sets ironclad.bcrypt_cost per transaction from BCRYPT_COST (default 10;
+-- tests use a low cost to stay fast); unset, it is 10. Clamped to what bcrypt allows.
+create function app_private.bcrypt_cost() returns integer
+  language sql stable set search_path = pg_catalog
+  as $$ select greatest(4, least(15, coalesce(nullif(current_setting('ironclad.bcrypt_cost', true), '')::integer, 10))) $$;
+comment on function app_private.bcrypt_cost() is
+  'bcrypt cost for new password hashes (setting ironclad.bcrypt_cost from BCRYPT_COST; 10 when unset).';
+
+create function app_private.hash_password(password text) returns text
+  language sql volatile set search_path = pg_catalog, public
+  as $$ select crypt(password, gen_salt('bf', app_private.bcrypt_cost())) $$;
+comment on function app_private.hash_password(text) is
+  'A bcrypt hash of the password at the configured cost (app_private.bcrypt_cost()). Every password hash is made here.';
+grant execute on function app_private.bcrypt_cost(), app_private.hash_password(text) to ":ROLE_SYSTEM";
+
+-- The throttle key of a login: sha256 of the lower-cased email, so unknown emails back off
+-- and lock exactly like known ones (a lock must not reveal that an account exists) and no
+-- email is stored in clear.
+create function app_private.login_key(email text) returns bytea
+  language sql immutable parallel safe set search_path = pg_catalog, public
+  as $$ select sha256(convert_to(lower(coalesce(email, '')), 'UTF8')) $$;
+grant execute on function app_private.login_key(text) to ":ROLE_SYSTEM";
+
+-- How long a login stays locked after its n-th consecutive failure: the first 4 are free,
+-- then 1 s, 2 s, 4 s, … doubling, capped at 15 minutes (reached at the 15th failure).
+create function app_private.login_backoff(failures integer) returns interval
+  language sql immutable parallel safe set search_path = pg_catalog
+as $$
+  select case when failures < 5 then interval '0'
+              else least(interval '1 second' * power(2, least(failures - 5, 20)), interval '15 minutes') end
+$$;
+grant execute on function app_private.login_backoff(integer) to ":ROLE_SYSTEM";
+
+create table app_private.login_throttle (
+  login_key       bytea primary key,
+  failures        integer not null default 0,
+  last_failure_at timestamptz not null default now(),
+  locked_until    timestamptz
+);
+comment on table app_private.login_throttle is
+  'Consecutive failed logins per account (keyed by app_private.login_key(email)). A success clears the row; a quiet hour starts the count again.';
+create index login_throttle_last_failure_at_idx on app_private.login_throttle (last_failure_at);
+alter table app_private.login_throttle enable row level security;
+alter table app_private.login_throttle force row level security;
+create policy login_throttle_system on app_private.login_throttle for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update, delete on app_private.login_throttle to ":ROLE_SYSTEM";
+
+-- Count one failed (or locked-out) login. Called by the API, in its own transaction, when
+-- app_public.authenticate refused credentials (IC003) or a locked login (IC005): the refusal
+-- rolls back the request's transaction, so the count cannot be written there. Attempts
+-- made while locked count too, so a burst of guesses only lengthens the lock.
+-- SECURITY DEFINER (system): the authenticator has no right on the table.
+create function app_hidden.record_login_failure(login_key bytea) returns void
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_failures integer;
+begin
+  insert into app_private.login_throttle as t (login_key, failures, last_failure_at)
+    values (record_login_failure.login_key, 1, now())
+  on conflict on constraint login_throttle_pkey do update
+    set failures = case when t.last_failure_at < now() - interval '1 hour'
+                             and coalesce(t.locked_until, '-infinity') < now()
+                        then 1 else t.failures + 1 end,
+        last_failure_at = now()
+  returning failures into v_failures;
+  update app_private.login_throttle t
+    set locked_until = greatest(coalesce(t.locked_until, now()), now() + app_private.login_backoff(v_failures))
+  where t.login_key = record_login_failure.login_key and v_failures >= 5;
+end;
+$$;
+comment on function app_hidden.record_login_failure(bytea) is
+  'Count a refused login for the throttle. SECURITY DEFINER (system): only the API (authenticator) calls it, after authenticate refused (IC003/IC005).';
+
+create table app_private.login_address_budget (
+  address_key       bytea primary key,
+  window_started_at timestamptz not null default now(),
+  attempts          integer not null default 0
+);
+comment on table app_private.login_address_budget is
+  'Credential-checking requests per client address (an HMAC of the address made by the API) in the current window.';
+create index login_address_budget_window_idx on app_private.login_address_budget (window_started_at);
+alter table app_private.login_address_budget enable row level security;
+alter table app_private.login_address_budget force row level security;
+create policy login_address_budget_system on app_private.login_address_budget for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update, delete on app_private.login_address_budget to ":ROLE_SYSTEM";
+
+-- Spend one credential check from an address's budget. Returns 0 when allowed, otherwise
+-- the seconds until the window resets (the API answers LOGIN_RATE_LIMITED with that).
+-- SECURITY DEFINER (system): the authenticator has no right on the table.
+create function app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer)
+  returns integer
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_started timestamptz;
+  v_attempts integer;
+begin
+  insert into app_private.login_address_budget as b (address_key, window_started_at, attempts)
+    values (spend_login_budget.address_key, now(), 1)
+  on conflict on constraint login_address_budget_pkey do update
+    set window_started_at = case when b.window_started_at <= now() - make_interval(secs => window_seconds)
+                                 then now() else b.window_started_at end,
+        attempts = case when b.window_started_at <= now() - make_interval(secs => window_seconds)
+                        then 1 else b.attempts + 1 end
+  returning window_started_at, attempts into v_started, v_attempts;
+  if v_attempts <= budget then
+    return 0;
+  end if;
+  return greatest(1, ceil(extract(epoch from v_started + make_interval(secs => window_seconds) - now())))::integer;
+end;
+$$;
+comment on function app_hidden.spend_login_budget(bytea, integer, integer) is
+  'Spend one credential check of a client address''s budget; 0 = allowed, else seconds to wait. SECURITY DEFINER (system): called by the API (authenticator) only.';
+
+grant execute on function app_hidden.record_login_failure(bytea),
+  app_hidden.spend_login_budget(bytea, integer, integer) to ":DATABASE_AUTHENTICATOR";
+alter function app_hidden.record_login_failure(bytea) owner to ":ROLE_SYSTEM";
+alter function app_hidden.spend_login_budget(bytea, integer, integer) owner to ":ROLE_SYSTEM";
+
 --! split: 500-sessions-and-auth.sql
 --------------------------------------------------------------------------------
--- Sessions and login. A token names a session (sid); the API asks Postgres on every request
--- whether that session is still live, the user still enabled and the membership still there,
--- so logout, disabling a user or removing a membership take effect immediately.
+-- Sessions and login. A login opens a session; access tokens are short-lived (≤ 15 min) and
+-- name the session (sid) and the membership they were issued for (membership_id and its
+-- token_version). The API asks Postgres on every request whether that session is still live,
+-- the user still enabled and that very membership still held with that role and version, so
+-- logout, disabling a user, a role change or a removal (even followed by a re-add) end the
+-- token at once and for good. Rotating refresh tokens renew access tokens.
 --------------------------------------------------------------------------------
 create table app_private.sessions (
   id         uuid primary key default gen_random_uuid(),
@@ -325,100 +486,252 @@ create policy sessions_system on app_private.sessions for all
   to ":ROLE_SYSTEM" using (true) with check (true);
 grant select, insert, update (revoked_at) on app_private.sessions to ":ROLE_SYSTEM";
 
--- What a successful login or gym switch returns. PostGraphile signs it (HS256, JWT_SECRET,
--- audience from the server config) because graphile.config.ts names it as the JWT type.
+--------------------------------------------------------------------------------
+-- Refresh tokens: 32 random bytes handed to the client once, stored only as their sha256.
+-- Each is bound to its session and to the membership (id + token_version) or platform
+-- ownership the access token is for. Using one retires it (used_at) and issues the next;
+-- presenting a retired one again means it was copied, so the whole session is revoked.
+--------------------------------------------------------------------------------
+create table app_private.refresh_tokens (
+  id                 uuid primary key default gen_random_uuid(),
+  session_id         uuid not null references app_private.sessions (id) on delete cascade,
+  token_hash         bytea not null unique,
+  tenant_id          uuid,
+  membership_id      uuid,
+  membership_version integer,
+  created_at         timestamptz not null default now(),
+  expires_at         timestamptz not null,
+  used_at            timestamptz,
+  check ((tenant_id is null) = (membership_id is null) and (membership_id is null) = (membership_version is null))
+);
+comment on table app_private.refresh_tokens is
+  'Rotating refresh tokens (sha256 only). NULL tenant/membership: a platform-owner token.';
+create index refresh_tokens_session_id_idx on app_private.refresh_tokens (session_id);
+alter table app_private.refresh_tokens enable row level security;
+alter table app_private.refresh_tokens force row level security;
+create policy refresh_tokens_system on app_private.refresh_tokens for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update (used_at), delete on app_private.refresh_tokens to ":ROLE_SYSTEM";
+
+-- What a successful login, gym switch or refresh returns. PostGraphile signs it (HS256,
+-- JWT_SECRET, audience from the server config) because graphile.config.ts names it as the
+-- JWT type; refresh_token is NOT a claim: src/auth/jwt-plugin.ts leaves it out of the signed
+-- token and returns it as the payload's separate `refreshToken` field.
 create type app_public.jwt_token as (
-  role      text,
-  tenant_id uuid,
-  sub       uuid,
-  sid       uuid,
-  exp       bigint
+  role               text,
+  tenant_id          uuid,
+  membership_id      uuid,
+  membership_version integer,
+  sub                uuid,
+  sid                uuid,
+  exp                bigint,
+  refresh_token      text
 );
 
--- Token lifetime. A session outlives its tokens; switch_gym issues a fresh one.
+-- Access-token lifetime: ironclad.access_token_ttl seconds (ACCESS_TOKEN_TTL, default 900),
+-- never more than 15 minutes. Refresh tokens: ironclad.refresh_token_ttl (REFRESH_TOKEN_TTL,
+-- default 14 days), at most 30 days.
 create function app_private.token_expiry() returns bigint
   language sql stable set search_path = pg_catalog
-  as $$ select extract(epoch from now() + interval '12 hours')::bigint $$;
-grant execute on function app_private.token_expiry() to ":ROLE_SYSTEM";
+as $$
+  select extract(epoch from now() + make_interval(secs => least(900, greatest(1,
+    coalesce(nullif(current_setting('ironclad.access_token_ttl', true), '')::integer, 900)))))::bigint
+$$;
+create function app_private.refresh_token_lifetime() returns interval
+  language sql stable set search_path = pg_catalog
+as $$
+  select make_interval(secs => least(30 * 86400, greatest(60,
+    coalesce(nullif(current_setting('ironclad.refresh_token_ttl', true), '')::integer, 14 * 86400))))
+$$;
+grant execute on function app_private.token_expiry(), app_private.refresh_token_lifetime() to ":ROLE_SYSTEM";
+
+-- A token pair for a live session: an access token for the caller's membership in
+-- tenant_id (NULL: the platform-owner token) and a new refresh token bound to it.
+-- Raises IC004 when the user holds no membership there.
+create function app_private.issue_tokens(user_id uuid, session_id uuid, tenant_id uuid)
+  returns app_public.jwt_token
+  language plpgsql volatile set search_path = pg_catalog, public
+as $$
+declare
+  v_role text := 'platform_owner';
+  v_membership uuid;
+  v_version integer;
+  v_refresh text := translate(encode(gen_random_bytes(32), 'base64'), '+/=', '-_');
+begin
+  if issue_tokens.tenant_id is not null then
+    select m.role, m.id, m.token_version into v_role, v_membership, v_version
+    from app_public.memberships m
+    where m.tenant_id = issue_tokens.tenant_id and m.user_id = issue_tokens.user_id;
+    if v_membership is null then
+      raise exception 'You are not a member of that gym' using errcode = 'IC004';
+    end if;
+  end if;
+  insert into app_private.refresh_tokens (session_id, token_hash, tenant_id, membership_id, membership_version, expires_at)
+    values (issue_tokens.session_id, sha256(convert_to(v_refresh, 'UTF8')), issue_tokens.tenant_id, v_membership,
+            v_version, now() + app_private.refresh_token_lifetime());
+  return row(v_role, issue_tokens.tenant_id, v_membership, v_version, issue_tokens.user_id,
+             issue_tokens.session_id, app_private.token_expiry(), v_refresh)::app_public.jwt_token;
+end;
+$$;
+comment on function app_private.issue_tokens(uuid, uuid, uuid) is
+  'Access token + new refresh token for a membership (or platform ownership when tenant_id is NULL) of a live session.';
+grant execute on function app_private.issue_tokens(uuid, uuid, uuid) to ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
--- authenticate(email, password[, tenantId]) → token
+-- authenticate(email, password[, tenantId]) → token pair
 -- SECURITY DEFINER (system): a visitor cannot read password hashes or other people's
--- memberships, and must not be able to. Same error for unknown email and wrong password.
+-- memberships, and must not be able to. One answer (IC003, same message) for an unknown
+-- email, a wrong password, a disabled account and an account without a password, after the
+-- same bcrypt work: exactly one crypt() at the configured cost in every branch. A locked
+-- login (see 450-login-throttle) is refused with IC005 before any password is checked;
+-- the API reads the retry-after and the throttle key from DETAIL (never shown to clients)
+-- and counts the failure in its own transaction (app_hidden.record_login_failure).
 --------------------------------------------------------------------------------
 create function app_public.authenticate(email text, password text, tenant_id uuid default null)
   returns app_public.jwt_token
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
 declare
+  v_key bytea := app_private.login_key(email);
+  v_throttle app_private.login_throttle;
+  v_wait integer;
   v_user app_public.users;
   v_hash text;
-  v_role text;
+  v_ok boolean;
+  v_platform boolean;
   v_tenant uuid;
   v_sid uuid;
 begin
+  select t.* into v_throttle from app_private.login_throttle t
+  where t.login_key = v_key and t.locked_until > now();
+  if v_throttle.login_key is not null then
+    -- The lock this attempt will extend to (it counts as a failure too).
+    v_wait := ceil(extract(epoch from greatest(v_throttle.locked_until,
+                now() + app_private.login_backoff(v_throttle.failures + 1)) - now()));
+    raise exception 'Too many failed logins; try again later' using errcode = 'IC005',
+      detail = format('login_key=%s retry_after=%s', encode(v_key, 'hex'), greatest(v_wait, 1));
+  end if;
+
   select u.* into v_user from app_public.users u where u.email = authenticate.email::citext;
   select s.password_hash into v_hash from app_private.user_secrets s where s.user_id = v_user.id;
-  -- A person added without a password has the unusable hash '!': treat it like no hash at all
-  -- (crypt() would raise "invalid salt", 22023, and tell the caller the account exists).
+  -- A person added without a password has the unusable hash '!': treat it like no hash at all.
   if v_hash not like '$2_$%' then
     v_hash := null;
   end if;
-  if v_user.id is null or v_hash is null or v_user.is_disabled
-     or crypt(password, v_hash) is distinct from v_hash then
-    if v_hash is null then
-      -- Spend the same bcrypt time for an unknown email, so timing does not tell.
-      perform crypt(coalesce(password, ''), gen_salt('bf', 8));
-    end if;
-    raise exception 'Invalid email or password' using errcode = 'IC003';
+  -- Exactly one bcrypt computation whatever the case: against the real hash, or against a
+  -- fresh salt at the configured cost when there is none (result discarded).
+  v_ok := crypt(coalesce(password, ''), coalesce(v_hash, gen_salt('bf', app_private.bcrypt_cost()))) = v_hash;
+  if v_user.id is null or v_hash is null or v_user.is_disabled or v_ok is not true then
+    raise exception 'Invalid email or password' using errcode = 'IC003',
+      detail = format('login_key=%s', encode(v_key, 'hex'));
   end if;
 
-  if authenticate.tenant_id is null
-     and exists (select 1 from app_private.platform_owners p where p.user_id = v_user.id) then
-    v_role := 'platform_owner';
-  else
-    select m.tenant_id, m.role into v_tenant, v_role
+  delete from app_private.login_throttle t where t.login_key = v_key;
+  -- Hashes made at a lower cost than configured are upgraded on the next good login.
+  if substr(v_hash, 5, 2)::integer < app_private.bcrypt_cost() then
+    update app_private.user_secrets s set password_hash = app_private.hash_password(password)
+    where s.user_id = v_user.id;
+  end if;
+
+  v_platform := authenticate.tenant_id is null
+    and exists (select 1 from app_private.platform_owners p where p.user_id = v_user.id);
+  if not v_platform then
+    select m.tenant_id into v_tenant
     from app_public.memberships m
     where m.user_id = v_user.id
       and (authenticate.tenant_id is null or m.tenant_id = authenticate.tenant_id)
     order by m.created_at, m.tenant_id
     limit 1;
-    if v_role is null then
+    if v_tenant is null then
       raise exception 'You are not a member of that gym' using errcode = 'IC004';
     end if;
   end if;
 
   insert into app_private.sessions (user_id) values (v_user.id) returning id into v_sid;
-  return row(v_role, v_tenant, v_user.id, v_sid, app_private.token_expiry())::app_public.jwt_token;
+  return app_private.issue_tokens(v_user.id, v_sid, v_tenant);
 end;
 $$;
 comment on function app_public.authenticate(text, text, uuid) is
-  E'@resultFieldName jwtToken\n@anonymousOk logging in is how an anonymous visitor gets a token\nLog in. Returns a signed JWT for your first gym (or the gym given by tenantId); platform owners get a platform-wide token. SECURITY DEFINER (system): reads password hashes and memberships no visitor may read.';
+  E'@resultFieldName jwtToken\n@anonymousOk logging in is how an anonymous visitor gets a token\nLog in. Returns a short-lived signed JWT for your first gym (or the gym given by tenantId; platform owners get a platform-wide token) and a refresh token. SECURITY DEFINER (system): reads password hashes and memberships no visitor may read.';
 
 --------------------------------------------------------------------------------
--- switch_gym(tenantId) → token for the same session, in another gym the caller belongs to.
+-- refresh_token(token) → a new token pair for the same session and membership; the
+-- presented refresh token is retired. Anonymous may call it (the access token it renews has
+-- usually expired). One answer, IC006, for unknown, expired, retired, revoked-session,
+-- disabled-user and changed-membership tokens. A retired token presented again is refused
+-- with DETAIL `reuse=<hash>`: the API then revokes that session
+-- (app_hidden.revoke_reused_refresh_token), because the refusal rolls back this transaction.
+-- SECURITY DEFINER (system): refresh tokens and sessions are private.
+--------------------------------------------------------------------------------
+create function app_public.refresh_token(token text) returns app_public.jwt_token
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_hash bytea := sha256(convert_to(coalesce(token, ''), 'UTF8'));
+  v_row app_private.refresh_tokens;
+  v_user uuid;
+begin
+  select r.* into v_row from app_private.refresh_tokens r where r.token_hash = v_hash for update;
+  if v_row.id is not null and v_row.used_at is not null then
+    raise exception 'Invalid or expired refresh token' using errcode = 'IC006',
+      detail = format('reuse=%s', encode(v_hash, 'hex'));
+  end if;
+  select s.user_id into v_user
+  from app_private.sessions s join app_public.users u on u.id = s.user_id
+  where s.id = v_row.session_id and s.revoked_at is null and not u.is_disabled
+    and v_row.expires_at > now()
+    and case when v_row.tenant_id is null
+             then exists (select 1 from app_private.platform_owners p where p.user_id = u.id)
+             else exists (select 1 from app_public.memberships m
+                          where m.tenant_id = v_row.tenant_id and m.id = v_row.membership_id
+                            and m.user_id = u.id and m.token_version = v_row.membership_version)
+        end;
+  if v_user is null then
+    raise exception 'Invalid or expired refresh token' using errcode = 'IC006';
+  end if;
+  update app_private.refresh_tokens r set used_at = now() where r.id = v_row.id;
+  return app_private.issue_tokens(v_user, v_row.session_id, v_row.tenant_id);
+end;
+$$;
+comment on function app_public.refresh_token(text) is
+  E'@resultFieldName jwtToken\n@anonymousOk a client renews an expired access token with its refresh token alone\nExchange a refresh token for a new access token and refresh token (the old one is retired; presenting it again ends the session). SECURITY DEFINER (system): refresh tokens and sessions are private.';
+
+-- The API calls this (as the authenticator) when refresh_token refused a retired token:
+-- the session it belongs to is revoked, so whoever copied the token and the rightful
+-- holder both have to log in again. SECURITY DEFINER (system): sessions are private; it
+-- acts only on a token that was really retired.
+create function app_hidden.revoke_reused_refresh_token(token_hash bytea) returns void
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  update app_private.sessions s set revoked_at = now()
+  from app_private.refresh_tokens r
+  where r.token_hash = revoke_reused_refresh_token.token_hash and r.used_at is not null
+    and s.id = r.session_id and s.revoked_at is null
+$$;
+comment on function app_hidden.revoke_reused_refresh_token(bytea) is
+  'Revoke the session of a retired refresh token that was presented again. SECURITY DEFINER (system): called by the API only.';
+
+--------------------------------------------------------------------------------
+-- switch_gym(tenantId) → token pair for the same session, in another gym the caller belongs to.
 --------------------------------------------------------------------------------
 create function app_public.switch_gym(tenant_id uuid) returns app_public.jwt_token
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
-declare
-  v_role text;
 begin
-  select m.role into v_role from app_public.memberships m
-  where m.tenant_id = switch_gym.tenant_id and m.user_id = app_hidden.current_user_id();
-  if v_role is null or app_hidden.current_session_id() is null then
+  if app_hidden.current_session_id() is null or app_hidden.current_user_id() is null
+     or not exists (select 1 from app_public.memberships m
+                    where m.tenant_id = switch_gym.tenant_id and m.user_id = app_hidden.current_user_id()) then
     -- Same answer whether the gym exists or not: another gym's existence is not revealed.
     raise exception 'You are not a member of that gym' using errcode = 'IC004';
   end if;
-  return row(v_role, switch_gym.tenant_id, app_hidden.current_user_id(),
-             app_hidden.current_session_id(), app_private.token_expiry())::app_public.jwt_token;
+  return app_private.issue_tokens(app_hidden.current_user_id(), app_hidden.current_session_id(), switch_gym.tenant_id);
 end;
 $$;
 comment on function app_public.switch_gym(uuid) is
-  E'@resultFieldName jwtToken\nReturns a token for another gym you belong to, with the role you hold there. SECURITY DEFINER (system): reads your memberships in other gyms, which RLS hides from the current gym''s context.';
+  E'@resultFieldName jwtToken\nReturns a token pair for another gym you belong to, with the role you hold there. SECURITY DEFINER (system): reads your memberships in other gyms, which RLS hides from the current gym''s context.';
 
 --------------------------------------------------------------------------------
--- logout() revokes the current session: every token issued for it stops working.
+-- logout() revokes the current session: every access and refresh token issued for it stops working.
 --------------------------------------------------------------------------------
 create function app_public.logout() returns boolean
   language sql volatile security definer set search_path = pg_catalog
@@ -429,14 +742,17 @@ as $$
   returning true
 $$;
 comment on function app_public.logout() is
-  'Revokes the current session. SECURITY DEFINER (system): sessions are private.';
+  'Revokes the current session (its refresh tokens too). SECURITY DEFINER (system): sessions are private.';
 
 --------------------------------------------------------------------------------
 -- session_is_valid: asked by the API (as the authenticator, before it switches role) for
--- every request that carries a token.
+-- every request that carries a token. A gym token is honoured only while the very
+-- membership it names (id, so a re-added membership is another one) still has the role and
+-- token_version it was issued with (so a role changed and changed back does not revive it).
 --------------------------------------------------------------------------------
-create function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, role text)
-  returns boolean
+create function app_hidden.session_is_valid(
+  sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text
+) returns boolean
   language sql stable security definer set search_path = pg_catalog
 as $$
   select exists (
@@ -449,30 +765,35 @@ as $$
       and not u.is_disabled
       and case
             when session_is_valid.role = 'platform_owner' then
-              session_is_valid.tenant_id is null
+              session_is_valid.tenant_id is null and session_is_valid.membership_id is null
               and exists (select 1 from app_private.platform_owners p where p.user_id = u.id)
             else exists (
               select 1 from app_public.memberships m
               where m.tenant_id = session_is_valid.tenant_id
-                and m.user_id = u.id and m.role = session_is_valid.role)
+                and m.id = session_is_valid.membership_id
+                and m.user_id = u.id and m.role = session_is_valid.role
+                and m.token_version = session_is_valid.membership_version)
           end
   )
 $$;
-comment on function app_hidden.session_is_valid(uuid, uuid, uuid, text) is
-  'True while the session is live, the user enabled and the claimed membership (or platform ownership) still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
+comment on function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer, text) is
+  'True while the session is live, the user enabled and the claimed membership (same id, role and token_version) or platform ownership still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
 
-grant execute on function app_public.authenticate(text, text, uuid) to
+grant execute on function app_public.authenticate(text, text, uuid), app_public.refresh_token(text) to
   ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
   ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 grant execute on function app_public.switch_gym(uuid), app_public.logout() to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant execute on function app_hidden.session_is_valid(uuid, uuid, uuid, text) to ":DATABASE_AUTHENTICATOR";
+grant execute on function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer, text),
+  app_hidden.revoke_reused_refresh_token(bytea) to ":DATABASE_AUTHENTICATOR";
 -- Grants first: once the system role owns them, the migration owner can no longer grant.
 alter function app_public.authenticate(text, text, uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.refresh_token(text) owner to ":ROLE_SYSTEM";
 alter function app_public.switch_gym(uuid) owner to ":ROLE_SYSTEM";
 alter function app_public.logout() owner to ":ROLE_SYSTEM";
-alter function app_hidden.session_is_valid(uuid, uuid, uuid, text) owner to ":ROLE_SYSTEM";
+alter function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer, text) owner to ":ROLE_SYSTEM";
+alter function app_hidden.revoke_reused_refresh_token(bytea) owner to ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
 -- Who am I? Plain invoker functions: RLS already limits users/gyms to the caller's own rows.
@@ -515,20 +836,30 @@ grant execute on function app_public.me(), app_public.current_gym(), app_public.
 
 --------------------------------------------------------------------------------
 -- Housekeeping (graphile-worker task `prune_sessions`, daily): forget sessions that were
--- revoked, or are older than any token could be, a week ago.
+-- revoked, or are older than any token could be and hold no live refresh token, a week
+-- ago; and throttle rows nobody has touched for a day.
 --------------------------------------------------------------------------------
 create function app_private.prune_sessions() returns integer
-  language sql volatile security definer set search_path = pg_catalog
+  language plpgsql volatile security definer set search_path = pg_catalog
 as $$
-  with gone as (
-    delete from app_private.sessions
-    where coalesce(revoked_at, created_at + interval '30 days') < now() - interval '7 days'
-    returning 1
-  )
-  select count(*)::integer from gone
+declare
+  v_gone integer;
+begin
+  delete from app_private.sessions s
+  where coalesce(s.revoked_at, s.created_at + interval '30 days') < now() - interval '7 days'
+    and (s.revoked_at is not null or not exists (
+      select 1 from app_private.refresh_tokens r
+      where r.session_id = s.id and r.used_at is null and r.expires_at > now()));
+  get diagnostics v_gone = row_count;
+  delete from app_private.refresh_tokens r where r.expires_at < now() - interval '7 days';
+  delete from app_private.login_throttle t
+  where t.last_failure_at < now() - interval '1 day' and coalesce(t.locked_until, '-infinity') < now();
+  delete from app_private.login_address_budget b where b.window_started_at < now() - interval '1 day';
+  return v_gone;
+end;
 $$;
 comment on function app_private.prune_sessions() is
-  'Delete long-dead sessions. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on sessions.';
+  'Delete long-dead sessions, expired refresh tokens and stale throttle rows. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on sessions.';
 alter function app_private.prune_sessions() owner to ":ROLE_SYSTEM";
 set role ":ROLE_SYSTEM"; -- see create_platform_owner: the grant must come from the new owner
 grant execute on function app_private.prune_sessions() to ":DATABASE_OWNER";
@@ -785,23 +1116,8 @@ create trigger _200_plan_fits before update of plan on app_public.gyms
 --------------------------------------------------------------------------------
 -- Who am I in this gym? Domain tables name people by their membership (tenant-scoped, so
 -- every reference is a composite (tenant_id, membership_id) key), not by the global user.
--- SECURITY DEFINER (system) and STABLE so that policies can say
--- `member_id = app_hidden.current_membership_id()` without a subquery (Citus rejects
--- subqueries in policies) and without depending on the caller's own memberships policy.
+-- app_hidden.current_membership_id() (section 100) reads the token's membership claim.
 --------------------------------------------------------------------------------
-create function app_hidden.current_membership_id() returns uuid
-  language sql stable security definer set search_path = pg_catalog
-as $$
-  select m.id from app_public.memberships m
-  where m.tenant_id = app_hidden.current_tenant_id()
-    and m.user_id = app_hidden.current_user_id()
-$$;
-comment on function app_hidden.current_membership_id() is
-  'The caller''s membership in the current gym (NULL for anonymous and the platform owner). SECURITY DEFINER (system) so policies can use it without a subquery.';
-grant execute on function app_hidden.current_membership_id() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-alter function app_hidden.current_membership_id() owner to ":ROLE_SYSTEM";
-
 -- The membership's role, for trigger checks such as "a class's coach is a coach".
 create function app_hidden.membership_role(tenant_id uuid, membership_id uuid) returns text
   language sql stable security definer set search_path = pg_catalog
@@ -2327,23 +2643,46 @@ grant select on app_public.platform_membership_facts, app_public.platform_class_
 
 --! split: 2400-platform-audit.sql
 --------------------------------------------------------------------------------
--- Platform audit log: every API request made with the platform-owner role (who, when,
--- operation, variables with secrets redacted). Append-only; no gym role can read it.
--- The API (as the authenticator) writes it through app_hidden.record_platform_request,
--- before the request runs; the platform owner reads it through platform_audit_entries().
+-- Platform audit log: every API request made with the platform-owner role: who, when, the
+-- operation's type and name as the document defines them, the document itself (stored once
+-- per distinct text, keyed by its sha256) and the variables. Secrets are redacted by the API
+-- by the SCHEMA (src/auth/audit.ts): every value that fills an argument or input field whose
+-- name matches /password|token|secret/i, whatever the variable is called, and such literals
+-- in the document; keys that look secret are redacted here again. Append-only; no gym role
+-- can read it. The API (as the authenticator) writes it through
+-- app_hidden.record_platform_request before the request runs; the platform owner reads it
+-- through platform_audit_entries().
 --------------------------------------------------------------------------------
+create table app_private.platform_audit_documents (
+  sha256        bytea primary key,
+  document      text not null,
+  first_seen_at timestamptz not null default now()
+);
+comment on table app_private.platform_audit_documents is
+  'Each distinct (redacted) GraphQL document a platform owner sent, once, keyed by sha256 of its text.';
+alter table app_private.platform_audit_documents enable row level security;
+alter table app_private.platform_audit_documents force row level security;
+create policy platform_audit_documents_system_insert on app_private.platform_audit_documents for insert
+  to ":ROLE_SYSTEM" with check (true);
+create policy platform_audit_documents_system_select on app_private.platform_audit_documents for select
+  to ":ROLE_SYSTEM" using (true);
+grant select, insert (sha256, document) on app_private.platform_audit_documents to ":ROLE_SYSTEM";
+
 create table app_private.platform_audit_log (
-  id             bigint generated always as identity primary key,
-  occurred_at    timestamptz not null default now(),
-  user_id        uuid not null references app_public.users (id),
-  session_id     uuid,
-  operation_name text,
-  variables      jsonb not null default '{}'
+  id              bigint generated always as identity primary key,
+  occurred_at     timestamptz not null default now(),
+  user_id         uuid not null references app_public.users (id),
+  session_id      uuid,
+  operation_type  text check (operation_type in ('query', 'mutation', 'subscription')),
+  operation_name  text,
+  document_sha256 bytea references app_private.platform_audit_documents (sha256),
+  variables       jsonb not null default '{}'
 );
 comment on table app_private.platform_audit_log is
-  'Append-only record of every platform-owner API request. Variables have keys matching /pass|secret|token/i redacted.';
+  'Append-only record of every platform-owner API request: operation, document (by hash) and variables with secrets redacted by the schema.';
 create index platform_audit_log_occurred_at_idx on app_private.platform_audit_log (occurred_at);
 create index platform_audit_log_user_id_idx on app_private.platform_audit_log (user_id);
+create index platform_audit_log_document_idx on app_private.platform_audit_log (document_sha256);
 
 alter table app_private.platform_audit_log enable row level security;
 alter table app_private.platform_audit_log force row level security;
@@ -2351,7 +2690,7 @@ create policy platform_audit_log_system_insert on app_private.platform_audit_log
   to ":ROLE_SYSTEM" with check (true);
 create policy platform_audit_log_system_select on app_private.platform_audit_log for select
   to ":ROLE_SYSTEM" using (true);
-grant select, insert (user_id, session_id, operation_name, variables)
+grant select, insert (user_id, session_id, operation_type, operation_name, document_sha256, variables)
   on app_private.platform_audit_log to ":ROLE_SYSTEM";
 
 -- Append-only, for everyone (the owner and superusers included): no UPDATE, DELETE, TRUNCATE.
@@ -2363,13 +2702,18 @@ begin
 end;
 $$;
 comment on function app_private.tg_platform_audit_log__append_only() is
-  'Trigger: refuses UPDATE, DELETE and TRUNCATE on the audit log (IC030).';
+  'Trigger: refuses UPDATE, DELETE and TRUNCATE on the audit log and its documents (IC030).';
 create trigger _100_append_only before update or delete on app_private.platform_audit_log
   for each row execute function app_private.tg_platform_audit_log__append_only();
 create trigger _101_append_only_truncate before truncate on app_private.platform_audit_log
   for each statement execute function app_private.tg_platform_audit_log__append_only();
+create trigger _100_append_only before update or delete on app_private.platform_audit_documents
+  for each row execute function app_private.tg_platform_audit_log__append_only();
+create trigger _101_append_only_truncate before truncate on app_private.platform_audit_documents
+  for each statement execute function app_private.tg_platform_audit_log__append_only();
 
--- Replace the value of every key matching /pass|secret|token/i, at any depth.
+-- Replace the value of every key matching /pass|secret|token/i, at any depth: a second
+-- layer under the API's schema-based redaction.
 create function app_private.redact_secrets(v jsonb) returns jsonb
   language plpgsql immutable parallel safe set search_path = pg_catalog
 as $$
@@ -2395,12 +2739,14 @@ grant execute on function app_private.redact_secrets(jsonb) to ":ROLE_SYSTEM";
 -- Called by the API (authenticator) for each platform-owner request, after the token was
 -- verified. SECURITY DEFINER (system): the authenticator has no rights on the log; the
 -- function re-checks that the session is a live platform-owner session, so it cannot be
--- used to write entries for anyone else, and redacts the variables itself too.
+-- used to write entries for anyone else, and redacts secret-named keys itself too.
 create function app_hidden.record_platform_request(
-  session_id uuid, user_id uuid, operation_name text, variables jsonb
+  session_id uuid, user_id uuid, operation_type text, operation_name text, document text, variables jsonb
 ) returns void
-  language plpgsql volatile security definer set search_path = pg_catalog
+  language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
+declare
+  v_sha bytea;
 begin
   if not exists (
     select 1 from app_private.sessions s
@@ -2410,33 +2756,46 @@ begin
   ) then
     raise exception 'Not a platform-owner session' using errcode = 'IC002';
   end if;
-  insert into app_private.platform_audit_log (user_id, session_id, operation_name, variables)
+  if record_platform_request.document is not null then
+    v_sha := sha256(convert_to(record_platform_request.document, 'UTF8'));
+    insert into app_private.platform_audit_documents (sha256, document)
+      values (v_sha, record_platform_request.document)
+    on conflict on constraint platform_audit_documents_pkey do nothing;
+  end if;
+  insert into app_private.platform_audit_log
+      (user_id, session_id, operation_type, operation_name, document_sha256, variables)
     values (record_platform_request.user_id, record_platform_request.session_id,
-            left(record_platform_request.operation_name, 200),
+            record_platform_request.operation_type,
+            left(record_platform_request.operation_name, 200), v_sha,
             app_private.redact_secrets(coalesce(record_platform_request.variables, '{}'::jsonb)));
 end;
 $$;
-comment on function app_hidden.record_platform_request(uuid, uuid, text, jsonb) is
+comment on function app_hidden.record_platform_request(uuid, uuid, text, text, text, jsonb) is
   'Audit one platform-owner request. SECURITY DEFINER (system): the API login may append to the audit log through this only, for a live platform-owner session.';
-grant execute on function app_hidden.record_platform_request(uuid, uuid, text, jsonb) to ":DATABASE_AUTHENTICATOR";
-alter function app_hidden.record_platform_request(uuid, uuid, text, jsonb) owner to ":ROLE_SYSTEM";
+grant execute on function app_hidden.record_platform_request(uuid, uuid, text, text, text, jsonb) to ":DATABASE_AUTHENTICATOR";
+alter function app_hidden.record_platform_request(uuid, uuid, text, text, text, jsonb) owner to ":ROLE_SYSTEM";
 
 -- The platform owner reads the log. SECURITY DEFINER (system): app_private is closed to
 -- visitors; re-checks the role, and only the platform owner may execute it.
 create type app_public.platform_audit_entry as (
-  id             bigint,
-  occurred_at    timestamptz,
-  user_id        uuid,
-  operation_name text,
-  variables      jsonb
+  id              bigint,
+  occurred_at     timestamptz,
+  user_id         uuid,
+  operation_type  text,
+  operation_name  text,
+  document_sha256 text,
+  document        text,
+  variables       jsonb
 );
-comment on type app_public.platform_audit_entry is 'One audited platform-owner request.';
+comment on type app_public.platform_audit_entry is 'One audited platform-owner request (document_sha256 in hex).';
 
 create function app_public.platform_audit_entries() returns setof app_public.platform_audit_entry
   language sql stable security definer set search_path = pg_catalog
 as $$
-  select a.id, a.occurred_at, a.user_id, a.operation_name, a.variables
+  select a.id, a.occurred_at, a.user_id, a.operation_type, a.operation_name,
+         encode(a.document_sha256, 'hex'), d.document, a.variables
   from app_private.platform_audit_log a
+  left join app_private.platform_audit_documents d on d.sha256 = a.document_sha256
   where app_hidden.current_app_role() = 'platform_owner'
   order by a.id desc
 $$;

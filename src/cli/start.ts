@@ -55,6 +55,13 @@ async function main() {
         anonymousStatementTimeoutMs: config.anonymousStatementTimeoutMs,
       },
       trustedDocuments: config.trustedDocuments,
+      credentials: {
+        bcryptCost: config.bcryptCost,
+        accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+        refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      },
+      loginBudget: { attempts: config.loginAddressBudget, windowSeconds: config.loginAddressWindowSeconds },
+      trustProxy: config.trustProxy,
     });
     if (config.worker) {
       worker = await startWorker(db.ownerUrl);
@@ -76,7 +83,7 @@ Ironclad is running${db.embedded ? ` (embedded Postgres, data in ${config.dataDi
   if (config.seed) {
     console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);
     for (const login of demoLogins()) console.log(`  ${login.email.padEnd(32)} ${login.role.padEnd(18)} ${login.gym}`);
-    console.log(`\nIn GraphiQL: mutation { authenticate(input: {email: "coach@iron-temple.test", password: "${DEMO_PASSWORD}"}) { jwtToken } }`);
+    console.log(`\nIn GraphiQL: mutation { authenticate(input: {email: "coach@iron-temple.test", password: "${DEMO_PASSWORD}"}) { jwtToken refreshToken } }`);
     console.log('then add the header  {"Authorization": "Bearer <jwtToken>"}  and query  { currentGym { name } allMemberships { nodes { role displayName } } }\n');
   }
   console.log("Press Ctrl+C to stop.");
