@@ -43,6 +43,14 @@ export interface Config {
   anonymousStatementTimeoutMs: number;
   /** Path of a trusted-documents allowlist (TRUSTED_DOCUMENTS, default unset = any document) → DOCUMENT_NOT_TRUSTED. */
   trustedDocuments: string | undefined;
+  /** SMTP server for outgoing mail (SMTP_URL, e.g. smtps://user:pass@smtp.example:465). Unset: mails are written as JSON files to mailDir. */
+  smtpUrl: string | undefined;
+  /** Where the development mail transport writes each mail (MAIL_DIR, default DATA_DIR/mail). */
+  mailDir: string;
+  /** Sender address (MAIL_FROM, default "Ironclad <no-reply@ironclad.test>"). */
+  mailFrom: string;
+  /** Base URL of the app that links in mails point to (PUBLIC_URL, default http://localhost:PORT). */
+  publicUrl: string;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -92,5 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs: positiveInt(env, "STATEMENT_TIMEOUT_MS", 15_000),
     anonymousStatementTimeoutMs: positiveInt(env, "ANONYMOUS_STATEMENT_TIMEOUT_MS", 5_000),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
+    smtpUrl: env.SMTP_URL || undefined,
+    mailDir: path.resolve(env.MAIL_DIR || path.join(env.DATA_DIR || ".data", "mail")),
+    mailFrom: env.MAIL_FROM || "Ironclad <no-reply@ironclad.test>",
+    publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ""),
   };
 }
