@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:fbc76be549be17ba218cab834cd6a8d0ae181fec
+--! Hash: sha1:72eb5545f9ce7456ed214dd6ce34fd9864aebf46
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -972,6 +972,7 @@ declare
   v_tenant uuid := app_private.managed_gym(invite_to_gym.tenant_id);
   v_token text := app_private.new_token();
   v_inv app_public.invitations;
+  v_full record;
 begin
   -- Only a person already in THIS gym is refused: the caller can see its own members anyway.
   -- Whether the email has a login, or is in any other gym, changes nothing in the answer.
@@ -983,6 +984,17 @@ begin
              where i.tenant_id = v_tenant and i.email = invite_to_gym.email::citext
                and i.accepted_at is null and i.revoked_at is null) then
     raise exception 'That email already has an open invitation: resend or revoke it' using errcode = 'IC024';
+  end if;
+  -- Tell the admin now when the gym is already full for that role (acceptance re-checks it,
+  -- race-safely, in the memberships plan-limit trigger).
+  select g.member_count, g.staff_count, p.id as plan, p.max_members, p.max_staff into v_full
+  from app_public.gyms g join app_public.plans p on p.id = g.plan where g.id = v_tenant;
+  if invite_to_gym.role = 'member' and v_full.member_count >= v_full.max_members then
+    raise exception 'Plan limit reached: % plan allows % members', v_full.plan, v_full.max_members
+      using errcode = 'IC010', constraint = 'plan_max_members';
+  elsif invite_to_gym.role <> 'member' and v_full.staff_count >= v_full.max_staff then
+    raise exception 'Plan limit reached: % plan allows % staff', v_full.plan, v_full.max_staff
+      using errcode = 'IC010', constraint = 'plan_max_staff';
   end if;
   insert into app_public.invitations (tenant_id, email, role, display_name, token_hash, expires_at)
     values (v_tenant, invite_to_gym.email, invite_to_gym.role, btrim(invite_to_gym.display_name),
