@@ -192,7 +192,7 @@ describe("forbidden mutations: a stable error code, and nothing written", () => 
     const res = await gql(
       api,
       `mutation ($email: String!, $gym: UUID!) {
-         inviteToGym(input: { email: $email, displayName: "Intruder", role: "member", tenantId: $gym }) { invitation { rowId } }
+         inviteToGym(input: { email: $email, displayName: "Intruder", role: "member", tenantId: $gym }) { result { rowId } }
        }`,
       { email, gym: await gymId(GYM_B) },
       token,

@@ -1,13 +1,15 @@
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import { runOnce } from "graphile-worker";
+import { Logger, runOnce } from "graphile-worker";
 import { sendMail } from "../../src/worker/tasks/send_mail";
 import { loadConfig } from "../../src/config";
 import { testDb } from "./db";
 
 /** Run the real graphile-worker task `send_mail` for every queued mail (the outbox), once. */
+export const quietLogger = new Logger(() => () => undefined);
+
 export async function deliverMail(): Promise<void> {
-  await runOnce({ connectionString: testDb().ownerUrl, taskList: { send_mail: sendMail }, concurrency: 1 });
+  await runOnce({ connectionString: testDb().ownerUrl, taskList: { send_mail: sendMail }, concurrency: 1, logger: quietLogger });
 }
 
 export interface DeliveredMail {
