@@ -90,7 +90,8 @@ describe("plan limits", () => {
     await commitAsPersona(admin, async (db) => {
       for (let i = 0; i < 10; i++) await db.query(ADD, [`racer${i}@${slug}.test`, `Racer ${i}`, "member", null]);
     });
-    const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => latestToken(`racer${i}@${slug}.test`)));
+    const tokens: string[] = [];
+    for (let i = 0; i < 10; i++) tokens.push(await latestToken(`racer${i}@${slug}.test`));
     const anonymous = await persona("anonymous");
     const outcomes = await race(
       tokens.map((token) => ({ who: anonymous, sql: "select app_public.accept_invitation($1, 'racer-password')", params: [token] })),
