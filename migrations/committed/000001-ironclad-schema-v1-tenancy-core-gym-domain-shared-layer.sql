@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:72eb5545f9ce7456ed214dd6ce34fd9864aebf46
+--! Hash: sha1:0085784b2d836a6c8e657ec15675d0c1af305205
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -696,7 +696,9 @@ end;
 $$;
 comment on function app_private.tg_account_events__append_only() is
   'Trigger: refuses UPDATE and DELETE on account_events (IC030), except the cascade of a deleted gym. SECURITY DEFINER (system): reads gyms.';
-create trigger _100_append_only before update or delete on app_public.account_events
+create trigger _100_tenant_id_immutable before update on app_public.account_events
+  for each row execute function app_private.tg__tenant_id_immutable();
+create trigger _110_append_only before update or delete on app_public.account_events
   for each row execute function app_private.tg_account_events__append_only();
 create function app_private.tg_account_events__no_truncate() returns trigger
   language plpgsql volatile set search_path = pg_catalog
