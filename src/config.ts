@@ -55,6 +55,14 @@ export interface Config {
   loginAddressWindowSeconds: number;
   /** Express `trust proxy` (TRUST_PROXY: unset = the socket address; e.g. 1, loopback, 10.0.0.0/8) for the client address. */
   trustProxy: string | undefined;
+  /** SMTP server for outgoing mail (SMTP_URL, e.g. smtps://user:pass@smtp.example:465). Unset: mails are written as JSON files to mailDir. */
+  smtpUrl: string | undefined;
+  /** Where the development mail transport writes each mail (MAIL_DIR, default DATA_DIR/mail). */
+  mailDir: string;
+  /** Sender address (MAIL_FROM, default "Ironclad <no-reply@ironclad.test>"). */
+  mailFrom: string;
+  /** Base URL of the app that links in mails point to (PUBLIC_URL, default http://localhost:PORT). */
+  publicUrl: string;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -113,5 +121,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginAddressBudget: positiveInt(env, "LOGIN_ADDRESS_BUDGET", 100),
     loginAddressWindowSeconds: positiveInt(env, "LOGIN_ADDRESS_WINDOW_SECONDS", 900),
     trustProxy: env.TRUST_PROXY || undefined,
+    smtpUrl: env.SMTP_URL || undefined,
+    mailDir: path.resolve(env.MAIL_DIR || path.join(env.DATA_DIR || ".data", "mail")),
+    mailFrom: env.MAIL_FROM || "Ironclad <no-reply@ironclad.test>",
+    publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ""),
   };
 }

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:28bf263e71c7490c436d51be5552f031bbfc16fd
+--! Hash: sha1:737b190dc71f8e566948bad43cb69203f5f7ddc5
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -198,6 +198,34 @@ create policy user_secrets_system on app_private.user_secrets for all
   to ":ROLE_SYSTEM" using (true) with check (true);
 grant select, insert, update on app_private.user_secrets to ":ROLE_SYSTEM";
 
+-- The one place a password becomes a hash, and the one password rule: 8 to 72 bytes (bcrypt
+-- reads no further than 72 bytes, so a longer one would silently be truncated). The bcrypt cost
+-- is app_private.bcrypt_cost().
+--
+-- bcrypt cost for new hashes and for the stand-in hash an unknown account is checked
+-- against (authenticate). The API sets ironclad.bcrypt_cost per transaction from BCRYPT_COST
+-- (default 10; tests use a low cost to stay fast); unset, it is 10. Clamped to what bcrypt allows.
+create function app_private.bcrypt_cost() returns integer
+  language sql stable set search_path = pg_catalog
+  as $$ select greatest(4, least(15, coalesce(nullif(current_setting('ironclad.bcrypt_cost', true), '')::integer, 10))) $$;
+comment on function app_private.bcrypt_cost() is
+  'bcrypt cost for new password hashes (setting ironclad.bcrypt_cost from BCRYPT_COST; 10 when unset).';
+grant execute on function app_private.bcrypt_cost() to ":ROLE_SYSTEM";
+
+create function app_private.hash_password(password text) returns text
+  language plpgsql volatile set search_path = pg_catalog, public
+as $$
+begin
+  if password is null or octet_length(password) < 8 or octet_length(password) > 72 then
+    raise exception 'A password must be 8 to 72 bytes long' using errcode = 'IC022';
+  end if;
+  return crypt(password, gen_salt('bf', app_private.bcrypt_cost()));
+end;
+$$;
+comment on function app_private.hash_password(text) is
+  'bcrypt hash of a new password at app_private.bcrypt_cost(); IC022 if it breaks the length rule. Every password hash is made here.';
+grant execute on function app_private.hash_password(text) to ":ROLE_SYSTEM";
+
 -- Platform owners: the SaaS operator's staff. A separate table, not a membership role, so
 -- that no gym-level write can ever mint one.
 create table app_private.platform_owners (
@@ -215,8 +243,9 @@ grant select, insert on app_private.platform_owners to ":ROLE_SYSTEM";
 -- memberships: the authoritative map of who belongs to which gym with which role.
 -- A person may belong to several gyms (a coach at one can be a member at another); the
 -- token names one gym at a time (app_public.switch_gym changes it).
--- Created through app_public.add_gym_user; removing one kills that user's tokens for the gym
--- at once (the API re-checks the membership on every request).
+-- Created only when a person accepts an invitation (app_public.accept_invitation; the demo
+-- seed uses the owner-only app_private.bootstrap_gym_user); removing one kills that user's
+-- tokens for the gym at once (the API re-checks the membership on every request).
 --------------------------------------------------------------------------------
 create table app_public.memberships (
   tenant_id  uuid not null default app_hidden.current_tenant_id()
@@ -227,6 +256,9 @@ create table app_public.memberships (
   -- Bumped on every role change: a token names the version it was issued for, so a role
   -- changed and changed back never revives it (see app_hidden.session_is_valid).
   token_version integer not null default 1,
+  -- What this gym calls the person: chosen per gym (on the invitation), never read from the
+  -- login, so no gym sees the name another gym gave the same person.
+  display_name text not null check (length(btrim(display_name)) between 1 and 100),
   -- clock_timestamp: several memberships made in one transaction keep their order, which
   -- decides the gym a login lands in when no tenantId is given.
   created_at timestamptz not null default clock_timestamp(),
@@ -284,7 +316,7 @@ create policy memberships_select_platform on app_public.memberships for select
   to ":ROLE_PLATFORM_OWNER" using (true);
 create policy memberships_delete_platform on app_public.memberships for delete
   to ":ROLE_PLATFORM_OWNER" using (true);
--- System: login and session checks read across gyms; add_gym_user inserts.
+-- System: login and session checks read across gyms; accept_invitation inserts.
 create policy memberships_select_system on app_public.memberships for select
   to ":ROLE_SYSTEM" using (true);
 create policy memberships_insert_system on app_public.memberships for insert
@@ -292,27 +324,14 @@ create policy memberships_insert_system on app_public.memberships for insert
 
 grant select on app_public.memberships to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant update (role) on app_public.memberships to ":ROLE_GYM_ADMIN";
+grant update (role, display_name) on app_public.memberships to ":ROLE_GYM_ADMIN";
 grant delete on app_public.memberships to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant select, insert (tenant_id, user_id, role) on app_public.memberships to ":ROLE_SYSTEM";
+grant select, insert (tenant_id, user_id, role, display_name) on app_public.memberships to ":ROLE_SYSTEM";
 
--- Display name and email of the person behind a membership. users rows are private to their
--- owner, so these run as the system role; they answer only for a membership the caller can
--- see (same gym, or the platform owner), re-checked here because a definer function must
--- not trust a row value handed to it.
-create function app_public.memberships_display_name(m app_public.memberships) returns text
-  language sql stable security definer set search_path = pg_catalog
-as $$
-  select u.display_name
-  from app_public.memberships mm
-  join app_public.users u on u.id = mm.user_id
-  where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
-    and (mm.tenant_id = app_hidden.current_tenant_id()
-         or app_hidden.current_app_role() = 'platform_owner')
-$$;
-comment on function app_public.memberships_display_name(app_public.memberships) is
-  'The member''s display name. SECURITY DEFINER (system) because users rows are private to their owner; answers only for a membership in the caller''s gym.';
-
+-- Email of the person behind a membership. users rows are private to their owner, so this
+-- runs as the system role; it answers only for a membership the caller can see (same gym, or
+-- the platform owner), re-checked here because a definer function must not trust a row value
+-- handed to it.
 create function app_public.memberships_email(m app_public.memberships) returns text
   language sql stable security definer set search_path = pg_catalog
 as $$
@@ -325,13 +344,10 @@ as $$
          or app_hidden.current_app_role() = 'platform_owner')
 $$;
 comment on function app_public.memberships_email(app_public.memberships) is
-  'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system) for the same reason as memberships_display_name.';
-grant execute on function
-  app_public.memberships_display_name(app_public.memberships),
-  app_public.memberships_email(app_public.memberships)
+  'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system): users rows are private to their owner.';
+grant execute on function app_public.memberships_email(app_public.memberships)
 to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
-alter function app_public.memberships_display_name(app_public.memberships) owner to ":ROLE_SYSTEM";
 alter function app_public.memberships_email(app_public.memberships) owner to ":ROLE_SYSTEM";
 
 --! split: 450-login-throttle.sql
@@ -341,21 +357,6 @@ alter function app_public.memberships_email(app_public.memberships) owner to ":R
 -- per-client-address budget here before it runs any credential-checking field.
 --------------------------------------------------------------------------------
 
--- bcrypt cost for new hashes and for the stand-in hash an unknown account is checked
--- against. The API sets ironclad.bcrypt_cost per transaction from BCRYPT_COST (default 10;
--- tests use a low cost to stay fast); unset, it is 10. Clamped to what bcrypt allows.
-create function app_private.bcrypt_cost() returns integer
-  language sql stable set search_path = pg_catalog
-  as $$ select greatest(4, least(15, coalesce(nullif(current_setting('ironclad.bcrypt_cost', true), '')::integer, 10))) $$;
-comment on function app_private.bcrypt_cost() is
-  'bcrypt cost for new password hashes (setting ironclad.bcrypt_cost from BCRYPT_COST; 10 when unset).';
-
-create function app_private.hash_password(password text) returns text
-  language sql volatile set search_path = pg_catalog, public
-  as $$ select crypt(password, gen_salt('bf', app_private.bcrypt_cost())) $$;
-comment on function app_private.hash_password(text) is
-  'A bcrypt hash of the password at the configured cost (app_private.bcrypt_cost()). Every password hash is made here.';
-grant execute on function app_private.bcrypt_cost(), app_private.hash_password(text) to ":ROLE_SYSTEM";
 
 -- The throttle key of a login: sha256 of the lower-cased email, so unknown emails back off
 -- and lock exactly like known ones (a lock must not reveal that an account exists) and no
@@ -627,9 +628,10 @@ begin
   end if;
 
   delete from app_private.login_throttle t where t.login_key = v_key;
-  -- Hashes made at a lower cost than configured are upgraded on the next good login.
+  -- Hashes made at a lower cost than configured are upgraded on the next good login (crypt
+  -- directly: the password already proved itself, the new-password rule is not re-applied).
   if substr(v_hash, 5, 2)::integer < app_private.bcrypt_cost() then
-    update app_private.user_secrets s set password_hash = app_private.hash_password(password)
+    update app_private.user_secrets s set password_hash = crypt(password, gen_salt('bf', app_private.bcrypt_cost()))
     where s.user_id = v_user.id;
   end if;
 
@@ -873,27 +875,6 @@ grant delete on app_private.sessions to ":ROLE_SYSTEM";
 -- each is executable only by the roles named in its grant, and re-checks the caller's gym.
 --------------------------------------------------------------------------------
 
--- Shared by add_gym_user and create_platform_owner: find a user by email or create them.
--- A new user without a password cannot log in until one is set (unusable hash).
-create function app_private.find_or_create_user(email text, display_name text, password text)
-  returns uuid
-  language plpgsql volatile set search_path = pg_catalog, public
-as $$
-declare
-  v_id uuid;
-begin
-  select u.id into v_id from app_public.users u where u.email = find_or_create_user.email::citext;
-  if v_id is null then
-    insert into app_public.users (email, display_name)
-      values (find_or_create_user.email, find_or_create_user.display_name)
-      returning id into v_id;
-    insert into app_private.user_secrets (user_id, password_hash)
-      values (v_id, case when password is null then '!' else crypt(password, gen_salt('bf', 8)) end);
-  end if;
-  return v_id;
-end;
-$$;
-
 create function app_public.provision_gym(name text, slug text, plan text default 'free')
   returns app_public.gyms
   language sql volatile security definer set search_path = pg_catalog, public
@@ -905,54 +886,63 @@ $$;
 comment on function app_public.provision_gym(text, text, text) is
   'Platform owner: create a gym (tenant). SECURITY DEFINER (system) because no visitor role may insert gyms directly.';
 grant execute on function app_public.provision_gym(text, text, text) to ":ROLE_PLATFORM_OWNER";
-alter function app_private.find_or_create_user(text, text, text) owner to ":ROLE_SYSTEM";
 alter function app_public.provision_gym(text, text, text) owner to ":ROLE_SYSTEM";
 
--- Add a person to a gym with a role. A gym admin adds to their own gym only; the platform
--- owner names the gym. An existing login (same email) is linked, not duplicated, and the
--- password argument is then ignored: nothing about the person's other gyms is revealed.
-create function app_public.add_gym_user(
-  email text, display_name text, role text, password text default null, tenant_id uuid default null
+-- People join a gym only by accepting an invitation (610-invitations.sql): no API path sets
+-- or learns anyone else's password. The two functions below are bootstrap doors for the
+-- database owner only (seed, CLI, tests), never granted to a visitor role.
+
+-- Find a login by email or create it. A login created without a password hash cannot log in
+-- (unusable hash '!') until its person sets one through a password reset.
+create function app_private.bootstrap_user(email text, display_name text, password_hash text)
+  returns uuid
+  language plpgsql volatile set search_path = pg_catalog, public
+as $$
+declare
+  v_id uuid;
+begin
+  select u.id into v_id from app_public.users u where u.email = bootstrap_user.email::citext;
+  if v_id is null then
+    insert into app_public.users (email, display_name)
+      values (bootstrap_user.email, bootstrap_user.display_name)
+      returning id into v_id;
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (v_id, coalesce(bootstrap_user.password_hash, '!'));
+  end if;
+  return v_id;
+end;
+$$;
+comment on function app_private.bootstrap_user(text, text, text) is
+  'Owner-only bootstrap: the user with this email, created (with this bcrypt hash, or none) if new. An existing login is never changed.';
+
+-- An already-accepted membership, for demo data and tests. Takes a bcrypt hash (compute it
+-- once with app_private.hash_password and reuse it: seeding stays fast at production cost).
+create function app_private.bootstrap_gym_user(
+  tenant_id uuid, email text, display_name text, role text, password_hash text
 ) returns app_public.memberships
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
 declare
-  v_tenant uuid;
   v_membership app_public.memberships;
 begin
-  if app_hidden.current_app_role() = 'platform_owner' then
-    v_tenant := add_gym_user.tenant_id;
-  elsif app_hidden.current_app_role() = 'gym_admin'
-        and (add_gym_user.tenant_id is null or add_gym_user.tenant_id = app_hidden.current_tenant_id()) then
-    v_tenant := app_hidden.current_tenant_id();
-  end if;
-  if v_tenant is null then
-    raise exception 'Only a gym admin (for their own gym) or the platform owner may add people'
-      using errcode = 'IC002';
-  end if;
-
-  insert into app_public.memberships (tenant_id, user_id, role)
-    values (v_tenant,
-            app_private.find_or_create_user(add_gym_user.email, add_gym_user.display_name, add_gym_user.password),
-            add_gym_user.role)
+  insert into app_public.memberships (tenant_id, user_id, role, display_name)
+    values (bootstrap_gym_user.tenant_id,
+            app_private.bootstrap_user(bootstrap_gym_user.email, bootstrap_gym_user.display_name, bootstrap_gym_user.password_hash),
+            bootstrap_gym_user.role, bootstrap_gym_user.display_name)
     returning * into v_membership;
   return v_membership;
 end;
 $$;
-comment on function app_public.add_gym_user(text, text, text, text, uuid) is
-  'Gym admin (own gym) or platform owner (any gym): add a person with a role, creating their login if the email is new. SECURITY DEFINER (system): creates users, which no visitor may insert.';
-grant execute on function app_public.add_gym_user(text, text, text, text, uuid) to
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-alter function app_public.add_gym_user(text, text, text, text, uuid) owner to ":ROLE_SYSTEM";
+comment on function app_private.bootstrap_gym_user(uuid, text, text, text, text) is
+  'Owner-only bootstrap (seed, tests): a person already in a gym, as if they had accepted an invitation. SECURITY DEFINER (system): writes identity tables; executable only by the database owner.';
 
--- Bootstrap: the first platform owner is made by the database owner (seed / CLI), never
--- through the API.
+-- The first platform owner is made by the database owner (seed / CLI), never through the API.
 create function app_private.create_platform_owner(email text, display_name text, password text)
   returns uuid
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
 declare
-  v_id uuid := app_private.find_or_create_user(email, display_name, password);
+  v_id uuid := app_private.bootstrap_user(email, display_name, app_private.hash_password(password));
 begin
   insert into app_private.platform_owners (user_id) values (v_id) on conflict do nothing;
   return v_id;
@@ -960,11 +950,682 @@ end;
 $$;
 comment on function app_private.create_platform_owner(text, text, text) is
   'Make (or promote) a platform owner. SECURITY DEFINER (system); executable only by the database owner.';
+alter function app_private.bootstrap_user(text, text, text) owner to ":ROLE_SYSTEM";
+alter function app_private.bootstrap_gym_user(uuid, text, text, text, text) owner to ":ROLE_SYSTEM";
 alter function app_private.create_platform_owner(text, text, text) owner to ":ROLE_SYSTEM";
 -- ALTER OWNER hands the old owner's own rights to the new owner, so the grant to the
 -- database owner is made by the system role after the transfer.
 set role ":ROLE_SYSTEM";
 grant execute on function app_private.create_platform_owner(text, text, text) to ":DATABASE_OWNER";
+grant execute on function app_private.bootstrap_gym_user(uuid, text, text, text, text) to ":DATABASE_OWNER";
+reset role;
+
+--! split: 610-account-events.sql
+--------------------------------------------------------------------------------
+-- account_events: the gym's audit trail of who joined, left or changed role, and of every
+-- invitation (created, resent, revoked, accepted). Written only by triggers and the account
+-- functions (as the system role), whoever made the change; append-only; read by the gym's
+-- admin for its own gym and by the platform owner. Ids of people are membership ids of this
+-- gym: a gym never sees a user id.
+--------------------------------------------------------------------------------
+create table app_public.account_events (
+  tenant_id     uuid not null default app_hidden.current_tenant_id()
+                references app_public.gyms (id) on delete cascade,
+  id            uuid not null default gen_random_uuid(),
+  occurred_at   timestamptz not null default clock_timestamp(),
+  action        text not null check (action in (
+                  'invitation_created', 'invitation_resent', 'invitation_revoked', 'invitation_accepted',
+                  'membership_created', 'role_changed', 'membership_removed')),
+  -- Who did it: their role, and their membership in this gym (null for the platform owner,
+  -- the owner-only bootstrap, or a person accepting their own invitation before joining).
+  actor_role    text not null,
+  actor_membership_id uuid,
+  -- Whom it concerns. Plain values, not foreign keys: the trail outlives the rows it names.
+  membership_id uuid,
+  invitation_id uuid,
+  email         citext,
+  role          text,
+  previous_role text,
+  primary key (tenant_id, id)
+);
+comment on table app_public.account_events is
+  'Audit trail of account changes in a gym (invitations, joins, role changes, removals). Append-only.';
+create index account_events_tenant_occurred_idx on app_public.account_events (tenant_id, occurred_at);
+
+alter table app_public.account_events enable row level security;
+alter table app_public.account_events force row level security;
+create policy account_events_tenant on app_public.account_events as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy account_events_select_admin on app_public.account_events for select
+  to ":ROLE_GYM_ADMIN" using (tenant_id = app_hidden.current_tenant_id());
+create policy account_events_select_platform on app_public.account_events for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+create policy account_events_system on app_public.account_events for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select on app_public.account_events to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select, insert on app_public.account_events to ":ROLE_SYSTEM";
+
+-- Append-only for everyone, the owner included. The one exception: rows of a gym that is
+-- being deleted go with it (the cascade from gyms), since a trail of a gym that no longer
+-- exists has no reader. SECURITY DEFINER (system): checks the gym row, which RLS may hide
+-- from whoever deletes.
+create function app_private.tg_account_events__append_only() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  if tg_op = 'DELETE' and not exists (select 1 from app_public.gyms g where g.id = old.tenant_id) then
+    return old;
+  end if;
+  raise exception 'The account audit log is append-only' using errcode = 'IC030';
+end;
+$$;
+comment on function app_private.tg_account_events__append_only() is
+  'Trigger: refuses UPDATE and DELETE on account_events (IC030), except the cascade of a deleted gym. SECURITY DEFINER (system): reads gyms.';
+create trigger _100_tenant_id_immutable before update on app_public.account_events
+  for each row execute function app_private.tg__tenant_id_immutable();
+create trigger _110_append_only before update or delete on app_public.account_events
+  for each row execute function app_private.tg_account_events__append_only();
+create function app_private.tg_account_events__no_truncate() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  raise exception 'The account audit log is append-only' using errcode = 'IC030';
+end;
+$$;
+create trigger _101_append_only_truncate before truncate on app_public.account_events
+  for each statement execute function app_private.tg_account_events__no_truncate();
+alter function app_private.tg_account_events__append_only() owner to ":ROLE_SYSTEM";
+
+-- Record one event in gym `tenant_id`, stamping the actor from the request's claims.
+-- Called only from the system role's own functions and triggers (no visitor may execute it).
+create function app_private.record_account_event(
+  tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text,
+  previous_role text default null
+) returns void
+  language sql volatile set search_path = pg_catalog
+as $$
+  insert into app_public.account_events
+    (tenant_id, action, actor_role, actor_membership_id, membership_id, invitation_id, email, role, previous_role)
+  values (
+    record_account_event.tenant_id, record_account_event.action,
+    coalesce(nullif(current_setting('jwt.claims.role', true), ''), 'owner'),
+    (select m.id from app_public.memberships m
+     where m.tenant_id = record_account_event.tenant_id and m.user_id = app_hidden.current_user_id()),
+    record_account_event.membership_id, record_account_event.invitation_id,
+    record_account_event.email, record_account_event.role, record_account_event.previous_role)
+$$;
+comment on function app_private.record_account_event(uuid, text, uuid, uuid, citext, text, text) is
+  'Append one account event; the actor comes from the request claims (owner when there are none).';
+grant execute on function app_private.record_account_event(uuid, text, uuid, uuid, citext, text, text) to ":ROLE_SYSTEM";
+
+-- Every write to memberships, by any role and any path (GraphQL update/delete, acceptance,
+-- the bootstrap), leaves an event. SECURITY DEFINER (system): visitors may not write the trail
+-- nor read the email of the login behind the membership.
+create function app_private.tg_memberships__audit() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_row app_public.memberships;
+begin
+  if tg_op = 'DELETE' then v_row := old; else v_row := new; end if;
+  -- Deleting a gym cascades to its memberships: nothing left to audit, nobody left to read it.
+  if not exists (select 1 from app_public.gyms g where g.id = v_row.tenant_id) then
+    return null;
+  end if;
+  perform app_private.record_account_event(
+    v_row.tenant_id,
+    case tg_op when 'INSERT' then 'membership_created' when 'UPDATE' then 'role_changed' else 'membership_removed' end,
+    v_row.id, null,
+    (select u.email from app_public.users u where u.id = v_row.user_id),
+    v_row.role,
+    case when tg_op = 'UPDATE' then old.role end);
+  return null;
+end;
+$$;
+comment on function app_private.tg_memberships__audit() is
+  'Trigger: account_events row for every membership insert, role change and removal. SECURITY DEFINER (system): writes the trail.';
+create trigger _800_audit after insert or delete on app_public.memberships
+  for each row execute function app_private.tg_memberships__audit();
+create trigger _801_audit_role after update of role on app_public.memberships
+  for each row when (old.role is distinct from new.role)
+  execute function app_private.tg_memberships__audit();
+alter function app_private.tg_memberships__audit() owner to ":ROLE_SYSTEM";
+
+--! split: 620-mail-outbox.sql
+--------------------------------------------------------------------------------
+-- Mail outbox: every mail the platform sends (invitations, password resets) is a row written
+-- in the same transaction as the change that causes it, so a rolled-back invitation sends
+-- nothing and a committed one is never lost. A trigger enqueues the graphile-worker job
+-- `send_mail`, which renders the mail, hands it to the transport (src/mail) and marks it sent.
+-- The one-time token a mail carries lives in `secret` only until the mail is sent, and is
+-- erased then; invitations and resets themselves keep only its sha256.
+--------------------------------------------------------------------------------
+create table app_private.mail_outbox (
+  id         uuid primary key default gen_random_uuid(),
+  created_at timestamptz not null default now(),
+  template   text not null check (template in ('invitation', 'password_reset')),
+  recipient  citext not null,
+  -- Non-secret values the template shows (gym name, role, expiry).
+  params     jsonb not null default '{}',
+  secret     text,
+  attempts   integer not null default 0,
+  sent_at    timestamptz,
+  last_error text
+);
+comment on table app_private.mail_outbox is
+  'Mails to send (sent by the graphile-worker task send_mail). `secret` (the raw one-time token) is erased once the mail is sent.';
+alter table app_private.mail_outbox enable row level security;
+alter table app_private.mail_outbox force row level security;
+create policy mail_outbox_system on app_private.mail_outbox for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update (secret, attempts, sent_at, last_error), delete on app_private.mail_outbox to ":ROLE_SYSTEM";
+
+-- SECURITY DEFINER (database owner, which owns graphile_worker): visitors may not add jobs.
+create function app_private.tg_mail_outbox__enqueue() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  perform graphile_worker.add_job('send_mail', json_build_object('id', new.id), max_attempts := 10);
+  return null;
+end;
+$$;
+comment on function app_private.tg_mail_outbox__enqueue() is
+  'Trigger: one send_mail job per outbox row. SECURITY DEFINER (database owner, which owns graphile_worker).';
+create trigger _900_enqueue after insert on app_private.mail_outbox
+  for each row execute function app_private.tg_mail_outbox__enqueue();
+
+-- Queue one mail. Called by the account functions (system role) only.
+create function app_private.queue_mail(template text, recipient citext, params jsonb, secret text)
+  returns uuid
+  language sql volatile set search_path = pg_catalog
+as $$
+  insert into app_private.mail_outbox (template, recipient, params, secret)
+    values (queue_mail.template, queue_mail.recipient, queue_mail.params, queue_mail.secret)
+  returning id
+$$;
+grant execute on function app_private.queue_mail(text, citext, jsonb, text) to ":ROLE_SYSTEM";
+
+-- The worker (as the database owner) takes an unsent mail and later marks it sent or failed.
+-- SECURITY DEFINER (system): the outbox is closed to everyone but the system role.
+create function app_private.take_mail(id uuid) returns app_private.mail_outbox
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  update app_private.mail_outbox o set attempts = o.attempts + 1
+  where o.id = take_mail.id and o.sent_at is null
+  returning o.*
+$$;
+comment on function app_private.take_mail(uuid) is
+  'Worker: the unsent mail with this id (attempts counted), or null. SECURITY DEFINER (system): the outbox is private.';
+create function app_private.finish_mail(id uuid, error text) returns void
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  update app_private.mail_outbox o
+  set sent_at = case when finish_mail.error is null then now() end,
+      secret = case when finish_mail.error is null then null else o.secret end,
+      last_error = left(finish_mail.error, 1000)
+  where o.id = finish_mail.id and o.sent_at is null
+$$;
+comment on function app_private.finish_mail(uuid, text) is
+  'Worker: mark a mail sent (its secret erased) or record the error of a failed attempt. SECURITY DEFINER (system): the outbox is private.';
+-- Forget sent mails after a month (the worker's prune task).
+create function app_private.prune_mail_outbox() returns integer
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  with gone as (
+    delete from app_private.mail_outbox where sent_at < now() - interval '30 days' returning 1
+  )
+  select count(*)::integer from gone
+$$;
+comment on function app_private.prune_mail_outbox() is
+  'Delete mails sent over 30 days ago. SECURITY DEFINER (system): the outbox is private.';
+alter function app_private.take_mail(uuid) owner to ":ROLE_SYSTEM";
+alter function app_private.finish_mail(uuid, text) owner to ":ROLE_SYSTEM";
+alter function app_private.prune_mail_outbox() owner to ":ROLE_SYSTEM";
+set role ":ROLE_SYSTEM"; -- see create_platform_owner: the grant must come from the new owner
+grant execute on function app_private.take_mail(uuid), app_private.finish_mail(uuid, text),
+  app_private.prune_mail_outbox() to ":DATABASE_OWNER";
+reset role;
+
+-- One-time tokens: 32 random bytes, hex. Only their sha256 is ever stored in a table that
+-- outlives the mail.
+create function app_private.new_token() returns text
+  language sql volatile set search_path = pg_catalog, public
+  as $$ select encode(gen_random_bytes(32), 'hex') $$;
+create function app_private.token_hash(token text) returns bytea
+  language sql immutable set search_path = pg_catalog
+  as $$ select sha256(convert_to(coalesce(token, ''), 'UTF8')) $$;
+grant execute on function app_private.new_token(), app_private.token_hash(text) to ":ROLE_SYSTEM";
+
+--! split: 630-invitations.sql
+--------------------------------------------------------------------------------
+-- invitations: how a person joins a gym. A gym admin (own gym) or the platform owner invites
+-- an email with a role and the name the gym will show; the person receives a one-time link
+-- and accepts it (app_public.accept_invitation). The membership exists only after that. The
+-- answer to an invitation never depends on whether the email already has a login anywhere.
+--------------------------------------------------------------------------------
+create table app_public.invitations (
+  tenant_id     uuid not null default app_hidden.current_tenant_id()
+                references app_public.gyms (id) on delete cascade,
+  id            uuid not null default gen_random_uuid(),
+  email         citext not null check (email ~ '^[^@\s]+@[^@\s]+$' and length(email) <= 254),
+  role          text not null check (role in ('member', 'personal_trainer', 'coach', 'gym_admin')),
+  display_name  text not null check (length(btrim(display_name)) between 1 and 100),
+  -- sha256 of the token mailed to the person; the raw token is never stored here.
+  token_hash    bytea not null,
+  expires_at    timestamptz not null,
+  created_at    timestamptz not null default now(),
+  last_sent_at  timestamptz not null default now(),
+  accepted_at   timestamptz,
+  revoked_at    timestamptz,
+  membership_id uuid,
+  primary key (tenant_id, id),
+  foreign key (tenant_id, membership_id) references app_public.memberships (tenant_id, id)
+    on delete set null (membership_id)
+);
+comment on table app_public.invitations is
+  'An invitation to join the gym with a role. Created with inviteToGym, accepted by the person with acceptInvitation.';
+comment on column app_public.invitations.token_hash is
+  E'@behavior -*\nsha256 of the one-time token; never readable through the API.';
+-- One open invitation per email and gym.
+create unique index invitations_open_email_idx on app_public.invitations (tenant_id, email)
+  where accepted_at is null and revoked_at is null;
+create index invitations_token_hash_idx on app_public.invitations (token_hash);
+create index invitations_tenant_membership_idx on app_public.invitations (tenant_id, membership_id);
+create index invitations_expires_at_idx on app_public.invitations (expires_at) where accepted_at is null;
+create trigger _100_tenant_id_immutable before update on app_public.invitations
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_public.invitations enable row level security;
+alter table app_public.invitations force row level security;
+create policy invitations_tenant on app_public.invitations as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy invitations_select_admin on app_public.invitations for select
+  to ":ROLE_GYM_ADMIN" using (tenant_id = app_hidden.current_tenant_id());
+create policy invitations_select_platform on app_public.invitations for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+create policy invitations_system on app_public.invitations for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select (tenant_id, id, email, role, display_name, expires_at, created_at, last_sent_at,
+              accepted_at, revoked_at, membership_id)
+  on app_public.invitations to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select, insert, update, delete on app_public.invitations to ":ROLE_SYSTEM";
+
+-- How long an invitation link works.
+create function app_private.invitation_ttl() returns interval
+  language sql immutable set search_path = pg_catalog as $$ select interval '7 days' $$;
+grant execute on function app_private.invitation_ttl() to ":ROLE_SYSTEM";
+
+-- The gym the caller may manage people of: its own gym for a gym admin (tenantId, if given,
+-- must be it), the named gym for the platform owner; IC002 otherwise.
+create function app_private.managed_gym(tenant_id uuid) returns uuid
+  language plpgsql stable set search_path = pg_catalog
+as $$
+declare
+  v_tenant uuid;
+begin
+  if app_hidden.current_app_role() = 'platform_owner' then
+    v_tenant := managed_gym.tenant_id;
+  elsif app_hidden.current_app_role() = 'gym_admin'
+        and (managed_gym.tenant_id is null or managed_gym.tenant_id = app_hidden.current_tenant_id()) then
+    v_tenant := app_hidden.current_tenant_id();
+  end if;
+  if v_tenant is null or not exists (select 1 from app_public.gyms g where g.id = v_tenant) then
+    raise exception 'Only a gym admin (for their own gym) or the platform owner may manage people'
+      using errcode = 'IC002';
+  end if;
+  return v_tenant;
+end;
+$$;
+grant execute on function app_private.managed_gym(uuid) to ":ROLE_SYSTEM";
+
+-- Mail the invitation with a fresh token (invite and resend).
+create function app_private.mail_invitation(inv app_public.invitations, token text) returns void
+  language sql volatile set search_path = pg_catalog
+as $$
+  select app_private.queue_mail('invitation', inv.email,
+    jsonb_build_object('gym', g.name, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
+    token)
+  from app_public.gyms g where g.id = inv.tenant_id
+$$;
+grant execute on function app_private.mail_invitation(app_public.invitations, text) to ":ROLE_SYSTEM";
+
+create function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid default null)
+  returns app_public.invitations
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_tenant uuid := app_private.managed_gym(invite_to_gym.tenant_id);
+  v_token text := app_private.new_token();
+  v_inv app_public.invitations;
+  v_full record;
+begin
+  -- Only a person already in THIS gym is refused: the caller can see its own members anyway.
+  -- Whether the email has a login, or is in any other gym, changes nothing in the answer.
+  if exists (select 1 from app_public.memberships m join app_public.users u on u.id = m.user_id
+             where m.tenant_id = v_tenant and u.email = invite_to_gym.email::citext) then
+    raise exception 'That person is already in this gym' using errcode = 'IC023';
+  end if;
+  if exists (select 1 from app_public.invitations i
+             where i.tenant_id = v_tenant and i.email = invite_to_gym.email::citext
+               and i.accepted_at is null and i.revoked_at is null) then
+    raise exception 'That email already has an open invitation: resend or revoke it' using errcode = 'IC024';
+  end if;
+  -- Tell the admin now when the gym is already full for that role (acceptance re-checks it,
+  -- race-safely, in the memberships plan-limit trigger).
+  select g.member_count, g.staff_count, p.id as plan, p.max_members, p.max_staff into v_full
+  from app_public.gyms g join app_public.plans p on p.id = g.plan where g.id = v_tenant;
+  if invite_to_gym.role = 'member' and v_full.member_count >= v_full.max_members then
+    raise exception 'Plan limit reached: % plan allows % members', v_full.plan, v_full.max_members
+      using errcode = 'IC010', constraint = 'plan_max_members';
+  elsif invite_to_gym.role <> 'member' and v_full.staff_count >= v_full.max_staff then
+    raise exception 'Plan limit reached: % plan allows % staff', v_full.plan, v_full.max_staff
+      using errcode = 'IC010', constraint = 'plan_max_staff';
+  end if;
+  insert into app_public.invitations (tenant_id, email, role, display_name, token_hash, expires_at)
+    values (v_tenant, invite_to_gym.email, invite_to_gym.role, btrim(invite_to_gym.display_name),
+            app_private.token_hash(v_token), now() + app_private.invitation_ttl())
+    returning * into v_inv;
+  perform app_private.mail_invitation(v_inv, v_token);
+  perform app_private.record_account_event(v_tenant, 'invitation_created', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$$;
+comment on function app_public.invite_to_gym(text, text, text, uuid) is
+  'Gym admin (own gym) or platform owner (tenantId): invite an email to join with a role and the name this gym shows for them. Mails a one-time link (valid 7 days). The answer is the same whether or not the email has a login. SECURITY DEFINER (system): writes the outbox and reads memberships by email.';
+
+-- An open invitation the caller may manage, locked; IC020 if there is none.
+create function app_private.open_invitation(invitation_id uuid) returns app_public.invitations
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+declare
+  v_inv app_public.invitations;
+begin
+  select i.* into v_inv from app_public.invitations i
+  where i.id = open_invitation.invitation_id and i.accepted_at is null and i.revoked_at is null
+    and (i.tenant_id = app_hidden.current_tenant_id() and app_hidden.current_app_role() = 'gym_admin'
+         or app_hidden.current_app_role() = 'platform_owner')
+  for update;
+  if v_inv.id is null then
+    raise exception 'No such open invitation' using errcode = 'IC020';
+  end if;
+  return v_inv;
+end;
+$$;
+grant execute on function app_private.open_invitation(uuid) to ":ROLE_SYSTEM";
+
+create function app_public.resend_invitation(invitation_id uuid) returns app_public.invitations
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_inv app_public.invitations := app_private.open_invitation(resend_invitation.invitation_id);
+  v_token text := app_private.new_token();
+begin
+  update app_public.invitations i
+  set token_hash = app_private.token_hash(v_token), expires_at = now() + app_private.invitation_ttl(),
+      last_sent_at = now()
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id
+  returning * into v_inv;
+  perform app_private.mail_invitation(v_inv, v_token);
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_resent', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$$;
+comment on function app_public.resend_invitation(uuid) is
+  'Gym admin (own gym) or platform owner: mail an open invitation again with a new link; the old link stops working. SECURITY DEFINER (system): writes the outbox.';
+
+create function app_public.revoke_invitation(invitation_id uuid) returns app_public.invitations
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_inv app_public.invitations := app_private.open_invitation(revoke_invitation.invitation_id);
+begin
+  update app_public.invitations i set revoked_at = now()
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id
+  returning * into v_inv;
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_revoked', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$$;
+comment on function app_public.revoke_invitation(uuid) is
+  'Gym admin (own gym) or platform owner: withdraw an open invitation; its link stops working. SECURITY DEFINER (system): invitations are written only by these functions.';
+
+-- What accepting an invitation returns: the gym joined (log in with tenantId to use it).
+create type app_public.accepted_invitation as (
+  tenant_id uuid,
+  gym_name  text,
+  role      text
+);
+comment on type app_public.accepted_invitation is 'The gym an accepted invitation joined, and the role held there.';
+
+create function app_public.accept_invitation(token text, password text default null)
+  returns app_public.accepted_invitation
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_inv app_public.invitations;
+  v_user uuid;
+  v_membership uuid;
+begin
+  select i.* into v_inv from app_public.invitations i
+  where i.token_hash = app_private.token_hash(accept_invitation.token)
+    and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
+  for update;
+  if v_inv.id is null then
+    raise exception 'This invitation link is invalid, used, revoked or expired' using errcode = 'IC020';
+  end if;
+
+  select u.id into v_user from app_public.users u where u.email = v_inv.email;
+  if v_user is null then
+    -- A new person: they choose their own password, now.
+    insert into app_public.users (email, display_name) values (v_inv.email, v_inv.display_name)
+      returning id into v_user;
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (v_user, app_private.hash_password(accept_invitation.password));
+  elsif v_user is distinct from app_hidden.current_user_id() then
+    -- An existing login is only ever joined to a gym by that person, logged in as themself:
+    -- holding the link is not enough, and no password is set or changed here.
+    raise exception 'Log in as the invited person to accept this invitation' using errcode = 'IC021';
+  end if;
+
+  insert into app_public.memberships (tenant_id, user_id, role, display_name)
+    values (v_inv.tenant_id, v_user, v_inv.role, v_inv.display_name)
+    returning id into v_membership;
+  update app_public.invitations i set accepted_at = now(), membership_id = v_membership
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id;
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_accepted', v_membership, v_inv.id, v_inv.email, v_inv.role);
+  return (select row(g.id, g.name, v_inv.role)::app_public.accepted_invitation from app_public.gyms g where g.id = v_inv.tenant_id);
+end;
+$$;
+comment on function app_public.accept_invitation(text, text) is
+  E'@anonymousOk the invited person may have no login yet; the one-time token is the credential\nAccept an invitation with the token from its mail. A new email sets its password here; an existing login must be logged in as itself (no password needed). Creates the membership. SECURITY DEFINER (system): creates logins and memberships.';
+
+-- Housekeeping (graphile-worker task `prune_invitations`, hourly): open invitations past their
+-- expiry and revoked ones are deleted a day later (the trail in account_events stays).
+create function app_private.prune_invitations() returns integer
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  with gone as (
+    delete from app_public.invitations i
+    where i.accepted_at is null
+      and coalesce(i.revoked_at, i.expires_at) < now() - interval '1 day'
+    returning 1
+  )
+  select count(*)::integer from gone
+$$;
+comment on function app_private.prune_invitations() is
+  'Delete invitations expired or revoked over a day ago. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on invitations.';
+
+grant execute on function app_public.invite_to_gym(text, text, text, uuid),
+  app_public.resend_invitation(uuid), app_public.revoke_invitation(uuid)
+  to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_public.accept_invitation(text, text) to
+  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+alter function app_public.invite_to_gym(text, text, text, uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.resend_invitation(uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.revoke_invitation(uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.accept_invitation(text, text) owner to ":ROLE_SYSTEM";
+alter function app_private.prune_invitations() owner to ":ROLE_SYSTEM";
+set role ":ROLE_SYSTEM";
+grant execute on function app_private.prune_invitations() to ":DATABASE_OWNER";
+reset role;
+
+--! split: 640-self-service-credentials.sql
+--------------------------------------------------------------------------------
+-- Self-service credentials: only the person sets their password. change_password needs the
+-- current one; a forgotten one is reset through a one-time token mailed to the address.
+-- Every path that sets a password ends the person's other sessions.
+--------------------------------------------------------------------------------
+create table app_private.password_resets (
+  id         uuid primary key default gen_random_uuid(),
+  user_id    uuid not null references app_public.users (id) on delete cascade,
+  token_hash bytea not null,
+  created_at timestamptz not null default now(),
+  expires_at timestamptz not null,
+  used_at    timestamptz
+);
+create index password_resets_token_hash_idx on app_private.password_resets (token_hash);
+create index password_resets_user_id_idx on app_private.password_resets (user_id, created_at);
+alter table app_private.password_resets enable row level security;
+alter table app_private.password_resets force row level security;
+create policy password_resets_system on app_private.password_resets for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update (used_at), delete on app_private.password_resets to ":ROLE_SYSTEM";
+
+-- Set a user's password and end their sessions (all, or all but `keep_session`).
+create function app_private.set_password(user_id uuid, password text, keep_session uuid) returns void
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  update app_private.user_secrets s set password_hash = app_private.hash_password(set_password.password)
+  where s.user_id = set_password.user_id;
+  if not found then
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (set_password.user_id, app_private.hash_password(set_password.password));
+  end if;
+  update app_private.sessions s set revoked_at = now()
+  where s.user_id = set_password.user_id and s.revoked_at is null
+    and s.id is distinct from set_password.keep_session;
+end;
+$$;
+grant execute on function app_private.set_password(uuid, text, uuid) to ":ROLE_SYSTEM";
+
+create function app_public.change_password(current_password text, new_password text) returns boolean
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_hash text;
+begin
+  select s.password_hash into v_hash from app_private.user_secrets s
+  where s.user_id = app_hidden.current_user_id();
+  if v_hash is null or v_hash not like '$2_$%' or crypt(coalesce(current_password, ''), v_hash) is distinct from v_hash then
+    raise exception 'The current password is wrong' using errcode = 'IC003';
+  end if;
+  perform app_private.set_password(app_hidden.current_user_id(), new_password, app_hidden.current_session_id());
+  return true;
+end;
+$$;
+comment on function app_public.change_password(text, text) is
+  'Change your own password (the current one is required). Ends every other session of yours. SECURITY DEFINER (system): password hashes and sessions are private.';
+
+-- How long a reset link works, and how often one address may be sent a new one.
+create function app_private.password_reset_ttl() returns interval
+  language sql immutable set search_path = pg_catalog as $$ select interval '1 hour' $$;
+grant execute on function app_private.password_reset_ttl() to ":ROLE_SYSTEM";
+
+create function app_public.request_password_reset(email text) returns boolean
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_user uuid;
+  -- The token and its hash are computed whether or not the address is known, so both paths
+  -- do the same work and answer the same: true.
+  v_token text := app_private.new_token();
+  v_hash bytea := app_private.token_hash(v_token);
+begin
+  select u.id into v_user from app_public.users u
+  where u.email = request_password_reset.email::citext and not u.is_disabled;
+  -- At most one mail a minute per address (a flood of requests must not flood the inbox).
+  if v_user is not null and not exists (
+       select 1 from app_private.password_resets r
+       where r.user_id = v_user and r.created_at > now() - interval '1 minute') then
+    insert into app_private.password_resets (user_id, token_hash, expires_at)
+      values (v_user, v_hash, now() + app_private.password_reset_ttl());
+    perform app_private.queue_mail('password_reset', request_password_reset.email::citext,
+      jsonb_build_object('expires_at', now() + app_private.password_reset_ttl()), v_token);
+  end if;
+  return true;
+end;
+$$;
+comment on function app_public.request_password_reset(text) is
+  E'@anonymousOk a person who forgot their password has no token\nMail a one-time password-reset link (valid 1 hour) if the address has an enabled login. Always returns true, known address or not. SECURITY DEFINER (system): reads logins by email and writes the outbox.';
+
+create function app_public.reset_password(token text, new_password text) returns boolean
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_reset app_private.password_resets;
+begin
+  select r.* into v_reset from app_private.password_resets r
+  join app_public.users u on u.id = r.user_id
+  where r.token_hash = app_private.token_hash(reset_password.token)
+    and r.used_at is null and r.expires_at > now() and not u.is_disabled
+  for update of r;
+  if v_reset.id is null then
+    raise exception 'This reset link is invalid, used or expired' using errcode = 'IC020';
+  end if;
+  perform app_private.set_password(v_reset.user_id, new_password, null);
+  -- Every outstanding link of this person dies with the one used.
+  update app_private.password_resets r set used_at = now() where r.user_id = v_reset.user_id and r.used_at is null;
+  return true;
+end;
+$$;
+comment on function app_public.reset_password(text, text) is
+  E'@anonymousOk the reset link is the credential\nSet a new password with the token from a reset mail. Ends every session of the person. SECURITY DEFINER (system): writes password hashes and sessions.';
+
+create function app_public.logout_everywhere() returns boolean
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  with ended as (
+    update app_private.sessions s set revoked_at = now()
+    where s.user_id = app_hidden.current_user_id() and s.revoked_at is null
+    returning 1
+  )
+  select app_hidden.current_user_id() is not null
+$$;
+comment on function app_public.logout_everywhere() is
+  'End every session of yours, this one included. SECURITY DEFINER (system): sessions are private.';
+
+-- Used and expired reset tokens are deleted by the worker task prune_sessions' sibling.
+create function app_private.prune_password_resets() returns integer
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  with gone as (
+    delete from app_private.password_resets r
+    where coalesce(r.used_at, r.expires_at) < now() - interval '1 day'
+    returning 1
+  )
+  select count(*)::integer from gone
+$$;
+comment on function app_private.prune_password_resets() is
+  'Delete reset tokens used or expired over a day ago. SECURITY DEFINER (system): the table is private.';
+
+grant execute on function app_public.request_password_reset(text), app_public.reset_password(text, text) to
+  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_public.change_password(text, text), app_public.logout_everywhere() to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+alter function app_public.change_password(text, text) owner to ":ROLE_SYSTEM";
+alter function app_public.request_password_reset(text) owner to ":ROLE_SYSTEM";
+alter function app_public.reset_password(text, text) owner to ":ROLE_SYSTEM";
+alter function app_public.logout_everywhere() owner to ":ROLE_SYSTEM";
+alter function app_private.prune_password_resets() owner to ":ROLE_SYSTEM";
+set role ":ROLE_SYSTEM";
+grant execute on function app_private.prune_password_resets() to ":DATABASE_OWNER";
 reset role;
 
 --! split: 1000-plans.sql
@@ -1215,7 +1876,7 @@ alter function app_private.tg_memberships__create_profile() owner to ":ROLE_SYST
 create function app_public.profiles_display_name(p app_public.profiles) returns text
   language sql stable
   as $$
-    select app_public.memberships_display_name(m) from app_public.memberships m
+    select m.display_name from app_public.memberships m
     where m.tenant_id = p.tenant_id and m.id = p.membership_id
   $$;
 comment on function app_public.profiles_display_name(app_public.profiles) is 'Display name of the person.';
@@ -1715,7 +2376,7 @@ as $$
                                case when b.scoring_type = 'time' then b.score end asc,
                                case when b.scoring_type <> 'time' then b.score end desc))::integer,
          b.member_id,
-         (select u.display_name from app_public.memberships m join app_public.users u on u.id = m.user_id
+         (select m.display_name from app_public.memberships m
           where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
          b.score, b.is_rx, b.performed_on
   from best b

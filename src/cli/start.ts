@@ -2,6 +2,7 @@ import type { Runner } from "graphile-worker";
 import { loadConfig } from "../config";
 import { prepareDatabase, seedIfEmpty, type PreparedDatabase } from "../db/prepare";
 import { DEMO_PASSWORD, demoLogins } from "../db/seed";
+import { createMailer } from "../mail/transport";
 import { startApi, type RunningApi } from "../server";
 import { startWorker } from "../worker";
 
@@ -66,6 +67,7 @@ async function main() {
     if (config.worker) {
       worker = await startWorker(db.ownerUrl);
       step("graphile-worker running in this process");
+      step(`mail (invitations, password resets) goes to ${createMailer(config).describe()}`);
     }
   } catch (error) {
     await worker?.stop();
@@ -79,6 +81,7 @@ Ironclad is running${db.embedded ? ` (embedded Postgres, data in ${config.dataDi
   GraphQL   ${api.url}/graphql
   GraphiQL  ${config.graphiql ? `${api.url}/graphiql` : "(disabled)"}
   Health    ${api.url}/healthz
+  Mail      ${createMailer(config).describe()}
 `);
   if (config.seed) {
     console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);

@@ -260,11 +260,25 @@ export interface FreshGymUser {
   role: GymRole;
 }
 
+const demoHash = new Map<string, Promise<string>>();
+/** bcrypt hash of `password` (computed once per password and test file). */
+function passwordHash(password: string): Promise<string> {
+  let hash = demoHash.get(password);
+  if (!hash) {
+    hash = pool(testDb().ownerUrl)
+      .query<{ hash: string }>("select app_private.hash_password($1) as hash", [password])
+      .then((r) => r.rows[0]!.hash);
+    demoHash.set(password, hash);
+  }
+  return hash;
+}
+
 /**
- * A brand-new person in `gym` (a fresh gym of its own when omitted), created and committed
- * through app_public.add_gym_user as the platform owner, exactly as the API would. Use it for
- * anything a test mutates (disable, remove a membership, log out…). The password is the demo
- * password unless given; `null` adds the person without one.
+ * A brand-new person in `gym` (a fresh gym of its own when omitted), committed as an
+ * already-accepted account through the owner-only bootstrap (app_private.bootstrap_gym_user),
+ * as the seed does: no API path sets another person's password. Use it for anything a test
+ * mutates (disable, remove a membership, log out…). The password is the demo password unless
+ * given; `null` adds the person without one.
  */
 export async function createGymUser(options: {
   role: GymRole;
@@ -275,16 +289,13 @@ export async function createGymUser(options: {
 }): Promise<FreshGymUser & { gym: FreshGym }> {
   const gym = options.gym ?? (await createGym());
   const email = options.email ?? `t-${randomUUID()}@example.test`;
-  const owner = await persona("platform_owner");
   const password = options.password === undefined ? DEMO_PASSWORD : options.password;
-  const row = await asPersonaCommitted(owner, async (db) =>
-    (
-      await db.query<{ id: string; user_id: string }>(
-        "select id, user_id from app_public.add_gym_user($1, $2, $3, $4, $5)",
-        [email, options.displayName ?? "Test Person", options.role, password, gym.id],
-      )
-    ).rows[0]!,
+  const hash = password === null ? null : await passwordHash(password);
+  const { rows } = await pool(testDb().ownerUrl).query<{ id: string; user_id: string }>(
+    "select id, user_id from app_private.bootstrap_gym_user($1, $2, $3, $4, $5)",
+    [gym.id, email, options.displayName ?? "Test Person", options.role, hash],
   );
+  const row = rows[0]!;
   return { email, userId: row.user_id, tenantId: gym.id, membershipId: row.id, role: options.role, gym };
 }
 
