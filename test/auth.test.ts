@@ -537,7 +537,7 @@ describe("tokens are tied to the membership that granted them", () => {
     const person = await createGymUser({ role: "coach" });
     const token = await login(api, person.email);
     await rootQuery("delete from app_public.memberships where tenant_id = $1 and id = $2", [person.tenantId, person.membershipId]);
-    await rootQuery("insert into app_public.memberships (tenant_id, user_id, role) values ($1, $2, 'coach')", [person.tenantId, person.userId]);
+    await rootQuery("insert into app_public.memberships (tenant_id, user_id, role, display_name) values ($1, $2, 'coach', 'Re-added coach')", [person.tenantId, person.userId]);
     expectRefused(await whoAmI(token), "SESSION_INVALID");
     expect((await whoAmI(await login(api, person.email))).data?.myRole).toBe("coach");
   });
