@@ -26,16 +26,10 @@ grant execute on function app_hidden.current_app_role() to ":ROLE_SYSTEM", ":ROL
 CREATE OR REPLACE FUNCTION app_hidden.current_membership_id()
  RETURNS uuid
  LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO 'pg_catalog'
-AS $function$
-  select m.id from app_public.memberships m
-  where m.tenant_id = app_hidden.current_tenant_id()
-    and m.user_id = app_hidden.current_user_id()
-$function$;
-alter function app_hidden.current_membership_id() owner to ":ROLE_SYSTEM";
-comment on function app_hidden.current_membership_id() is 'The caller''s membership in the current gym (NULL for anonymous and the platform owner). SECURITY DEFINER (system) so policies can use it without a subquery.';
-grant execute on function app_hidden.current_membership_id() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+ STABLE PARALLEL SAFE
+AS $function$ select nullif(current_setting('jwt.claims.membership_id', true), '')::uuid $function$;
+comment on function app_hidden.current_membership_id() is 'The membership the current token was issued for (NULL for anonymous and the platform owner). The API checks on every request that this membership still exists with the role and version the token names (app_hidden.session_is_valid), so policies may trust it without a lookup.';
+grant execute on function app_hidden.current_membership_id() to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_hidden.current_session_id()
  RETURNS uuid
@@ -98,12 +92,40 @@ CREATE OR REPLACE FUNCTION app_hidden.plan_bucket(role text)
 AS $function$ select case when role = 'member' then 'members' when role is null then null else 'staff' end $function$;
 grant execute on function app_hidden.plan_bucket(role text) to ":ROLE_SYSTEM";
 
-CREATE OR REPLACE FUNCTION app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_name text, variables jsonb)
+CREATE OR REPLACE FUNCTION app_hidden.record_login_failure(login_key bytea)
  RETURNS void
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
+declare
+  v_failures integer;
+begin
+  insert into app_private.login_throttle as t (login_key, failures, last_failure_at)
+    values (record_login_failure.login_key, 1, now())
+  on conflict on constraint login_throttle_pkey do update
+    set failures = case when t.last_failure_at < now() - interval '1 hour'
+                             and coalesce(t.locked_until, '-infinity') < now()
+                        then 1 else t.failures + 1 end,
+        last_failure_at = now()
+  returning failures into v_failures;
+  update app_private.login_throttle t
+    set locked_until = greatest(coalesce(t.locked_until, now()), now() + app_private.login_backoff(v_failures))
+  where t.login_key = record_login_failure.login_key and v_failures >= 5;
+end;
+$function$;
+alter function app_hidden.record_login_failure(login_key bytea) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.record_login_failure(login_key bytea) is 'Count a refused login for the throttle. SECURITY DEFINER (system): only the API (authenticator) calls it, after authenticate refused (IC003/IC005).';
+grant execute on function app_hidden.record_login_failure(login_key bytea) to ":DATABASE_AUTHENTICATOR";
+
+CREATE OR REPLACE FUNCTION app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_type text, operation_name text, document text, variables jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_sha bytea;
 begin
   if not exists (
     select 1 from app_private.sessions s
@@ -113,17 +135,40 @@ begin
   ) then
     raise exception 'Not a platform-owner session' using errcode = 'IC002';
   end if;
-  insert into app_private.platform_audit_log (user_id, session_id, operation_name, variables)
+  if record_platform_request.document is not null then
+    v_sha := sha256(convert_to(record_platform_request.document, 'UTF8'));
+    insert into app_private.platform_audit_documents (sha256, document)
+      values (v_sha, record_platform_request.document)
+    on conflict on constraint platform_audit_documents_pkey do nothing;
+  end if;
+  insert into app_private.platform_audit_log
+      (user_id, session_id, operation_type, operation_name, document_sha256, variables)
     values (record_platform_request.user_id, record_platform_request.session_id,
-            left(record_platform_request.operation_name, 200),
+            record_platform_request.operation_type,
+            left(record_platform_request.operation_name, 200), v_sha,
             app_private.redact_secrets(coalesce(record_platform_request.variables, '{}'::jsonb)));
 end;
 $function$;
-alter function app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_name text, variables jsonb) owner to ":ROLE_SYSTEM";
-comment on function app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_name text, variables jsonb) is 'Audit one platform-owner request. SECURITY DEFINER (system): the API login may append to the audit log through this only, for a live platform-owner session.';
-grant execute on function app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_name text, variables jsonb) to ":DATABASE_AUTHENTICATOR";
+alter function app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_type text, operation_name text, document text, variables jsonb) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_type text, operation_name text, document text, variables jsonb) is 'Audit one platform-owner request. SECURITY DEFINER (system): the API login may append to the audit log through this only, for a live platform-owner session.';
+grant execute on function app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_type text, operation_name text, document text, variables jsonb) to ":DATABASE_AUTHENTICATOR";
 
-CREATE OR REPLACE FUNCTION app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, role text)
+CREATE OR REPLACE FUNCTION app_hidden.revoke_reused_refresh_token(token_hash bytea)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  update app_private.sessions s set revoked_at = now()
+  from app_private.refresh_tokens r
+  where r.token_hash = revoke_reused_refresh_token.token_hash and r.used_at is not null
+    and s.id = r.session_id and s.revoked_at is null
+$function$;
+alter function app_hidden.revoke_reused_refresh_token(token_hash bytea) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.revoke_reused_refresh_token(token_hash bytea) is 'Revoke the session of a retired refresh token that was presented again. SECURITY DEFINER (system): called by the API only.';
+grant execute on function app_hidden.revoke_reused_refresh_token(token_hash bytea) to ":DATABASE_AUTHENTICATOR";
+
+CREATE OR REPLACE FUNCTION app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text)
  RETURNS boolean
  LANGUAGE sql
  STABLE SECURITY DEFINER
@@ -139,18 +184,48 @@ AS $function$
       and not u.is_disabled
       and case
             when session_is_valid.role = 'platform_owner' then
-              session_is_valid.tenant_id is null
+              session_is_valid.tenant_id is null and session_is_valid.membership_id is null
               and exists (select 1 from app_private.platform_owners p where p.user_id = u.id)
             else exists (
               select 1 from app_public.memberships m
               where m.tenant_id = session_is_valid.tenant_id
-                and m.user_id = u.id and m.role = session_is_valid.role)
+                and m.id = session_is_valid.membership_id
+                and m.user_id = u.id and m.role = session_is_valid.role
+                and m.token_version = session_is_valid.membership_version)
           end
   )
 $function$;
-alter function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, role text) owner to ":ROLE_SYSTEM";
-comment on function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, role text) is 'True while the session is live, the user enabled and the claimed membership (or platform ownership) still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
-grant execute on function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, role text) to ":DATABASE_AUTHENTICATOR";
+alter function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text) is 'True while the session is live, the user enabled and the claimed membership (same id, role and token_version) or platform ownership still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
+grant execute on function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text) to ":DATABASE_AUTHENTICATOR";
+
+CREATE OR REPLACE FUNCTION app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_started timestamptz;
+  v_attempts integer;
+begin
+  insert into app_private.login_address_budget as b (address_key, window_started_at, attempts)
+    values (spend_login_budget.address_key, now(), 1)
+  on conflict on constraint login_address_budget_pkey do update
+    set window_started_at = case when b.window_started_at <= now() - make_interval(secs => window_seconds)
+                                 then now() else b.window_started_at end,
+        attempts = case when b.window_started_at <= now() - make_interval(secs => window_seconds)
+                        then 1 else b.attempts + 1 end
+  returning window_started_at, attempts into v_started, v_attempts;
+  if v_attempts <= budget then
+    return 0;
+  end if;
+  return greatest(1, ceil(extract(epoch from v_started + make_interval(secs => window_seconds) - now())))::integer;
+end;
+$function$;
+alter function app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer) is 'Spend one credential check of a client address''s budget; 0 = allowed, else seconds to wait. SECURITY DEFINER (system): called by the API (authenticator) only.';
+grant execute on function app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer) to ":DATABASE_AUTHENTICATOR";
 
 --------------------------------------------------------------------------------
 -- schema app_private
@@ -158,18 +233,126 @@ grant execute on function app_hidden.session_is_valid(sid uuid, user_id uuid, te
 create schema app_private;
 grant usage, create on schema app_private to ":ROLE_SYSTEM";
 
+-- table app_private.login_address_budget
+create table app_private.login_address_budget (
+  address_key bytea not null,
+  window_started_at timestamp with time zone not null default now(),
+  attempts integer not null default 0
+);
+comment on table app_private.login_address_budget is 'Credential-checking requests per client address (an HMAC of the address made by the API) in the current window.';
+alter table app_private.login_address_budget add constraint login_address_budget_pkey PRIMARY KEY (address_key);
+CREATE INDEX login_address_budget_window_idx ON app_private.login_address_budget USING btree (window_started_at);
+alter table app_private.login_address_budget enable row level security;
+alter table app_private.login_address_budget force row level security;
+create policy login_address_budget_system on app_private.login_address_budget as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, update, delete on app_private.login_address_budget to ":ROLE_SYSTEM";
+
+-- table app_private.login_throttle
+create table app_private.login_throttle (
+  login_key bytea not null,
+  failures integer not null default 0,
+  last_failure_at timestamp with time zone not null default now(),
+  locked_until timestamp with time zone
+);
+comment on table app_private.login_throttle is 'Consecutive failed logins per account (keyed by app_private.login_key(email)). A success clears the row; a quiet hour starts the count again.';
+alter table app_private.login_throttle add constraint login_throttle_pkey PRIMARY KEY (login_key);
+CREATE INDEX login_throttle_last_failure_at_idx ON app_private.login_throttle USING btree (last_failure_at);
+alter table app_private.login_throttle enable row level security;
+alter table app_private.login_throttle force row level security;
+create policy login_throttle_system on app_private.login_throttle as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, update, delete on app_private.login_throttle to ":ROLE_SYSTEM";
+
+-- table app_private.mail_outbox
+create table app_private.mail_outbox (
+  id uuid not null default gen_random_uuid(),
+  created_at timestamp with time zone not null default now(),
+  template text not null,
+  recipient citext not null,
+  params jsonb not null default '{}'::jsonb,
+  secret text,
+  attempts integer not null default 0,
+  sent_at timestamp with time zone,
+  last_error text
+);
+comment on table app_private.mail_outbox is 'Mails to send (sent by the graphile-worker task send_mail). `secret` (the raw one-time token) is erased once the mail is sent.';
+alter table app_private.mail_outbox add constraint mail_outbox_pkey PRIMARY KEY (id);
+alter table app_private.mail_outbox add constraint mail_outbox_template_check CHECK ((template = ANY (ARRAY['invitation'::text, 'password_reset'::text])));
+alter table app_private.mail_outbox enable row level security;
+alter table app_private.mail_outbox force row level security;
+create policy mail_outbox_system on app_private.mail_outbox as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, delete on app_private.mail_outbox to ":ROLE_SYSTEM";
+grant update (secret, attempts, sent_at, last_error) on app_private.mail_outbox to ":ROLE_SYSTEM";
+CREATE TRIGGER _900_enqueue AFTER INSERT ON app_private.mail_outbox FOR EACH ROW EXECUTE FUNCTION app_private.tg_mail_outbox__enqueue();
+
+-- table app_private.password_resets
+create table app_private.password_resets (
+  id uuid not null default gen_random_uuid(),
+  user_id uuid not null,
+  token_hash bytea not null,
+  created_at timestamp with time zone not null default now(),
+  expires_at timestamp with time zone not null,
+  used_at timestamp with time zone
+);
+alter table app_private.password_resets add constraint password_resets_pkey PRIMARY KEY (id);
+alter table app_private.password_resets add constraint password_resets_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+CREATE INDEX password_resets_token_hash_idx ON app_private.password_resets USING btree (token_hash);
+CREATE INDEX password_resets_user_id_idx ON app_private.password_resets USING btree (user_id, created_at);
+alter table app_private.password_resets enable row level security;
+alter table app_private.password_resets force row level security;
+create policy password_resets_system on app_private.password_resets as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, delete on app_private.password_resets to ":ROLE_SYSTEM";
+grant update (used_at) on app_private.password_resets to ":ROLE_SYSTEM";
+
+-- table app_private.platform_audit_documents
+create table app_private.platform_audit_documents (
+  sha256 bytea not null,
+  document text not null,
+  first_seen_at timestamp with time zone not null default now()
+);
+comment on table app_private.platform_audit_documents is 'Each distinct (redacted) GraphQL document a platform owner sent, once, keyed by sha256 of its text.';
+alter table app_private.platform_audit_documents add constraint platform_audit_documents_pkey PRIMARY KEY (sha256);
+alter table app_private.platform_audit_documents enable row level security;
+alter table app_private.platform_audit_documents force row level security;
+create policy platform_audit_documents_system_insert on app_private.platform_audit_documents as permissive for insert
+  to ":ROLE_SYSTEM"
+  with check (true);
+create policy platform_audit_documents_system_select on app_private.platform_audit_documents as permissive for select
+  to ":ROLE_SYSTEM"
+  using (true);
+grant select on app_private.platform_audit_documents to ":ROLE_SYSTEM";
+grant insert (sha256, document) on app_private.platform_audit_documents to ":ROLE_SYSTEM";
+CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.platform_audit_documents FOR EACH ROW EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
+CREATE TRIGGER _101_append_only_truncate BEFORE TRUNCATE ON app_private.platform_audit_documents FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
+
 -- table app_private.platform_audit_log
 create table app_private.platform_audit_log (
   id bigint generated always as identity not null,
   occurred_at timestamp with time zone not null default now(),
   user_id uuid not null,
   session_id uuid,
+  operation_type text,
   operation_name text,
+  document_sha256 bytea,
   variables jsonb not null default '{}'::jsonb
 );
-comment on table app_private.platform_audit_log is 'Append-only record of every platform-owner API request. Variables have keys matching /pass|secret|token/i redacted.';
+comment on table app_private.platform_audit_log is 'Append-only record of every platform-owner API request: operation, document (by hash) and variables with secrets redacted by the schema.';
 alter table app_private.platform_audit_log add constraint platform_audit_log_pkey PRIMARY KEY (id);
+alter table app_private.platform_audit_log add constraint platform_audit_log_operation_type_check CHECK ((operation_type = ANY (ARRAY['query'::text, 'mutation'::text, 'subscription'::text])));
+alter table app_private.platform_audit_log add constraint platform_audit_log_document_sha256_fkey FOREIGN KEY (document_sha256) REFERENCES app_private.platform_audit_documents(sha256);
 alter table app_private.platform_audit_log add constraint platform_audit_log_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id);
+CREATE INDEX platform_audit_log_document_idx ON app_private.platform_audit_log USING btree (document_sha256);
 CREATE INDEX platform_audit_log_occurred_at_idx ON app_private.platform_audit_log USING btree (occurred_at);
 CREATE INDEX platform_audit_log_user_id_idx ON app_private.platform_audit_log USING btree (user_id);
 alter table app_private.platform_audit_log enable row level security;
@@ -181,7 +364,7 @@ create policy platform_audit_log_system_select on app_private.platform_audit_log
   to ":ROLE_SYSTEM"
   using (true);
 grant select on app_private.platform_audit_log to ":ROLE_SYSTEM";
-grant insert (user_id, session_id, operation_name, variables) on app_private.platform_audit_log to ":ROLE_SYSTEM";
+grant insert (user_id, session_id, operation_type, operation_name, document_sha256, variables) on app_private.platform_audit_log to ":ROLE_SYSTEM";
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.platform_audit_log FOR EACH ROW EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
 CREATE TRIGGER _101_append_only_truncate BEFORE TRUNCATE ON app_private.platform_audit_log FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
 
@@ -202,6 +385,33 @@ create policy platform_owners_system on app_private.platform_owners as permissiv
   using (true)
   with check (true);
 grant select, insert on app_private.platform_owners to ":ROLE_SYSTEM";
+
+-- table app_private.refresh_tokens
+create table app_private.refresh_tokens (
+  id uuid not null default gen_random_uuid(),
+  session_id uuid not null,
+  token_hash bytea not null,
+  tenant_id uuid,
+  membership_id uuid,
+  membership_version integer,
+  created_at timestamp with time zone not null default now(),
+  expires_at timestamp with time zone not null,
+  used_at timestamp with time zone
+);
+comment on table app_private.refresh_tokens is 'Rotating refresh tokens (sha256 only). NULL tenant/membership: a platform-owner token.';
+alter table app_private.refresh_tokens add constraint refresh_tokens_pkey PRIMARY KEY (id);
+alter table app_private.refresh_tokens add constraint refresh_tokens_token_hash_key UNIQUE (token_hash);
+alter table app_private.refresh_tokens add constraint refresh_tokens_check CHECK ((((tenant_id IS NULL) = (membership_id IS NULL)) AND ((membership_id IS NULL) = (membership_version IS NULL))));
+alter table app_private.refresh_tokens add constraint refresh_tokens_session_id_fkey FOREIGN KEY (session_id) REFERENCES app_private.sessions(id) ON DELETE CASCADE;
+CREATE INDEX refresh_tokens_session_id_idx ON app_private.refresh_tokens USING btree (session_id);
+alter table app_private.refresh_tokens enable row level security;
+alter table app_private.refresh_tokens force row level security;
+create policy refresh_tokens_system on app_private.refresh_tokens as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, delete on app_private.refresh_tokens to ":ROLE_SYSTEM";
+grant update (used_at) on app_private.refresh_tokens to ":ROLE_SYSTEM";
 
 -- table app_private.sessions
 create table app_private.sessions (
@@ -237,6 +447,58 @@ create policy user_secrets_system on app_private.user_secrets as permissive for 
   with check (true);
 grant select, insert, update on app_private.user_secrets to ":ROLE_SYSTEM";
 
+CREATE OR REPLACE FUNCTION app_private.bcrypt_cost()
+ RETURNS integer
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog'
+AS $function$ select greatest(4, least(15, coalesce(nullif(current_setting('ironclad.bcrypt_cost', true), '')::integer, 10))) $function$;
+comment on function app_private.bcrypt_cost() is 'bcrypt cost for new password hashes (setting ironclad.bcrypt_cost from BCRYPT_COST; 10 when unset).';
+grant execute on function app_private.bcrypt_cost() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text)
+ RETURNS app_public.memberships
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_membership app_public.memberships;
+begin
+  insert into app_public.memberships (tenant_id, user_id, role, display_name)
+    values (bootstrap_gym_user.tenant_id,
+            app_private.bootstrap_user(bootstrap_gym_user.email, bootstrap_gym_user.display_name, bootstrap_gym_user.password_hash),
+            bootstrap_gym_user.role, bootstrap_gym_user.display_name)
+    returning * into v_membership;
+  return v_membership;
+end;
+$function$;
+alter function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text) owner to ":ROLE_SYSTEM";
+comment on function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text) is 'Owner-only bootstrap (seed, tests): a person already in a gym, as if they had accepted an invitation. SECURITY DEFINER (system): writes identity tables; executable only by the database owner.';
+grant execute on function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.bootstrap_user(email text, display_name text, password_hash text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_id uuid;
+begin
+  select u.id into v_id from app_public.users u where u.email = bootstrap_user.email::citext;
+  if v_id is null then
+    insert into app_public.users (email, display_name)
+      values (bootstrap_user.email, bootstrap_user.display_name)
+      returning id into v_id;
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (v_id, coalesce(bootstrap_user.password_hash, '!'));
+  end if;
+  return v_id;
+end;
+$function$;
+alter function app_private.bootstrap_user(email text, display_name text, password_hash text) owner to ":ROLE_SYSTEM";
+comment on function app_private.bootstrap_user(email text, display_name text, password_hash text) is 'Owner-only bootstrap: the user with this email, created (with this bcrypt hash, or none) if new. An existing login is never changed.';
+
 CREATE OR REPLACE FUNCTION app_private.create_platform_owner(email text, display_name text, password text)
  RETURNS uuid
  LANGUAGE plpgsql
@@ -244,7 +506,7 @@ CREATE OR REPLACE FUNCTION app_private.create_platform_owner(email text, display
  SET search_path TO 'pg_catalog'
 AS $function$
 declare
-  v_id uuid := app_private.find_or_create_user(email, display_name, password);
+  v_id uuid := app_private.bootstrap_user(email, display_name, app_private.hash_password(password));
 begin
   insert into app_private.platform_owners (user_id) values (v_id) on conflict do nothing;
   return v_id;
@@ -254,43 +516,269 @@ alter function app_private.create_platform_owner(email text, display_name text, 
 comment on function app_private.create_platform_owner(email text, display_name text, password text) is 'Make (or promote) a platform owner. SECURITY DEFINER (system); executable only by the database owner.';
 grant execute on function app_private.create_platform_owner(email text, display_name text, password text) to ":DATABASE_OWNER";
 
-CREATE OR REPLACE FUNCTION app_private.find_or_create_user(email text, display_name text, password text)
- RETURNS uuid
+CREATE OR REPLACE FUNCTION app_private.finish_mail(id uuid, error text)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  update app_private.mail_outbox o
+  set sent_at = case when finish_mail.error is null then now() end,
+      secret = case when finish_mail.error is null then null else o.secret end,
+      last_error = left(finish_mail.error, 1000)
+  where o.id = finish_mail.id and o.sent_at is null
+$function$;
+alter function app_private.finish_mail(id uuid, error text) owner to ":ROLE_SYSTEM";
+comment on function app_private.finish_mail(id uuid, error text) is 'Worker: mark a mail sent (its secret erased) or record the error of a failed attempt. SECURITY DEFINER (system): the outbox is private.';
+grant execute on function app_private.finish_mail(id uuid, error text) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.hash_password(password text)
+ RETURNS text
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+begin
+  if password is null or octet_length(password) < 8 or octet_length(password) > 72 then
+    raise exception 'A password must be 8 to 72 bytes long' using errcode = 'IC022';
+  end if;
+  return crypt(password, gen_salt('bf', app_private.bcrypt_cost()));
+end;
+$function$;
+comment on function app_private.hash_password(password text) is 'bcrypt hash of a new password at app_private.bcrypt_cost(); IC022 if it breaks the length rule. Every password hash is made here.';
+grant execute on function app_private.hash_password(password text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.invitation_ttl()
+ RETURNS interval
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog'
+AS $function$ select interval '7 days' $function$;
+grant execute on function app_private.invitation_ttl() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.issue_tokens(user_id uuid, session_id uuid, tenant_id uuid)
+ RETURNS app_public.jwt_token
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'public'
 AS $function$
 declare
-  v_id uuid;
+  v_role text := 'platform_owner';
+  v_membership uuid;
+  v_version integer;
+  v_refresh text := translate(encode(gen_random_bytes(32), 'base64'), '+/=', '-_');
 begin
-  select u.id into v_id from app_public.users u where u.email = find_or_create_user.email::citext;
-  if v_id is null then
-    insert into app_public.users (email, display_name)
-      values (find_or_create_user.email, find_or_create_user.display_name)
-      returning id into v_id;
-    insert into app_private.user_secrets (user_id, password_hash)
-      values (v_id, case when password is null then '!' else crypt(password, gen_salt('bf', 8)) end);
+  if issue_tokens.tenant_id is not null then
+    select m.role, m.id, m.token_version into v_role, v_membership, v_version
+    from app_public.memberships m
+    where m.tenant_id = issue_tokens.tenant_id and m.user_id = issue_tokens.user_id;
+    if v_membership is null then
+      raise exception 'You are not a member of that gym' using errcode = 'IC004';
+    end if;
   end if;
-  return v_id;
+  insert into app_private.refresh_tokens (session_id, token_hash, tenant_id, membership_id, membership_version, expires_at)
+    values (issue_tokens.session_id, sha256(convert_to(v_refresh, 'UTF8')), issue_tokens.tenant_id, v_membership,
+            v_version, now() + app_private.refresh_token_lifetime());
+  return row(v_role, issue_tokens.tenant_id, v_membership, v_version, issue_tokens.user_id,
+             issue_tokens.session_id, app_private.token_expiry(), v_refresh)::app_public.jwt_token;
 end;
 $function$;
-alter function app_private.find_or_create_user(email text, display_name text, password text) owner to ":ROLE_SYSTEM";
+comment on function app_private.issue_tokens(user_id uuid, session_id uuid, tenant_id uuid) is 'Access token + new refresh token for a membership (or platform ownership when tenant_id is NULL) of a live session.';
+grant execute on function app_private.issue_tokens(user_id uuid, session_id uuid, tenant_id uuid) to ":ROLE_SYSTEM";
 
-CREATE OR REPLACE FUNCTION app_private.prune_sessions()
+CREATE OR REPLACE FUNCTION app_private.login_backoff(failures integer)
+ RETURNS interval
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select case when failures < 5 then interval '0'
+              else least(interval '1 second' * power(2, least(failures - 5, 20)), interval '15 minutes') end
+$function$;
+grant execute on function app_private.login_backoff(failures integer) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.login_key(email text)
+ RETURNS bytea
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$ select sha256(convert_to(lower(coalesce(email, '')), 'UTF8')) $function$;
+grant execute on function app_private.login_key(email text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.mail_invitation(inv app_public.invitations, token text)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select app_private.queue_mail('invitation', inv.email,
+    jsonb_build_object('gym', g.name, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
+    token)
+  from app_public.gyms g where g.id = inv.tenant_id
+$function$;
+grant execute on function app_private.mail_invitation(inv app_public.invitations, token text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.managed_gym(tenant_id uuid)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_tenant uuid;
+begin
+  if app_hidden.current_app_role() = 'platform_owner' then
+    v_tenant := managed_gym.tenant_id;
+  elsif app_hidden.current_app_role() = 'gym_admin'
+        and (managed_gym.tenant_id is null or managed_gym.tenant_id = app_hidden.current_tenant_id()) then
+    v_tenant := app_hidden.current_tenant_id();
+  end if;
+  if v_tenant is null or not exists (select 1 from app_public.gyms g where g.id = v_tenant) then
+    raise exception 'Only a gym admin (for their own gym) or the platform owner may manage people'
+      using errcode = 'IC002';
+  end if;
+  return v_tenant;
+end;
+$function$;
+grant execute on function app_private.managed_gym(tenant_id uuid) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.new_token()
+ RETURNS text
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$ select encode(gen_random_bytes(32), 'hex') $function$;
+grant execute on function app_private.new_token() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.open_invitation(invitation_id uuid)
+ RETURNS app_public.invitations
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_inv app_public.invitations;
+begin
+  select i.* into v_inv from app_public.invitations i
+  where i.id = open_invitation.invitation_id and i.accepted_at is null and i.revoked_at is null
+    and (i.tenant_id = app_hidden.current_tenant_id() and app_hidden.current_app_role() = 'gym_admin'
+         or app_hidden.current_app_role() = 'platform_owner')
+  for update;
+  if v_inv.id is null then
+    raise exception 'No such open invitation' using errcode = 'IC020';
+  end if;
+  return v_inv;
+end;
+$function$;
+grant execute on function app_private.open_invitation(invitation_id uuid) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.password_reset_ttl()
+ RETURNS interval
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog'
+AS $function$ select interval '1 hour' $function$;
+grant execute on function app_private.password_reset_ttl() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.prune_invitations()
  RETURNS integer
  LANGUAGE sql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
   with gone as (
-    delete from app_private.sessions
-    where coalesce(revoked_at, created_at + interval '30 days') < now() - interval '7 days'
+    delete from app_public.invitations i
+    where i.accepted_at is null
+      and coalesce(i.revoked_at, i.expires_at) < now() - interval '1 day'
     returning 1
   )
   select count(*)::integer from gone
 $function$;
+alter function app_private.prune_invitations() owner to ":ROLE_SYSTEM";
+comment on function app_private.prune_invitations() is 'Delete invitations expired or revoked over a day ago. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on invitations.';
+grant execute on function app_private.prune_invitations() to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.prune_mail_outbox()
+ RETURNS integer
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  with gone as (
+    delete from app_private.mail_outbox where sent_at < now() - interval '30 days' returning 1
+  )
+  select count(*)::integer from gone
+$function$;
+alter function app_private.prune_mail_outbox() owner to ":ROLE_SYSTEM";
+comment on function app_private.prune_mail_outbox() is 'Delete mails sent over 30 days ago. SECURITY DEFINER (system): the outbox is private.';
+grant execute on function app_private.prune_mail_outbox() to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.prune_password_resets()
+ RETURNS integer
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  with gone as (
+    delete from app_private.password_resets r
+    where coalesce(r.used_at, r.expires_at) < now() - interval '1 day'
+    returning 1
+  )
+  select count(*)::integer from gone
+$function$;
+alter function app_private.prune_password_resets() owner to ":ROLE_SYSTEM";
+comment on function app_private.prune_password_resets() is 'Delete reset tokens used or expired over a day ago. SECURITY DEFINER (system): the table is private.';
+grant execute on function app_private.prune_password_resets() to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.prune_sessions()
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_gone integer;
+begin
+  delete from app_private.sessions s
+  where coalesce(s.revoked_at, s.created_at + interval '30 days') < now() - interval '7 days'
+    and (s.revoked_at is not null or not exists (
+      select 1 from app_private.refresh_tokens r
+      where r.session_id = s.id and r.used_at is null and r.expires_at > now()));
+  get diagnostics v_gone = row_count;
+  delete from app_private.refresh_tokens r where r.expires_at < now() - interval '7 days';
+  delete from app_private.login_throttle t
+  where t.last_failure_at < now() - interval '1 day' and coalesce(t.locked_until, '-infinity') < now();
+  delete from app_private.login_address_budget b where b.window_started_at < now() - interval '1 day';
+  return v_gone;
+end;
+$function$;
 alter function app_private.prune_sessions() owner to ":ROLE_SYSTEM";
-comment on function app_private.prune_sessions() is 'Delete long-dead sessions. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on sessions.';
+comment on function app_private.prune_sessions() is 'Delete long-dead sessions, expired refresh tokens and stale throttle rows. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on sessions.';
 grant execute on function app_private.prune_sessions() to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.queue_mail(template text, recipient citext, params jsonb, secret text)
+ RETURNS uuid
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog'
+AS $function$
+  insert into app_private.mail_outbox (template, recipient, params, secret)
+    values (queue_mail.template, queue_mail.recipient, queue_mail.params, queue_mail.secret)
+  returning id
+$function$;
+grant execute on function app_private.queue_mail(template text, recipient citext, params jsonb, secret text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog'
+AS $function$
+  insert into app_public.account_events
+    (tenant_id, action, actor_role, actor_membership_id, membership_id, invitation_id, email, role, previous_role)
+  values (
+    record_account_event.tenant_id, record_account_event.action,
+    coalesce(nullif(current_setting('jwt.claims.role', true), ''), 'owner'),
+    (select m.id from app_public.memberships m
+     where m.tenant_id = record_account_event.tenant_id and m.user_id = app_hidden.current_user_id()),
+    record_account_event.membership_id, record_account_event.invitation_id,
+    record_account_event.email, record_account_event.role, record_account_event.previous_role)
+$function$;
+comment on function app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text) is 'Append one account event; the actor comes from the request claims (owner when there are none).';
+grant execute on function app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text) to ":ROLE_SYSTEM";
 
 CREATE OR REPLACE FUNCTION app_private.redact_secrets(v jsonb)
  RETURNS jsonb
@@ -315,6 +803,50 @@ end;
 $function$;
 comment on function app_private.redact_secrets(v jsonb) is 'Variables with every value under a key matching /pass|secret|token/i replaced by "[REDACTED]".';
 grant execute on function app_private.redact_secrets(v jsonb) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.refresh_token_lifetime()
+ RETURNS interval
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select make_interval(secs => least(30 * 86400, greatest(60,
+    coalesce(nullif(current_setting('ironclad.refresh_token_ttl', true), '')::integer, 14 * 86400))))
+$function$;
+grant execute on function app_private.refresh_token_lifetime() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.set_password(user_id uuid, password text, keep_session uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  update app_private.user_secrets s set password_hash = app_private.hash_password(set_password.password)
+  where s.user_id = set_password.user_id;
+  if not found then
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (set_password.user_id, app_private.hash_password(set_password.password));
+  end if;
+  update app_private.sessions s set revoked_at = now()
+  where s.user_id = set_password.user_id and s.revoked_at is null
+    and s.id is distinct from set_password.keep_session;
+end;
+$function$;
+grant execute on function app_private.set_password(user_id uuid, password text, keep_session uuid) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.take_mail(id uuid)
+ RETURNS app_private.mail_outbox
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  update app_private.mail_outbox o set attempts = o.attempts + 1
+  where o.id = take_mail.id and o.sent_at is null
+  returning o.*
+$function$;
+alter function app_private.take_mail(id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_private.take_mail(id uuid) is 'Worker: the unsent mail with this id (attempts counted), or null. SECURITY DEFINER (system): the outbox is private.';
+grant execute on function app_private.take_mail(id uuid) to ":DATABASE_OWNER";
 
 CREATE OR REPLACE FUNCTION app_private.tg__enqueue_leaderboard_refresh()
  RETURNS trigger
@@ -355,6 +887,32 @@ CREATE OR REPLACE FUNCTION app_private.tg__touch_updated_at()
  SET search_path TO 'pg_catalog'
 AS $function$ begin new.updated_at := now(); return new; end; $function$;
 comment on function app_private.tg__touch_updated_at() is 'Trigger: sets updated_at on every update.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_account_events__append_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if tg_op = 'DELETE' and not exists (select 1 from app_public.gyms g where g.id = old.tenant_id) then
+    return old;
+  end if;
+  raise exception 'The account audit log is append-only' using errcode = 'IC030';
+end;
+$function$;
+alter function app_private.tg_account_events__append_only() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_account_events__append_only() is 'Trigger: refuses UPDATE and DELETE on account_events (IC030), except the cascade of a deleted gym. SECURITY DEFINER (system): reads gyms.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_account_events__no_truncate()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  raise exception 'The account audit log is append-only' using errcode = 'IC030';
+end;
+$function$;
 
 CREATE OR REPLACE FUNCTION app_private.tg_bookings__member_only()
  RETURNS trigger
@@ -434,6 +992,62 @@ begin
 end;
 $function$;
 comment on function app_private.tg_gyms__plan_fits() is 'Trigger: refuses moving a gym to a plan its current members or staff exceed (IC010).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_mail_outbox__enqueue()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform graphile_worker.add_job('send_mail', json_build_object('id', new.id), max_attempts := 10);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_mail_outbox__enqueue() is 'Trigger: one send_mail job per outbox row. SECURITY DEFINER (database owner, which owns graphile_worker).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_memberships__audit()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_row app_public.memberships;
+begin
+  if tg_op = 'DELETE' then v_row := old; else v_row := new; end if;
+  -- Deleting a gym cascades to its memberships: nothing left to audit, nobody left to read it.
+  if not exists (select 1 from app_public.gyms g where g.id = v_row.tenant_id) then
+    return null;
+  end if;
+  perform app_private.record_account_event(
+    v_row.tenant_id,
+    case tg_op when 'INSERT' then 'membership_created' when 'UPDATE' then 'role_changed' else 'membership_removed' end,
+    v_row.id, null,
+    (select u.email from app_public.users u where u.id = v_row.user_id),
+    v_row.role,
+    case when tg_op = 'UPDATE' then old.role end);
+  return null;
+end;
+$function$;
+alter function app_private.tg_memberships__audit() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_memberships__audit() is 'Trigger: account_events row for every membership insert, role change and removal. SECURITY DEFINER (system): writes the trail.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_memberships__bump_token_version()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if new.role is distinct from old.role then
+    new.token_version := old.token_version + 1;
+  else
+    new.token_version := old.token_version;
+  end if;
+  return new;
+end;
+$function$;
+comment on function app_private.tg_memberships__bump_token_version() is 'Trigger: a role change gives the membership a new token_version, ending every token and refresh token issued for the old one.';
 
 CREATE OR REPLACE FUNCTION app_private.tg_memberships__create_profile()
  RETURNS trigger
@@ -517,7 +1131,7 @@ begin
   raise exception 'The platform audit log is append-only' using errcode = 'IC030';
 end;
 $function$;
-comment on function app_private.tg_platform_audit_log__append_only() is 'Trigger: refuses UPDATE, DELETE and TRUNCATE on the audit log (IC030).';
+comment on function app_private.tg_platform_audit_log__append_only() is 'Trigger: refuses UPDATE, DELETE and TRUNCATE on the audit log and its documents (IC030).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_trainer_assignments__check_roles()
  RETURNS trigger
@@ -541,8 +1155,19 @@ CREATE OR REPLACE FUNCTION app_private.token_expiry()
  LANGUAGE sql
  STABLE
  SET search_path TO 'pg_catalog'
-AS $function$ select extract(epoch from now() + interval '12 hours')::bigint $function$;
+AS $function$
+  select extract(epoch from now() + make_interval(secs => least(900, greatest(1,
+    coalesce(nullif(current_setting('ironclad.access_token_ttl', true), '')::integer, 900)))))::bigint
+$function$;
 grant execute on function app_private.token_expiry() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.token_hash(token text)
+ RETURNS bytea
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog'
+AS $function$ select sha256(convert_to(coalesce(token, ''), 'UTF8')) $function$;
+grant execute on function app_private.token_hash(token text) to ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
 -- schema app_public
@@ -551,12 +1176,22 @@ create schema app_public;
 grant usage on schema app_public to ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant usage, create on schema app_public to ":ROLE_SYSTEM";
 
+create type app_public.accepted_invitation as (
+  tenant_id uuid,
+  gym_name text,
+  role text
+);
+comment on type app_public.accepted_invitation is 'The gym an accepted invitation joined, and the role held there.';
+
 create type app_public.jwt_token as (
   role text,
   tenant_id uuid,
+  membership_id uuid,
+  membership_version integer,
   sub uuid,
   sid uuid,
-  exp bigint
+  exp bigint,
+  refresh_token text
 );
 
 create type app_public.leaderboard_entry as (
@@ -573,10 +1208,54 @@ create type app_public.platform_audit_entry as (
   id bigint,
   occurred_at timestamp with time zone,
   user_id uuid,
+  operation_type text,
   operation_name text,
+  document_sha256 text,
+  document text,
   variables jsonb
 );
-comment on type app_public.platform_audit_entry is 'One audited platform-owner request.';
+comment on type app_public.platform_audit_entry is 'One audited platform-owner request (document_sha256 in hex).';
+
+-- table app_public.account_events
+create table app_public.account_events (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  occurred_at timestamp with time zone not null default clock_timestamp(),
+  action text not null,
+  actor_role text not null,
+  actor_membership_id uuid,
+  membership_id uuid,
+  invitation_id uuid,
+  email citext,
+  role text,
+  previous_role text
+);
+comment on table app_public.account_events is 'Audit trail of account changes in a gym (invitations, joins, role changes, removals). Append-only.';
+alter table app_public.account_events add constraint account_events_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.account_events add constraint account_events_action_check CHECK ((action = ANY (ARRAY['invitation_created'::text, 'invitation_resent'::text, 'invitation_revoked'::text, 'invitation_accepted'::text, 'membership_created'::text, 'role_changed'::text, 'membership_removed'::text])));
+alter table app_public.account_events add constraint account_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+CREATE INDEX account_events_tenant_occurred_idx ON app_public.account_events USING btree (tenant_id, occurred_at);
+alter table app_public.account_events enable row level security;
+alter table app_public.account_events force row level security;
+create policy account_events_select_admin on app_public.account_events as permissive for select
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy account_events_select_platform on app_public.account_events as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy account_events_system on app_public.account_events as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+create policy account_events_tenant on app_public.account_events as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.account_events to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select, insert on app_public.account_events to ":ROLE_SYSTEM";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.account_events FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _101_append_only_truncate BEFORE TRUNCATE ON app_public.account_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_account_events__no_truncate();
+CREATE TRIGGER _110_append_only BEFORE DELETE OR UPDATE ON app_public.account_events FOR EACH ROW EXECUTE FUNCTION app_private.tg_account_events__append_only();
 
 -- table app_public.benchmarks
 create table app_public.benchmarks (
@@ -850,6 +1529,54 @@ grant update (name, plan, network_opt_in, city, description) on app_public.gyms 
 CREATE TRIGGER _200_plan_fits BEFORE UPDATE OF plan ON app_public.gyms FOR EACH ROW EXECUTE FUNCTION app_private.tg_gyms__plan_fits();
 CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER UPDATE OF network_opt_in, name ON app_public.gyms FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
 
+-- table app_public.invitations
+create table app_public.invitations (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  email citext not null,
+  role text not null,
+  display_name text not null,
+  token_hash bytea not null,
+  expires_at timestamp with time zone not null,
+  created_at timestamp with time zone not null default now(),
+  last_sent_at timestamp with time zone not null default now(),
+  accepted_at timestamp with time zone,
+  revoked_at timestamp with time zone,
+  membership_id uuid
+);
+comment on table app_public.invitations is 'An invitation to join the gym with a role. Created with inviteToGym, accepted by the person with acceptInvitation.';
+comment on column app_public.invitations.token_hash is '@behavior -*
+sha256 of the one-time token; never readable through the API.';
+alter table app_public.invitations add constraint invitations_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.invitations add constraint invitations_display_name_check CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 100)));
+alter table app_public.invitations add constraint invitations_email_check CHECK (((email ~ '^[^@\s]+@[^@\s]+$'::citext) AND (length((email)::text) <= 254)));
+alter table app_public.invitations add constraint invitations_role_check CHECK ((role = ANY (ARRAY['member'::text, 'personal_trainer'::text, 'coach'::text, 'gym_admin'::text])));
+alter table app_public.invitations add constraint invitations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.invitations add constraint invitations_tenant_id_membership_id_fkey FOREIGN KEY (tenant_id, membership_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE SET NULL (membership_id);
+CREATE INDEX invitations_expires_at_idx ON app_public.invitations USING btree (expires_at) WHERE (accepted_at IS NULL);
+CREATE UNIQUE INDEX invitations_open_email_idx ON app_public.invitations USING btree (tenant_id, email) WHERE ((accepted_at IS NULL) AND (revoked_at IS NULL));
+CREATE INDEX invitations_tenant_membership_idx ON app_public.invitations USING btree (tenant_id, membership_id);
+CREATE INDEX invitations_token_hash_idx ON app_public.invitations USING btree (token_hash);
+alter table app_public.invitations enable row level security;
+alter table app_public.invitations force row level security;
+create policy invitations_select_admin on app_public.invitations as permissive for select
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy invitations_select_platform on app_public.invitations as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy invitations_system on app_public.invitations as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+create policy invitations_tenant on app_public.invitations as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select, insert, update, delete on app_public.invitations to ":ROLE_SYSTEM";
+grant select (tenant_id, id, email, role, display_name, expires_at, created_at, last_sent_at, accepted_at, revoked_at, membership_id) on app_public.invitations to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+
 -- table app_public.membership_plans
 create table app_public.membership_plans (
   tenant_id uuid not null default app_hidden.current_tenant_id(),
@@ -903,11 +1630,14 @@ create table app_public.memberships (
   id uuid not null default gen_random_uuid(),
   user_id uuid not null,
   role text not null,
+  token_version integer not null default 1,
+  display_name text not null,
   created_at timestamp with time zone not null default clock_timestamp()
 );
 comment on table app_public.memberships is 'Who belongs to a gym, and with which role.';
 alter table app_public.memberships add constraint memberships_pkey PRIMARY KEY (tenant_id, id);
 alter table app_public.memberships add constraint memberships_tenant_id_user_id_key UNIQUE (tenant_id, user_id);
+alter table app_public.memberships add constraint memberships_display_name_check CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 100)));
 alter table app_public.memberships add constraint memberships_role_check CHECK ((role = ANY (ARRAY['member'::text, 'personal_trainer'::text, 'coach'::text, 'gym_admin'::text])));
 alter table app_public.memberships add constraint memberships_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
 alter table app_public.memberships add constraint memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
@@ -946,11 +1676,14 @@ create policy memberships_update_admin on app_public.memberships as permissive f
 grant select on app_public.memberships to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH";
 grant select, delete on app_public.memberships to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
-grant insert (tenant_id, user_id, role) on app_public.memberships to ":ROLE_SYSTEM";
-grant update (role) on app_public.memberships to ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, user_id, role, display_name) on app_public.memberships to ":ROLE_SYSTEM";
+grant update (role, display_name) on app_public.memberships to ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _200_bump_token_version BEFORE UPDATE ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__bump_token_version();
 CREATE TRIGGER _200_plan_limits AFTER INSERT OR DELETE OR UPDATE OF role ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__plan_limits();
 CREATE TRIGGER _300_create_profile AFTER INSERT ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__create_profile();
+CREATE TRIGGER _800_audit AFTER INSERT OR DELETE ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__audit();
+CREATE TRIGGER _801_audit_role AFTER UPDATE OF role ON app_public.memberships FOR EACH ROW WHEN ((old.role IS DISTINCT FROM new.role)) EXECUTE FUNCTION app_private.tg_memberships__audit();
 
 -- table app_public.messages
 create table app_public.messages (
@@ -1555,38 +2288,51 @@ grant update (author_id, title, description, scoring_type, is_published, benchma
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workouts FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER DELETE OR UPDATE OF benchmark_id, is_published, scoring_type ON app_public.workouts FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
 
-CREATE OR REPLACE FUNCTION app_public.add_gym_user(email text, display_name text, role text, password text DEFAULT NULL::text, tenant_id uuid DEFAULT NULL::uuid)
- RETURNS app_public.memberships
+CREATE OR REPLACE FUNCTION app_public.accept_invitation(token text, password text DEFAULT NULL::text)
+ RETURNS app_public.accepted_invitation
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public'
 AS $function$
 declare
-  v_tenant uuid;
-  v_membership app_public.memberships;
+  v_inv app_public.invitations;
+  v_user uuid;
+  v_membership uuid;
 begin
-  if app_hidden.current_app_role() = 'platform_owner' then
-    v_tenant := add_gym_user.tenant_id;
-  elsif app_hidden.current_app_role() = 'gym_admin'
-        and (add_gym_user.tenant_id is null or add_gym_user.tenant_id = app_hidden.current_tenant_id()) then
-    v_tenant := app_hidden.current_tenant_id();
-  end if;
-  if v_tenant is null then
-    raise exception 'Only a gym admin (for their own gym) or the platform owner may add people'
-      using errcode = 'IC002';
+  select i.* into v_inv from app_public.invitations i
+  where i.token_hash = app_private.token_hash(accept_invitation.token)
+    and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
+  for update;
+  if v_inv.id is null then
+    raise exception 'This invitation link is invalid, used, revoked or expired' using errcode = 'IC020';
   end if;
 
-  insert into app_public.memberships (tenant_id, user_id, role)
-    values (v_tenant,
-            app_private.find_or_create_user(add_gym_user.email, add_gym_user.display_name, add_gym_user.password),
-            add_gym_user.role)
-    returning * into v_membership;
-  return v_membership;
+  select u.id into v_user from app_public.users u where u.email = v_inv.email;
+  if v_user is null then
+    -- A new person: they choose their own password, now.
+    insert into app_public.users (email, display_name) values (v_inv.email, v_inv.display_name)
+      returning id into v_user;
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (v_user, app_private.hash_password(accept_invitation.password));
+  elsif v_user is distinct from app_hidden.current_user_id() then
+    -- An existing login is only ever joined to a gym by that person, logged in as themself:
+    -- holding the link is not enough, and no password is set or changed here.
+    raise exception 'Log in as the invited person to accept this invitation' using errcode = 'IC021';
+  end if;
+
+  insert into app_public.memberships (tenant_id, user_id, role, display_name)
+    values (v_inv.tenant_id, v_user, v_inv.role, v_inv.display_name)
+    returning id into v_membership;
+  update app_public.invitations i set accepted_at = now(), membership_id = v_membership
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id;
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_accepted', v_membership, v_inv.id, v_inv.email, v_inv.role);
+  return (select row(g.id, g.name, v_inv.role)::app_public.accepted_invitation from app_public.gyms g where g.id = v_inv.tenant_id);
 end;
 $function$;
-alter function app_public.add_gym_user(email text, display_name text, role text, password text, tenant_id uuid) owner to ":ROLE_SYSTEM";
-comment on function app_public.add_gym_user(email text, display_name text, role text, password text, tenant_id uuid) is 'Gym admin (own gym) or platform owner (any gym): add a person with a role, creating their login if the email is new. SECURITY DEFINER (system): creates users, which no visitor may insert.';
-grant execute on function app_public.add_gym_user(email text, display_name text, role text, password text, tenant_id uuid) to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+alter function app_public.accept_invitation(token text, password text) owner to ":ROLE_SYSTEM";
+comment on function app_public.accept_invitation(token text, password text) is '@anonymousOk the invited person may have no login yet; the one-time token is the credential
+Accept an invitation with the token from its mail. A new email sets its password here; an existing login must be logged in as itself (no password needed). Creates the membership. SECURITY DEFINER (system): creates logins and memberships.';
+grant execute on function app_public.accept_invitation(token text, password text) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_public.authenticate(email text, password text, tenant_id uuid DEFAULT NULL::uuid)
  RETURNS app_public.jwt_token
@@ -1595,52 +2341,93 @@ CREATE OR REPLACE FUNCTION app_public.authenticate(email text, password text, te
  SET search_path TO 'pg_catalog', 'public'
 AS $function$
 declare
+  v_key bytea := app_private.login_key(email);
+  v_throttle app_private.login_throttle;
+  v_wait integer;
   v_user app_public.users;
   v_hash text;
-  v_role text;
+  v_ok boolean;
+  v_platform boolean;
   v_tenant uuid;
   v_sid uuid;
 begin
+  select t.* into v_throttle from app_private.login_throttle t
+  where t.login_key = v_key and t.locked_until > now();
+  if v_throttle.login_key is not null then
+    -- The lock this attempt will extend to (it counts as a failure too).
+    v_wait := ceil(extract(epoch from greatest(v_throttle.locked_until,
+                now() + app_private.login_backoff(v_throttle.failures + 1)) - now()));
+    raise exception 'Too many failed logins; try again later' using errcode = 'IC005',
+      detail = format('login_key=%s retry_after=%s', encode(v_key, 'hex'), greatest(v_wait, 1));
+  end if;
+
   select u.* into v_user from app_public.users u where u.email = authenticate.email::citext;
   select s.password_hash into v_hash from app_private.user_secrets s where s.user_id = v_user.id;
-  -- A person added without a password has the unusable hash '!': treat it like no hash at all
-  -- (crypt() would raise "invalid salt", 22023, and tell the caller the account exists).
+  -- A person added without a password has the unusable hash '!': treat it like no hash at all.
   if v_hash not like '$2_$%' then
     v_hash := null;
   end if;
-  if v_user.id is null or v_hash is null or v_user.is_disabled
-     or crypt(password, v_hash) is distinct from v_hash then
-    if v_hash is null then
-      -- Spend the same bcrypt time for an unknown email, so timing does not tell.
-      perform crypt(coalesce(password, ''), gen_salt('bf', 8));
-    end if;
-    raise exception 'Invalid email or password' using errcode = 'IC003';
+  -- Exactly one bcrypt computation whatever the case: against the real hash, or against a
+  -- fresh salt at the configured cost when there is none (result discarded).
+  v_ok := crypt(coalesce(password, ''), coalesce(v_hash, gen_salt('bf', app_private.bcrypt_cost()))) = v_hash;
+  if v_user.id is null or v_hash is null or v_user.is_disabled or v_ok is not true then
+    raise exception 'Invalid email or password' using errcode = 'IC003',
+      detail = format('login_key=%s', encode(v_key, 'hex'));
   end if;
 
-  if authenticate.tenant_id is null
-     and exists (select 1 from app_private.platform_owners p where p.user_id = v_user.id) then
-    v_role := 'platform_owner';
-  else
-    select m.tenant_id, m.role into v_tenant, v_role
+  delete from app_private.login_throttle t where t.login_key = v_key;
+  -- Hashes made at a lower cost than configured are upgraded on the next good login (crypt
+  -- directly: the password already proved itself, the new-password rule is not re-applied).
+  if substr(v_hash, 5, 2)::integer < app_private.bcrypt_cost() then
+    update app_private.user_secrets s set password_hash = crypt(password, gen_salt('bf', app_private.bcrypt_cost()))
+    where s.user_id = v_user.id;
+  end if;
+
+  v_platform := authenticate.tenant_id is null
+    and exists (select 1 from app_private.platform_owners p where p.user_id = v_user.id);
+  if not v_platform then
+    select m.tenant_id into v_tenant
     from app_public.memberships m
     where m.user_id = v_user.id
       and (authenticate.tenant_id is null or m.tenant_id = authenticate.tenant_id)
     order by m.created_at, m.tenant_id
     limit 1;
-    if v_role is null then
+    if v_tenant is null then
       raise exception 'You are not a member of that gym' using errcode = 'IC004';
     end if;
   end if;
 
   insert into app_private.sessions (user_id) values (v_user.id) returning id into v_sid;
-  return row(v_role, v_tenant, v_user.id, v_sid, app_private.token_expiry())::app_public.jwt_token;
+  return app_private.issue_tokens(v_user.id, v_sid, v_tenant);
 end;
 $function$;
 alter function app_public.authenticate(email text, password text, tenant_id uuid) owner to ":ROLE_SYSTEM";
 comment on function app_public.authenticate(email text, password text, tenant_id uuid) is '@resultFieldName jwtToken
 @anonymousOk logging in is how an anonymous visitor gets a token
-Log in. Returns a signed JWT for your first gym (or the gym given by tenantId); platform owners get a platform-wide token. SECURITY DEFINER (system): reads password hashes and memberships no visitor may read.';
+Log in. Returns a short-lived signed JWT for your first gym (or the gym given by tenantId; platform owners get a platform-wide token) and a refresh token. SECURITY DEFINER (system): reads password hashes and memberships no visitor may read.';
 grant execute on function app_public.authenticate(email text, password text, tenant_id uuid) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.change_password(current_password text, new_password text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_hash text;
+begin
+  select s.password_hash into v_hash from app_private.user_secrets s
+  where s.user_id = app_hidden.current_user_id();
+  if v_hash is null or v_hash not like '$2_$%' or crypt(coalesce(current_password, ''), v_hash) is distinct from v_hash then
+    raise exception 'The current password is wrong' using errcode = 'IC003';
+  end if;
+  perform app_private.set_password(app_hidden.current_user_id(), new_password, app_hidden.current_session_id());
+  return true;
+end;
+$function$;
+alter function app_public.change_password(current_password text, new_password text) owner to ":ROLE_SYSTEM";
+comment on function app_public.change_password(current_password text, new_password text) is 'Change your own password (the current one is required). Ends every other session of yours. SECURITY DEFINER (system): password hashes and sessions are private.';
+grant execute on function app_public.change_password(current_password text, new_password text) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_public.current_gym()
  RETURNS app_public.gyms
@@ -1669,6 +2456,53 @@ $function$;
 comment on function app_public.current_network_preferences() is 'Your network leaderboard preference in the current gym, or null (not shown).';
 grant execute on function app_public.current_network_preferences() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
+CREATE OR REPLACE FUNCTION app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid DEFAULT NULL::uuid)
+ RETURNS app_public.invitations
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_tenant uuid := app_private.managed_gym(invite_to_gym.tenant_id);
+  v_token text := app_private.new_token();
+  v_inv app_public.invitations;
+  v_full record;
+begin
+  -- Only a person already in THIS gym is refused: the caller can see its own members anyway.
+  -- Whether the email has a login, or is in any other gym, changes nothing in the answer.
+  if exists (select 1 from app_public.memberships m join app_public.users u on u.id = m.user_id
+             where m.tenant_id = v_tenant and u.email = invite_to_gym.email::citext) then
+    raise exception 'That person is already in this gym' using errcode = 'IC023';
+  end if;
+  if exists (select 1 from app_public.invitations i
+             where i.tenant_id = v_tenant and i.email = invite_to_gym.email::citext
+               and i.accepted_at is null and i.revoked_at is null) then
+    raise exception 'That email already has an open invitation: resend or revoke it' using errcode = 'IC024';
+  end if;
+  -- Tell the admin now when the gym is already full for that role (acceptance re-checks it,
+  -- race-safely, in the memberships plan-limit trigger).
+  select g.member_count, g.staff_count, p.id as plan, p.max_members, p.max_staff into v_full
+  from app_public.gyms g join app_public.plans p on p.id = g.plan where g.id = v_tenant;
+  if invite_to_gym.role = 'member' and v_full.member_count >= v_full.max_members then
+    raise exception 'Plan limit reached: % plan allows % members', v_full.plan, v_full.max_members
+      using errcode = 'IC010', constraint = 'plan_max_members';
+  elsif invite_to_gym.role <> 'member' and v_full.staff_count >= v_full.max_staff then
+    raise exception 'Plan limit reached: % plan allows % staff', v_full.plan, v_full.max_staff
+      using errcode = 'IC010', constraint = 'plan_max_staff';
+  end if;
+  insert into app_public.invitations (tenant_id, email, role, display_name, token_hash, expires_at)
+    values (v_tenant, invite_to_gym.email, invite_to_gym.role, btrim(invite_to_gym.display_name),
+            app_private.token_hash(v_token), now() + app_private.invitation_ttl())
+    returning * into v_inv;
+  perform app_private.mail_invitation(v_inv, v_token);
+  perform app_private.record_account_event(v_tenant, 'invitation_created', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$function$;
+alter function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid) is 'Gym admin (own gym) or platform owner (tenantId): invite an email to join with a role and the name this gym shows for them. Mails a one-time link (valid 7 days). The answer is the same whether or not the email has a login. SECURITY DEFINER (system): writes the outbox and reads memberships by email.';
+grant execute on function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid) to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
 CREATE OR REPLACE FUNCTION app_public.logout()
  RETURNS boolean
  LANGUAGE sql
@@ -1681,8 +2515,25 @@ AS $function$
   returning true
 $function$;
 alter function app_public.logout() owner to ":ROLE_SYSTEM";
-comment on function app_public.logout() is 'Revokes the current session. SECURITY DEFINER (system): sessions are private.';
+comment on function app_public.logout() is 'Revokes the current session (its refresh tokens too). SECURITY DEFINER (system): sessions are private.';
 grant execute on function app_public.logout() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.logout_everywhere()
+ RETURNS boolean
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  with ended as (
+    update app_private.sessions s set revoked_at = now()
+    where s.user_id = app_hidden.current_user_id() and s.revoked_at is null
+    returning 1
+  )
+  select app_hidden.current_user_id() is not null
+$function$;
+alter function app_public.logout_everywhere() owner to ":ROLE_SYSTEM";
+comment on function app_public.logout_everywhere() is 'End every session of yours, this one included. SECURITY DEFINER (system): sessions are private.';
+grant execute on function app_public.logout_everywhere() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_public.me()
  RETURNS app_public.users
@@ -1699,23 +2550,6 @@ $function$;
 comment on function app_public.me() is 'The logged-in user, or null.';
 grant execute on function app_public.me() to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
-CREATE OR REPLACE FUNCTION app_public.memberships_display_name(m app_public.memberships)
- RETURNS text
- LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO 'pg_catalog'
-AS $function$
-  select u.display_name
-  from app_public.memberships mm
-  join app_public.users u on u.id = mm.user_id
-  where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
-    and (mm.tenant_id = app_hidden.current_tenant_id()
-         or app_hidden.current_app_role() = 'platform_owner')
-$function$;
-alter function app_public.memberships_display_name(m app_public.memberships) owner to ":ROLE_SYSTEM";
-comment on function app_public.memberships_display_name(m app_public.memberships) is 'The member''s display name. SECURITY DEFINER (system) because users rows are private to their owner; answers only for a membership in the caller''s gym.';
-grant execute on function app_public.memberships_display_name(m app_public.memberships) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-
 CREATE OR REPLACE FUNCTION app_public.memberships_email(m app_public.memberships)
  RETURNS text
  LANGUAGE sql
@@ -1731,7 +2565,7 @@ AS $function$
          or app_hidden.current_app_role() = 'platform_owner')
 $function$;
 alter function app_public.memberships_email(m app_public.memberships) owner to ":ROLE_SYSTEM";
-comment on function app_public.memberships_email(m app_public.memberships) is 'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system) for the same reason as memberships_display_name.';
+comment on function app_public.memberships_email(m app_public.memberships) is 'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system): users rows are private to their owner.';
 grant execute on function app_public.memberships_email(m app_public.memberships) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_public.my_role()
@@ -1748,8 +2582,10 @@ CREATE OR REPLACE FUNCTION app_public.platform_audit_entries()
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  select a.id, a.occurred_at, a.user_id, a.operation_name, a.variables
+  select a.id, a.occurred_at, a.user_id, a.operation_type, a.operation_name,
+         encode(a.document_sha256, 'hex'), d.document, a.variables
   from app_private.platform_audit_log a
+  left join app_private.platform_audit_documents d on d.sha256 = a.document_sha256
   where app_hidden.current_app_role() = 'platform_owner'
   order by a.id desc
 $function$;
@@ -1762,7 +2598,7 @@ CREATE OR REPLACE FUNCTION app_public.profiles_display_name(p app_public.profile
  LANGUAGE sql
  STABLE
 AS $function$
-    select app_public.memberships_display_name(m) from app_public.memberships m
+    select m.display_name from app_public.memberships m
     where m.tenant_id = p.tenant_id and m.id = p.membership_id
   $function$;
 comment on function app_public.profiles_display_name(p app_public.profiles) is 'Display name of the person.';
@@ -1781,6 +2617,149 @@ $function$;
 alter function app_public.provision_gym(name text, slug text, plan text) owner to ":ROLE_SYSTEM";
 comment on function app_public.provision_gym(name text, slug text, plan text) is 'Platform owner: create a gym (tenant). SECURITY DEFINER (system) because no visitor role may insert gyms directly.';
 grant execute on function app_public.provision_gym(name text, slug text, plan text) to ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.refresh_token(token text)
+ RETURNS app_public.jwt_token
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_hash bytea := sha256(convert_to(coalesce(token, ''), 'UTF8'));
+  v_row app_private.refresh_tokens;
+  v_user uuid;
+begin
+  select r.* into v_row from app_private.refresh_tokens r where r.token_hash = v_hash for update;
+  if v_row.id is not null and v_row.used_at is not null then
+    raise exception 'Invalid or expired refresh token' using errcode = 'IC006',
+      detail = format('reuse=%s', encode(v_hash, 'hex'));
+  end if;
+  select s.user_id into v_user
+  from app_private.sessions s join app_public.users u on u.id = s.user_id
+  where s.id = v_row.session_id and s.revoked_at is null and not u.is_disabled
+    and v_row.expires_at > now()
+    and case when v_row.tenant_id is null
+             then exists (select 1 from app_private.platform_owners p where p.user_id = u.id)
+             else exists (select 1 from app_public.memberships m
+                          where m.tenant_id = v_row.tenant_id and m.id = v_row.membership_id
+                            and m.user_id = u.id and m.token_version = v_row.membership_version)
+        end;
+  if v_user is null then
+    raise exception 'Invalid or expired refresh token' using errcode = 'IC006';
+  end if;
+  update app_private.refresh_tokens r set used_at = now() where r.id = v_row.id;
+  return app_private.issue_tokens(v_user, v_row.session_id, v_row.tenant_id);
+end;
+$function$;
+alter function app_public.refresh_token(token text) owner to ":ROLE_SYSTEM";
+comment on function app_public.refresh_token(token text) is '@resultFieldName jwtToken
+@anonymousOk a client renews an expired access token with its refresh token alone
+Exchange a refresh token for a new access token and refresh token (the old one is retired; presenting it again ends the session). SECURITY DEFINER (system): refresh tokens and sessions are private.';
+grant execute on function app_public.refresh_token(token text) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.request_password_reset(email text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_user uuid;
+  -- The token and its hash are computed whether or not the address is known, so both paths
+  -- do the same work and answer the same: true.
+  v_token text := app_private.new_token();
+  v_hash bytea := app_private.token_hash(v_token);
+begin
+  select u.id into v_user from app_public.users u
+  where u.email = request_password_reset.email::citext and not u.is_disabled;
+  -- At most one mail a minute per address (a flood of requests must not flood the inbox).
+  if v_user is not null and not exists (
+       select 1 from app_private.password_resets r
+       where r.user_id = v_user and r.created_at > now() - interval '1 minute') then
+    insert into app_private.password_resets (user_id, token_hash, expires_at)
+      values (v_user, v_hash, now() + app_private.password_reset_ttl());
+    perform app_private.queue_mail('password_reset', request_password_reset.email::citext,
+      jsonb_build_object('expires_at', now() + app_private.password_reset_ttl()), v_token);
+  end if;
+  return true;
+end;
+$function$;
+alter function app_public.request_password_reset(email text) owner to ":ROLE_SYSTEM";
+comment on function app_public.request_password_reset(email text) is '@anonymousOk a person who forgot their password has no token
+Mail a one-time password-reset link (valid 1 hour) if the address has an enabled login. Always returns true, known address or not. SECURITY DEFINER (system): reads logins by email and writes the outbox.';
+grant execute on function app_public.request_password_reset(email text) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.resend_invitation(invitation_id uuid)
+ RETURNS app_public.invitations
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_inv app_public.invitations := app_private.open_invitation(resend_invitation.invitation_id);
+  v_token text := app_private.new_token();
+begin
+  update app_public.invitations i
+  set token_hash = app_private.token_hash(v_token), expires_at = now() + app_private.invitation_ttl(),
+      last_sent_at = now()
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id
+  returning * into v_inv;
+  perform app_private.mail_invitation(v_inv, v_token);
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_resent', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$function$;
+alter function app_public.resend_invitation(invitation_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_public.resend_invitation(invitation_id uuid) is 'Gym admin (own gym) or platform owner: mail an open invitation again with a new link; the old link stops working. SECURITY DEFINER (system): writes the outbox.';
+grant execute on function app_public.resend_invitation(invitation_id uuid) to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.reset_password(token text, new_password text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_reset app_private.password_resets;
+begin
+  select r.* into v_reset from app_private.password_resets r
+  join app_public.users u on u.id = r.user_id
+  where r.token_hash = app_private.token_hash(reset_password.token)
+    and r.used_at is null and r.expires_at > now() and not u.is_disabled
+  for update of r;
+  if v_reset.id is null then
+    raise exception 'This reset link is invalid, used or expired' using errcode = 'IC020';
+  end if;
+  perform app_private.set_password(v_reset.user_id, new_password, null);
+  -- Every outstanding link of this person dies with the one used.
+  update app_private.password_resets r set used_at = now() where r.user_id = v_reset.user_id and r.used_at is null;
+  return true;
+end;
+$function$;
+alter function app_public.reset_password(token text, new_password text) owner to ":ROLE_SYSTEM";
+comment on function app_public.reset_password(token text, new_password text) is '@anonymousOk the reset link is the credential
+Set a new password with the token from a reset mail. Ends every session of the person. SECURITY DEFINER (system): writes password hashes and sessions.';
+grant execute on function app_public.reset_password(token text, new_password text) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.revoke_invitation(invitation_id uuid)
+ RETURNS app_public.invitations
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_inv app_public.invitations := app_private.open_invitation(revoke_invitation.invitation_id);
+begin
+  update app_public.invitations i set revoked_at = now()
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id
+  returning * into v_inv;
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_revoked', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$function$;
+alter function app_public.revoke_invitation(invitation_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_public.revoke_invitation(invitation_id uuid) is 'Gym admin (own gym) or platform owner: withdraw an open invitation; its link stops working. SECURITY DEFINER (system): invitations are written only by these functions.';
+grant execute on function app_public.revoke_invitation(invitation_id uuid) to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_public.set_network_preferences(show_on_leaderboards boolean, display_name text)
  RETURNS app_public.network_preferences
@@ -1814,22 +2793,19 @@ CREATE OR REPLACE FUNCTION app_public.switch_gym(tenant_id uuid)
  SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-declare
-  v_role text;
 begin
-  select m.role into v_role from app_public.memberships m
-  where m.tenant_id = switch_gym.tenant_id and m.user_id = app_hidden.current_user_id();
-  if v_role is null or app_hidden.current_session_id() is null then
+  if app_hidden.current_session_id() is null or app_hidden.current_user_id() is null
+     or not exists (select 1 from app_public.memberships m
+                    where m.tenant_id = switch_gym.tenant_id and m.user_id = app_hidden.current_user_id()) then
     -- Same answer whether the gym exists or not: another gym's existence is not revealed.
     raise exception 'You are not a member of that gym' using errcode = 'IC004';
   end if;
-  return row(v_role, switch_gym.tenant_id, app_hidden.current_user_id(),
-             app_hidden.current_session_id(), app_private.token_expiry())::app_public.jwt_token;
+  return app_private.issue_tokens(app_hidden.current_user_id(), app_hidden.current_session_id(), switch_gym.tenant_id);
 end;
 $function$;
 alter function app_public.switch_gym(tenant_id uuid) owner to ":ROLE_SYSTEM";
 comment on function app_public.switch_gym(tenant_id uuid) is '@resultFieldName jwtToken
-Returns a token for another gym you belong to, with the role you hold there. SECURITY DEFINER (system): reads your memberships in other gyms, which RLS hides from the current gym''s context.';
+Returns a token pair for another gym you belong to, with the role you hold there. SECURITY DEFINER (system): reads your memberships in other gyms, which RLS hides from the current gym''s context.';
 grant execute on function app_public.switch_gym(tenant_id uuid) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_public.workouts_leaderboard(w app_public.workouts)
@@ -1856,7 +2832,7 @@ AS $function$
                                case when b.scoring_type = 'time' then b.score end asc,
                                case when b.scoring_type <> 'time' then b.score end desc))::integer,
          b.member_id,
-         (select u.display_name from app_public.memberships m join app_public.users u on u.id = m.user_id
+         (select m.display_name from app_public.memberships m
           where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
          b.score, b.is_rx, b.performed_on
   from best b
