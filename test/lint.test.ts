@@ -164,6 +164,22 @@ const withRole = (roles: RoleNames, change: Partial<RoleNames>, visitor: Partial
 
 const CASES: Case[] = [
   {
+    rule: "numeric-finite",
+    breakIt: (s, r) => `
+      alter table ${s}.things add column score numeric check (score >= 0);
+      grant insert (score) on ${s}.things to ${r.admin};`,
+    object: (s) => `${s}.things`,
+    detail: /column score \(numeric\) has no things_score_finite check/,
+  },
+  {
+    rule: "authorship-stamped",
+    breakIt: (s, r) => `
+      alter table ${s}.things add column recorded_by uuid;
+      grant update (recorded_by) on ${s}.things to ${r.admin};`,
+    object: (s) => `${s}.things`,
+    detail: /visitors may write column recorded_by/,
+  },
+  {
     rule: "rls-enabled-forced",
     breakIt: (s) => `alter table ${s}.things no force row level security`,
     object: (s) => `${s}.things`,

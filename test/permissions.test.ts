@@ -30,6 +30,12 @@ interface Fixture {
   owner?: string[];
   /** Column an insert sets to the owner (default owner[0]). */
   insertOwner?: string;
+  /**
+   * The owner column is stamped from the token and has no insert grant (messages.sender_id,
+   * posts/comments.author_id): a row of the caller's own leaves it out; naming someone else
+   * in it is refused (42501, no grant).
+   */
+  stamped?: boolean;
   /** Owner columns for update/delete when they differ from select (messages: the recipient marks read). */
   writeOwner?: string[];
   /** The owner columns hold a user id rather than a membership id (users). */
@@ -150,7 +156,7 @@ const FIXTURES: Record<string, Fixture> = {
   },
   messages: {
     key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["sender_id", "recipient_id"], insertOwner: "sender_id",
-    writeOwner: ["recipient_id"], update: "read_at",
+    stamped: true, writeOwner: ["recipient_id"], update: "read_at",
     insert: async ({ tenantId, owner }) => {
       const to = await one<{ id: string }>(
         "select id from app_public.memberships where tenant_id = $1 and id <> $2 limit 1", [tenantId, owner]);
@@ -158,11 +164,11 @@ const FIXTURES: Record<string, Fixture> = {
     },
   },
   posts: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["author_id"], update: "body",
+    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["author_id"], stamped: true, update: "body",
     insert: async ({ tenantId, owner }) => ({ tenant_id: tenantId, author_id: owner, body: "test post" }),
   },
   comments: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["author_id"], update: "body",
+    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["author_id"], stamped: true, update: "body",
     insert: async ({ tenantId, owner }) => {
       const post = await one<{ id: string }>("select id from app_public.posts where tenant_id = $1 limit 1", [tenantId]);
       return { tenant_id: tenantId, post_id: post!.id, author_id: owner, body: "test comment" };
@@ -389,7 +395,10 @@ async function checkInsert(table: string, role: Role, access: Access) {
     }
     throw new Error(`no usable fixture owner for an insert into ${table}`);
   };
-  const statement = (values: Record<string, unknown>) => {
+  const statement = (input: Record<string, unknown>) => {
+    const values = { ...input };
+    const ownerColumn = f.insertOwner ?? f.owner?.[0];
+    if (f.stamped && ownerColumn && values[ownerColumn] === w.me) delete values[ownerColumn];
     const cols = Object.keys(values);
     return {
       sql: `insert into app_public.${table} (${cols.join(", ")}) values (${cols.map((_, i) => `$${i + 1}`).join(", ")})`,

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:737b190dc71f8e566948bad43cb69203f5f7ddc5
+--! Hash: sha1:96114d579dbfb5737c1d15958d71d6a0b21e61d0
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -2006,6 +2006,7 @@ create table app_public.workouts (
   tenant_id    uuid not null default app_hidden.current_tenant_id()
                references app_public.gyms (id) on delete cascade,
   id           uuid not null default gen_random_uuid(),
+  -- Stamped from the token: no role may insert or update it (see the grants below).
   author_id    uuid default app_hidden.current_membership_id(),
   title        text not null check (length(title) between 1 and 200),
   description  text not null default '' check (length(description) <= 10000),
@@ -2020,6 +2021,8 @@ comment on table app_public.workouts is
 comment on column app_public.workouts.scoring_type is
   'time (seconds, lower is better), reps, load (kg) or rounds_reps (rounds + reps/100, e.g. 5 rounds + 12 reps = 5.12).';
 comment on column app_public.workouts.is_published is 'Drafts are visible only to coaches and the gym admin.';
+comment on column app_public.workouts.author_id is
+  'The coach (or admin) who wrote it: always the caller that created it, never chosen by the client.';
 create index workouts_tenant_id_author_id_idx on app_public.workouts (tenant_id, author_id);
 create index workouts_tenant_id_published_idx on app_public.workouts (tenant_id, is_published);
 
@@ -2058,8 +2061,10 @@ create policy workouts_select_system on app_public.workouts for select
 
 grant select on app_public.workouts to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
-grant insert (tenant_id, author_id, title, description, scoring_type, is_published),
-      update (author_id, title, description, scoring_type, is_published), delete
+-- author_id is in neither list: it is the default (the caller), so nobody writes under
+-- another coach's name and GraphQL offers no authorId input.
+grant insert (tenant_id, title, description, scoring_type, is_published),
+      update (title, description, scoring_type, is_published), delete
   on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 --! split: 1400-classes-and-bookings.sql
@@ -2283,24 +2288,44 @@ create table app_public.workout_results (
   id           uuid not null default gen_random_uuid(),
   workout_id   uuid not null,
   member_id    uuid not null default app_hidden.current_membership_id(),
-  score        numeric(10, 2) not null check (score >= 0),
+  -- numeric without a typmod: numeric(10, 2) would store NaN and refuse ±Infinity with a
+  -- bare overflow (22003) before any CHECK runs. Unconstrained, every non-number meets
+  -- workout_results_score_finite (23514, named; checks run in name order, so it answers
+  -- before _range), _range keeps numeric(10, 2)'s bounds and _round_score its two decimals.
+  score        numeric not null,
   is_rx        boolean not null default true,
   notes        text not null default '' check (length(notes) <= 2000),
   performed_on date not null default current_date,
+  -- Stamped from the token: the member, or the trainer logging for a client.
+  recorded_by  uuid default app_hidden.current_membership_id(),
   created_at   timestamptz not null default now(),
   primary key (tenant_id, id),
   foreign key (tenant_id, workout_id) references app_public.workouts (tenant_id, id) on delete cascade,
-  foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade
+  foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, recorded_by) references app_public.memberships (tenant_id, id) on delete set null (recorded_by),
+  constraint workout_results_score_finite check (score not in ('NaN', 'Infinity', '-Infinity')),
+  constraint workout_results_score_range check (score between 0 and 99999999.99)
 );
 comment on table app_public.workout_results is 'A member''s logged score for a workout.';
 comment on column app_public.workout_results.score is
   'In the workout''s unit: seconds (time), reps, kg (load), or rounds + reps/100 (rounds_reps).';
 comment on column app_public.workout_results.is_rx is 'True when done as prescribed (Rx), false when scaled.';
+comment on column app_public.workout_results.recorded_by is
+  'Who logged it (the member, or their assigned trainer): always the caller that created it, never chosen by the client.';
 create index workout_results_tenant_id_workout_id_idx on app_public.workout_results (tenant_id, workout_id);
 create index workout_results_tenant_id_member_id_idx on app_public.workout_results (tenant_id, member_id);
+create index workout_results_tenant_id_recorded_by_idx on app_public.workout_results (tenant_id, recorded_by);
 
 create trigger _100_tenant_id_immutable before update on app_public.workout_results
   for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg_workout_results__round_score() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$ begin new.score := round(new.score, 2); return new; end; $$;
+comment on function app_private.tg_workout_results__round_score() is
+  'Trigger: keeps a score to two decimals (5.125 -> 5.13, 61 -> 61.00), as numeric(10, 2) would.';
+create trigger _150_round_score before insert or update of score on app_public.workout_results
+  for each row execute function app_private.tg_workout_results__round_score();
 
 alter table app_public.workout_results enable row level security;
 alter table app_public.workout_results force row level security;
@@ -2333,6 +2358,8 @@ create policy workout_results_select_system on app_public.workout_results for se
 
 grant select on app_public.workout_results to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+-- member_id (the subject) is choosable within the policies; recorded_by is not granted: it
+-- is the default (the caller).
 grant insert (tenant_id, workout_id, member_id, score, is_rx, notes, performed_on),
       update (score, is_rx, notes, performed_on)
   on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
@@ -2402,16 +2429,21 @@ create table app_public.progress_metrics (
   member_id   uuid not null default app_hidden.current_membership_id(),
   kind        text not null check (kind in ('body_weight', 'body_fat', 'personal_record')),
   label       text check (length(label) <= 200),
-  value       numeric(10, 2) not null check (value >= 0),
+  -- numeric without a typmod, for the reason given on workout_results.score: _value_finite
+  -- names NaN and ±Infinity (23514), _value_range and _round_value keep numeric(10, 2).
+  value       numeric not null,
   unit        text not null check (unit in ('kg', 'lb', 'percent', 'reps', 'seconds', 'm')),
   measured_on date not null default current_date,
+  -- Stamped from the token: the member, or the trainer measuring a client.
   recorded_by uuid default app_hidden.current_membership_id(),
   created_at  timestamptz not null default now(),
   primary key (tenant_id, id),
   foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade,
   foreign key (tenant_id, recorded_by) references app_public.memberships (tenant_id, id) on delete set null (recorded_by),
   check (kind <> 'personal_record' or label is not null),
-  check (kind <> 'body_fat' or (unit = 'percent' and value <= 100))
+  check (kind <> 'body_fat' or (unit = 'percent' and value <= 100)),
+  constraint progress_metrics_value_finite check (value not in ('NaN', 'Infinity', '-Infinity')),
+  constraint progress_metrics_value_range check (value between 0 and 99999999.99)
 );
 comment on table app_public.progress_metrics is
   'A member''s progress measurement: body weight, body fat or a personal record (label says which lift/benchmark). Private to the member, their assigned trainers and the gym admin.';
@@ -2419,8 +2451,19 @@ comment on table app_public.progress_metrics is
 create index progress_metrics_tenant_id_member_id_idx on app_public.progress_metrics (tenant_id, member_id, kind, measured_on);
 create index progress_metrics_tenant_id_recorded_by_idx on app_public.progress_metrics (tenant_id, recorded_by);
 
+comment on column app_public.progress_metrics.recorded_by is
+  'Who recorded it (the member, or their assigned trainer): always the caller that created it, never chosen by the client.';
+
 create trigger _100_tenant_id_immutable before update on app_public.progress_metrics
   for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg_progress_metrics__round_value() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$ begin new.value := round(new.value, 2); return new; end; $$;
+comment on function app_private.tg_progress_metrics__round_value() is
+  'Trigger: keeps a measurement to two decimals, as numeric(10, 2) would.';
+create trigger _150_round_value before insert or update of value on app_public.progress_metrics
+  for each row execute function app_private.tg_progress_metrics__round_value();
 
 alter table app_public.progress_metrics enable row level security;
 alter table app_public.progress_metrics force row level security;
@@ -2445,7 +2488,8 @@ create policy progress_metrics_select_platform on app_public.progress_metrics fo
 
 grant select on app_public.progress_metrics to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant insert (tenant_id, member_id, kind, label, value, unit, measured_on, recorded_by),
+-- recorded_by is not granted: it is the default (the caller), never the client's choice.
+grant insert (tenant_id, member_id, kind, label, value, unit, measured_on),
       update (kind, label, value, unit, measured_on), delete
   on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 
@@ -2573,6 +2617,7 @@ create table app_public.messages (
   tenant_id    uuid not null default app_hidden.current_tenant_id()
                references app_public.gyms (id) on delete cascade,
   id           uuid not null default gen_random_uuid(),
+  -- Stamped from the token (no grant); the insert policy re-checks it.
   sender_id    uuid not null default app_hidden.current_membership_id(),
   recipient_id uuid not null,
   body         text not null check (length(body) between 1 and 5000),
@@ -2615,7 +2660,8 @@ create policy messages_update_recipient on app_public.messages for update
 
 grant select on app_public.messages to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant insert (tenant_id, sender_id, recipient_id, body), update (read_at) on app_public.messages to
+-- sender_id is not granted: it is the default (the caller), so GraphQL offers no senderId.
+grant insert (tenant_id, recipient_id, body), update (read_at) on app_public.messages to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 --! split: 1900-feed.sql
@@ -2628,6 +2674,7 @@ create table app_public.posts (
   tenant_id  uuid not null default app_hidden.current_tenant_id()
              references app_public.gyms (id) on delete cascade,
   id         uuid not null default gen_random_uuid(),
+  -- Stamped from the token (no grant); the insert policy re-checks it.
   author_id  uuid not null default app_hidden.current_membership_id(),
   body       text not null check (length(body) between 1 and 5000),
   created_at timestamptz not null default now(),
@@ -2671,7 +2718,8 @@ create policy posts_select_platform on app_public.posts for select
 
 grant select on app_public.posts to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant insert (tenant_id, author_id, body), update (body), delete on app_public.posts to
+-- author_id is not granted: it is the default (the caller), so GraphQL offers no authorId.
+grant insert (tenant_id, body), update (body), delete on app_public.posts to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 create table app_public.comments (
@@ -2679,6 +2727,7 @@ create table app_public.comments (
              references app_public.gyms (id) on delete cascade,
   id         uuid not null default gen_random_uuid(),
   post_id    uuid not null,
+  -- Stamped from the token (no grant); the insert policy re-checks it.
   author_id  uuid not null default app_hidden.current_membership_id(),
   body       text not null check (length(body) between 1 and 2000),
   created_at timestamptz not null default now(),
@@ -2723,7 +2772,8 @@ create policy comments_select_platform on app_public.comments for select
 
 grant select on app_public.comments to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant insert (tenant_id, post_id, author_id, body), update (body), delete on app_public.comments to
+-- author_id is not granted, as for posts.
+grant insert (tenant_id, post_id, body), update (body), delete on app_public.comments to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 --! split: 2000-network-opt-in.sql

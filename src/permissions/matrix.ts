@@ -182,7 +182,7 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "workouts",
-    about: "Programming authored by coaches; drafts are hidden from members and trainers.",
+    about: "Programming authored by coaches (the author is the caller, never an input); drafts are hidden from members and trainers.",
     scopes: { published: "published workouts (is_published)" },
     access: {
       member: c("published", "deny", "deny", "deny"),
@@ -220,7 +220,7 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "workout_results",
-    about: "A member's score for a workout (value, Rx or scaled, notes, date). Everyone sees the leaderboard (workouts_leaderboard).",
+    about: "A member's score for a workout (value, Rx or scaled, notes, date; recorded_by is the caller, never an input). Everyone sees the leaderboard (workouts_leaderboard).",
     scopes: { own: "your own results", assigned: "results of your assigned clients" },
     access: {
       member: c("own", "own", "own", "own"),
@@ -233,7 +233,7 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "progress_metrics",
-    about: "Body weight, body fat, personal records: private to the member, their assigned trainers and the gym admin.",
+    about: "Body weight, body fat, personal records (recorded_by is the caller, never an input): private to the member, their assigned trainers and the gym admin.",
     scopes: { own: "your own metrics", assigned: "metrics of your assigned clients" },
     access: {
       member: c("own", "own", "own", "own"),
