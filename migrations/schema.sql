@@ -1133,6 +1133,13 @@ end;
 $function$;
 comment on function app_private.tg_platform_audit_log__append_only() is 'Trigger: refuses UPDATE, DELETE and TRUNCATE on the audit log and its documents (IC030).';
 
+CREATE OR REPLACE FUNCTION app_private.tg_progress_metrics__round_value()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$ begin new.value := round(new.value, 2); return new; end; $function$;
+comment on function app_private.tg_progress_metrics__round_value() is 'Trigger: keeps a measurement to two decimals, as numeric(10, 2) would.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_trainer_assignments__check_roles()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1149,6 +1156,13 @@ begin
 end;
 $function$;
 comment on function app_private.tg_trainer_assignments__check_roles() is 'Trigger: the trainer is a personal_trainer and the client a member (IC012).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_workout_results__round_score()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$ begin new.score := round(new.score, 2); return new; end; $function$;
+comment on function app_private.tg_workout_results__round_score() is 'Trigger: keeps a score to two decimals (5.125 -> 5.13, 61 -> 61.00), as numeric(10, 2) would.';
 
 CREATE OR REPLACE FUNCTION app_private.token_expiry()
  RETURNS bigint
@@ -1456,7 +1470,7 @@ create policy comments_update_own on app_public.comments as permissive for updat
   with check (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())));
 grant select on app_public.comments to ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.comments to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant insert (tenant_id, post_id, author_id, body) on app_public.comments to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, post_id, body) on app_public.comments to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (body) on app_public.comments to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.comments FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _200_touch_updated_at BEFORE UPDATE ON app_public.comments FOR EACH ROW EXECUTE FUNCTION app_private.tg__touch_updated_at();
@@ -1724,7 +1738,7 @@ create policy messages_update_recipient on app_public.messages as permissive for
   using (((tenant_id = app_hidden.current_tenant_id()) AND (recipient_id = app_hidden.current_membership_id())))
   with check (((tenant_id = app_hidden.current_tenant_id()) AND (recipient_id = app_hidden.current_membership_id())));
 grant select on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant insert (tenant_id, sender_id, recipient_id, body) on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, recipient_id, body) on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (read_at) on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.messages FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 
@@ -1954,7 +1968,7 @@ create policy posts_update_own on app_public.posts as permissive for update
   with check (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())));
 grant select on app_public.posts to ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.posts to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant insert (tenant_id, author_id, body) on app_public.posts to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, body) on app_public.posts to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (body) on app_public.posts to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.posts FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _200_touch_updated_at BEFORE UPDATE ON app_public.posts FOR EACH ROW EXECUTE FUNCTION app_private.tg__touch_updated_at();
@@ -2012,20 +2026,22 @@ create table app_public.progress_metrics (
   member_id uuid not null default app_hidden.current_membership_id(),
   kind text not null,
   label text,
-  value numeric(10,2) not null,
+  value numeric not null,
   unit text not null,
   measured_on date not null default CURRENT_DATE,
   recorded_by uuid default app_hidden.current_membership_id(),
   created_at timestamp with time zone not null default now()
 );
 comment on table app_public.progress_metrics is 'A member''s progress measurement: body weight, body fat or a personal record (label says which lift/benchmark). Private to the member, their assigned trainers and the gym admin.';
+comment on column app_public.progress_metrics.recorded_by is 'Who recorded it (the member, or their assigned trainer): always the caller that created it, never chosen by the client.';
 alter table app_public.progress_metrics add constraint progress_metrics_pkey PRIMARY KEY (tenant_id, id);
 alter table app_public.progress_metrics add constraint progress_metrics_check CHECK (((kind <> 'personal_record'::text) OR (label IS NOT NULL)));
 alter table app_public.progress_metrics add constraint progress_metrics_check1 CHECK (((kind <> 'body_fat'::text) OR ((unit = 'percent'::text) AND (value <= (100)::numeric))));
 alter table app_public.progress_metrics add constraint progress_metrics_kind_check CHECK ((kind = ANY (ARRAY['body_weight'::text, 'body_fat'::text, 'personal_record'::text])));
 alter table app_public.progress_metrics add constraint progress_metrics_label_check CHECK ((length(label) <= 200));
 alter table app_public.progress_metrics add constraint progress_metrics_unit_check CHECK ((unit = ANY (ARRAY['kg'::text, 'lb'::text, 'percent'::text, 'reps'::text, 'seconds'::text, 'm'::text])));
-alter table app_public.progress_metrics add constraint progress_metrics_value_check CHECK ((value >= (0)::numeric));
+alter table app_public.progress_metrics add constraint progress_metrics_value_finite CHECK ((value <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])));
+alter table app_public.progress_metrics add constraint progress_metrics_value_range CHECK (((value >= (0)::numeric) AND (value <= 99999999.99)));
 alter table app_public.progress_metrics add constraint progress_metrics_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
 alter table app_public.progress_metrics add constraint progress_metrics_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
 alter table app_public.progress_metrics add constraint progress_metrics_tenant_id_recorded_by_fkey FOREIGN KEY (tenant_id, recorded_by) REFERENCES app_public.memberships(tenant_id, id) ON DELETE SET NULL (recorded_by);
@@ -2053,9 +2069,10 @@ create policy progress_metrics_tenant on app_public.progress_metrics as restrict
   with check ((tenant_id = app_hidden.current_tenant_id()));
 grant select on app_public.progress_metrics to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
-grant insert (tenant_id, member_id, kind, label, value, unit, measured_on, recorded_by) on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
+grant insert (tenant_id, member_id, kind, label, value, unit, measured_on) on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 grant update (kind, label, value, unit, measured_on) on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.progress_metrics FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _150_round_value BEFORE INSERT OR UPDATE OF value ON app_public.progress_metrics FOR EACH ROW EXECUTE FUNCTION app_private.tg_progress_metrics__round_value();
 
 -- table app_public.trainer_assignments
 create table app_public.trainer_assignments (
@@ -2163,22 +2180,27 @@ create table app_public.workout_results (
   id uuid not null default gen_random_uuid(),
   workout_id uuid not null,
   member_id uuid not null default app_hidden.current_membership_id(),
-  score numeric(10,2) not null,
+  score numeric not null,
   is_rx boolean not null default true,
   notes text not null default ''::text,
   performed_on date not null default CURRENT_DATE,
+  recorded_by uuid default app_hidden.current_membership_id(),
   created_at timestamp with time zone not null default now()
 );
 comment on table app_public.workout_results is 'A member''s logged score for a workout.';
 comment on column app_public.workout_results.score is 'In the workout''s unit: seconds (time), reps, kg (load), or rounds + reps/100 (rounds_reps).';
 comment on column app_public.workout_results.is_rx is 'True when done as prescribed (Rx), false when scaled.';
+comment on column app_public.workout_results.recorded_by is 'Who logged it (the member, or their assigned trainer): always the caller that created it, never chosen by the client.';
 alter table app_public.workout_results add constraint workout_results_pkey PRIMARY KEY (tenant_id, id);
 alter table app_public.workout_results add constraint workout_results_notes_check CHECK ((length(notes) <= 2000));
-alter table app_public.workout_results add constraint workout_results_score_check CHECK ((score >= (0)::numeric));
+alter table app_public.workout_results add constraint workout_results_score_finite CHECK ((score <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])));
+alter table app_public.workout_results add constraint workout_results_score_range CHECK (((score >= (0)::numeric) AND (score <= 99999999.99)));
 alter table app_public.workout_results add constraint workout_results_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
 alter table app_public.workout_results add constraint workout_results_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.workout_results add constraint workout_results_tenant_id_recorded_by_fkey FOREIGN KEY (tenant_id, recorded_by) REFERENCES app_public.memberships(tenant_id, id) ON DELETE SET NULL (recorded_by);
 alter table app_public.workout_results add constraint workout_results_tenant_id_workout_id_fkey FOREIGN KEY (tenant_id, workout_id) REFERENCES app_public.workouts(tenant_id, id) ON DELETE CASCADE;
 CREATE INDEX workout_results_tenant_id_member_id_idx ON app_public.workout_results USING btree (tenant_id, member_id);
+CREATE INDEX workout_results_tenant_id_recorded_by_idx ON app_public.workout_results USING btree (tenant_id, recorded_by);
 CREATE INDEX workout_results_tenant_id_workout_id_idx ON app_public.workout_results USING btree (tenant_id, workout_id);
 alter table app_public.workout_results enable row level security;
 alter table app_public.workout_results force row level security;
@@ -2218,6 +2240,7 @@ grant select (tenant_id, id, workout_id, member_id, score, is_rx, performed_on) 
 grant insert (tenant_id, workout_id, member_id, score, is_rx, notes, performed_on) on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 grant update (score, is_rx, notes, performed_on) on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _150_round_score BEFORE INSERT OR UPDATE OF score ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__round_score();
 CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER INSERT OR DELETE OR UPDATE ON app_public.workout_results FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
 
 -- table app_public.workouts
@@ -2233,6 +2256,7 @@ create table app_public.workouts (
   benchmark_id uuid
 );
 comment on table app_public.workouts is 'A workout (programming) written by a coach: title, description, how it is scored, and whether members can see it yet.';
+comment on column app_public.workouts.author_id is 'The coach (or admin) who wrote it: always the caller that created it, never chosen by the client.';
 comment on column app_public.workouts.scoring_type is 'time (seconds, lower is better), reps, load (kg) or rounds_reps (rounds + reps/100, e.g. 5 rounds + 12 reps = 5.12).';
 comment on column app_public.workouts.is_published is 'Drafts are visible only to coaches and the gym admin.';
 comment on column app_public.workouts.benchmark_id is 'The network benchmark this workout is (e.g. Fran), if any: its results can rank on network leaderboards. The workout must score like the benchmark.';
@@ -2283,8 +2307,8 @@ create policy workouts_update_staff on app_public.workouts as permissive for upd
 grant select on app_public.workouts to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant select (tenant_id, id, is_published, benchmark_id) on app_public.workouts to ":ROLE_SHARED";
-grant insert (tenant_id, author_id, title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant update (author_id, title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workouts FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER DELETE OR UPDATE OF benchmark_id, is_published, scoring_type ON app_public.workouts FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
 
