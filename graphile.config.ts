@@ -7,7 +7,7 @@ import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connecti
 import { auditPlatformRequest, operationNameOf } from "./src/auth/audit";
 import { pgSettingsFor, type StatementTimeouts } from "./src/auth/pg-settings";
 import type { RoleNames } from "./src/db/roles";
-import { maskError } from "./src/graphql/mask-error";
+import { makeMaskError } from "./src/graphql/mask-error";
 import { ironcladPlugins } from "./plugins";
 import type { QueryLimits } from "./plugins/limits";
 
@@ -86,7 +86,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       websockets: false,
       maxRequestLength: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       watch: false,
-      maskError,
+      maskError: makeMaskError({ suggestions: options.introspection }),
     },
   };
 }

@@ -27,8 +27,16 @@ export interface Config {
   worker: boolean;
   /** Load demo data into an empty database on start (SEED, default on for the embedded server). */
   seed: boolean;
-  /** Deepest field nesting a query may have (MAX_QUERY_DEPTH, default 12) → QUERY_TOO_DEEP. */
+  /** Deepest field nesting a query may have, introspection included (MAX_QUERY_DEPTH, default 15) → QUERY_TOO_DEEP. */
   maxQueryDepth: number;
+  /** Most aliases in one operation (MAX_ALIASES, default 30) → TOO_MANY_ALIASES. */
+  maxAliases: number;
+  /** Most root fields in one operation (MAX_ROOT_FIELDS, default 20) → TOO_MANY_ROOT_FIELDS. */
+  maxRootFields: number;
+  /** Most fields selected at one level below the root (MAX_SELECTION_WIDTH, default 200) → SELECTION_TOO_WIDE. */
+  maxSelectionWidth: number;
+  /** Most directives in one operation (MAX_DIRECTIVES, default 50) → TOO_MANY_DIRECTIVES. */
+  maxDirectives: number;
   /** Largest estimated query cost, fields × possible rows (MAX_QUERY_COST, default 200000) → QUERY_TOO_COMPLEX. */
   maxQueryCost: number;
   /** Largest `first`/`last` (MAX_PAGE_SIZE, default 100) → PAGE_SIZE_EXCEEDED. */
@@ -84,7 +92,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: flag(env.INTROSPECTION, !production),
     worker: flag(env.WORKER, true),
     seed: flag(env.SEED, !databaseUrl),
-    maxQueryDepth: positiveInt(env, "MAX_QUERY_DEPTH", 12),
+    maxQueryDepth: positiveInt(env, "MAX_QUERY_DEPTH", 15),
+    maxAliases: positiveInt(env, "MAX_ALIASES", 30),
+    maxRootFields: positiveInt(env, "MAX_ROOT_FIELDS", 20),
+    maxSelectionWidth: positiveInt(env, "MAX_SELECTION_WIDTH", 200),
+    maxDirectives: positiveInt(env, "MAX_DIRECTIVES", 50),
     maxQueryCost: positiveInt(env, "MAX_QUERY_COST", 200_000),
     maxPageSize: positiveInt(env, "MAX_PAGE_SIZE", 100),
     defaultPageSize: positiveInt(env, "DEFAULT_PAGE_SIZE", 100, 0),

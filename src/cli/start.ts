@@ -46,6 +46,10 @@ async function main() {
       limits: {
         maxDepth: config.maxQueryDepth,
         maxCost: config.maxQueryCost,
+        maxAliases: config.maxAliases,
+        maxRootFields: config.maxRootFields,
+        maxSelectionWidth: config.maxSelectionWidth,
+        maxDirectives: config.maxDirectives,
         maxPageSize: config.maxPageSize,
         defaultPageSize: config.defaultPageSize,
       },
