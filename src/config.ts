@@ -1,4 +1,5 @@
 import path from "node:path";
+import { parseCorsOrigins } from "./http/cors";
 
 /**
  * Every setting Ironclad reads, in one place. The README's configuration table mirrors this
@@ -49,6 +50,8 @@ export interface Config {
   statementTimeoutMs: number;
   /** statement_timeout for anonymous requests, ms (ANONYMOUS_STATEMENT_TIMEOUT_MS, default 5000). */
   anonymousStatementTimeoutMs: number;
+  /** Origins a browser app may call the API from (CORS_ORIGINS, comma list; default none = CORS off). */
+  corsOrigins: string[];
   /** Path of a trusted-documents allowlist (TRUSTED_DOCUMENTS, default unset = any document) → DOCUMENT_NOT_TRUSTED. */
   trustedDocuments: string | undefined;
 }
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRequestBytes: positiveInt(env, "MAX_REQUEST_BYTES", 102_400),
     statementTimeoutMs: positiveInt(env, "STATEMENT_TIMEOUT_MS", 15_000),
     anonymousStatementTimeoutMs: positiveInt(env, "ANONYMOUS_STATEMENT_TIMEOUT_MS", 5_000),
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
   };
 }

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_REQUEST_BYTES, makePreset } from "../graphile.config";
 import type { QueryLimits } from "../plugins/limits";
 import type { StatementTimeouts } from "./auth/pg-settings";
 import { authMiddleware } from "./auth/middleware";
+import { corsMiddleware } from "./http/cors";
 import type { RoleNames } from "./db/roles";
 
 export interface ApiOptions {
@@ -28,6 +29,8 @@ export interface ApiOptions {
   statementTimeouts?: StatementTimeouts;
   /** Trusted-documents allowlist file (TRUSTED_DOCUMENTS). */
   trustedDocuments?: string;
+  /** Origins allowed to call the API from a browser (CORS_ORIGINS); empty/unset = CORS off. */
+  corsOrigins?: string[];
   /** Pool size (default 10). */
   poolSize?: number;
 }
@@ -55,6 +58,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
 
   const app = express();
   app.disable("x-powered-by");
+  const corsHandler = corsMiddleware(options.corsOrigins ?? []);
+  if (corsHandler) app.use(corsHandler);
 
   app.get("/healthz", async (_req, res) => {
     try {

@@ -54,6 +54,7 @@ async function main() {
         defaultPageSize: config.defaultPageSize,
       },
       maxRequestBytes: config.maxRequestBytes,
+      corsOrigins: config.corsOrigins,
       statementTimeouts: {
         statementTimeoutMs: config.statementTimeoutMs,
         anonymousStatementTimeoutMs: config.anonymousStatementTimeoutMs,
