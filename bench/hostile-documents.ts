@@ -14,7 +14,13 @@ async function main() {
   // The API runs in its own process, so a document that blocks its event loop cannot block
   // the clock measuring it.
   const { spawnTestApi } = await import("../test/support/api");
-  const api = await spawnTestApi();
+  let api: Awaited<ReturnType<typeof spawnTestApi>>;
+  try {
+    api = await spawnTestApi(300_000);
+  } catch (error) {
+    await globalTeardown();
+    throw error;
+  }
   const skip = process.env.SKIP ? new RegExp(process.env.SKIP) : null;
   const timeoutMs = Number(process.env.TIMEOUT_MS ?? 30_000);
   const rounds = Number(process.env.ROUNDS ?? 3);
