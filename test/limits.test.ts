@@ -97,17 +97,8 @@ describe("limits that hold", () => {
     expect(codes(legacyParse.json)).toEqual(["GRAPHQL_PARSE_FAILED"]);
   });
 
-  it("field suggestions are given with introspection on and withheld with it off", async () => {
-    const typo = "{ allGyms { nodes { nme } } }";
-    expect((await gql(api, typo, {}, admin)).errors?.[0]?.message).toMatch(/Did you mean/);
-    const closed = await startTestApi({ introspection: false });
-    try {
-      const res = await gql(closed, typo, {}, await login(closed, `admin@${GYM_A}.test`));
-      expect(codes(res)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
-      expect(res.errors?.[0]?.message).toBe('Cannot query field "nme" on type "Gym".');
-    } finally {
-      await closed.close();
-    }
+  it("field suggestions are given with introspection on (withheld with it off: hostile-input.test.ts)", async () => {
+    expect((await gql(api, "{ allGyms { nodes { nme } } }")).errors?.[0]?.message).toMatch(/Did you mean/);
   });
 
   it("a subscription over HTTP POST is refused with a clear code, not a masked 500", async () => {
