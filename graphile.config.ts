@@ -9,7 +9,7 @@ import { RefreshTokenPlugin } from "./src/auth/jwt-plugin";
 import { DEFAULT_LOGIN_BUDGET, makeCredentialFieldsRule, makeLoginGuard, type LoginBudget } from "./src/auth/login-guard";
 import { pgSettingsFor, type CredentialSettings, type StatementTimeouts } from "./src/auth/pg-settings";
 import type { RoleNames } from "./src/db/roles";
-import { maskError } from "./src/graphql/mask-error";
+import { makeMaskError } from "./src/graphql/mask-error";
 import { ironcladPlugins } from "./plugins";
 import type { QueryLimits } from "./plugins/limits";
 
@@ -125,7 +125,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       websockets: false,
       maxRequestLength: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       watch: false,
-      maskError,
+      maskError: makeMaskError({ suggestions: options.introspection }),
     },
   };
 }

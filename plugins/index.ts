@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { isSafeError } from "postgraphile/grafast";
-import type { GraphQLError } from "postgraphile/graphql";
-import { DEFAULT_LIMITS, checkVariablePageSizes, httpRefusal, makeDefaultPageSizer, makeLimitsRule, type QueryLimits } from "./limits";
+import { GraphQLError, getOperationAST } from "postgraphile/graphql";
+import { DEFAULT_LIMITS, checkVariablePageSizes, expandLimitErrors, httpRefusal, makeDefaultPageSizer, makeLimitsRule, type QueryLimits } from "./limits";
 import { loadTrustedDocuments, resolveTrusted } from "./trusted-documents";
+import { PARSE_FAILED, makeErrorCodeRule } from "../src/graphql/validation-errors";
 
 export interface IroncladPluginOptions {
   introspection: boolean;
@@ -41,7 +42,7 @@ type GrafservResult = Awaited<ReturnType<GraphileConfig.GrafservMiddleware["proc
  */
 function jsonErrors(result: GrafservResult): GrafservResult {
   if (!result) return result;
-  if ((result.type === "buffer" || result.type === "json") && result.statusCode >= 400) {
+  if ((result.type === "buffer" || result.type === "json") && (result.statusCode >= 400 || errorsOnly(result))) {
     return withCodes(result);
   }
   if (result.type !== "error") return result;
@@ -61,7 +62,22 @@ function jsonErrors(result: GrafservResult): GrafservResult {
   return jsonBuffer(500, `An unexpected error occurred (reference ${reference}).`, "INTERNAL_SERVER_ERROR", { reference });
 }
 
-/** A JSON error payload grafserv built itself (415, 405, bad JSON, …): give each error a code. */
+const ERRORS_ONLY = Buffer.from('{"errors":');
+
+/**
+ * A payload of errors and no data: grafserv's own refusals, and documents that did not parse
+ * (graphql-js's parse errors never pass through maskError; legacy `application/json` clients
+ * get them with status 200).
+ */
+function errorsOnly(result: Extract<NonNullable<GrafservResult>, { type: "buffer" | "json" }>): boolean {
+  if (result.type === "json") {
+    const json = result.json as { errors?: unknown; data?: unknown } | null;
+    return typeof json === "object" && json !== null && Array.isArray(json.errors) && !("data" in json);
+  }
+  return result.buffer.subarray(0, ERRORS_ONLY.length).equals(ERRORS_ONLY) && !result.buffer.includes('"data":');
+}
+
+/** A JSON error payload grafserv built itself (415, 405, bad JSON, …) or a document that did not parse: give each error a code. */
 function withCodes(result: Extract<NonNullable<GrafservResult>, { type: "buffer" | "json" }>): GrafservResult {
   let payload: unknown;
   try {
@@ -72,9 +88,12 @@ function withCodes(result: Extract<NonNullable<GrafservResult>, { type: "buffer"
   const errors = (payload as { errors?: unknown })?.errors;
   if (!Array.isArray(errors)) return result;
   const fallback = HTTP_CODES[result.statusCode] ?? "BAD_REQUEST";
-  for (const error of errors as { extensions?: Record<string, unknown> }[]) {
+  const expanded = expandLimitErrors(errors as { message?: unknown; extensions?: Record<string, unknown> }[]);
+  (payload as { errors: unknown[] }).errors = expanded;
+  for (const error of expanded) {
     const { statusCode: _drop, ...rest } = error.extensions ?? {};
-    error.extensions = { code: fallback, ...rest };
+    const code = typeof error.message === "string" && error.message.startsWith("Syntax Error:") ? PARSE_FAILED : fallback;
+    error.extensions = { code, ...rest };
   }
   const buffer = Buffer.from(JSON.stringify(payload), "utf8");
   return {
@@ -98,7 +117,9 @@ export function ironcladPlugins(options: IroncladPluginOptions): GraphileConfig.
     grafserv: {
       middleware: {
         setPreset(next, event) {
-          event.validationRules.push(makeLimitsRule(limits));
+          // Limits first: a document over a limit is refused before graphql-js's own rules
+          // (some of which are quadratic) walk it. Then every other rule's errors get a code.
+          event.validationRules.unshift(makeLimitsRule(limits), makeErrorCodeRule({ suggestions: options.introspection }));
           return next();
         },
         processRequest(next) {
@@ -130,6 +151,18 @@ export function ironcladPlugins(options: IroncladPluginOptions): GraphileConfig.
       middleware: {
         execute(next, event) {
           const { args } = event;
+          const operation = getOperationAST(args.document, args.operationName ?? undefined);
+          if (operation?.operation === "subscription") {
+            // graphql-ws subscribes through `subscribe`; `execute` with a subscription is HTTP.
+            return {
+              errors: [
+                new GraphQLError("Subscriptions are served over websockets (graphql-ws protocol at /graphql), not over HTTP.", {
+                  nodes: operation,
+                  extensions: { code: "SUBSCRIPTION_NEEDS_WEBSOCKET" },
+                }),
+              ],
+            };
+          }
           const errors = checkVariablePageSizes(args.schema, args.document, args.operationName, args.variableValues, limits);
           if (errors.length > 0) return { errors: errors as GraphQLError[] };
           args.document = defaultPageSizer(args.schema, args.document);

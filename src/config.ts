@@ -1,4 +1,5 @@
 import path from "node:path";
+import { parseCorsOrigins } from "./http/cors";
 
 /**
  * Every setting Ironclad reads, in one place. The README's configuration table mirrors this
@@ -27,8 +28,16 @@ export interface Config {
   worker: boolean;
   /** Load demo data into an empty database on start (SEED, default on for the embedded server). */
   seed: boolean;
-  /** Deepest field nesting a query may have (MAX_QUERY_DEPTH, default 12) → QUERY_TOO_DEEP. */
+  /** Deepest field nesting a query may have, introspection included (MAX_QUERY_DEPTH, default 15) → QUERY_TOO_DEEP. */
   maxQueryDepth: number;
+  /** Most aliases in one operation (MAX_ALIASES, default 30) → TOO_MANY_ALIASES. */
+  maxAliases: number;
+  /** Most root fields in one operation (MAX_ROOT_FIELDS, default 20) → TOO_MANY_ROOT_FIELDS. */
+  maxRootFields: number;
+  /** Most fields selected at one level below the root (MAX_SELECTION_WIDTH, default 200) → SELECTION_TOO_WIDE. */
+  maxSelectionWidth: number;
+  /** Most directives in one operation (MAX_DIRECTIVES, default 50) → TOO_MANY_DIRECTIVES. */
+  maxDirectives: number;
   /** Largest estimated query cost, fields × possible rows (MAX_QUERY_COST, default 200000) → QUERY_TOO_COMPLEX. */
   maxQueryCost: number;
   /** Largest `first`/`last` (MAX_PAGE_SIZE, default 100) → PAGE_SIZE_EXCEEDED. */
@@ -41,6 +50,8 @@ export interface Config {
   statementTimeoutMs: number;
   /** statement_timeout for anonymous requests, ms (ANONYMOUS_STATEMENT_TIMEOUT_MS, default 5000). */
   anonymousStatementTimeoutMs: number;
+  /** Origins a browser app may call the API from (CORS_ORIGINS, comma list; default none = CORS off). */
+  corsOrigins: string[];
   /** Path of a trusted-documents allowlist (TRUSTED_DOCUMENTS, default unset = any document) → DOCUMENT_NOT_TRUSTED. */
   trustedDocuments: string | undefined;
   /** bcrypt cost of password hashes (BCRYPT_COST, default 10; at least 10 when NODE_ENV=production). */
@@ -106,13 +117,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: flag(env.INTROSPECTION, !production),
     worker: flag(env.WORKER, true),
     seed: flag(env.SEED, !databaseUrl),
-    maxQueryDepth: positiveInt(env, "MAX_QUERY_DEPTH", 12),
+    maxQueryDepth: positiveInt(env, "MAX_QUERY_DEPTH", 15),
+    maxAliases: positiveInt(env, "MAX_ALIASES", 30),
+    maxRootFields: positiveInt(env, "MAX_ROOT_FIELDS", 20),
+    maxSelectionWidth: positiveInt(env, "MAX_SELECTION_WIDTH", 200),
+    maxDirectives: positiveInt(env, "MAX_DIRECTIVES", 50),
     maxQueryCost: positiveInt(env, "MAX_QUERY_COST", 200_000),
     maxPageSize: positiveInt(env, "MAX_PAGE_SIZE", 100),
     defaultPageSize: positiveInt(env, "DEFAULT_PAGE_SIZE", 100, 0),
     maxRequestBytes: positiveInt(env, "MAX_REQUEST_BYTES", 102_400),
     statementTimeoutMs: positiveInt(env, "STATEMENT_TIMEOUT_MS", 15_000),
     anonymousStatementTimeoutMs: positiveInt(env, "ANONYMOUS_STATEMENT_TIMEOUT_MS", 5_000),
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
     // bcrypt allows 4..31; below 10 only outside production (tests use a low cost for speed).
     bcryptCost: positiveInt(env, "BCRYPT_COST", 10, production ? 10 : 4, 15),

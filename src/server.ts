@@ -9,6 +9,7 @@ import type { QueryLimits } from "../plugins/limits";
 import type { LoginBudget } from "./auth/login-guard";
 import type { CredentialSettings, StatementTimeouts } from "./auth/pg-settings";
 import { authMiddleware } from "./auth/middleware";
+import { corsMiddleware } from "./http/cors";
 import type { RoleNames } from "./db/roles";
 
 export interface ApiOptions {
@@ -29,6 +30,8 @@ export interface ApiOptions {
   statementTimeouts?: StatementTimeouts;
   /** Trusted-documents allowlist file (TRUSTED_DOCUMENTS). */
   trustedDocuments?: string;
+  /** Origins allowed to call the API from a browser (CORS_ORIGINS); empty/unset = CORS off. */
+  corsOrigins?: string[];
   /** Pool size (default 10). */
   poolSize?: number;
   /** bcrypt cost and token lifetimes the database applies (defaults: cost 10, 900 s, 14 days). */
@@ -70,6 +73,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const app = express();
   app.disable("x-powered-by");
   if (options.trustProxy !== undefined) app.set("trust proxy", trustProxyValue(options.trustProxy));
+  const corsHandler = corsMiddleware(options.corsOrigins ?? []);
+  if (corsHandler) app.use(corsHandler);
 
   app.get("/healthz", async (_req, res) => {
     try {

@@ -47,10 +47,15 @@ async function main() {
       limits: {
         maxDepth: config.maxQueryDepth,
         maxCost: config.maxQueryCost,
+        maxAliases: config.maxAliases,
+        maxRootFields: config.maxRootFields,
+        maxSelectionWidth: config.maxSelectionWidth,
+        maxDirectives: config.maxDirectives,
         maxPageSize: config.maxPageSize,
         defaultPageSize: config.defaultPageSize,
       },
       maxRequestBytes: config.maxRequestBytes,
+      corsOrigins: config.corsOrigins,
       statementTimeouts: {
         statementTimeoutMs: config.statementTimeoutMs,
         anonymousStatementTimeoutMs: config.anonymousStatementTimeoutMs,

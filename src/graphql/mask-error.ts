@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { isSafeError } from "postgraphile/grafast";
 import { GraphQLError } from "postgraphile/graphql";
+import { codedDocumentError } from "./validation-errors";
 
 /**
  * What a client may learn from a failed operation. Errors Postgres raises for a reason the
@@ -52,14 +53,19 @@ export function publicPgError(code: string): boolean {
   return PASSTHROUGH_CODES.has(code) || PASSTHROUGH_CLASSES.some((c) => code.startsWith(c));
 }
 
-export function maskError(error: GraphQLError): GraphQLError {
+/**
+ * maskError for this server: with introspection off, graphql-js's "Did you mean …?" hints
+ * (e.g. on a variable's misspelt enum value) are dropped too.
+ */
+export function makeMaskError(options: { suggestions: boolean }): (error: GraphQLError) => GraphQLError {
+  return (error) => maskError(error, options.suggestions);
+}
+
+export function maskError(error: GraphQLError, suggestions = true): GraphQLError {
   const original = error.originalError;
   if (!original) {
-    // Parse/validation errors: about the document the client sent.
-    return new GraphQLError(error.message, {
-      nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
-      extensions: { ...error.extensions, code: error.extensions?.code ?? "GRAPHQL_VALIDATION_FAILED" },
-    });
+    // Parse/validation/variable errors: about the document the client sent.
+    return codedDocumentError(error, suggestions);
   }
   if (original instanceof GraphQLError) return error;
   if (isPgError(original) && publicPgError(original.code)) {

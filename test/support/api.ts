@@ -81,7 +81,7 @@ export interface SpawnedApi {
  * routes (Ruru at /graphiql) load ES modules with a dynamic import(), which jest's module
  * sandbox cannot do. The child reads the same IRONCLAD_TEST_* environment as this process.
  */
-export async function spawnTestApi(): Promise<SpawnedApi> {
+export async function spawnTestApi(startTimeoutMs = 30_000): Promise<SpawnedApi> {
   const root = path.resolve(__dirname, "../..");
   const script = `
     const { startTestApi } = require(${JSON.stringify(path.join(root, "test/support/api.ts"))});
@@ -102,7 +102,10 @@ export async function spawnTestApi(): Promise<SpawnedApi> {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     let stdout = "";
-    const timer = setTimeout(() => reject(new Error(`API child did not start in 30s:\n${stderr}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`API child did not start in ${startTimeoutMs} ms:\n${stderr}`));
+    }, startTimeoutMs);
     child.stdout!.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
       const match = /IRONCLAD_LISTENING (\S+)/.exec(stdout);
