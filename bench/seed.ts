@@ -19,7 +19,9 @@
  * the same whether it is seeded among 1 000 gyms or alone (the "one gym among many"
  * comparison relies on that). Small gyms that fit the free plan get it, mid-size ones basic,
  * large ones pro. Results are inserted in the order they were logged (by date), as a real gym
- * would write them, so a member's rows are spread over the table rather than clustered.
+ * would write them (every member's first result, then every member's second, …, dates rising
+ * with each pass), so a member's rows are spread over the table rather than clustered, without
+ * sorting 10 M rows.
  */
 import type { Client } from "pg";
 
@@ -203,10 +205,10 @@ export async function seedPlatform(client: Client, options: SeedOptions, log: (m
            s.performed_on, s.performed_on + interval '18 hours'
     from (
       select m.gi, m.tenant_id, m.membership_id, w.id as workout_id, w.scoring_type, random()::numeric as r,
-             current_date - floor(random() * 365)::int as performed_on
-      from mres m cross join lateral generate_series(1, m.n) j
+             current_date - least(364, greatest(0, 365 - j * 365 / m.n + (random() * 3)::int)) as performed_on
+      from generate_series(1, (select max(n) from mres)) j
+      cross join lateral (select * from mres where mres.n >= j) m
       join wk w on w.gi = m.gi and w.k = 1 + (m.ord * 7 + j * 13) % $1::int
-      order by performed_on
     ) s`, [WORKOUTS_PER_GYM]);
 
   // --- classes and bookings -------------------------------------------------------------------
@@ -255,7 +257,7 @@ export async function seedPlatform(client: Client, options: SeedOptions, log: (m
            case when k = 0 and m.ord % 7 = 0 then null else d + interval '2 days' end
     from p m
     join app_public.membership_plans mp on mp.tenant_id = m.tenant_id and mp.name = 'Unlimited'
-    cross join lateral generate_series(0, 11) k
+    cross join lateral generate_series(0, 5) k
     cross join lateral (select date_trunc('month', now()) - k * interval '1 month' as d) dd
     where m.role = 'member'`);
   await step("messages", `
