@@ -54,7 +54,7 @@ export const OPERATIONS: Operation[] = [
   {
     name: "write",
     role: "member",
-    document: `mutation Log($w: UUID!) { createWorkoutResult(input: { workoutResult: { workoutId: $w, score: 300 } }) { workoutResult { rowId } } }`,
+    document: `mutation Log($w: UUID!) { createWorkoutResult(input: { workoutResult: { workoutId: $w, score: "300" } }) { workoutResult { rowId } } }`,
     sql: `insert into app_public.workout_results (workout_id, score) values ($1, 300) returning id as "rowId"`,
     floorParams: (v) => [v.w],
   },

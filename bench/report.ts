@@ -49,7 +49,7 @@ export function renderMarkdown(r: BenchReport): string {
     const cs = r.comparisons.filter((c) => c.scenario === scenario);
     if (!cs.length) continue;
     out.push("", `### ${title}`, "");
-    out.push(table(["query", "A p50 / p95 / p99 ms", "B p50 / p95 / p99 ms", "ratio", "goal", ""], cs.map((c) => [c.name, lat(c.aSummary), lat(c.bSummary), c.ratio.toFixed(2), c.goal, verdict(c)])));
+    out.push(table(["query", "A p50 / p95 / p99 ms", "B p50 / p95 / p99 ms", "ratio", "goal", ""], cs.map((c) => [c.name, lat(c.aSummary), lat(c.bSummary), c.notes ? c.notes : c.ratio.toFixed(2), c.goal, verdict(c)])));
     for (const c of cs.filter((x) => x.explain)) {
       out.push("", `<details><summary>EXPLAIN (ANALYZE, BUFFERS) — ${c.name}</summary>`, "", "```", c.explain!.split("\n").slice(0, 40).join("\n"), "```", "</details>");
     }

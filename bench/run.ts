@@ -23,9 +23,10 @@ const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
 const onlyArg = argv.includes("--only") ? argv[argv.indexOf("--only") + 1]!.split(",") : null;
 const run = (s: string) => !onlyArg || onlyArg.includes(s);
+const opsArg = argv.includes("--ops") ? argv[argv.indexOf("--ops") + 1]!.split(",") : null;
 const P = quick
-  ? { sqlRounds: 15, httpRounds: 2, seconds: 5, lbCalls: 30, refreshes: 1, loginSeconds: 5 }
-  : { sqlRounds: 40, httpRounds: 3, seconds: 10, lbCalls: 100, refreshes: 2, loginSeconds: 10 };
+  ? { sqlRounds: 40, budgetMs: 4_000, httpRounds: 2, seconds: 5, lbCalls: 50, refreshes: 1, loginSeconds: 5 }
+  : { sqlRounds: 200, budgetMs: 15_000, httpRounds: 3, seconds: 10, lbCalls: 300, refreshes: 2, loginSeconds: 10 };
 const log = (m: string) => console.log(`  • ${m}`);
 
 async function connect(url: string) {
@@ -62,7 +63,7 @@ async function main() {
     if (run("rls")) {
       console.log("RLS cost per role");
       for (const [g, what] of [[largest, "largest gym"], [median, "median gym"]] as const) {
-        report.comparisons.push(...(await rlsCost({ visitor, root, gym: g, rounds: P.sqlRounds, label: label(g, what) })));
+        report.comparisons.push(...(await rlsCost({ visitor, root, gym: g, rounds: P.sqlRounds, budgetMs: P.budgetMs, label: label(g, what) })));
       }
     }
 
@@ -73,7 +74,7 @@ async function main() {
       const aloneRoot = await connect(aloneDb.rootUrl);
       const aloneGym = await peopleOf(aloneRoot, (await gymsBySize(aloneRoot))[0]!.id);
       const aloneVisitor = await VisitorSession.open(aloneDb.authUrl, aloneDb.roles);
-      const cmp = await gymAmongMany({ among: { visitor, gym: median }, alone: { visitor: aloneVisitor, gym: aloneGym }, rounds: P.sqlRounds });
+      const cmp = await gymAmongMany({ among: { visitor, gym: median }, alone: { visitor: aloneVisitor, gym: aloneGym }, rounds: P.sqlRounds, budgetMs: P.budgetMs });
       for (const c of cmp) c.name = `${c.name} — ${label(median, "median gym")} vs alone (${aloneGym.results.toLocaleString("en")} results)`;
       report.comparisons.push(...cmp);
       await aloneVisitor.end();
@@ -91,7 +92,7 @@ async function main() {
       const env = { BENCH_AUTH_URL: db.authUrl, BENCH_DATABASE_NAME: db.name, BENCH_JWT_SECRET: secret };
       const floor = await startChild("floor", "floor.ts", env);
       const api = await startChild("api", "api-server.ts", { ...env, BENCH_WORKER_URL: db.ownerUrl });
-      const apiNoWorker = await startChild("api, worker out of process", "api-server.ts", env);
+      const apiNoWorker = await startChild("api, no in-process worker", "api-server.ts", env);
       try {
         if (run("http")) await httpScenario(report, [floor, api, apiNoWorker], sample, secret);
         if (run("login")) await loginScenario(report, api, sample, secret);
@@ -139,7 +140,7 @@ async function sampleGyms(root: Client, gyms: { id: string }[], n: number) {
 
 async function httpScenario(report: BenchReport, servers: Child[], sample: Awaited<ReturnType<typeof sampleGyms>>, secret: string) {
   console.log("API vs floor");
-  for (const op of OPERATIONS) {
+  for (const op of OPERATIONS.filter((o) => !opsArg || opsArg.includes(o.name))) {
     const callers = callersFor(op, sample, secret);
     for (const s of servers) await smoke(s, op, callers.slice(0, 5));
     const rounds: LoadFigures[] = [];

@@ -43,7 +43,7 @@ export const ROLE_QUERIES: RoleQuery[] = [
     rls: `select id, title, starts_at, coach_id, booked_count, capacity from app_public.class_sessions
           where starts_at >= ${WEEK_START} and starts_at < ${WEEK_START} + interval '7 days' order by starts_at`,
     explicit: `select id, title, starts_at, coach_id, booked_count, capacity from app_public.class_sessions
-               where tenant_id = $1 and starts_at >= ${WEEK_START} and starts_at < ${WEEK_START} + interval '7 days' order by starts_at`,
+               where tenant_id = $1 and $2::uuid is not null and starts_at >= ${WEEK_START} and starts_at < ${WEEK_START} + interval '7 days' order by starts_at`,
   },
   {
     name: "coach: a class roster",
@@ -119,37 +119,61 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
-export async function explainAs(session: VisitorSession, who: Person, sql: string): Promise<string> {
+export async function explainAs(session: VisitorSession, who: Person, sql: string, analyze = true): Promise<string> {
   return session.as(who, async (c) => {
-    const { rows } = await c.query<{ "QUERY PLAN": string }>(`explain (analyze, buffers, costs off) ${sql}`);
+    const { rows } = await c.query<{ "QUERY PLAN": string }>(`explain (${analyze ? "analyze, buffers, costs off" : "costs"}) ${sql}`);
     return rows.map((r) => r["QUERY PLAN"]).join("\n");
   });
 }
 
-/** RLS vs explicit WHERE for each role query of one gym. */
-export async function rlsCost(opts: {
-  visitor: VisitorSession;
-  root: Client;
-  gym: GymPeople;
+/**
+ * Interleave A and B `rounds` times, or fewer when one run of the slower side is long: each
+ * pair gets about `budgetMs` in all (at least 3 rounds). A statement that fails (e.g. hits
+ * the request's statement_timeout, 57014) ends the pair with what it has and says so.
+ */
+async function interleave(
+  runA: () => Promise<number>,
+  runB: () => Promise<number>,
+  rounds: number,
+  budgetMs: number,
+): Promise<{ a: number[]; b: number[]; error?: string }> {
+  const a: number[] = [];
+  const b: number[] = [];
+  try {
+    const wa = await runA();
+    const wb = await runB();
+    const n = Math.max(3, Math.min(rounds, Math.floor(budgetMs / Math.max(wa + wb, 0.01))));
+    for (let i = 0; i < n; i++) {
+      a.push(await runA());
+      b.push(await runB());
+    }
+    return { a, b };
+  } catch (error) {
+    const e = error as { code?: string; message: string };
+    return { a, b, error: `${e.code ?? ""} ${e.message}`.trim() };
+  }
+}
+
+export interface SqlRounds {
   rounds: number;
-  label: string;
-}): Promise<Comparison[]> {
+  budgetMs: number;
+}
+
+/** RLS vs explicit WHERE for each role query of one gym. */
+export async function rlsCost(opts: { visitor: VisitorSession; root: Client; gym: GymPeople; label: string } & SqlRounds): Promise<Comparison[]> {
   const out: Comparison[] = [];
   for (const q of ROLE_QUERIES) {
     const who = q.who(opts.gym);
-    const a: number[] = [];
-    const b: number[] = [];
-    // One warm-up each, then interleaved.
-    await opts.visitor.as(who, (c) => c.query(q.rls));
-    await opts.root.query(q.explicit, [opts.gym.tenantId, who.membershipId]);
-    for (let i = 0; i < opts.rounds; i++) {
-      a.push(await opts.visitor.as(who, (c) => timed(() => c.query(q.rls))));
-      b.push(await timed(() => opts.root.query(q.explicit, [opts.gym.tenantId, who.membershipId])));
-    }
+    const { a, b, error } = await interleave(
+      () => opts.visitor.as(who, (c) => timed(() => c.query(q.rls))),
+      () => timed(() => opts.root.query(q.explicit, [opts.gym.tenantId, who.membershipId])),
+      opts.rounds,
+      opts.budgetMs,
+    );
     const aS = summarize(a);
     const bS = summarize(b);
-    const ratio = bS.p50 / aS.p50;
-    const met = ratio >= 0.9;
+    const ratio = error ? 0 : bS.p50 / aS.p50;
+    const met = !error && ratio >= 0.9;
     out.push({
       scenario: "rls-cost",
       name: `${q.name} — ${opts.label}`,
@@ -160,7 +184,8 @@ export async function rlsCost(opts: {
       ratio,
       goal: "median ratio ≥ 0.9",
       met,
-      explain: met ? undefined : await explainAs(opts.visitor, who, q.rls),
+      notes: error ? `failed: ${error}` : undefined,
+      explain: met ? undefined : await explainAs(opts.visitor, who, q.rls, !error && aS.p50 < 5000),
     });
   }
   return out;
@@ -170,23 +195,20 @@ export async function rlsCost(opts: {
 export async function gymAmongMany(opts: {
   among: { visitor: VisitorSession; gym: GymPeople };
   alone: { visitor: VisitorSession; gym: GymPeople };
-  rounds: number;
-}): Promise<Comparison[]> {
+} & SqlRounds): Promise<Comparison[]> {
   const out: Comparison[] = [];
   for (const q of ROLE_QUERIES) {
-    const a: number[] = [];
-    const b: number[] = [];
     const whoA = q.who(opts.among.gym);
     const whoB = q.who(opts.alone.gym);
-    await opts.among.visitor.as(whoA, (c) => c.query(q.rls));
-    await opts.alone.visitor.as(whoB, (c) => c.query(q.rls));
-    for (let i = 0; i < opts.rounds; i++) {
-      a.push(await opts.among.visitor.as(whoA, (c) => timed(() => c.query(q.rls))));
-      b.push(await opts.alone.visitor.as(whoB, (c) => timed(() => c.query(q.rls))));
-    }
+    const { a, b, error } = await interleave(
+      () => opts.among.visitor.as(whoA, (c) => timed(() => c.query(q.rls))),
+      () => opts.alone.visitor.as(whoB, (c) => timed(() => c.query(q.rls))),
+      opts.rounds,
+      opts.budgetMs,
+    );
     const aS = summarize(a);
     const bS = summarize(b);
-    const ratio = bS.p50 / aS.p50;
+    const ratio = error ? 0 : bS.p50 / aS.p50;
     out.push({
       scenario: "gym-among-many",
       name: q.name,
@@ -196,7 +218,8 @@ export async function gymAmongMany(opts: {
       bSummary: bS,
       ratio,
       goal: "≥ 0.9× the lone gym's throughput",
-      met: ratio >= 0.9,
+      met: !error && ratio >= 0.9,
+      notes: error ? `failed: ${error}` : undefined,
     });
   }
   return out;
