@@ -5,7 +5,7 @@
  * session_is_valid statement), BEGIN, the same transaction-local settings in the same one
  * statement PostGraphile sends, the operation's SQL (bench/operations.ts), COMMIT.
  * Forked by the bench like the API (env as bench/api-server.ts); POST /graphql with
- * `{ operationName, variables }`.
+ * `{ operationName, variables }`. BENCH_FLOOR_ONE_TRIP=1 runs the same work in one round trip.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -26,6 +26,7 @@ async function main() {
   const pool = new Pool({ connectionString: process.env.BENCH_AUTH_URL, max: Number(process.env.BENCH_POOL_SIZE || 10) });
   const tokenOptions = { secret: process.env.BENCH_JWT_SECRET!, audience: "ironclad", issuer: JWT_ISSUER };
   const byName = new Map(OPERATIONS.map((o) => [o.name as string, o]));
+  const oneTrip = process.env.BENCH_FLOOR_ONE_TRIP === "1";
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -42,6 +43,7 @@ async function main() {
         const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
         if (!match) return send(401, { errors: [{ message: "no token" }] });
         const claims = verifyToken(match[1]!, tokenOptions);
+        if (oneTrip) return send(200, { data: { [op.name]: await inOneRoundTrip(claims, op.sql, op.floorParams(body.variables ?? {})) } });
         const { rows: ok } = await pool.query("select app_hidden.session_is_valid($1, $2, $3, $4) as ok", [
           claims.sessionId, claims.userId, claims.tenantId, claims.role,
         ]);
@@ -65,6 +67,31 @@ async function main() {
       }
     });
   });
+  /**
+   * The lever: session check, BEGIN, settings, query and COMMIT as ONE round trip (one
+   * simple-protocol string; values inlined with escapeLiteral). The session check runs first,
+   * as the authenticator (a MATERIALIZED CTE, evaluated before any set_config); if it fails no
+   * setting is applied, the query runs as the authenticator, which may read nothing, and fails.
+   */
+  async function inOneRoundTrip(claims: ReturnType<typeof verifyToken>, sql: string, params: unknown[]) {
+    const client = await pool.connect();
+    try {
+      const lit = (v: unknown) => (v === null || v === undefined ? "null" : client.escapeLiteral(String(v)));
+      const inlined = sql.replace(/\$(\d+)/g, (_, i: string) => lit(params[Number(i) - 1]));
+      const settings = lit(JSON.stringify(Object.entries(pgSettingsFor(claims, roles))));
+      const text =
+        `begin; with ok as materialized (select app_hidden.session_is_valid(${lit(claims.sessionId)}, ${lit(claims.userId)}, ${lit(claims.tenantId)}, ${lit(claims.role)}) as ok) ` +
+        `select set_config(el->>0, el->>1, true) from json_array_elements(${settings}::json) el, ok where ok.ok; ${inlined}; commit;`;
+      const results = (await client.query(text)) as unknown as { rows: unknown[] }[];
+      return results[2]!.rows;
+    } catch (error) {
+      await client.query("rollback").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   server.listen(0, "127.0.0.1", () => process.send!({ port: (server.address() as AddressInfo).port }));
   process.on("message", async (m) => {
     if (m === "stats") process.send!({ stats: stats() });

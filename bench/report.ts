@@ -26,7 +26,7 @@ function table(head: string[], rows: (string | number)[][]): string {
 }
 
 const lat = (s: Summary) => `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}`;
-const verdict = (c: Comparison) => (c.met ? "met" : "**missed**");
+const verdict = (c: Comparison) => (c.goal.startsWith("(") ? "–" : c.met ? "met" : "**missed**");
 
 export function renderMarkdown(r: BenchReport): string {
   const out: string[] = [];

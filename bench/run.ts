@@ -91,13 +91,14 @@ async function main() {
       const sample = await sampleGyms(root, gyms, 40);
       const env = { BENCH_AUTH_URL: db.authUrl, BENCH_DATABASE_NAME: db.name, BENCH_JWT_SECRET: secret };
       const floor = await startChild("floor", "floor.ts", env);
+      const floorOneTrip = await startChild("floor, one round trip", "floor.ts", { ...env, BENCH_FLOOR_ONE_TRIP: "1" });
       const api = await startChild("api", "api-server.ts", { ...env, BENCH_WORKER_URL: db.ownerUrl });
       const apiNoWorker = await startChild("api, no in-process worker", "api-server.ts", env);
       try {
-        if (run("http")) await httpScenario(report, [floor, api, apiNoWorker], sample, secret);
+        if (run("http")) await httpScenario(report, [floor, floorOneTrip, api, apiNoWorker], sample, secret);
         if (run("login")) await loginScenario(report, api, sample, secret);
       } finally {
-        await Promise.all([floor.stop(), api.stop(), apiNoWorker.stop()]);
+        await Promise.all([floor.stop(), floorOneTrip.stop(), api.stop(), apiNoWorker.stop()]);
       }
     }
     await visitor.end();
@@ -167,7 +168,7 @@ async function httpScenario(report: BenchReport, servers: Child[], sample: Await
         aSummary: summarize(mine.flatMap((f) => [f.latency.p50])),
         bSummary: summarize(floor.flatMap((f) => [f.latency.p50])),
         ratio: rps,
-        goal: "throughput ≥ 0.9× floor and p99 ≤ 2× floor",
+        goal: s.name.startsWith("floor") ? "(a lever, measured on the floor)" : "throughput ≥ 0.9× floor and p99 ≤ 2× floor",
         met: rps >= 0.9 && p99 <= 2,
         notes: `req/s ${med(mine.map((f) => f.rps))} vs ${med(floor.map((f) => f.rps))}; p99 ${med(mine.map((f) => f.latency.p99))} vs ${med(floor.map((f) => f.latency.p99))} ms (${p99.toFixed(2)}×)`,
       });
