@@ -103,11 +103,24 @@ export function renderMarkdown(r: BenchReport): string {
   return out.join("\n");
 }
 
+/** A partial run (`--only`, `--ops`) replaces only the scenarios it ran. */
+function mergeWithPrevious(old: BenchReport | undefined, r: BenchReport): BenchReport {
+  if (!old) return r;
+  const ran = new Set(r.comparisons.map((c) => c.scenario));
+  return {
+    ...r,
+    comparisons: [...old.comparisons.filter((c) => !ran.has(c.scenario)), ...r.comparisons],
+    http: r.http.length ? r.http : old.http,
+    leaderboards: r.leaderboards ?? old.leaderboards,
+    login: r.login ?? old.login,
+  };
+}
+
 export async function writeReport(r: BenchReport, dir = __dirname): Promise<void> {
   const preset = r.seed?.preset ?? "unknown";
   const jsonFile = path.join(dir, "results.json");
   const all = await readFile(jsonFile, "utf8").then((t) => JSON.parse(t) as Record<string, BenchReport>).catch(() => ({}) as Record<string, BenchReport>);
-  all[preset] = r;
+  all[preset] = mergeWithPrevious(all[preset], r);
   await writeFile(jsonFile, JSON.stringify(all, null, 2) + "\n");
 
   const mdFile = path.join(dir, "RESULTS.md");

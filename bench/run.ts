@@ -26,7 +26,7 @@ const run = (s: string) => !onlyArg || onlyArg.includes(s);
 const opsArg = argv.includes("--ops") ? argv[argv.indexOf("--ops") + 1]!.split(",") : null;
 const P = quick
   ? { sqlRounds: 40, budgetMs: 4_000, httpRounds: 2, seconds: 5, lbCalls: 50, refreshes: 1, loginSeconds: 5 }
-  : { sqlRounds: 200, budgetMs: 15_000, httpRounds: 3, seconds: 10, lbCalls: 300, refreshes: 2, loginSeconds: 10 };
+  : { sqlRounds: 200, budgetMs: 15_000, httpRounds: 3, seconds: 10, lbCalls: 100, refreshes: 1, loginSeconds: 10 };
 const log = (m: string) => console.log(`  • ${m}`);
 
 async function connect(url: string) {
