@@ -4,8 +4,10 @@ import { PgJWTPlugin } from "postgraphile/graphile-build-pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { PgAggregatesPreset } from "@graphile/pg-aggregates";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
-import { auditPlatformRequest, operationNameOf } from "./src/auth/audit";
-import { pgSettingsFor, type StatementTimeouts } from "./src/auth/pg-settings";
+import { auditPlatformRequest } from "./src/auth/audit";
+import { RefreshTokenPlugin } from "./src/auth/jwt-plugin";
+import { DEFAULT_LOGIN_BUDGET, makeCredentialFieldsRule, makeLoginGuard, type LoginBudget } from "./src/auth/login-guard";
+import { pgSettingsFor, type CredentialSettings, type StatementTimeouts } from "./src/auth/pg-settings";
 import type { RoleNames } from "./src/db/roles";
 import { maskError } from "./src/graphql/mask-error";
 import { ironcladPlugins } from "./plugins";
@@ -28,6 +30,38 @@ export interface PresetOptions {
   statementTimeouts?: StatementTimeouts;
   /** Trusted-documents allowlist file; unset: any document is accepted. */
   trustedDocuments?: string;
+  /** bcrypt cost and token lifetimes, handed to Postgres per transaction. */
+  credentials?: Partial<CredentialSettings>;
+  /** Per-client-address budget of credential-checking requests. */
+  loginBudget?: LoginBudget;
+}
+
+/**
+ * Credentials: at most one credential-checking field per operation (validation), a
+ * per-address budget and the throttle's bookkeeping around execution (src/auth/login-guard.ts).
+ */
+function credentialsPlugin(options: PresetOptions): GraphileConfig.Plugin {
+  const guard = makeLoginGuard(options.authPool, options.loginBudget ?? DEFAULT_LOGIN_BUDGET);
+  return {
+    name: "IroncladCredentialsPlugin",
+    version: "0.1.0",
+    description: "One credential check per request, a per-address login budget, login throttle bookkeeping",
+    grafserv: {
+      middleware: {
+        setPreset(next, event) {
+          event.validationRules.push(makeCredentialFieldsRule());
+          return next();
+        },
+      },
+    },
+    grafast: {
+      middleware: {
+        execute(next, event) {
+          return guard(() => next(), event.args) as ReturnType<typeof next>;
+        },
+      },
+    },
+  };
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 102_400;
@@ -41,7 +75,7 @@ export const DEFAULT_MAX_REQUEST_BYTES = 102_400;
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {
     extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset],
-    plugins: [PgJWTPlugin, ...ironcladPlugins({
+    plugins: [PgJWTPlugin, RefreshTokenPlugin, credentialsPlugin(options), ...ironcladPlugins({
       introspection: options.introspection,
       limits: options.limits,
       trustedDocuments: options.trustedDocuments,
@@ -70,12 +104,17 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
           // would otherwise run the query as the pool's login role.
           throw new Error("Request reached GraphQL without passing the auth middleware");
         }
-        // Every platform-owner request is audited (who, when, operation, redacted variables).
+        // Every platform-owner request is audited (who, when, operation, document, variables
+        // with secrets redacted by the schema).
         await auditPlatformRequest(options.authPool, claims, {
-          operationName: operationNameOf(args.operationName, args.document),
+          schema: args.schema,
+          document: args.document,
+          operationName: args.operationName,
           variables: args.variableValues,
         });
-        return { pgSettings: pgSettingsFor(claims, options.roles, options.statementTimeouts) };
+        return {
+          pgSettings: pgSettingsFor(claims, options.roles, { ...options.statementTimeouts, ...options.credentials }),
+        };
       },
     },
     grafserv: {

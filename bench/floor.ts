@@ -44,8 +44,8 @@ async function main() {
         if (!match) return send(401, { errors: [{ message: "no token" }] });
         const claims = verifyToken(match[1]!, tokenOptions);
         if (oneTrip) return send(200, { data: { [op.name]: await inOneRoundTrip(claims, op.sql, op.floorParams(body.variables ?? {})) } });
-        const { rows: ok } = await pool.query("select app_hidden.session_is_valid($1, $2, $3, $4) as ok", [
-          claims.sessionId, claims.userId, claims.tenantId, claims.role,
+        const { rows: ok } = await pool.query("select app_hidden.session_is_valid($1, $2, $3, $4, $5, $6) as ok", [
+          claims.sessionId, claims.userId, claims.tenantId, claims.membershipId, claims.membershipVersion, claims.role,
         ]);
         if (!ok[0]?.ok) return send(401, { errors: [{ message: "session ended" }] });
         const client = await pool.connect();
@@ -80,7 +80,8 @@ async function main() {
       const inlined = sql.replace(/\$(\d+)/g, (_, i: string) => lit(params[Number(i) - 1]));
       const settings = lit(JSON.stringify(Object.entries(pgSettingsFor(claims, roles))));
       const text =
-        `begin; with ok as materialized (select app_hidden.session_is_valid(${lit(claims.sessionId)}, ${lit(claims.userId)}, ${lit(claims.tenantId)}, ${lit(claims.role)}) as ok) ` +
+        `begin; with ok as materialized (select app_hidden.session_is_valid(${lit(claims.sessionId)}, ${lit(claims.userId)}, ${lit(claims.tenantId)}, ` +
+        `${lit(claims.membershipId)}, ${lit(claims.membershipVersion)}::integer, ${lit(claims.role)}) as ok) ` +
         `select set_config(el->>0, el->>1, true) from json_array_elements(${settings}::json) el, ok where ok.ok; ${inlined}; commit;`;
       const results = (await client.query(text)) as unknown as { rows: unknown[] }[];
       return results[2]!.rows;

@@ -18,6 +18,8 @@ export interface Person extends Claims {
   userId: string;
   sessionId: string;
   membershipId: string;
+  /** memberships.token_version: the token carries it and the session check compares it. */
+  membershipVersion: number;
   email: string;
 }
 
@@ -42,15 +44,15 @@ export async function gymsBySize(client: Client): Promise<{ id: string; slug: st
 /** The people of one gym (superuser connection); each gets a live session. */
 export async function peopleOf(client: Client, tenantId: string): Promise<GymPeople> {
   const pick = async (where: string, offset = 0): Promise<Person> => {
-    const { rows } = await client.query<{ id: string; user_id: string; role: GymRoleName; email: string }>(
-      `select m.id, m.user_id, m.role, u.email::text as email from app_public.memberships m join app_public.users u on u.id = m.user_id
+    const { rows } = await client.query<{ id: string; user_id: string; role: GymRoleName; email: string; token_version: number }>(
+      `select m.id, m.user_id, m.role, m.token_version, u.email::text as email from app_public.memberships m join app_public.users u on u.id = m.user_id
        where m.tenant_id = $1 and ${where} order by m.created_at offset $2 limit 1`,
       [tenantId, offset],
     );
     const m = rows[0];
     if (!m) throw new Error(`no person for ${where} in gym ${tenantId}`);
     const { rows: s } = await client.query<{ id: string }>("insert into app_private.sessions (user_id) values ($1) returning id", [m.user_id]);
-    return { role: m.role, tenantId, userId: m.user_id, sessionId: s[0]!.id, membershipId: m.id, email: m.email };
+    return { role: m.role, tenantId, userId: m.user_id, sessionId: s[0]!.id, membershipId: m.id, membershipVersion: m.token_version, email: m.email };
   };
   const { rows } = await client.query<{ slug: string; member_count: number; results: string }>(
     `select g.slug, g.member_count, (select count(*) from app_public.workout_results r where r.tenant_id = g.id) as results
@@ -71,11 +73,15 @@ export async function peopleOf(client: Client, tenantId: string): Promise<GymPeo
   };
 }
 
-export function tokenFor(p: Claims, secret: string, audience = "ironclad"): string {
-  return jwt.sign({ role: p.role, tenant_id: p.tenantId, sub: p.userId, sid: p.sessionId }, secret, {
-    algorithm: "HS256",
-    audience,
-    issuer: JWT_ISSUER,
-    expiresIn: "12h",
-  });
+/** An access token as the API issues it (15 minutes at most; the bench uses one for its whole run). */
+export function tokenFor(p: Person, secret: string, audience = "ironclad"): string {
+  const claims = {
+    role: p.role,
+    tenant_id: p.tenantId,
+    membership_id: p.membershipId,
+    membership_version: p.membershipVersion,
+    sub: p.userId,
+    sid: p.sessionId,
+  };
+  return jwt.sign(claims, secret, { algorithm: "HS256", audience, issuer: JWT_ISSUER, expiresIn: "1h" });
 }

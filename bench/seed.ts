@@ -165,14 +165,24 @@ export async function seedPlatform(client: Client, options: SeedOptions, log: (m
     insert into app_private.user_secrets (user_id, password_hash)
     select p.user_id, h.hash from p, (select crypt($1, gen_salt('bf', 8)) as hash) h`, [BENCH_PASSWORD]);
   await step("memberships", `
-    insert into app_public.memberships (tenant_id, id, user_id, role, created_at)
-    select tenant_id, membership_id, user_id, role, now() - interval '1 year' + ord * interval '1 millisecond' from p`);
+    insert into app_public.memberships (tenant_id, id, user_id, role, display_name, created_at)
+    select tenant_id, membership_id, user_id, role, 'Athlete ' || ord, now() - interval '1 year' + ord * interval '1 millisecond' from p`);
   await step("profiles", `
     insert into app_public.profiles (tenant_id, membership_id, headline, goals)
     select tenant_id, membership_id,
            case when role = 'member' then null else 'Staff at the gym' end,
            case when role = 'member' and ord % 4 = 0 then 'Get a muscle-up' end
     from p`);
+  await step("account_events", `
+    insert into app_public.account_events (tenant_id, occurred_at, action, actor_role, actor_membership_id, membership_id, email, role)
+    select p.tenant_id, now() - interval '1 year' + p.ord * interval '1 millisecond', 'membership_created', 'gym_admin',
+           a.membership_id, p.membership_id, 'p' || p.ord || '@bench.test', p.role
+    from p join p a on a.gi = p.gi and a.gord = 1`);
+  await step("invitations", `
+    insert into app_public.invitations (tenant_id, email, role, display_name, token_hash, expires_at)
+    select g.id, 'invitee' || k || '-' || g.i || '@bench.test', 'member', 'Invitee ' || k,
+           sha256(convert_to(g.id::text || k, 'UTF8')), now() + interval '7 days'
+    from g cross join generate_series(1, 2) k`);
   await step("trainer_assignments", `
     insert into app_public.trainer_assignments (tenant_id, trainer_id, client_id, started_on)
     select m.tenant_id, t.membership_id, m.membership_id, current_date - (m.ord % 200)::int

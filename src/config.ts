@@ -43,6 +43,26 @@ export interface Config {
   anonymousStatementTimeoutMs: number;
   /** Path of a trusted-documents allowlist (TRUSTED_DOCUMENTS, default unset = any document) → DOCUMENT_NOT_TRUSTED. */
   trustedDocuments: string | undefined;
+  /** bcrypt cost of password hashes (BCRYPT_COST, default 10; at least 10 when NODE_ENV=production). */
+  bcryptCost: number;
+  /** Access-token lifetime in seconds (ACCESS_TOKEN_TTL, default 900, at most 900). */
+  accessTokenTtlSeconds: number;
+  /** Refresh-token lifetime in seconds (REFRESH_TOKEN_TTL, default 1209600 = 14 days, at most 30 days). */
+  refreshTokenTtlSeconds: number;
+  /** Credential-checking requests per client address per window (LOGIN_ADDRESS_BUDGET, default 100) → LOGIN_RATE_LIMITED. */
+  loginAddressBudget: number;
+  /** The budget's window in seconds (LOGIN_ADDRESS_WINDOW_SECONDS, default 900). */
+  loginAddressWindowSeconds: number;
+  /** Express `trust proxy` (TRUST_PROXY: unset = the socket address; e.g. 1, loopback, 10.0.0.0/8) for the client address. */
+  trustProxy: string | undefined;
+  /** SMTP server for outgoing mail (SMTP_URL, e.g. smtps://user:pass@smtp.example:465). Unset: mails are written as JSON files to mailDir. */
+  smtpUrl: string | undefined;
+  /** Where the development mail transport writes each mail (MAIL_DIR, default DATA_DIR/mail). */
+  mailDir: string;
+  /** Sender address (MAIL_FROM, default "Ironclad <no-reply@ironclad.test>"). */
+  mailFrom: string;
+  /** Base URL of the app that links in mails point to (PUBLIC_URL, default http://localhost:PORT). */
+  publicUrl: string;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -50,11 +70,13 @@ function flag(value: string | undefined, fallback: boolean): boolean {
   return !["0", "false", "no", "off"].includes(value.toLowerCase());
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  }
   return value;
 }
 
@@ -92,5 +114,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs: positiveInt(env, "STATEMENT_TIMEOUT_MS", 15_000),
     anonymousStatementTimeoutMs: positiveInt(env, "ANONYMOUS_STATEMENT_TIMEOUT_MS", 5_000),
     trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
+    // bcrypt allows 4..31; below 10 only outside production (tests use a low cost for speed).
+    bcryptCost: positiveInt(env, "BCRYPT_COST", 10, production ? 10 : 4, 15),
+    accessTokenTtlSeconds: positiveInt(env, "ACCESS_TOKEN_TTL", 900, 1, 900),
+    refreshTokenTtlSeconds: positiveInt(env, "REFRESH_TOKEN_TTL", 14 * 86_400, 60, 30 * 86_400),
+    loginAddressBudget: positiveInt(env, "LOGIN_ADDRESS_BUDGET", 100),
+    loginAddressWindowSeconds: positiveInt(env, "LOGIN_ADDRESS_WINDOW_SECONDS", 900),
+    trustProxy: env.TRUST_PROXY || undefined,
+    smtpUrl: env.SMTP_URL || undefined,
+    mailDir: path.resolve(env.MAIL_DIR || path.join(env.DATA_DIR || ".data", "mail")),
+    mailFrom: env.MAIL_FROM || "Ironclad <no-reply@ironclad.test>",
+    publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ""),
   };
 }

@@ -6,7 +6,8 @@ import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
 import { DEFAULT_MAX_REQUEST_BYTES, makePreset } from "../graphile.config";
 import type { QueryLimits } from "../plugins/limits";
-import type { StatementTimeouts } from "./auth/pg-settings";
+import type { LoginBudget } from "./auth/login-guard";
+import type { CredentialSettings, StatementTimeouts } from "./auth/pg-settings";
 import { authMiddleware } from "./auth/middleware";
 import type { RoleNames } from "./db/roles";
 
@@ -30,6 +31,12 @@ export interface ApiOptions {
   trustedDocuments?: string;
   /** Pool size (default 10). */
   poolSize?: number;
+  /** bcrypt cost and token lifetimes the database applies (defaults: cost 10, 900 s, 14 days). */
+  credentials?: Partial<CredentialSettings>;
+  /** Per-client-address budget of credential-checking requests (default 100 per 900 s). */
+  loginBudget?: LoginBudget;
+  /** Express `trust proxy` setting, for the client address behind a proxy (default: not trusted). */
+  trustProxy?: string;
 }
 
 export interface RunningApi {
@@ -40,6 +47,13 @@ export interface RunningApi {
 }
 
 export const JWT_ISSUER = "ironclad";
+
+/** TRUST_PROXY as express wants it: a hop count, true/false, or addresses/subnets. */
+function trustProxyValue(value: string): number | boolean | string {
+  if (/^\d+$/.test(value)) return Number(value);
+  if (value === "true" || value === "false") return value === "true";
+  return value;
+}
 
 /** express + PostGraphile: /graphql, /graphiql (Ruru) and /healthz. */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
@@ -55,6 +69,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
 
   const app = express();
   app.disable("x-powered-by");
+  if (options.trustProxy !== undefined) app.set("trust proxy", trustProxyValue(options.trustProxy));
 
   app.get("/healthz", async (_req, res) => {
     try {
@@ -96,6 +111,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       maxRequestBytes,
       statementTimeouts: options.statementTimeouts,
       trustedDocuments: options.trustedDocuments,
+      credentials: options.credentials,
+      loginBudget: options.loginBudget,
     }),
   );
   const server = createHttpServer(app);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { RunningApi } from "../src/server";
 import { JWT_ISSUER } from "../src/server";
@@ -72,7 +73,15 @@ function sign(
 /** The claims of a real, live session (a fresh login of a demo member). */
 async function liveClaims(email = `member@${GYM_A}.test`) {
   const claims = decodeToken(await login(api, email));
-  return { role: claims.role, tenant_id: claims.tenant_id, sub: claims.sub, sid: claims.sid, exp: claims.exp };
+  return {
+    role: claims.role,
+    tenant_id: claims.tenant_id,
+    membership_id: claims.membership_id,
+    membership_version: claims.membership_version,
+    sub: claims.sub,
+    sid: claims.sid,
+    exp: claims.exp,
+  };
 }
 
 describe("without a token", () => {
@@ -201,7 +210,10 @@ describe("a well-signed token Postgres does not honour is refused (401 SESSION_I
   });
 
   it("a member's live session claiming to be the platform owner", async () => {
-    expectRefused(await whoAmI(sign({ ...(await liveClaims()), role: "platform_owner", tenant_id: null })), "SESSION_INVALID");
+    expectRefused(
+      await whoAmI(sign({ ...(await liveClaims()), role: "platform_owner", tenant_id: null, membership_id: null, membership_version: null })),
+      "SESSION_INVALID",
+    );
   });
 
   it("another user's id on my session", async () => {
@@ -365,5 +377,248 @@ describe("switching gym", () => {
     });
     expect(res.data?.switchGym ?? null).toBeNull();
     expect(res.errors?.[0]?.extensions?.code).toBe("42501");
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Throttling, one credential check per request, tokens tied to their membership, refresh.
+// ---------------------------------------------------------------------------------------
+
+type Pair = { jwtToken: string | null; refreshToken: string | null };
+
+async function authenticatePair(email: string, password: string, headers: Record<string, string> = {}, target = api) {
+  const res = await fetch(`${target.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({
+      query: `mutation ($email: String!, $password: String!) {
+        authenticate(input: { email: $email, password: $password }) { jwtToken refreshToken } }`,
+      variables: { email, password },
+    }),
+  });
+  return { status: res.status, ...((await res.json()) as { data?: { authenticate: Pair | null }; errors?: GraphQLResponse["errors"] }) };
+}
+
+async function refresh(token: string) {
+  return gql<{ refreshToken: Pair | null }>(
+    api,
+    "mutation ($token: String!) { refreshToken(input: { token: $token }) { jwtToken refreshToken } }",
+    { token },
+  );
+}
+
+type Coded = { message: string; extensions?: { code?: string; retryAfter?: number } };
+
+describe("login throttling (in Postgres, IC005)", () => {
+  it("30 wrong passwords lock the account: then even the right password is refused with IC005 and a retry-after", async () => {
+    const person = await createGymUser({ role: "member" });
+    const codes: string[] = [];
+    for (let i = 0; i < 30; i++) codes.push(String((await authenticate(person.email, `wrong-${i}`)).errors?.[0]?.extensions?.code));
+    expect(codes.slice(0, 4)).toEqual(["IC003", "IC003", "IC003", "IC003"]);
+    expect(codes).toContain("IC005");
+    const right = await authenticate(person.email, "demo-password");
+    expect(right.data?.authenticate ?? null).toBeNull();
+    const error = right.errors?.[0] as Coded;
+    expect(error.extensions?.code).toBe("IC005");
+    expect(error.extensions?.retryAfter).toBeGreaterThan(60);
+    // The lock lives in Postgres, so every API process sees it.
+    const rows = await rootQuery<{ failures: number }>(
+      "select failures from app_private.login_throttle where login_key = app_private.login_key($1)",
+      [person.email],
+    );
+    expect(rows[0]!.failures).toBeGreaterThanOrEqual(30);
+  });
+
+  it("an unknown email locks exactly like a known one (a lock does not reveal an account)", async () => {
+    const known = await createGymUser({ role: "member" });
+    const unknown = `nobody-${randomUUID()}@example.test`;
+    const run = async (email: string) => {
+      const seen: unknown[] = [];
+      for (let i = 0; i < 8; i++) {
+        const res = await authenticate(email, `wrong-${i}`);
+        seen.push({ code: res.errors?.[0]?.extensions?.code, message: res.errors?.[0]?.message, data: res.data });
+      }
+      return seen;
+    };
+    expect(await run(unknown)).toEqual(await run(known.email));
+  });
+
+  it("a good login clears the count", async () => {
+    const person = await createGymUser({ role: "member" });
+    for (let i = 0; i < 3; i++) await authenticate(person.email, "wrong");
+    await login(api, person.email);
+    expect(await rootQuery("select 1 from app_private.login_throttle where login_key = app_private.login_key($1)", [person.email])).toEqual([]);
+  });
+});
+
+describe("at most one credential-checking field per request", () => {
+  it("20 aliased authenticate fields are refused with CREDENTIAL_FIELDS_EXCEEDED before anything runs", async () => {
+    const person = await createGymUser({ role: "member" });
+    const fields = Array.from({ length: 20 }, (_, i) =>
+      `a${i}: authenticate(input: { email: $email, password: "${i === 19 ? "demo-password" : `guess-${i}`}" }) { jwtToken }`,
+    ).join("\n");
+    const res = await gql(api, `mutation ($email: String!) { ${fields} }`, { email: person.email });
+    expect(res.data ?? null).toBeNull();
+    expect(res.errors?.map((e) => e.extensions?.code)).toEqual(["CREDENTIAL_FIELDS_EXCEEDED"]);
+    // No attempt was made: no failure counted, no session opened.
+    expect(await rootQuery("select 1 from app_private.login_throttle where login_key = app_private.login_key($1)", [person.email])).toEqual([]);
+    expect(await rootQuery("select 1 from app_private.sessions where user_id = $1", [person.userId])).toEqual([]);
+  });
+
+  it("the rule is read from the schema: login + refresh in one request, or a fragment spread, count too", async () => {
+    const both = await gql(
+      api,
+      `mutation { authenticate(input: { email: "x@example.test", password: "x" }) { jwtToken } ...R }
+       fragment R on Mutation { refreshToken(input: { token: "nope" }) { jwtToken } }`,
+    );
+    expect(both.errors?.map((e) => e.extensions?.code)).toEqual(["CREDENTIAL_FIELDS_EXCEEDED"]);
+  });
+});
+
+describe("per-client-address budget (LOGIN_RATE_LIMITED)", () => {
+  it("an address that spends its budget is refused with a retry-after; another address is not", async () => {
+    const limited = await startTestApi({ loginBudget: { attempts: 3, windowSeconds: 600 }, trustProxy: "loopback" });
+    try {
+      const address = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+      const from = (ip: string) => ({ "x-forwarded-for": ip });
+      const email = `nobody-${randomUUID()}@example.test`;
+      const answers: unknown[] = [];
+      for (let i = 0; i < 4; i++) answers.push((await authenticatePair(email, "x", from(address), limited)).errors?.[0]?.extensions?.code);
+      expect(answers).toEqual(["IC003", "IC003", "IC003", "LOGIN_RATE_LIMITED"]);
+      const refused = await authenticatePair(email, "x", from(address), limited);
+      expect((refused.errors?.[0] as Coded).extensions?.retryAfter).toBeGreaterThan(0);
+      // The budget covers every credential-checking field, refreshToken too.
+      const viaRefresh = await fetch(`${limited.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...from(address) },
+        body: JSON.stringify({ query: 'mutation { refreshToken(input: { token: "x" }) { jwtToken } }' }),
+      }).then((r) => r.json() as Promise<{ errors: Coded[] }>);
+      expect(viaRefresh.errors[0]!.extensions?.code).toBe("LOGIN_RATE_LIMITED");
+      expect((await authenticatePair(email, "x", from("203.0.113.7"), limited)).errors?.[0]?.extensions?.code).toBe("IC003");
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe("login answers alike for unknown, wrong-password, disabled and password-less accounts", () => {
+  it("the same error, message, path and data", async () => {
+    const known = await createGymUser({ role: "member" });
+    const disabled = await createGymUser({ role: "member" });
+    await rootQuery("update app_public.users set is_disabled = true where id = $1", [disabled.userId]);
+    const passwordless = await createGymUser({ role: "member", password: null });
+    const answers = [
+      await authenticatePair(`nobody-${randomUUID()}@example.test`, "demo-password"),
+      await authenticatePair(known.email, "not-the-password"),
+      await authenticatePair(disabled.email, "demo-password"),
+      await authenticatePair(passwordless.email, "demo-password"),
+    ];
+    for (const a of answers) {
+      expect(a).toEqual(answers[0]);
+    }
+    expect(answers[0]!.errors?.[0]?.extensions?.code).toBe("IC003");
+  });
+});
+
+describe("tokens are tied to the membership that granted them", () => {
+  it("demote → token dead; promote back → still dead", async () => {
+    const person = await createGymUser({ role: "coach" });
+    const token = await login(api, person.email);
+    const setRole = (role: string) =>
+      rootQuery("update app_public.memberships set role = $3 where tenant_id = $1 and id = $2", [person.tenantId, person.membershipId, role]);
+    await setRole("member");
+    expectRefused(await whoAmI(token), "SESSION_INVALID");
+    await setRole("coach");
+    expectRefused(await whoAmI(token), "SESSION_INVALID");
+    expect((await whoAmI(await login(api, person.email))).data?.myRole).toBe("coach");
+  });
+
+  it("delete the membership and add the person again → the old token stays dead", async () => {
+    const person = await createGymUser({ role: "coach" });
+    const token = await login(api, person.email);
+    await rootQuery("delete from app_public.memberships where tenant_id = $1 and id = $2", [person.tenantId, person.membershipId]);
+    await rootQuery("insert into app_public.memberships (tenant_id, user_id, role, display_name) values ($1, $2, 'coach', 'Re-added coach')", [person.tenantId, person.userId]);
+    expectRefused(await whoAmI(token), "SESSION_INVALID");
+    expect((await whoAmI(await login(api, person.email))).data?.myRole).toBe("coach");
+  });
+
+  it("the token names its membership, and current_membership_id() is that claim", async () => {
+    const person = await createGymUser({ role: "member" });
+    const token = await login(api, person.email);
+    expect(decodeToken(token)).toMatchObject({ membership_id: person.membershipId, membership_version: 1 });
+    const res = await gql<{ currentProfile: unknown }>(api, "{ myRole }", {}, token);
+    expect(res.errors).toBeUndefined();
+  });
+});
+
+describe("short-lived access tokens and rotating refresh tokens", () => {
+  it("an access token lives at most 15 minutes and carries no refresh token", async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const pair = (await authenticatePair(`member@${GYM_A}.test`, "demo-password")).data!.authenticate!;
+    const claims = decodeToken(pair.jwtToken!);
+    expect(Number(claims.exp)).toBeLessThanOrEqual(before + 900 + 5);
+    expect(Number(claims.exp)).toBeGreaterThan(before);
+    expect(claims).not.toHaveProperty("refresh_token");
+    expect(pair.jwtToken).not.toContain(pair.refreshToken!);
+    expect(pair.refreshToken).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    // Stored only as a hash.
+    expect(await rootQuery("select 1 from app_private.refresh_tokens where token_hash::text like $1", [`%${pair.refreshToken}%`])).toEqual([]);
+  });
+
+  it("ACCESS_TOKEN_TTL shortens it", async () => {
+    const short = await startTestApi({ credentials: { bcryptCost: 8, accessTokenTtlSeconds: 60 } });
+    try {
+      const before = Math.floor(Date.now() / 1000);
+      const claims = decodeToken(await login(short, `member@${GYM_A}.test`));
+      expect(Number(claims.exp)).toBeLessThanOrEqual(before + 60 + 5);
+    } finally {
+      await short.close();
+    }
+  });
+
+  it("refresh rotates the pair; reusing a retired refresh token ends the whole session", async () => {
+    const person = await createGymUser({ role: "member" });
+    const first = (await authenticatePair(person.email, "demo-password")).data!.authenticate!;
+    const rotated = (await refresh(first.refreshToken!)).data?.refreshToken;
+    expect(rotated).toEqual({ jwtToken: expect.any(String), refreshToken: expect.any(String) });
+    expect(rotated!.refreshToken).not.toBe(first.refreshToken);
+    expect(decodeToken(rotated!.jwtToken!)).toMatchObject({ sid: decodeToken(first.jwtToken!).sid, membership_id: person.membershipId });
+    expect((await whoAmI(rotated!.jwtToken!)).data?.myRole).toBe("member");
+
+    // The old refresh token again (a thief's copy, or the victim's after the thief used it):
+    const reuse = await refresh(first.refreshToken!);
+    expect(reuse.data?.refreshToken ?? null).toBeNull();
+    expect(reuse.errors?.[0]?.extensions?.code).toBe("IC006");
+    expectRefused(await whoAmI(rotated!.jwtToken!), "SESSION_INVALID");
+    expect((await refresh(rotated!.refreshToken!)).errors?.[0]?.extensions?.code).toBe("IC006");
+  });
+
+  it("logout ends the refresh token too; a role change ends it; an unknown one is IC006", async () => {
+    const person = await createGymUser({ role: "coach" });
+    const a = (await authenticatePair(person.email, "demo-password")).data!.authenticate!;
+    await logout(a.jwtToken!);
+    expect((await refresh(a.refreshToken!)).errors?.[0]?.extensions?.code).toBe("IC006");
+
+    const b = (await authenticatePair(person.email, "demo-password")).data!.authenticate!;
+    await rootQuery("update app_public.memberships set role = 'member' where tenant_id = $1 and id = $2", [person.tenantId, person.membershipId]);
+    expect((await refresh(b.refreshToken!)).errors?.[0]?.extensions?.code).toBe("IC006");
+
+    expect((await refresh("not-a-token")).errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
+      ["Invalid or expired refresh token", "IC006"],
+    ]);
+  });
+
+  it("switchGym returns a pair for the other gym, and its refresh token renews that gym's token", async () => {
+    const [a, b] = [await gymId(GYM_A), await gymId(GYM_B)];
+    const first = await login(api, "dual@example.test", undefined, a);
+    const res = await gql<{ switchGym: Pair }>(
+      api,
+      "mutation ($tenantId: UUID!) { switchGym(input: { tenantId: $tenantId }) { jwtToken refreshToken } }",
+      { tenantId: b },
+      first,
+    );
+    const renewed = (await refresh(res.data!.switchGym.refreshToken!)).data!.refreshToken!;
+    expect(decodeToken(renewed.jwtToken!)).toMatchObject({ role: "member", tenant_id: b });
+    expect(await whoAmI(renewed.jwtToken!)).toEqual({ status: 200, data: { myRole: "member", currentGym: { slug: GYM_B } } });
   });
 });

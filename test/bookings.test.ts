@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { gql, login, startTestApi } from "./support/api";
 import { claimsOf, commitAsPersona, race } from "./support/concurrency";
-import { asPersona, expectPgError, persona, rootQuery } from "./support/db";
+import { asPersona, createGymUser, expectPgError, persona, rootQuery } from "./support/db";
 import type { Claims } from "../src/auth/verify-token";
 
 interface RaceGym {
@@ -20,20 +20,20 @@ interface RaceGym {
 async function raceGym(n: number): Promise<RaceGym> {
   const platform = await persona("platform_owner");
   const slug = `book-${randomUUID().slice(0, 8)}`;
-  return commitAsPersona(platform, async (db) => {
-    const gym = (await db.query<{ id: string }>("select id from app_public.provision_gym('Booking Gym', $1, 'pro')", [slug])).rows[0]!.id;
-    const coach = (await db.query<{ user_id: string }>(
-      "select user_id from app_public.add_gym_user($1, 'Coach', 'coach', null, $2)", [`coach@${slug}.test`, gym])).rows[0]!;
-    const members = (await db.query<{ user_id: string }>(
-      `select (app_public.add_gym_user('m' || i || '@' || $1 || '.test', 'Member ' || i, 'member',
-                                       case when i = 1 then 'race-password' end, $2::uuid)).user_id
-       from generate_series(1, $3::int) i order by i`, [slug, gym, n])).rows;
-    return {
-      slug, gym,
-      coach: claimsOf("coach", coach.user_id, gym),
-      members: members.map((m) => claimsOf("member", m.user_id, gym)),
-    };
-  });
+  const gym = await commitAsPersona(platform, async (db) =>
+    (await db.query<{ id: string }>("select id from app_public.provision_gym('Booking Gym', $1, 'pro')", [slug])).rows[0]!.id);
+  const coach = await createGymUser({ role: "coach", gym: { id: gym, slug }, email: `coach@${slug}.test`, password: null });
+  const members = [];
+  for (let i = 1; i <= n; i++) {
+    members.push(await createGymUser({
+      role: "member", gym: { id: gym, slug }, email: `m${i}@${slug}.test`, password: i === 1 ? "race-password" : null,
+    }));
+  }
+  return {
+    slug, gym,
+    coach: claimsOf("coach", coach.userId, gym),
+    members: members.map((m) => claimsOf("member", m.userId, gym)),
+  };
 }
 
 async function newClass(g: RaceGym, capacity: number): Promise<string> {

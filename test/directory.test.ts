@@ -36,7 +36,7 @@ describe("affiliate directory", () => {
       await db.query(
         `with u as (insert into app_public.users (email, display_name)
                     select 'p' || i || '@big-box.test', 'P' || i from generate_series(1, 12) i returning id)
-         insert into app_public.memberships (tenant_id, user_id, role) select $1, id, 'member' from u`,
+         insert into app_public.memberships (tenant_id, user_id, role, display_name) select $1, id, 'member', 'P' from u`,
         [gym!.id],
       );
       await become(db, await persona("member", GYM_A));

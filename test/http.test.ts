@@ -186,20 +186,20 @@ describe("forbidden mutations: a stable error code, and nothing written", () => 
     expect(await membershipRow(target.rowId)).toEqual(before);
   });
 
-  it(`the gym admin of ${GYM_A} adding someone to ${GYM_B} gets IC002, and no login is created`, async () => {
+  it(`the gym admin of ${GYM_A} inviting someone to ${GYM_B} gets IC002, and nothing is written`, async () => {
     const email = `t-${randomUUID()}@example.test`;
     const token = await login(api, `admin@${GYM_A}.test`);
     const res = await gql(
       api,
       `mutation ($email: String!, $gym: UUID!) {
-         addGymUser(input: { email: $email, displayName: "Intruder", role: "member", tenantId: $gym }) { result { rowId } }
+         inviteToGym(input: { email: $email, displayName: "Intruder", role: "member", tenantId: $gym }) { result { rowId } }
        }`,
       { email, gym: await gymId(GYM_B) },
       token,
     );
-    expect(res.data?.addGymUser ?? null).toBeNull();
+    expect(res.data?.inviteToGym ?? null).toBeNull();
     expect(res.errors?.[0]?.extensions?.code).toBe("IC002");
-    expect(await rootQuery("select 1 from app_public.users where email = $1", [email])).toEqual([]);
+    expect(await rootQuery("select 1 from app_public.invitations where email = $1", [email])).toEqual([]);
   });
 });
 

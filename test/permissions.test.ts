@@ -30,6 +30,12 @@ interface Fixture {
   owner?: string[];
   /** Column an insert sets to the owner (default owner[0]). */
   insertOwner?: string;
+  /**
+   * The owner column is stamped from the token and has no insert grant (messages.sender_id,
+   * posts/comments.author_id): a row of the caller's own leaves it out; naming someone else
+   * in it is refused (42501, no grant).
+   */
+  stamped?: boolean;
   /** Owner columns for update/delete when they differ from select (messages: the recipient marks read). */
   writeOwner?: string[];
   /** The owner columns hold a user id rather than a membership id (users). */
@@ -69,8 +75,19 @@ const FIXTURES: Record<string, Fixture> = {
       const u = await one<{ id: string }>(
         `select u.id from app_public.users u where not exists
            (select 1 from app_public.memberships m where m.user_id = u.id and m.tenant_id = $1) limit 1`, [tenantId]);
-      return { tenant_id: tenantId, user_id: u!.id, role: "member" };
+      return { tenant_id: tenantId, user_id: u!.id, role: "member", display_name: "Perm" };
     },
+  },
+  invitations: {
+    key: ["tenant_id", "id"], tenant: "tenant_id", update: "display_name",
+    insert: async ({ tenantId }) => ({
+      tenant_id: tenantId, email: `${unique("perm-invite")}@example.test`, role: "member", display_name: "Perm",
+      token_hash: "\\x00", expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+    }),
+  },
+  account_events: {
+    key: ["tenant_id", "id"], tenant: "tenant_id", update: "role",
+    insert: async ({ tenantId }) => ({ tenant_id: tenantId, action: "membership_created", actor_role: "gym_admin" }),
   },
   network_preferences: {
     key: ["tenant_id", "membership_id"], tenant: "tenant_id", owner: ["membership_id"], update: "display_name",
@@ -139,7 +156,7 @@ const FIXTURES: Record<string, Fixture> = {
   },
   messages: {
     key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["sender_id", "recipient_id"], insertOwner: "sender_id",
-    writeOwner: ["recipient_id"], update: "read_at",
+    stamped: true, writeOwner: ["recipient_id"], update: "read_at",
     insert: async ({ tenantId, owner }) => {
       const to = await one<{ id: string }>(
         "select id from app_public.memberships where tenant_id = $1 and id <> $2 limit 1", [tenantId, owner]);
@@ -147,11 +164,11 @@ const FIXTURES: Record<string, Fixture> = {
     },
   },
   posts: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["author_id"], update: "body",
+    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["author_id"], stamped: true, update: "body",
     insert: async ({ tenantId, owner }) => ({ tenant_id: tenantId, author_id: owner, body: "test post" }),
   },
   comments: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["author_id"], update: "body",
+    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["author_id"], stamped: true, update: "body",
     insert: async ({ tenantId, owner }) => {
       const post = await one<{ id: string }>("select id from app_public.posts where tenant_id = $1 limit 1", [tenantId]);
       return { tenant_id: tenantId, post_id: post!.id, author_id: owner, body: "test comment" };
@@ -378,7 +395,10 @@ async function checkInsert(table: string, role: Role, access: Access) {
     }
     throw new Error(`no usable fixture owner for an insert into ${table}`);
   };
-  const statement = (values: Record<string, unknown>) => {
+  const statement = (input: Record<string, unknown>) => {
+    const values = { ...input };
+    const ownerColumn = f.insertOwner ?? f.owner?.[0];
+    if (f.stamped && ownerColumn && values[ownerColumn] === w.me) delete values[ownerColumn];
     const cols = Object.keys(values);
     return {
       sql: `insert into app_public.${table} (${cols.join(", ")}) values (${cols.map((_, i) => `$${i + 1}`).join(", ")})`,
@@ -454,10 +474,22 @@ describe("permission matrix", () => {
 describe("function matrix", () => {
   const calls: Record<string, (w: Who) => { sql: string; params: unknown[]; check?: (rows: Row[]) => void }> = {
     provision_gym: () => ({ sql: "select id from app_public.provision_gym($1, $2, 'free')", params: ["Perm gym", unique("perm-fn")] }),
-    add_gym_user: (w) => ({
-      sql: "select id from app_public.add_gym_user($1, 'Perm Person', 'member', null, $2)",
+    invite_to_gym: (w) => ({
+      sql: "select id from app_public.invite_to_gym($1, 'member', 'Perm Person', $2)",
       params: [`${unique("perm")}@example.test`, w.home],
     }),
+    resend_invitation: (w) => ({
+      sql: "select id from app_public.resend_invitation((select id from app_public.invitations where tenant_id = $1 and accepted_at is null and revoked_at is null limit 1))",
+      params: [w.home],
+      check: (rows) => expect(rows).toHaveLength(1),
+    }),
+    revoke_invitation: (w) => ({
+      sql: "select id from app_public.revoke_invitation((select id from app_public.invitations where tenant_id = $1 and accepted_at is null and revoked_at is null limit 1))",
+      params: [w.home],
+      check: (rows) => expect(rows).toHaveLength(1),
+    }),
+    change_password: () => ({ sql: "select app_public.change_password('demo-password', 'perm-new-password')", params: [] }),
+    logout_everywhere: () => ({ sql: "select app_public.logout_everywhere()", params: [] }),
     workouts_leaderboard: (w) => ({
       sql: `select l.* from app_public.workouts w, app_public.workouts_leaderboard(w) l
             where w.tenant_id = $1 and w.is_published`,

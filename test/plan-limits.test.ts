@@ -7,9 +7,11 @@ import { randomUUID } from "node:crypto";
 import { TINY_BOX_MEMBERS } from "../src/db/seed";
 import { gql, login, startTestApi } from "./support/api";
 import { claimsOf, commitAsPersona, race } from "./support/concurrency";
-import { asPersona, expectPgError, gymId, persona, rootQuery } from "./support/db";
+import { asPersona, createGymUser, expectPgError, gymId, persona, rootQuery } from "./support/db";
+import { latestToken } from "./support/mail";
 
-const ADD = "select id from app_public.add_gym_user($1, $2, $3, null, $4)";
+/** Invite (email, display name, role[, gym]): refused at once when the gym is full for that role. */
+const ADD = "select id from app_public.invite_to_gym($1, $3, $2, $4)";
 
 describe("plan limits", () => {
   it("plans are a global table with the documented limits, and gyms.plan references it", async () => {
@@ -53,9 +55,10 @@ describe("plan limits", () => {
     const admin = await persona("gym_admin", "tiny-box");
     await asPersona(admin, async (db) => {
       await db.query("delete from app_public.memberships where id = (select id from app_public.memberships where role = 'member' limit 1)");
+      expect((await db.query("select member_count, staff_count from app_public.gyms")).rows).toEqual([
+        { member_count: TINY_BOX_MEMBERS - 1, staff_count: 2 },
+      ]);
       await db.query(ADD, ["replacement@example.test", "Replacement", "member", null]);
-      const { rows } = await db.query("select member_count, staff_count from app_public.gyms");
-      expect(rows).toEqual([{ member_count: TINY_BOX_MEMBERS, staff_count: 2 }]);
     });
   });
 
@@ -75,24 +78,23 @@ describe("plan limits", () => {
     expect(err.code).toBe("42501");
   });
 
-  it("10 admins adding members at the same moment never overshoot the limit; the losers get IC010", async () => {
-    // A fresh free gym with 28 members, committed: 2 places left.
+  it("10 people accepting invitations at the same moment never overshoot the limit; the losers get IC010", async () => {
+    // A fresh free gym with 28 members, committed: 2 places left, and 10 open invitations.
     const platform = await persona("platform_owner");
     const slug = `race-${randomUUID().slice(0, 8)}`;
-    const { gym, adminUser } = await commitAsPersona(platform, async (db) => {
-      const gym = (await db.query<{ id: string }>("select id from app_public.provision_gym('Race Gym', $1, 'free')", [slug])).rows[0]!.id;
-      const admin = (await db.query<{ user_id: string }>(
-        "select user_id from app_public.add_gym_user($1, 'Race Admin', 'gym_admin', null, $2)", [`admin@${slug}.test`, gym])).rows[0]!;
-      await db.query(
-        `select app_public.add_gym_user('m' || i || '@' || $1 || '.test', 'Member ' || i, 'member', null, $2::uuid)
-         from generate_series(1, 28) i`, [slug, gym]);
-      return { gym, adminUser: admin.user_id };
-    });
+    const gym = await commitAsPersona(platform, async (db) =>
+      (await db.query<{ id: string }>("select id from app_public.provision_gym('Race Gym', $1, 'free')", [slug])).rows[0]!.id);
+    const adminUser = (await createGymUser({ role: "gym_admin", gym: { id: gym, slug } })).userId;
+    for (let i = 1; i <= 28; i++) await createGymUser({ role: "member", gym: { id: gym, slug }, password: null });
     const admin = claimsOf("gym_admin", adminUser, gym);
+    await commitAsPersona(admin, async (db) => {
+      for (let i = 0; i < 10; i++) await db.query(ADD, [`racer${i}@${slug}.test`, `Racer ${i}`, "member", null]);
+    });
+    const tokens: string[] = [];
+    for (let i = 0; i < 10; i++) tokens.push(await latestToken(`racer${i}@${slug}.test`));
+    const anonymous = await persona("anonymous");
     const outcomes = await race(
-      Array.from({ length: 10 }, (_, i) => ({
-        who: admin, sql: ADD, params: [`racer${i}@${slug}.test`, `Racer ${i}`, "member", null],
-      })),
+      tokens.map((token) => ({ who: anonymous, sql: "select app_public.accept_invitation($1, 'racer-password')", params: [token] })),
     );
     const winners = outcomes.filter((o) => o.ok);
     const losers = outcomes.filter((o) => !o.ok);
@@ -110,7 +112,7 @@ describe("plan limits", () => {
     try {
       const token = await login(api, "admin@tiny-box.test");
       const res = await gql(api,
-        `mutation { addGymUser(input: { email: "gql-extra@example.test", displayName: "Extra", role: "member" }) { clientMutationId } }`,
+        `mutation { inviteToGym(input: { email: "gql-extra@example.test", displayName: "Extra", role: "member" }) { clientMutationId } }`,
         {}, token);
       expect(res.errors?.[0]).toMatchObject({
         message: "Plan limit reached: free plan allows 30 members",

@@ -70,17 +70,16 @@ describe("as the platform owner", () => {
     expect(await rootQuery("select 1 from app_public.gyms where slug = $1", [slug])).toEqual([]);
   });
 
-  it("I can add a person to a gym I name, and they land in that gym only", async () => {
+  it("I can invite a person to a gym I name; nothing but the invitation exists until they accept", async () => {
     const email = freshEmail();
     const b = await gymId(GYM_B);
     await asPersona(owner, async (db) => {
-      const { rows } = await db.query<{ tenant_id: string; user_id: string; role: string }>(
-        "select tenant_id, user_id, role from app_public.add_gym_user($1, 'New Coach', 'coach', 'pw-123456789', $2)",
+      const { rows } = await db.query<{ tenant_id: string; email: string; role: string }>(
+        "select tenant_id, email::text, role from app_public.invite_to_gym($1, 'coach', 'New Coach', $2)",
         [email, b],
       );
-      expect(rows).toEqual([{ tenant_id: b, user_id: expect.any(String), role: "coach" }]);
-      const theirs = await db.query("select tenant_id, role from app_public.memberships where user_id = $1", [rows[0]!.user_id]);
-      expect(theirs.rows).toEqual([{ tenant_id: b, role: "coach" }]);
+      expect(rows).toEqual([{ tenant_id: b, email, role: "coach" }]);
+      expect((await db.query("select 1 from app_public.users where email = $1", [email])).rows).toEqual([]);
     });
   });
 
@@ -89,7 +88,7 @@ describe("as the platform owner", () => {
     await asPersona(owner, async (db) => {
       const gym = (await db.query<{ id: string }>("select id from app_public.provision_gym('New Box', $1)", [slug])).rows[0]!;
       const m = (
-        await db.query("select tenant_id, role from app_public.add_gym_user($1, 'First Admin', 'gym_admin', 'pw-123456789', $2)", [
+        await db.query("select tenant_id, role from app_public.invite_to_gym($1, 'gym_admin', 'First Admin', $2)", [
           freshEmail(),
           gym.id,
         ])
@@ -98,14 +97,14 @@ describe("as the platform owner", () => {
     });
   });
 
-  it("I must name the gym when adding a person (IC002)", async () => {
+  it("I must name the gym when inviting a person (IC002)", async () => {
     expect(
-      await expectPgError(owner, "select app_public.add_gym_user($1, 'Nobody', 'member', null, null)", [freshEmail()]),
+      await expectPgError(owner, "select app_public.invite_to_gym($1, 'member', 'Nobody', null)", [freshEmail()]),
     ).toMatchObject({ code: "IC002" });
   });
 
-  it("I cannot make anyone a platform owner through add_gym_user (role must be a gym role)", async () => {
-    const error = await expectPgError(owner, "select app_public.add_gym_user($1, 'Sneaky', 'platform_owner', null, $2)", [
+  it("I cannot make anyone a platform owner through an invitation (role must be a gym role)", async () => {
+    const error = await expectPgError(owner, "select app_public.invite_to_gym($1, 'platform_owner', 'Sneaky', $2)", [
       freshEmail(),
       await gymId(GYM_A),
     ]);
@@ -113,7 +112,7 @@ describe("as the platform owner", () => {
   });
 
   it("I still cannot read credentials or sessions (app_private is nobody's)", async () => {
-    for (const table of ["user_secrets", "sessions", "platform_owners"]) {
+    for (const table of ["user_secrets", "sessions", "platform_owners", "mail_outbox", "password_resets"]) {
       expect(await expectPgError(owner, `select * from app_private.${table}`)).toMatchObject({ code: "42501" });
     }
   });
@@ -145,14 +144,14 @@ describe("provisioning is for the platform owner only", () => {
     });
   });
 
-  it("a gym admin adds people to their own gym only", async () => {
+  it("a gym admin invites people to their own gym only", async () => {
     const admin = await persona("gym_admin", GYM_A);
     const a = await gymId(GYM_A);
     await asPersona(admin, async (db) => {
-      const { rows } = await db.query("select tenant_id, role from app_public.add_gym_user($1, 'New Member', 'member')", [freshEmail()]);
+      const { rows } = await db.query("select tenant_id, role from app_public.invite_to_gym($1, 'member', 'New Member')", [freshEmail()]);
       expect(rows).toEqual([{ tenant_id: a, role: "member" }]);
     });
-    const error = await expectPgError(admin, "select app_public.add_gym_user($1, 'New Member', 'member', null, $2)", [
+    const error = await expectPgError(admin, "select app_public.invite_to_gym($1, 'member', 'New Member', $2)", [
       freshEmail(),
       await gymId(GYM_B),
     ]);

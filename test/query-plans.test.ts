@@ -14,8 +14,8 @@ describe("tenant policies use the tenant_id index", () => {
           select 'Load ' || i, 'load-' || i from generate_series(1, 300) i;
         insert into app_public.users (email, display_name)
           select 'load' || i || '@example.test', 'Load ' || i from generate_series(1, 20) i;
-        insert into app_public.memberships (tenant_id, user_id, role)
-          select g.id, u.id, 'member'
+        insert into app_public.memberships (tenant_id, user_id, role, display_name)
+          select g.id, u.id, 'member', u.display_name
           from app_public.gyms g cross join app_public.users u
           where g.slug like 'load-%' and u.email like 'load%@example.test';
         analyze app_public.memberships;

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:60e2e7be34457fe52043dbba42460d734fdcb47a
+--! Hash: sha1:96114d579dbfb5737c1d15958d71d6a0b21e61d0
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -65,9 +65,16 @@ create function app_hidden.current_app_role() returns text
 comment on function app_hidden.current_app_role() is
   'The JWT role claim (member, personal_trainer, coach, gym_admin, platform_owner, anonymous). Policies say TO <role> instead; this is for functions.';
 
+create function app_hidden.current_membership_id() returns uuid
+  language sql stable parallel safe
+  as $$ select nullif(current_setting('jwt.claims.membership_id', true), '')::uuid $$;
+comment on function app_hidden.current_membership_id() is
+  'The membership the current token was issued for (NULL for anonymous and the platform owner). The API checks on every request that this membership still exists with the role and version the token names (app_hidden.session_is_valid), so policies may trust it without a lookup.';
+
 grant execute on function
   app_hidden.current_tenant_id(), app_hidden.current_user_id(),
-  app_hidden.current_session_id(), app_hidden.current_app_role()
+  app_hidden.current_session_id(), app_hidden.current_app_role(),
+  app_hidden.current_membership_id()
 to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
    ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
 
@@ -94,6 +101,7 @@ comment on function app_private.tg__tenant_id_immutable() is
 -- Error codes raised by Ironclad's own SQL live in class IC (see README "Errors").
 --   IC001 tenant_id is immutable          IC002 not allowed for this role
 --   IC003 invalid credentials              IC004 not a member of that gym
+--   IC005 too many failed logins (locked)  IC006 invalid or expired refresh token
 
 --! split: 200-gyms.sql
 --------------------------------------------------------------------------------
@@ -190,6 +198,34 @@ create policy user_secrets_system on app_private.user_secrets for all
   to ":ROLE_SYSTEM" using (true) with check (true);
 grant select, insert, update on app_private.user_secrets to ":ROLE_SYSTEM";
 
+-- The one place a password becomes a hash, and the one password rule: 8 to 72 bytes (bcrypt
+-- reads no further than 72 bytes, so a longer one would silently be truncated). The bcrypt cost
+-- is app_private.bcrypt_cost().
+--
+-- bcrypt cost for new hashes and for the stand-in hash an unknown account is checked
+-- against (authenticate). The API sets ironclad.bcrypt_cost per transaction from BCRYPT_COST
+-- (default 10; tests use a low cost to stay fast); unset, it is 10. Clamped to what bcrypt allows.
+create function app_private.bcrypt_cost() returns integer
+  language sql stable set search_path = pg_catalog
+  as $$ select greatest(4, least(15, coalesce(nullif(current_setting('ironclad.bcrypt_cost', true), '')::integer, 10))) $$;
+comment on function app_private.bcrypt_cost() is
+  'bcrypt cost for new password hashes (setting ironclad.bcrypt_cost from BCRYPT_COST; 10 when unset).';
+grant execute on function app_private.bcrypt_cost() to ":ROLE_SYSTEM";
+
+create function app_private.hash_password(password text) returns text
+  language plpgsql volatile set search_path = pg_catalog, public
+as $$
+begin
+  if password is null or octet_length(password) < 8 or octet_length(password) > 72 then
+    raise exception 'A password must be 8 to 72 bytes long' using errcode = 'IC022';
+  end if;
+  return crypt(password, gen_salt('bf', app_private.bcrypt_cost()));
+end;
+$$;
+comment on function app_private.hash_password(text) is
+  'bcrypt hash of a new password at app_private.bcrypt_cost(); IC022 if it breaks the length rule. Every password hash is made here.';
+grant execute on function app_private.hash_password(text) to ":ROLE_SYSTEM";
+
 -- Platform owners: the SaaS operator's staff. A separate table, not a membership role, so
 -- that no gym-level write can ever mint one.
 create table app_private.platform_owners (
@@ -207,8 +243,9 @@ grant select, insert on app_private.platform_owners to ":ROLE_SYSTEM";
 -- memberships: the authoritative map of who belongs to which gym with which role.
 -- A person may belong to several gyms (a coach at one can be a member at another); the
 -- token names one gym at a time (app_public.switch_gym changes it).
--- Created through app_public.add_gym_user; removing one kills that user's tokens for the gym
--- at once (the API re-checks the membership on every request).
+-- Created only when a person accepts an invitation (app_public.accept_invitation; the demo
+-- seed uses the owner-only app_private.bootstrap_gym_user); removing one kills that user's
+-- tokens for the gym at once (the API re-checks the membership on every request).
 --------------------------------------------------------------------------------
 create table app_public.memberships (
   tenant_id  uuid not null default app_hidden.current_tenant_id()
@@ -216,6 +253,12 @@ create table app_public.memberships (
   id         uuid not null default gen_random_uuid(),
   user_id    uuid not null references app_public.users (id) on delete cascade,
   role       text not null check (role in ('member', 'personal_trainer', 'coach', 'gym_admin')),
+  -- Bumped on every role change: a token names the version it was issued for, so a role
+  -- changed and changed back never revives it (see app_hidden.session_is_valid).
+  token_version integer not null default 1,
+  -- What this gym calls the person: chosen per gym (on the invitation), never read from the
+  -- login, so no gym sees the name another gym gave the same person.
+  display_name text not null check (length(btrim(display_name)) between 1 and 100),
   -- clock_timestamp: several memberships made in one transaction keep their order, which
   -- decides the gym a login lands in when no tenantId is given.
   created_at timestamptz not null default clock_timestamp(),
@@ -228,6 +271,23 @@ create index memberships_user_id_idx on app_public.memberships (user_id);
 
 create trigger _100_tenant_id_immutable before update on app_public.memberships
   for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg_memberships__bump_token_version() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  if new.role is distinct from old.role then
+    new.token_version := old.token_version + 1;
+  else
+    new.token_version := old.token_version;
+  end if;
+  return new;
+end;
+$$;
+comment on function app_private.tg_memberships__bump_token_version() is
+  'Trigger: a role change gives the membership a new token_version, ending every token and refresh token issued for the old one.';
+create trigger _200_bump_token_version before update on app_public.memberships
+  for each row execute function app_private.tg_memberships__bump_token_version();
 
 alter table app_public.memberships enable row level security;
 alter table app_public.memberships force row level security;
@@ -256,7 +316,7 @@ create policy memberships_select_platform on app_public.memberships for select
   to ":ROLE_PLATFORM_OWNER" using (true);
 create policy memberships_delete_platform on app_public.memberships for delete
   to ":ROLE_PLATFORM_OWNER" using (true);
--- System: login and session checks read across gyms; add_gym_user inserts.
+-- System: login and session checks read across gyms; accept_invitation inserts.
 create policy memberships_select_system on app_public.memberships for select
   to ":ROLE_SYSTEM" using (true);
 create policy memberships_insert_system on app_public.memberships for insert
@@ -264,27 +324,14 @@ create policy memberships_insert_system on app_public.memberships for insert
 
 grant select on app_public.memberships to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant update (role) on app_public.memberships to ":ROLE_GYM_ADMIN";
+grant update (role, display_name) on app_public.memberships to ":ROLE_GYM_ADMIN";
 grant delete on app_public.memberships to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant select, insert (tenant_id, user_id, role) on app_public.memberships to ":ROLE_SYSTEM";
+grant select, insert (tenant_id, user_id, role, display_name) on app_public.memberships to ":ROLE_SYSTEM";
 
--- Display name and email of the person behind a membership. users rows are private to their
--- owner, so these run as the system role; they answer only for a membership the caller can
--- see (same gym, or the platform owner), re-checked here because a definer function must
--- not trust a row value handed to it.
-create function app_public.memberships_display_name(m app_public.memberships) returns text
-  language sql stable security definer set search_path = pg_catalog
-as $$
-  select u.display_name
-  from app_public.memberships mm
-  join app_public.users u on u.id = mm.user_id
-  where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
-    and (mm.tenant_id = app_hidden.current_tenant_id()
-         or app_hidden.current_app_role() = 'platform_owner')
-$$;
-comment on function app_public.memberships_display_name(app_public.memberships) is
-  'The member''s display name. SECURITY DEFINER (system) because users rows are private to their owner; answers only for a membership in the caller''s gym.';
-
+-- Email of the person behind a membership. users rows are private to their owner, so this
+-- runs as the system role; it answers only for a membership the caller can see (same gym, or
+-- the platform owner), re-checked here because a definer function must not trust a row value
+-- handed to it.
 create function app_public.memberships_email(m app_public.memberships) returns text
   language sql stable security definer set search_path = pg_catalog
 as $$
@@ -297,20 +344,135 @@ as $$
          or app_hidden.current_app_role() = 'platform_owner')
 $$;
 comment on function app_public.memberships_email(app_public.memberships) is
-  'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system) for the same reason as memberships_display_name.';
-grant execute on function
-  app_public.memberships_display_name(app_public.memberships),
-  app_public.memberships_email(app_public.memberships)
+  'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system): users rows are private to their owner.';
+grant execute on function app_public.memberships_email(app_public.memberships)
 to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
-alter function app_public.memberships_display_name(app_public.memberships) owner to ":ROLE_SYSTEM";
 alter function app_public.memberships_email(app_public.memberships) owner to ":ROLE_SYSTEM";
+
+--! split: 450-login-throttle.sql
+--------------------------------------------------------------------------------
+-- Password hashing and login throttling. Kept in Postgres so every API process shares one
+-- count: failed logins per account back off and then lock (IC005), and the API spends a
+-- per-client-address budget here before it runs any credential-checking field.
+--------------------------------------------------------------------------------
+
+
+-- The throttle key of a login: sha256 of the lower-cased email, so unknown emails back off
+-- and lock exactly like known ones (a lock must not reveal that an account exists) and no
+-- email is stored in clear.
+create function app_private.login_key(email text) returns bytea
+  language sql immutable parallel safe set search_path = pg_catalog, public
+  as $$ select sha256(convert_to(lower(coalesce(email, '')), 'UTF8')) $$;
+grant execute on function app_private.login_key(text) to ":ROLE_SYSTEM";
+
+-- How long a login stays locked after its n-th consecutive failure: the first 4 are free,
+-- then 1 s, 2 s, 4 s, … doubling, capped at 15 minutes (reached at the 15th failure).
+create function app_private.login_backoff(failures integer) returns interval
+  language sql immutable parallel safe set search_path = pg_catalog
+as $$
+  select case when failures < 5 then interval '0'
+              else least(interval '1 second' * power(2, least(failures - 5, 20)), interval '15 minutes') end
+$$;
+grant execute on function app_private.login_backoff(integer) to ":ROLE_SYSTEM";
+
+create table app_private.login_throttle (
+  login_key       bytea primary key,
+  failures        integer not null default 0,
+  last_failure_at timestamptz not null default now(),
+  locked_until    timestamptz
+);
+comment on table app_private.login_throttle is
+  'Consecutive failed logins per account (keyed by app_private.login_key(email)). A success clears the row; a quiet hour starts the count again.';
+create index login_throttle_last_failure_at_idx on app_private.login_throttle (last_failure_at);
+alter table app_private.login_throttle enable row level security;
+alter table app_private.login_throttle force row level security;
+create policy login_throttle_system on app_private.login_throttle for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update, delete on app_private.login_throttle to ":ROLE_SYSTEM";
+
+-- Count one failed (or locked-out) login. Called by the API, in its own transaction, when
+-- app_public.authenticate refused credentials (IC003) or a locked login (IC005): the refusal
+-- rolls back the request's transaction, so the count cannot be written there. Attempts
+-- made while locked count too, so a burst of guesses only lengthens the lock.
+-- SECURITY DEFINER (system): the authenticator has no right on the table.
+create function app_hidden.record_login_failure(login_key bytea) returns void
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_failures integer;
+begin
+  insert into app_private.login_throttle as t (login_key, failures, last_failure_at)
+    values (record_login_failure.login_key, 1, now())
+  on conflict on constraint login_throttle_pkey do update
+    set failures = case when t.last_failure_at < now() - interval '1 hour'
+                             and coalesce(t.locked_until, '-infinity') < now()
+                        then 1 else t.failures + 1 end,
+        last_failure_at = now()
+  returning failures into v_failures;
+  update app_private.login_throttle t
+    set locked_until = greatest(coalesce(t.locked_until, now()), now() + app_private.login_backoff(v_failures))
+  where t.login_key = record_login_failure.login_key and v_failures >= 5;
+end;
+$$;
+comment on function app_hidden.record_login_failure(bytea) is
+  'Count a refused login for the throttle. SECURITY DEFINER (system): only the API (authenticator) calls it, after authenticate refused (IC003/IC005).';
+
+create table app_private.login_address_budget (
+  address_key       bytea primary key,
+  window_started_at timestamptz not null default now(),
+  attempts          integer not null default 0
+);
+comment on table app_private.login_address_budget is
+  'Credential-checking requests per client address (an HMAC of the address made by the API) in the current window.';
+create index login_address_budget_window_idx on app_private.login_address_budget (window_started_at);
+alter table app_private.login_address_budget enable row level security;
+alter table app_private.login_address_budget force row level security;
+create policy login_address_budget_system on app_private.login_address_budget for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update, delete on app_private.login_address_budget to ":ROLE_SYSTEM";
+
+-- Spend one credential check from an address's budget. Returns 0 when allowed, otherwise
+-- the seconds until the window resets (the API answers LOGIN_RATE_LIMITED with that).
+-- SECURITY DEFINER (system): the authenticator has no right on the table.
+create function app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer)
+  returns integer
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_started timestamptz;
+  v_attempts integer;
+begin
+  insert into app_private.login_address_budget as b (address_key, window_started_at, attempts)
+    values (spend_login_budget.address_key, now(), 1)
+  on conflict on constraint login_address_budget_pkey do update
+    set window_started_at = case when b.window_started_at <= now() - make_interval(secs => window_seconds)
+                                 then now() else b.window_started_at end,
+        attempts = case when b.window_started_at <= now() - make_interval(secs => window_seconds)
+                        then 1 else b.attempts + 1 end
+  returning window_started_at, attempts into v_started, v_attempts;
+  if v_attempts <= budget then
+    return 0;
+  end if;
+  return greatest(1, ceil(extract(epoch from v_started + make_interval(secs => window_seconds) - now())))::integer;
+end;
+$$;
+comment on function app_hidden.spend_login_budget(bytea, integer, integer) is
+  'Spend one credential check of a client address''s budget; 0 = allowed, else seconds to wait. SECURITY DEFINER (system): called by the API (authenticator) only.';
+
+grant execute on function app_hidden.record_login_failure(bytea),
+  app_hidden.spend_login_budget(bytea, integer, integer) to ":DATABASE_AUTHENTICATOR";
+alter function app_hidden.record_login_failure(bytea) owner to ":ROLE_SYSTEM";
+alter function app_hidden.spend_login_budget(bytea, integer, integer) owner to ":ROLE_SYSTEM";
 
 --! split: 500-sessions-and-auth.sql
 --------------------------------------------------------------------------------
--- Sessions and login. A token names a session (sid); the API asks Postgres on every request
--- whether that session is still live, the user still enabled and the membership still there,
--- so logout, disabling a user or removing a membership take effect immediately.
+-- Sessions and login. A login opens a session; access tokens are short-lived (≤ 15 min) and
+-- name the session (sid) and the membership they were issued for (membership_id and its
+-- token_version). The API asks Postgres on every request whether that session is still live,
+-- the user still enabled and that very membership still held with that role and version, so
+-- logout, disabling a user, a role change or a removal (even followed by a re-add) end the
+-- token at once and for good. Rotating refresh tokens renew access tokens.
 --------------------------------------------------------------------------------
 create table app_private.sessions (
   id         uuid primary key default gen_random_uuid(),
@@ -325,100 +487,253 @@ create policy sessions_system on app_private.sessions for all
   to ":ROLE_SYSTEM" using (true) with check (true);
 grant select, insert, update (revoked_at) on app_private.sessions to ":ROLE_SYSTEM";
 
--- What a successful login or gym switch returns. PostGraphile signs it (HS256, JWT_SECRET,
--- audience from the server config) because graphile.config.ts names it as the JWT type.
+--------------------------------------------------------------------------------
+-- Refresh tokens: 32 random bytes handed to the client once, stored only as their sha256.
+-- Each is bound to its session and to the membership (id + token_version) or platform
+-- ownership the access token is for. Using one retires it (used_at) and issues the next;
+-- presenting a retired one again means it was copied, so the whole session is revoked.
+--------------------------------------------------------------------------------
+create table app_private.refresh_tokens (
+  id                 uuid primary key default gen_random_uuid(),
+  session_id         uuid not null references app_private.sessions (id) on delete cascade,
+  token_hash         bytea not null unique,
+  tenant_id          uuid,
+  membership_id      uuid,
+  membership_version integer,
+  created_at         timestamptz not null default now(),
+  expires_at         timestamptz not null,
+  used_at            timestamptz,
+  check ((tenant_id is null) = (membership_id is null) and (membership_id is null) = (membership_version is null))
+);
+comment on table app_private.refresh_tokens is
+  'Rotating refresh tokens (sha256 only). NULL tenant/membership: a platform-owner token.';
+create index refresh_tokens_session_id_idx on app_private.refresh_tokens (session_id);
+alter table app_private.refresh_tokens enable row level security;
+alter table app_private.refresh_tokens force row level security;
+create policy refresh_tokens_system on app_private.refresh_tokens for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update (used_at), delete on app_private.refresh_tokens to ":ROLE_SYSTEM";
+
+-- What a successful login, gym switch or refresh returns. PostGraphile signs it (HS256,
+-- JWT_SECRET, audience from the server config) because graphile.config.ts names it as the
+-- JWT type; refresh_token is NOT a claim: src/auth/jwt-plugin.ts leaves it out of the signed
+-- token and returns it as the payload's separate `refreshToken` field.
 create type app_public.jwt_token as (
-  role      text,
-  tenant_id uuid,
-  sub       uuid,
-  sid       uuid,
-  exp       bigint
+  role               text,
+  tenant_id          uuid,
+  membership_id      uuid,
+  membership_version integer,
+  sub                uuid,
+  sid                uuid,
+  exp                bigint,
+  refresh_token      text
 );
 
--- Token lifetime. A session outlives its tokens; switch_gym issues a fresh one.
+-- Access-token lifetime: ironclad.access_token_ttl seconds (ACCESS_TOKEN_TTL, default 900),
+-- never more than 15 minutes. Refresh tokens: ironclad.refresh_token_ttl (REFRESH_TOKEN_TTL,
+-- default 14 days), at most 30 days.
 create function app_private.token_expiry() returns bigint
   language sql stable set search_path = pg_catalog
-  as $$ select extract(epoch from now() + interval '12 hours')::bigint $$;
-grant execute on function app_private.token_expiry() to ":ROLE_SYSTEM";
+as $$
+  select extract(epoch from now() + make_interval(secs => least(900, greatest(1,
+    coalesce(nullif(current_setting('ironclad.access_token_ttl', true), '')::integer, 900)))))::bigint
+$$;
+create function app_private.refresh_token_lifetime() returns interval
+  language sql stable set search_path = pg_catalog
+as $$
+  select make_interval(secs => least(30 * 86400, greatest(60,
+    coalesce(nullif(current_setting('ironclad.refresh_token_ttl', true), '')::integer, 14 * 86400))))
+$$;
+grant execute on function app_private.token_expiry(), app_private.refresh_token_lifetime() to ":ROLE_SYSTEM";
+
+-- A token pair for a live session: an access token for the caller's membership in
+-- tenant_id (NULL: the platform-owner token) and a new refresh token bound to it.
+-- Raises IC004 when the user holds no membership there.
+create function app_private.issue_tokens(user_id uuid, session_id uuid, tenant_id uuid)
+  returns app_public.jwt_token
+  language plpgsql volatile set search_path = pg_catalog, public
+as $$
+declare
+  v_role text := 'platform_owner';
+  v_membership uuid;
+  v_version integer;
+  v_refresh text := translate(encode(gen_random_bytes(32), 'base64'), '+/=', '-_');
+begin
+  if issue_tokens.tenant_id is not null then
+    select m.role, m.id, m.token_version into v_role, v_membership, v_version
+    from app_public.memberships m
+    where m.tenant_id = issue_tokens.tenant_id and m.user_id = issue_tokens.user_id;
+    if v_membership is null then
+      raise exception 'You are not a member of that gym' using errcode = 'IC004';
+    end if;
+  end if;
+  insert into app_private.refresh_tokens (session_id, token_hash, tenant_id, membership_id, membership_version, expires_at)
+    values (issue_tokens.session_id, sha256(convert_to(v_refresh, 'UTF8')), issue_tokens.tenant_id, v_membership,
+            v_version, now() + app_private.refresh_token_lifetime());
+  return row(v_role, issue_tokens.tenant_id, v_membership, v_version, issue_tokens.user_id,
+             issue_tokens.session_id, app_private.token_expiry(), v_refresh)::app_public.jwt_token;
+end;
+$$;
+comment on function app_private.issue_tokens(uuid, uuid, uuid) is
+  'Access token + new refresh token for a membership (or platform ownership when tenant_id is NULL) of a live session.';
+grant execute on function app_private.issue_tokens(uuid, uuid, uuid) to ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
--- authenticate(email, password[, tenantId]) → token
+-- authenticate(email, password[, tenantId]) → token pair
 -- SECURITY DEFINER (system): a visitor cannot read password hashes or other people's
--- memberships, and must not be able to. Same error for unknown email and wrong password.
+-- memberships, and must not be able to. One answer (IC003, same message) for an unknown
+-- email, a wrong password, a disabled account and an account without a password, after the
+-- same bcrypt work: exactly one crypt() at the configured cost in every branch. A locked
+-- login (see 450-login-throttle) is refused with IC005 before any password is checked;
+-- the API reads the retry-after and the throttle key from DETAIL (never shown to clients)
+-- and counts the failure in its own transaction (app_hidden.record_login_failure).
 --------------------------------------------------------------------------------
 create function app_public.authenticate(email text, password text, tenant_id uuid default null)
   returns app_public.jwt_token
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
 declare
+  v_key bytea := app_private.login_key(email);
+  v_throttle app_private.login_throttle;
+  v_wait integer;
   v_user app_public.users;
   v_hash text;
-  v_role text;
+  v_ok boolean;
+  v_platform boolean;
   v_tenant uuid;
   v_sid uuid;
 begin
+  select t.* into v_throttle from app_private.login_throttle t
+  where t.login_key = v_key and t.locked_until > now();
+  if v_throttle.login_key is not null then
+    -- The lock this attempt will extend to (it counts as a failure too).
+    v_wait := ceil(extract(epoch from greatest(v_throttle.locked_until,
+                now() + app_private.login_backoff(v_throttle.failures + 1)) - now()));
+    raise exception 'Too many failed logins; try again later' using errcode = 'IC005',
+      detail = format('login_key=%s retry_after=%s', encode(v_key, 'hex'), greatest(v_wait, 1));
+  end if;
+
   select u.* into v_user from app_public.users u where u.email = authenticate.email::citext;
   select s.password_hash into v_hash from app_private.user_secrets s where s.user_id = v_user.id;
-  -- A person added without a password has the unusable hash '!': treat it like no hash at all
-  -- (crypt() would raise "invalid salt", 22023, and tell the caller the account exists).
+  -- A person added without a password has the unusable hash '!': treat it like no hash at all.
   if v_hash not like '$2_$%' then
     v_hash := null;
   end if;
-  if v_user.id is null or v_hash is null or v_user.is_disabled
-     or crypt(password, v_hash) is distinct from v_hash then
-    if v_hash is null then
-      -- Spend the same bcrypt time for an unknown email, so timing does not tell.
-      perform crypt(coalesce(password, ''), gen_salt('bf', 8));
-    end if;
-    raise exception 'Invalid email or password' using errcode = 'IC003';
+  -- Exactly one bcrypt computation whatever the case: against the real hash, or against a
+  -- fresh salt at the configured cost when there is none (result discarded).
+  v_ok := crypt(coalesce(password, ''), coalesce(v_hash, gen_salt('bf', app_private.bcrypt_cost()))) = v_hash;
+  if v_user.id is null or v_hash is null or v_user.is_disabled or v_ok is not true then
+    raise exception 'Invalid email or password' using errcode = 'IC003',
+      detail = format('login_key=%s', encode(v_key, 'hex'));
   end if;
 
-  if authenticate.tenant_id is null
-     and exists (select 1 from app_private.platform_owners p where p.user_id = v_user.id) then
-    v_role := 'platform_owner';
-  else
-    select m.tenant_id, m.role into v_tenant, v_role
+  delete from app_private.login_throttle t where t.login_key = v_key;
+  -- Hashes made at a lower cost than configured are upgraded on the next good login (crypt
+  -- directly: the password already proved itself, the new-password rule is not re-applied).
+  if substr(v_hash, 5, 2)::integer < app_private.bcrypt_cost() then
+    update app_private.user_secrets s set password_hash = crypt(password, gen_salt('bf', app_private.bcrypt_cost()))
+    where s.user_id = v_user.id;
+  end if;
+
+  v_platform := authenticate.tenant_id is null
+    and exists (select 1 from app_private.platform_owners p where p.user_id = v_user.id);
+  if not v_platform then
+    select m.tenant_id into v_tenant
     from app_public.memberships m
     where m.user_id = v_user.id
       and (authenticate.tenant_id is null or m.tenant_id = authenticate.tenant_id)
     order by m.created_at, m.tenant_id
     limit 1;
-    if v_role is null then
+    if v_tenant is null then
       raise exception 'You are not a member of that gym' using errcode = 'IC004';
     end if;
   end if;
 
   insert into app_private.sessions (user_id) values (v_user.id) returning id into v_sid;
-  return row(v_role, v_tenant, v_user.id, v_sid, app_private.token_expiry())::app_public.jwt_token;
+  return app_private.issue_tokens(v_user.id, v_sid, v_tenant);
 end;
 $$;
 comment on function app_public.authenticate(text, text, uuid) is
-  E'@resultFieldName jwtToken\n@anonymousOk logging in is how an anonymous visitor gets a token\nLog in. Returns a signed JWT for your first gym (or the gym given by tenantId); platform owners get a platform-wide token. SECURITY DEFINER (system): reads password hashes and memberships no visitor may read.';
+  E'@resultFieldName jwtToken\n@anonymousOk logging in is how an anonymous visitor gets a token\nLog in. Returns a short-lived signed JWT for your first gym (or the gym given by tenantId; platform owners get a platform-wide token) and a refresh token. SECURITY DEFINER (system): reads password hashes and memberships no visitor may read.';
 
 --------------------------------------------------------------------------------
--- switch_gym(tenantId) → token for the same session, in another gym the caller belongs to.
+-- refresh_token(token) → a new token pair for the same session and membership; the
+-- presented refresh token is retired. Anonymous may call it (the access token it renews has
+-- usually expired). One answer, IC006, for unknown, expired, retired, revoked-session,
+-- disabled-user and changed-membership tokens. A retired token presented again is refused
+-- with DETAIL `reuse=<hash>`: the API then revokes that session
+-- (app_hidden.revoke_reused_refresh_token), because the refusal rolls back this transaction.
+-- SECURITY DEFINER (system): refresh tokens and sessions are private.
+--------------------------------------------------------------------------------
+create function app_public.refresh_token(token text) returns app_public.jwt_token
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_hash bytea := sha256(convert_to(coalesce(token, ''), 'UTF8'));
+  v_row app_private.refresh_tokens;
+  v_user uuid;
+begin
+  select r.* into v_row from app_private.refresh_tokens r where r.token_hash = v_hash for update;
+  if v_row.id is not null and v_row.used_at is not null then
+    raise exception 'Invalid or expired refresh token' using errcode = 'IC006',
+      detail = format('reuse=%s', encode(v_hash, 'hex'));
+  end if;
+  select s.user_id into v_user
+  from app_private.sessions s join app_public.users u on u.id = s.user_id
+  where s.id = v_row.session_id and s.revoked_at is null and not u.is_disabled
+    and v_row.expires_at > now()
+    and case when v_row.tenant_id is null
+             then exists (select 1 from app_private.platform_owners p where p.user_id = u.id)
+             else exists (select 1 from app_public.memberships m
+                          where m.tenant_id = v_row.tenant_id and m.id = v_row.membership_id
+                            and m.user_id = u.id and m.token_version = v_row.membership_version)
+        end;
+  if v_user is null then
+    raise exception 'Invalid or expired refresh token' using errcode = 'IC006';
+  end if;
+  update app_private.refresh_tokens r set used_at = now() where r.id = v_row.id;
+  return app_private.issue_tokens(v_user, v_row.session_id, v_row.tenant_id);
+end;
+$$;
+comment on function app_public.refresh_token(text) is
+  E'@resultFieldName jwtToken\n@anonymousOk a client renews an expired access token with its refresh token alone\nExchange a refresh token for a new access token and refresh token (the old one is retired; presenting it again ends the session). SECURITY DEFINER (system): refresh tokens and sessions are private.';
+
+-- The API calls this (as the authenticator) when refresh_token refused a retired token:
+-- the session it belongs to is revoked, so whoever copied the token and the rightful
+-- holder both have to log in again. SECURITY DEFINER (system): sessions are private; it
+-- acts only on a token that was really retired.
+create function app_hidden.revoke_reused_refresh_token(token_hash bytea) returns void
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  update app_private.sessions s set revoked_at = now()
+  from app_private.refresh_tokens r
+  where r.token_hash = revoke_reused_refresh_token.token_hash and r.used_at is not null
+    and s.id = r.session_id and s.revoked_at is null
+$$;
+comment on function app_hidden.revoke_reused_refresh_token(bytea) is
+  'Revoke the session of a retired refresh token that was presented again. SECURITY DEFINER (system): called by the API only.';
+
+--------------------------------------------------------------------------------
+-- switch_gym(tenantId) → token pair for the same session, in another gym the caller belongs to.
 --------------------------------------------------------------------------------
 create function app_public.switch_gym(tenant_id uuid) returns app_public.jwt_token
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
-declare
-  v_role text;
 begin
-  select m.role into v_role from app_public.memberships m
-  where m.tenant_id = switch_gym.tenant_id and m.user_id = app_hidden.current_user_id();
-  if v_role is null or app_hidden.current_session_id() is null then
+  if app_hidden.current_session_id() is null or app_hidden.current_user_id() is null
+     or not exists (select 1 from app_public.memberships m
+                    where m.tenant_id = switch_gym.tenant_id and m.user_id = app_hidden.current_user_id()) then
     -- Same answer whether the gym exists or not: another gym's existence is not revealed.
     raise exception 'You are not a member of that gym' using errcode = 'IC004';
   end if;
-  return row(v_role, switch_gym.tenant_id, app_hidden.current_user_id(),
-             app_hidden.current_session_id(), app_private.token_expiry())::app_public.jwt_token;
+  return app_private.issue_tokens(app_hidden.current_user_id(), app_hidden.current_session_id(), switch_gym.tenant_id);
 end;
 $$;
 comment on function app_public.switch_gym(uuid) is
-  E'@resultFieldName jwtToken\nReturns a token for another gym you belong to, with the role you hold there. SECURITY DEFINER (system): reads your memberships in other gyms, which RLS hides from the current gym''s context.';
+  E'@resultFieldName jwtToken\nReturns a token pair for another gym you belong to, with the role you hold there. SECURITY DEFINER (system): reads your memberships in other gyms, which RLS hides from the current gym''s context.';
 
 --------------------------------------------------------------------------------
--- logout() revokes the current session: every token issued for it stops working.
+-- logout() revokes the current session: every access and refresh token issued for it stops working.
 --------------------------------------------------------------------------------
 create function app_public.logout() returns boolean
   language sql volatile security definer set search_path = pg_catalog
@@ -429,14 +744,17 @@ as $$
   returning true
 $$;
 comment on function app_public.logout() is
-  'Revokes the current session. SECURITY DEFINER (system): sessions are private.';
+  'Revokes the current session (its refresh tokens too). SECURITY DEFINER (system): sessions are private.';
 
 --------------------------------------------------------------------------------
 -- session_is_valid: asked by the API (as the authenticator, before it switches role) for
--- every request that carries a token.
+-- every request that carries a token. A gym token is honoured only while the very
+-- membership it names (id, so a re-added membership is another one) still has the role and
+-- token_version it was issued with (so a role changed and changed back does not revive it).
 --------------------------------------------------------------------------------
-create function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, role text)
-  returns boolean
+create function app_hidden.session_is_valid(
+  sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text
+) returns boolean
   language sql stable security definer set search_path = pg_catalog
 as $$
   select exists (
@@ -449,30 +767,35 @@ as $$
       and not u.is_disabled
       and case
             when session_is_valid.role = 'platform_owner' then
-              session_is_valid.tenant_id is null
+              session_is_valid.tenant_id is null and session_is_valid.membership_id is null
               and exists (select 1 from app_private.platform_owners p where p.user_id = u.id)
             else exists (
               select 1 from app_public.memberships m
               where m.tenant_id = session_is_valid.tenant_id
-                and m.user_id = u.id and m.role = session_is_valid.role)
+                and m.id = session_is_valid.membership_id
+                and m.user_id = u.id and m.role = session_is_valid.role
+                and m.token_version = session_is_valid.membership_version)
           end
   )
 $$;
-comment on function app_hidden.session_is_valid(uuid, uuid, uuid, text) is
-  'True while the session is live, the user enabled and the claimed membership (or platform ownership) still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
+comment on function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer, text) is
+  'True while the session is live, the user enabled and the claimed membership (same id, role and token_version) or platform ownership still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
 
-grant execute on function app_public.authenticate(text, text, uuid) to
+grant execute on function app_public.authenticate(text, text, uuid), app_public.refresh_token(text) to
   ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
   ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 grant execute on function app_public.switch_gym(uuid), app_public.logout() to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant execute on function app_hidden.session_is_valid(uuid, uuid, uuid, text) to ":DATABASE_AUTHENTICATOR";
+grant execute on function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer, text),
+  app_hidden.revoke_reused_refresh_token(bytea) to ":DATABASE_AUTHENTICATOR";
 -- Grants first: once the system role owns them, the migration owner can no longer grant.
 alter function app_public.authenticate(text, text, uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.refresh_token(text) owner to ":ROLE_SYSTEM";
 alter function app_public.switch_gym(uuid) owner to ":ROLE_SYSTEM";
 alter function app_public.logout() owner to ":ROLE_SYSTEM";
-alter function app_hidden.session_is_valid(uuid, uuid, uuid, text) owner to ":ROLE_SYSTEM";
+alter function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer, text) owner to ":ROLE_SYSTEM";
+alter function app_hidden.revoke_reused_refresh_token(bytea) owner to ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
 -- Who am I? Plain invoker functions: RLS already limits users/gyms to the caller's own rows.
@@ -515,20 +838,30 @@ grant execute on function app_public.me(), app_public.current_gym(), app_public.
 
 --------------------------------------------------------------------------------
 -- Housekeeping (graphile-worker task `prune_sessions`, daily): forget sessions that were
--- revoked, or are older than any token could be, a week ago.
+-- revoked, or are older than any token could be and hold no live refresh token, a week
+-- ago; and throttle rows nobody has touched for a day.
 --------------------------------------------------------------------------------
 create function app_private.prune_sessions() returns integer
-  language sql volatile security definer set search_path = pg_catalog
+  language plpgsql volatile security definer set search_path = pg_catalog
 as $$
-  with gone as (
-    delete from app_private.sessions
-    where coalesce(revoked_at, created_at + interval '30 days') < now() - interval '7 days'
-    returning 1
-  )
-  select count(*)::integer from gone
+declare
+  v_gone integer;
+begin
+  delete from app_private.sessions s
+  where coalesce(s.revoked_at, s.created_at + interval '30 days') < now() - interval '7 days'
+    and (s.revoked_at is not null or not exists (
+      select 1 from app_private.refresh_tokens r
+      where r.session_id = s.id and r.used_at is null and r.expires_at > now()));
+  get diagnostics v_gone = row_count;
+  delete from app_private.refresh_tokens r where r.expires_at < now() - interval '7 days';
+  delete from app_private.login_throttle t
+  where t.last_failure_at < now() - interval '1 day' and coalesce(t.locked_until, '-infinity') < now();
+  delete from app_private.login_address_budget b where b.window_started_at < now() - interval '1 day';
+  return v_gone;
+end;
 $$;
 comment on function app_private.prune_sessions() is
-  'Delete long-dead sessions. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on sessions.';
+  'Delete long-dead sessions, expired refresh tokens and stale throttle rows. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on sessions.';
 alter function app_private.prune_sessions() owner to ":ROLE_SYSTEM";
 set role ":ROLE_SYSTEM"; -- see create_platform_owner: the grant must come from the new owner
 grant execute on function app_private.prune_sessions() to ":DATABASE_OWNER";
@@ -542,27 +875,6 @@ grant delete on app_private.sessions to ":ROLE_SYSTEM";
 -- each is executable only by the roles named in its grant, and re-checks the caller's gym.
 --------------------------------------------------------------------------------
 
--- Shared by add_gym_user and create_platform_owner: find a user by email or create them.
--- A new user without a password cannot log in until one is set (unusable hash).
-create function app_private.find_or_create_user(email text, display_name text, password text)
-  returns uuid
-  language plpgsql volatile set search_path = pg_catalog, public
-as $$
-declare
-  v_id uuid;
-begin
-  select u.id into v_id from app_public.users u where u.email = find_or_create_user.email::citext;
-  if v_id is null then
-    insert into app_public.users (email, display_name)
-      values (find_or_create_user.email, find_or_create_user.display_name)
-      returning id into v_id;
-    insert into app_private.user_secrets (user_id, password_hash)
-      values (v_id, case when password is null then '!' else crypt(password, gen_salt('bf', 8)) end);
-  end if;
-  return v_id;
-end;
-$$;
-
 create function app_public.provision_gym(name text, slug text, plan text default 'free')
   returns app_public.gyms
   language sql volatile security definer set search_path = pg_catalog, public
@@ -574,54 +886,63 @@ $$;
 comment on function app_public.provision_gym(text, text, text) is
   'Platform owner: create a gym (tenant). SECURITY DEFINER (system) because no visitor role may insert gyms directly.';
 grant execute on function app_public.provision_gym(text, text, text) to ":ROLE_PLATFORM_OWNER";
-alter function app_private.find_or_create_user(text, text, text) owner to ":ROLE_SYSTEM";
 alter function app_public.provision_gym(text, text, text) owner to ":ROLE_SYSTEM";
 
--- Add a person to a gym with a role. A gym admin adds to their own gym only; the platform
--- owner names the gym. An existing login (same email) is linked, not duplicated, and the
--- password argument is then ignored: nothing about the person's other gyms is revealed.
-create function app_public.add_gym_user(
-  email text, display_name text, role text, password text default null, tenant_id uuid default null
+-- People join a gym only by accepting an invitation (610-invitations.sql): no API path sets
+-- or learns anyone else's password. The two functions below are bootstrap doors for the
+-- database owner only (seed, CLI, tests), never granted to a visitor role.
+
+-- Find a login by email or create it. A login created without a password hash cannot log in
+-- (unusable hash '!') until its person sets one through a password reset.
+create function app_private.bootstrap_user(email text, display_name text, password_hash text)
+  returns uuid
+  language plpgsql volatile set search_path = pg_catalog, public
+as $$
+declare
+  v_id uuid;
+begin
+  select u.id into v_id from app_public.users u where u.email = bootstrap_user.email::citext;
+  if v_id is null then
+    insert into app_public.users (email, display_name)
+      values (bootstrap_user.email, bootstrap_user.display_name)
+      returning id into v_id;
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (v_id, coalesce(bootstrap_user.password_hash, '!'));
+  end if;
+  return v_id;
+end;
+$$;
+comment on function app_private.bootstrap_user(text, text, text) is
+  'Owner-only bootstrap: the user with this email, created (with this bcrypt hash, or none) if new. An existing login is never changed.';
+
+-- An already-accepted membership, for demo data and tests. Takes a bcrypt hash (compute it
+-- once with app_private.hash_password and reuse it: seeding stays fast at production cost).
+create function app_private.bootstrap_gym_user(
+  tenant_id uuid, email text, display_name text, role text, password_hash text
 ) returns app_public.memberships
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
 declare
-  v_tenant uuid;
   v_membership app_public.memberships;
 begin
-  if app_hidden.current_app_role() = 'platform_owner' then
-    v_tenant := add_gym_user.tenant_id;
-  elsif app_hidden.current_app_role() = 'gym_admin'
-        and (add_gym_user.tenant_id is null or add_gym_user.tenant_id = app_hidden.current_tenant_id()) then
-    v_tenant := app_hidden.current_tenant_id();
-  end if;
-  if v_tenant is null then
-    raise exception 'Only a gym admin (for their own gym) or the platform owner may add people'
-      using errcode = 'IC002';
-  end if;
-
-  insert into app_public.memberships (tenant_id, user_id, role)
-    values (v_tenant,
-            app_private.find_or_create_user(add_gym_user.email, add_gym_user.display_name, add_gym_user.password),
-            add_gym_user.role)
+  insert into app_public.memberships (tenant_id, user_id, role, display_name)
+    values (bootstrap_gym_user.tenant_id,
+            app_private.bootstrap_user(bootstrap_gym_user.email, bootstrap_gym_user.display_name, bootstrap_gym_user.password_hash),
+            bootstrap_gym_user.role, bootstrap_gym_user.display_name)
     returning * into v_membership;
   return v_membership;
 end;
 $$;
-comment on function app_public.add_gym_user(text, text, text, text, uuid) is
-  'Gym admin (own gym) or platform owner (any gym): add a person with a role, creating their login if the email is new. SECURITY DEFINER (system): creates users, which no visitor may insert.';
-grant execute on function app_public.add_gym_user(text, text, text, text, uuid) to
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-alter function app_public.add_gym_user(text, text, text, text, uuid) owner to ":ROLE_SYSTEM";
+comment on function app_private.bootstrap_gym_user(uuid, text, text, text, text) is
+  'Owner-only bootstrap (seed, tests): a person already in a gym, as if they had accepted an invitation. SECURITY DEFINER (system): writes identity tables; executable only by the database owner.';
 
--- Bootstrap: the first platform owner is made by the database owner (seed / CLI), never
--- through the API.
+-- The first platform owner is made by the database owner (seed / CLI), never through the API.
 create function app_private.create_platform_owner(email text, display_name text, password text)
   returns uuid
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
 declare
-  v_id uuid := app_private.find_or_create_user(email, display_name, password);
+  v_id uuid := app_private.bootstrap_user(email, display_name, app_private.hash_password(password));
 begin
   insert into app_private.platform_owners (user_id) values (v_id) on conflict do nothing;
   return v_id;
@@ -629,11 +950,682 @@ end;
 $$;
 comment on function app_private.create_platform_owner(text, text, text) is
   'Make (or promote) a platform owner. SECURITY DEFINER (system); executable only by the database owner.';
+alter function app_private.bootstrap_user(text, text, text) owner to ":ROLE_SYSTEM";
+alter function app_private.bootstrap_gym_user(uuid, text, text, text, text) owner to ":ROLE_SYSTEM";
 alter function app_private.create_platform_owner(text, text, text) owner to ":ROLE_SYSTEM";
 -- ALTER OWNER hands the old owner's own rights to the new owner, so the grant to the
 -- database owner is made by the system role after the transfer.
 set role ":ROLE_SYSTEM";
 grant execute on function app_private.create_platform_owner(text, text, text) to ":DATABASE_OWNER";
+grant execute on function app_private.bootstrap_gym_user(uuid, text, text, text, text) to ":DATABASE_OWNER";
+reset role;
+
+--! split: 610-account-events.sql
+--------------------------------------------------------------------------------
+-- account_events: the gym's audit trail of who joined, left or changed role, and of every
+-- invitation (created, resent, revoked, accepted). Written only by triggers and the account
+-- functions (as the system role), whoever made the change; append-only; read by the gym's
+-- admin for its own gym and by the platform owner. Ids of people are membership ids of this
+-- gym: a gym never sees a user id.
+--------------------------------------------------------------------------------
+create table app_public.account_events (
+  tenant_id     uuid not null default app_hidden.current_tenant_id()
+                references app_public.gyms (id) on delete cascade,
+  id            uuid not null default gen_random_uuid(),
+  occurred_at   timestamptz not null default clock_timestamp(),
+  action        text not null check (action in (
+                  'invitation_created', 'invitation_resent', 'invitation_revoked', 'invitation_accepted',
+                  'membership_created', 'role_changed', 'membership_removed')),
+  -- Who did it: their role, and their membership in this gym (null for the platform owner,
+  -- the owner-only bootstrap, or a person accepting their own invitation before joining).
+  actor_role    text not null,
+  actor_membership_id uuid,
+  -- Whom it concerns. Plain values, not foreign keys: the trail outlives the rows it names.
+  membership_id uuid,
+  invitation_id uuid,
+  email         citext,
+  role          text,
+  previous_role text,
+  primary key (tenant_id, id)
+);
+comment on table app_public.account_events is
+  'Audit trail of account changes in a gym (invitations, joins, role changes, removals). Append-only.';
+create index account_events_tenant_occurred_idx on app_public.account_events (tenant_id, occurred_at);
+
+alter table app_public.account_events enable row level security;
+alter table app_public.account_events force row level security;
+create policy account_events_tenant on app_public.account_events as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy account_events_select_admin on app_public.account_events for select
+  to ":ROLE_GYM_ADMIN" using (tenant_id = app_hidden.current_tenant_id());
+create policy account_events_select_platform on app_public.account_events for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+create policy account_events_system on app_public.account_events for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select on app_public.account_events to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select, insert on app_public.account_events to ":ROLE_SYSTEM";
+
+-- Append-only for everyone, the owner included. The one exception: rows of a gym that is
+-- being deleted go with it (the cascade from gyms), since a trail of a gym that no longer
+-- exists has no reader. SECURITY DEFINER (system): checks the gym row, which RLS may hide
+-- from whoever deletes.
+create function app_private.tg_account_events__append_only() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  if tg_op = 'DELETE' and not exists (select 1 from app_public.gyms g where g.id = old.tenant_id) then
+    return old;
+  end if;
+  raise exception 'The account audit log is append-only' using errcode = 'IC030';
+end;
+$$;
+comment on function app_private.tg_account_events__append_only() is
+  'Trigger: refuses UPDATE and DELETE on account_events (IC030), except the cascade of a deleted gym. SECURITY DEFINER (system): reads gyms.';
+create trigger _100_tenant_id_immutable before update on app_public.account_events
+  for each row execute function app_private.tg__tenant_id_immutable();
+create trigger _110_append_only before update or delete on app_public.account_events
+  for each row execute function app_private.tg_account_events__append_only();
+create function app_private.tg_account_events__no_truncate() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  raise exception 'The account audit log is append-only' using errcode = 'IC030';
+end;
+$$;
+create trigger _101_append_only_truncate before truncate on app_public.account_events
+  for each statement execute function app_private.tg_account_events__no_truncate();
+alter function app_private.tg_account_events__append_only() owner to ":ROLE_SYSTEM";
+
+-- Record one event in gym `tenant_id`, stamping the actor from the request's claims.
+-- Called only from the system role's own functions and triggers (no visitor may execute it).
+create function app_private.record_account_event(
+  tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text,
+  previous_role text default null
+) returns void
+  language sql volatile set search_path = pg_catalog
+as $$
+  insert into app_public.account_events
+    (tenant_id, action, actor_role, actor_membership_id, membership_id, invitation_id, email, role, previous_role)
+  values (
+    record_account_event.tenant_id, record_account_event.action,
+    coalesce(nullif(current_setting('jwt.claims.role', true), ''), 'owner'),
+    (select m.id from app_public.memberships m
+     where m.tenant_id = record_account_event.tenant_id and m.user_id = app_hidden.current_user_id()),
+    record_account_event.membership_id, record_account_event.invitation_id,
+    record_account_event.email, record_account_event.role, record_account_event.previous_role)
+$$;
+comment on function app_private.record_account_event(uuid, text, uuid, uuid, citext, text, text) is
+  'Append one account event; the actor comes from the request claims (owner when there are none).';
+grant execute on function app_private.record_account_event(uuid, text, uuid, uuid, citext, text, text) to ":ROLE_SYSTEM";
+
+-- Every write to memberships, by any role and any path (GraphQL update/delete, acceptance,
+-- the bootstrap), leaves an event. SECURITY DEFINER (system): visitors may not write the trail
+-- nor read the email of the login behind the membership.
+create function app_private.tg_memberships__audit() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_row app_public.memberships;
+begin
+  if tg_op = 'DELETE' then v_row := old; else v_row := new; end if;
+  -- Deleting a gym cascades to its memberships: nothing left to audit, nobody left to read it.
+  if not exists (select 1 from app_public.gyms g where g.id = v_row.tenant_id) then
+    return null;
+  end if;
+  perform app_private.record_account_event(
+    v_row.tenant_id,
+    case tg_op when 'INSERT' then 'membership_created' when 'UPDATE' then 'role_changed' else 'membership_removed' end,
+    v_row.id, null,
+    (select u.email from app_public.users u where u.id = v_row.user_id),
+    v_row.role,
+    case when tg_op = 'UPDATE' then old.role end);
+  return null;
+end;
+$$;
+comment on function app_private.tg_memberships__audit() is
+  'Trigger: account_events row for every membership insert, role change and removal. SECURITY DEFINER (system): writes the trail.';
+create trigger _800_audit after insert or delete on app_public.memberships
+  for each row execute function app_private.tg_memberships__audit();
+create trigger _801_audit_role after update of role on app_public.memberships
+  for each row when (old.role is distinct from new.role)
+  execute function app_private.tg_memberships__audit();
+alter function app_private.tg_memberships__audit() owner to ":ROLE_SYSTEM";
+
+--! split: 620-mail-outbox.sql
+--------------------------------------------------------------------------------
+-- Mail outbox: every mail the platform sends (invitations, password resets) is a row written
+-- in the same transaction as the change that causes it, so a rolled-back invitation sends
+-- nothing and a committed one is never lost. A trigger enqueues the graphile-worker job
+-- `send_mail`, which renders the mail, hands it to the transport (src/mail) and marks it sent.
+-- The one-time token a mail carries lives in `secret` only until the mail is sent, and is
+-- erased then; invitations and resets themselves keep only its sha256.
+--------------------------------------------------------------------------------
+create table app_private.mail_outbox (
+  id         uuid primary key default gen_random_uuid(),
+  created_at timestamptz not null default now(),
+  template   text not null check (template in ('invitation', 'password_reset')),
+  recipient  citext not null,
+  -- Non-secret values the template shows (gym name, role, expiry).
+  params     jsonb not null default '{}',
+  secret     text,
+  attempts   integer not null default 0,
+  sent_at    timestamptz,
+  last_error text
+);
+comment on table app_private.mail_outbox is
+  'Mails to send (sent by the graphile-worker task send_mail). `secret` (the raw one-time token) is erased once the mail is sent.';
+alter table app_private.mail_outbox enable row level security;
+alter table app_private.mail_outbox force row level security;
+create policy mail_outbox_system on app_private.mail_outbox for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update (secret, attempts, sent_at, last_error), delete on app_private.mail_outbox to ":ROLE_SYSTEM";
+
+-- SECURITY DEFINER (database owner, which owns graphile_worker): visitors may not add jobs.
+create function app_private.tg_mail_outbox__enqueue() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  perform graphile_worker.add_job('send_mail', json_build_object('id', new.id), max_attempts := 10);
+  return null;
+end;
+$$;
+comment on function app_private.tg_mail_outbox__enqueue() is
+  'Trigger: one send_mail job per outbox row. SECURITY DEFINER (database owner, which owns graphile_worker).';
+create trigger _900_enqueue after insert on app_private.mail_outbox
+  for each row execute function app_private.tg_mail_outbox__enqueue();
+
+-- Queue one mail. Called by the account functions (system role) only.
+create function app_private.queue_mail(template text, recipient citext, params jsonb, secret text)
+  returns uuid
+  language sql volatile set search_path = pg_catalog
+as $$
+  insert into app_private.mail_outbox (template, recipient, params, secret)
+    values (queue_mail.template, queue_mail.recipient, queue_mail.params, queue_mail.secret)
+  returning id
+$$;
+grant execute on function app_private.queue_mail(text, citext, jsonb, text) to ":ROLE_SYSTEM";
+
+-- The worker (as the database owner) takes an unsent mail and later marks it sent or failed.
+-- SECURITY DEFINER (system): the outbox is closed to everyone but the system role.
+create function app_private.take_mail(id uuid) returns app_private.mail_outbox
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  update app_private.mail_outbox o set attempts = o.attempts + 1
+  where o.id = take_mail.id and o.sent_at is null
+  returning o.*
+$$;
+comment on function app_private.take_mail(uuid) is
+  'Worker: the unsent mail with this id (attempts counted), or null. SECURITY DEFINER (system): the outbox is private.';
+create function app_private.finish_mail(id uuid, error text) returns void
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  update app_private.mail_outbox o
+  set sent_at = case when finish_mail.error is null then now() end,
+      secret = case when finish_mail.error is null then null else o.secret end,
+      last_error = left(finish_mail.error, 1000)
+  where o.id = finish_mail.id and o.sent_at is null
+$$;
+comment on function app_private.finish_mail(uuid, text) is
+  'Worker: mark a mail sent (its secret erased) or record the error of a failed attempt. SECURITY DEFINER (system): the outbox is private.';
+-- Forget sent mails after a month (the worker's prune task).
+create function app_private.prune_mail_outbox() returns integer
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  with gone as (
+    delete from app_private.mail_outbox where sent_at < now() - interval '30 days' returning 1
+  )
+  select count(*)::integer from gone
+$$;
+comment on function app_private.prune_mail_outbox() is
+  'Delete mails sent over 30 days ago. SECURITY DEFINER (system): the outbox is private.';
+alter function app_private.take_mail(uuid) owner to ":ROLE_SYSTEM";
+alter function app_private.finish_mail(uuid, text) owner to ":ROLE_SYSTEM";
+alter function app_private.prune_mail_outbox() owner to ":ROLE_SYSTEM";
+set role ":ROLE_SYSTEM"; -- see create_platform_owner: the grant must come from the new owner
+grant execute on function app_private.take_mail(uuid), app_private.finish_mail(uuid, text),
+  app_private.prune_mail_outbox() to ":DATABASE_OWNER";
+reset role;
+
+-- One-time tokens: 32 random bytes, hex. Only their sha256 is ever stored in a table that
+-- outlives the mail.
+create function app_private.new_token() returns text
+  language sql volatile set search_path = pg_catalog, public
+  as $$ select encode(gen_random_bytes(32), 'hex') $$;
+create function app_private.token_hash(token text) returns bytea
+  language sql immutable set search_path = pg_catalog
+  as $$ select sha256(convert_to(coalesce(token, ''), 'UTF8')) $$;
+grant execute on function app_private.new_token(), app_private.token_hash(text) to ":ROLE_SYSTEM";
+
+--! split: 630-invitations.sql
+--------------------------------------------------------------------------------
+-- invitations: how a person joins a gym. A gym admin (own gym) or the platform owner invites
+-- an email with a role and the name the gym will show; the person receives a one-time link
+-- and accepts it (app_public.accept_invitation). The membership exists only after that. The
+-- answer to an invitation never depends on whether the email already has a login anywhere.
+--------------------------------------------------------------------------------
+create table app_public.invitations (
+  tenant_id     uuid not null default app_hidden.current_tenant_id()
+                references app_public.gyms (id) on delete cascade,
+  id            uuid not null default gen_random_uuid(),
+  email         citext not null check (email ~ '^[^@\s]+@[^@\s]+$' and length(email) <= 254),
+  role          text not null check (role in ('member', 'personal_trainer', 'coach', 'gym_admin')),
+  display_name  text not null check (length(btrim(display_name)) between 1 and 100),
+  -- sha256 of the token mailed to the person; the raw token is never stored here.
+  token_hash    bytea not null,
+  expires_at    timestamptz not null,
+  created_at    timestamptz not null default now(),
+  last_sent_at  timestamptz not null default now(),
+  accepted_at   timestamptz,
+  revoked_at    timestamptz,
+  membership_id uuid,
+  primary key (tenant_id, id),
+  foreign key (tenant_id, membership_id) references app_public.memberships (tenant_id, id)
+    on delete set null (membership_id)
+);
+comment on table app_public.invitations is
+  'An invitation to join the gym with a role. Created with inviteToGym, accepted by the person with acceptInvitation.';
+comment on column app_public.invitations.token_hash is
+  E'@behavior -*\nsha256 of the one-time token; never readable through the API.';
+-- One open invitation per email and gym.
+create unique index invitations_open_email_idx on app_public.invitations (tenant_id, email)
+  where accepted_at is null and revoked_at is null;
+create index invitations_token_hash_idx on app_public.invitations (token_hash);
+create index invitations_tenant_membership_idx on app_public.invitations (tenant_id, membership_id);
+create index invitations_expires_at_idx on app_public.invitations (expires_at) where accepted_at is null;
+create trigger _100_tenant_id_immutable before update on app_public.invitations
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_public.invitations enable row level security;
+alter table app_public.invitations force row level security;
+create policy invitations_tenant on app_public.invitations as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy invitations_select_admin on app_public.invitations for select
+  to ":ROLE_GYM_ADMIN" using (tenant_id = app_hidden.current_tenant_id());
+create policy invitations_select_platform on app_public.invitations for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+create policy invitations_system on app_public.invitations for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select (tenant_id, id, email, role, display_name, expires_at, created_at, last_sent_at,
+              accepted_at, revoked_at, membership_id)
+  on app_public.invitations to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select, insert, update, delete on app_public.invitations to ":ROLE_SYSTEM";
+
+-- How long an invitation link works.
+create function app_private.invitation_ttl() returns interval
+  language sql immutable set search_path = pg_catalog as $$ select interval '7 days' $$;
+grant execute on function app_private.invitation_ttl() to ":ROLE_SYSTEM";
+
+-- The gym the caller may manage people of: its own gym for a gym admin (tenantId, if given,
+-- must be it), the named gym for the platform owner; IC002 otherwise.
+create function app_private.managed_gym(tenant_id uuid) returns uuid
+  language plpgsql stable set search_path = pg_catalog
+as $$
+declare
+  v_tenant uuid;
+begin
+  if app_hidden.current_app_role() = 'platform_owner' then
+    v_tenant := managed_gym.tenant_id;
+  elsif app_hidden.current_app_role() = 'gym_admin'
+        and (managed_gym.tenant_id is null or managed_gym.tenant_id = app_hidden.current_tenant_id()) then
+    v_tenant := app_hidden.current_tenant_id();
+  end if;
+  if v_tenant is null or not exists (select 1 from app_public.gyms g where g.id = v_tenant) then
+    raise exception 'Only a gym admin (for their own gym) or the platform owner may manage people'
+      using errcode = 'IC002';
+  end if;
+  return v_tenant;
+end;
+$$;
+grant execute on function app_private.managed_gym(uuid) to ":ROLE_SYSTEM";
+
+-- Mail the invitation with a fresh token (invite and resend).
+create function app_private.mail_invitation(inv app_public.invitations, token text) returns void
+  language sql volatile set search_path = pg_catalog
+as $$
+  select app_private.queue_mail('invitation', inv.email,
+    jsonb_build_object('gym', g.name, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
+    token)
+  from app_public.gyms g where g.id = inv.tenant_id
+$$;
+grant execute on function app_private.mail_invitation(app_public.invitations, text) to ":ROLE_SYSTEM";
+
+create function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid default null)
+  returns app_public.invitations
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_tenant uuid := app_private.managed_gym(invite_to_gym.tenant_id);
+  v_token text := app_private.new_token();
+  v_inv app_public.invitations;
+  v_full record;
+begin
+  -- Only a person already in THIS gym is refused: the caller can see its own members anyway.
+  -- Whether the email has a login, or is in any other gym, changes nothing in the answer.
+  if exists (select 1 from app_public.memberships m join app_public.users u on u.id = m.user_id
+             where m.tenant_id = v_tenant and u.email = invite_to_gym.email::citext) then
+    raise exception 'That person is already in this gym' using errcode = 'IC023';
+  end if;
+  if exists (select 1 from app_public.invitations i
+             where i.tenant_id = v_tenant and i.email = invite_to_gym.email::citext
+               and i.accepted_at is null and i.revoked_at is null) then
+    raise exception 'That email already has an open invitation: resend or revoke it' using errcode = 'IC024';
+  end if;
+  -- Tell the admin now when the gym is already full for that role (acceptance re-checks it,
+  -- race-safely, in the memberships plan-limit trigger).
+  select g.member_count, g.staff_count, p.id as plan, p.max_members, p.max_staff into v_full
+  from app_public.gyms g join app_public.plans p on p.id = g.plan where g.id = v_tenant;
+  if invite_to_gym.role = 'member' and v_full.member_count >= v_full.max_members then
+    raise exception 'Plan limit reached: % plan allows % members', v_full.plan, v_full.max_members
+      using errcode = 'IC010', constraint = 'plan_max_members';
+  elsif invite_to_gym.role <> 'member' and v_full.staff_count >= v_full.max_staff then
+    raise exception 'Plan limit reached: % plan allows % staff', v_full.plan, v_full.max_staff
+      using errcode = 'IC010', constraint = 'plan_max_staff';
+  end if;
+  insert into app_public.invitations (tenant_id, email, role, display_name, token_hash, expires_at)
+    values (v_tenant, invite_to_gym.email, invite_to_gym.role, btrim(invite_to_gym.display_name),
+            app_private.token_hash(v_token), now() + app_private.invitation_ttl())
+    returning * into v_inv;
+  perform app_private.mail_invitation(v_inv, v_token);
+  perform app_private.record_account_event(v_tenant, 'invitation_created', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$$;
+comment on function app_public.invite_to_gym(text, text, text, uuid) is
+  'Gym admin (own gym) or platform owner (tenantId): invite an email to join with a role and the name this gym shows for them. Mails a one-time link (valid 7 days). The answer is the same whether or not the email has a login. SECURITY DEFINER (system): writes the outbox and reads memberships by email.';
+
+-- An open invitation the caller may manage, locked; IC020 if there is none.
+create function app_private.open_invitation(invitation_id uuid) returns app_public.invitations
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+declare
+  v_inv app_public.invitations;
+begin
+  select i.* into v_inv from app_public.invitations i
+  where i.id = open_invitation.invitation_id and i.accepted_at is null and i.revoked_at is null
+    and (i.tenant_id = app_hidden.current_tenant_id() and app_hidden.current_app_role() = 'gym_admin'
+         or app_hidden.current_app_role() = 'platform_owner')
+  for update;
+  if v_inv.id is null then
+    raise exception 'No such open invitation' using errcode = 'IC020';
+  end if;
+  return v_inv;
+end;
+$$;
+grant execute on function app_private.open_invitation(uuid) to ":ROLE_SYSTEM";
+
+create function app_public.resend_invitation(invitation_id uuid) returns app_public.invitations
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_inv app_public.invitations := app_private.open_invitation(resend_invitation.invitation_id);
+  v_token text := app_private.new_token();
+begin
+  update app_public.invitations i
+  set token_hash = app_private.token_hash(v_token), expires_at = now() + app_private.invitation_ttl(),
+      last_sent_at = now()
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id
+  returning * into v_inv;
+  perform app_private.mail_invitation(v_inv, v_token);
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_resent', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$$;
+comment on function app_public.resend_invitation(uuid) is
+  'Gym admin (own gym) or platform owner: mail an open invitation again with a new link; the old link stops working. SECURITY DEFINER (system): writes the outbox.';
+
+create function app_public.revoke_invitation(invitation_id uuid) returns app_public.invitations
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_inv app_public.invitations := app_private.open_invitation(revoke_invitation.invitation_id);
+begin
+  update app_public.invitations i set revoked_at = now()
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id
+  returning * into v_inv;
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_revoked', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$$;
+comment on function app_public.revoke_invitation(uuid) is
+  'Gym admin (own gym) or platform owner: withdraw an open invitation; its link stops working. SECURITY DEFINER (system): invitations are written only by these functions.';
+
+-- What accepting an invitation returns: the gym joined (log in with tenantId to use it).
+create type app_public.accepted_invitation as (
+  tenant_id uuid,
+  gym_name  text,
+  role      text
+);
+comment on type app_public.accepted_invitation is 'The gym an accepted invitation joined, and the role held there.';
+
+create function app_public.accept_invitation(token text, password text default null)
+  returns app_public.accepted_invitation
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_inv app_public.invitations;
+  v_user uuid;
+  v_membership uuid;
+begin
+  select i.* into v_inv from app_public.invitations i
+  where i.token_hash = app_private.token_hash(accept_invitation.token)
+    and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
+  for update;
+  if v_inv.id is null then
+    raise exception 'This invitation link is invalid, used, revoked or expired' using errcode = 'IC020';
+  end if;
+
+  select u.id into v_user from app_public.users u where u.email = v_inv.email;
+  if v_user is null then
+    -- A new person: they choose their own password, now.
+    insert into app_public.users (email, display_name) values (v_inv.email, v_inv.display_name)
+      returning id into v_user;
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (v_user, app_private.hash_password(accept_invitation.password));
+  elsif v_user is distinct from app_hidden.current_user_id() then
+    -- An existing login is only ever joined to a gym by that person, logged in as themself:
+    -- holding the link is not enough, and no password is set or changed here.
+    raise exception 'Log in as the invited person to accept this invitation' using errcode = 'IC021';
+  end if;
+
+  insert into app_public.memberships (tenant_id, user_id, role, display_name)
+    values (v_inv.tenant_id, v_user, v_inv.role, v_inv.display_name)
+    returning id into v_membership;
+  update app_public.invitations i set accepted_at = now(), membership_id = v_membership
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id;
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_accepted', v_membership, v_inv.id, v_inv.email, v_inv.role);
+  return (select row(g.id, g.name, v_inv.role)::app_public.accepted_invitation from app_public.gyms g where g.id = v_inv.tenant_id);
+end;
+$$;
+comment on function app_public.accept_invitation(text, text) is
+  E'@anonymousOk the invited person may have no login yet; the one-time token is the credential\nAccept an invitation with the token from its mail. A new email sets its password here; an existing login must be logged in as itself (no password needed). Creates the membership. SECURITY DEFINER (system): creates logins and memberships.';
+
+-- Housekeeping (graphile-worker task `prune_invitations`, hourly): open invitations past their
+-- expiry and revoked ones are deleted a day later (the trail in account_events stays).
+create function app_private.prune_invitations() returns integer
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  with gone as (
+    delete from app_public.invitations i
+    where i.accepted_at is null
+      and coalesce(i.revoked_at, i.expires_at) < now() - interval '1 day'
+    returning 1
+  )
+  select count(*)::integer from gone
+$$;
+comment on function app_private.prune_invitations() is
+  'Delete invitations expired or revoked over a day ago. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on invitations.';
+
+grant execute on function app_public.invite_to_gym(text, text, text, uuid),
+  app_public.resend_invitation(uuid), app_public.revoke_invitation(uuid)
+  to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_public.accept_invitation(text, text) to
+  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+alter function app_public.invite_to_gym(text, text, text, uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.resend_invitation(uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.revoke_invitation(uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.accept_invitation(text, text) owner to ":ROLE_SYSTEM";
+alter function app_private.prune_invitations() owner to ":ROLE_SYSTEM";
+set role ":ROLE_SYSTEM";
+grant execute on function app_private.prune_invitations() to ":DATABASE_OWNER";
+reset role;
+
+--! split: 640-self-service-credentials.sql
+--------------------------------------------------------------------------------
+-- Self-service credentials: only the person sets their password. change_password needs the
+-- current one; a forgotten one is reset through a one-time token mailed to the address.
+-- Every path that sets a password ends the person's other sessions.
+--------------------------------------------------------------------------------
+create table app_private.password_resets (
+  id         uuid primary key default gen_random_uuid(),
+  user_id    uuid not null references app_public.users (id) on delete cascade,
+  token_hash bytea not null,
+  created_at timestamptz not null default now(),
+  expires_at timestamptz not null,
+  used_at    timestamptz
+);
+create index password_resets_token_hash_idx on app_private.password_resets (token_hash);
+create index password_resets_user_id_idx on app_private.password_resets (user_id, created_at);
+alter table app_private.password_resets enable row level security;
+alter table app_private.password_resets force row level security;
+create policy password_resets_system on app_private.password_resets for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert, update (used_at), delete on app_private.password_resets to ":ROLE_SYSTEM";
+
+-- Set a user's password and end their sessions (all, or all but `keep_session`).
+create function app_private.set_password(user_id uuid, password text, keep_session uuid) returns void
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  update app_private.user_secrets s set password_hash = app_private.hash_password(set_password.password)
+  where s.user_id = set_password.user_id;
+  if not found then
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (set_password.user_id, app_private.hash_password(set_password.password));
+  end if;
+  update app_private.sessions s set revoked_at = now()
+  where s.user_id = set_password.user_id and s.revoked_at is null
+    and s.id is distinct from set_password.keep_session;
+end;
+$$;
+grant execute on function app_private.set_password(uuid, text, uuid) to ":ROLE_SYSTEM";
+
+create function app_public.change_password(current_password text, new_password text) returns boolean
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_hash text;
+begin
+  select s.password_hash into v_hash from app_private.user_secrets s
+  where s.user_id = app_hidden.current_user_id();
+  if v_hash is null or v_hash not like '$2_$%' or crypt(coalesce(current_password, ''), v_hash) is distinct from v_hash then
+    raise exception 'The current password is wrong' using errcode = 'IC003';
+  end if;
+  perform app_private.set_password(app_hidden.current_user_id(), new_password, app_hidden.current_session_id());
+  return true;
+end;
+$$;
+comment on function app_public.change_password(text, text) is
+  'Change your own password (the current one is required). Ends every other session of yours. SECURITY DEFINER (system): password hashes and sessions are private.';
+
+-- How long a reset link works, and how often one address may be sent a new one.
+create function app_private.password_reset_ttl() returns interval
+  language sql immutable set search_path = pg_catalog as $$ select interval '1 hour' $$;
+grant execute on function app_private.password_reset_ttl() to ":ROLE_SYSTEM";
+
+create function app_public.request_password_reset(email text) returns boolean
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_user uuid;
+  -- The token and its hash are computed whether or not the address is known, so both paths
+  -- do the same work and answer the same: true.
+  v_token text := app_private.new_token();
+  v_hash bytea := app_private.token_hash(v_token);
+begin
+  select u.id into v_user from app_public.users u
+  where u.email = request_password_reset.email::citext and not u.is_disabled;
+  -- At most one mail a minute per address (a flood of requests must not flood the inbox).
+  if v_user is not null and not exists (
+       select 1 from app_private.password_resets r
+       where r.user_id = v_user and r.created_at > now() - interval '1 minute') then
+    insert into app_private.password_resets (user_id, token_hash, expires_at)
+      values (v_user, v_hash, now() + app_private.password_reset_ttl());
+    perform app_private.queue_mail('password_reset', request_password_reset.email::citext,
+      jsonb_build_object('expires_at', now() + app_private.password_reset_ttl()), v_token);
+  end if;
+  return true;
+end;
+$$;
+comment on function app_public.request_password_reset(text) is
+  E'@anonymousOk a person who forgot their password has no token\nMail a one-time password-reset link (valid 1 hour) if the address has an enabled login. Always returns true, known address or not. SECURITY DEFINER (system): reads logins by email and writes the outbox.';
+
+create function app_public.reset_password(token text, new_password text) returns boolean
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+declare
+  v_reset app_private.password_resets;
+begin
+  select r.* into v_reset from app_private.password_resets r
+  join app_public.users u on u.id = r.user_id
+  where r.token_hash = app_private.token_hash(reset_password.token)
+    and r.used_at is null and r.expires_at > now() and not u.is_disabled
+  for update of r;
+  if v_reset.id is null then
+    raise exception 'This reset link is invalid, used or expired' using errcode = 'IC020';
+  end if;
+  perform app_private.set_password(v_reset.user_id, new_password, null);
+  -- Every outstanding link of this person dies with the one used.
+  update app_private.password_resets r set used_at = now() where r.user_id = v_reset.user_id and r.used_at is null;
+  return true;
+end;
+$$;
+comment on function app_public.reset_password(text, text) is
+  E'@anonymousOk the reset link is the credential\nSet a new password with the token from a reset mail. Ends every session of the person. SECURITY DEFINER (system): writes password hashes and sessions.';
+
+create function app_public.logout_everywhere() returns boolean
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  with ended as (
+    update app_private.sessions s set revoked_at = now()
+    where s.user_id = app_hidden.current_user_id() and s.revoked_at is null
+    returning 1
+  )
+  select app_hidden.current_user_id() is not null
+$$;
+comment on function app_public.logout_everywhere() is
+  'End every session of yours, this one included. SECURITY DEFINER (system): sessions are private.';
+
+-- Used and expired reset tokens are deleted by the worker task prune_sessions' sibling.
+create function app_private.prune_password_resets() returns integer
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  with gone as (
+    delete from app_private.password_resets r
+    where coalesce(r.used_at, r.expires_at) < now() - interval '1 day'
+    returning 1
+  )
+  select count(*)::integer from gone
+$$;
+comment on function app_private.prune_password_resets() is
+  'Delete reset tokens used or expired over a day ago. SECURITY DEFINER (system): the table is private.';
+
+grant execute on function app_public.request_password_reset(text), app_public.reset_password(text, text) to
+  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
+  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_public.change_password(text, text), app_public.logout_everywhere() to
+  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+alter function app_public.change_password(text, text) owner to ":ROLE_SYSTEM";
+alter function app_public.request_password_reset(text) owner to ":ROLE_SYSTEM";
+alter function app_public.reset_password(text, text) owner to ":ROLE_SYSTEM";
+alter function app_public.logout_everywhere() owner to ":ROLE_SYSTEM";
+alter function app_private.prune_password_resets() owner to ":ROLE_SYSTEM";
+set role ":ROLE_SYSTEM";
+grant execute on function app_private.prune_password_resets() to ":DATABASE_OWNER";
 reset role;
 
 --! split: 1000-plans.sql
@@ -785,23 +1777,8 @@ create trigger _200_plan_fits before update of plan on app_public.gyms
 --------------------------------------------------------------------------------
 -- Who am I in this gym? Domain tables name people by their membership (tenant-scoped, so
 -- every reference is a composite (tenant_id, membership_id) key), not by the global user.
--- SECURITY DEFINER (system) and STABLE so that policies can say
--- `member_id = app_hidden.current_membership_id()` without a subquery (Citus rejects
--- subqueries in policies) and without depending on the caller's own memberships policy.
+-- app_hidden.current_membership_id() (section 100) reads the token's membership claim.
 --------------------------------------------------------------------------------
-create function app_hidden.current_membership_id() returns uuid
-  language sql stable security definer set search_path = pg_catalog
-as $$
-  select m.id from app_public.memberships m
-  where m.tenant_id = app_hidden.current_tenant_id()
-    and m.user_id = app_hidden.current_user_id()
-$$;
-comment on function app_hidden.current_membership_id() is
-  'The caller''s membership in the current gym (NULL for anonymous and the platform owner). SECURITY DEFINER (system) so policies can use it without a subquery.';
-grant execute on function app_hidden.current_membership_id() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-alter function app_hidden.current_membership_id() owner to ":ROLE_SYSTEM";
-
 -- The membership's role, for trigger checks such as "a class's coach is a coach".
 create function app_hidden.membership_role(tenant_id uuid, membership_id uuid) returns text
   language sql stable security definer set search_path = pg_catalog
@@ -899,7 +1876,7 @@ alter function app_private.tg_memberships__create_profile() owner to ":ROLE_SYST
 create function app_public.profiles_display_name(p app_public.profiles) returns text
   language sql stable
   as $$
-    select app_public.memberships_display_name(m) from app_public.memberships m
+    select m.display_name from app_public.memberships m
     where m.tenant_id = p.tenant_id and m.id = p.membership_id
   $$;
 comment on function app_public.profiles_display_name(app_public.profiles) is 'Display name of the person.';
@@ -1029,6 +2006,7 @@ create table app_public.workouts (
   tenant_id    uuid not null default app_hidden.current_tenant_id()
                references app_public.gyms (id) on delete cascade,
   id           uuid not null default gen_random_uuid(),
+  -- Stamped from the token: no role may insert or update it (see the grants below).
   author_id    uuid default app_hidden.current_membership_id(),
   title        text not null check (length(title) between 1 and 200),
   description  text not null default '' check (length(description) <= 10000),
@@ -1043,6 +2021,8 @@ comment on table app_public.workouts is
 comment on column app_public.workouts.scoring_type is
   'time (seconds, lower is better), reps, load (kg) or rounds_reps (rounds + reps/100, e.g. 5 rounds + 12 reps = 5.12).';
 comment on column app_public.workouts.is_published is 'Drafts are visible only to coaches and the gym admin.';
+comment on column app_public.workouts.author_id is
+  'The coach (or admin) who wrote it: always the caller that created it, never chosen by the client.';
 create index workouts_tenant_id_author_id_idx on app_public.workouts (tenant_id, author_id);
 create index workouts_tenant_id_published_idx on app_public.workouts (tenant_id, is_published);
 
@@ -1081,8 +2061,10 @@ create policy workouts_select_system on app_public.workouts for select
 
 grant select on app_public.workouts to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
-grant insert (tenant_id, author_id, title, description, scoring_type, is_published),
-      update (author_id, title, description, scoring_type, is_published), delete
+-- author_id is in neither list: it is the default (the caller), so nobody writes under
+-- another coach's name and GraphQL offers no authorId input.
+grant insert (tenant_id, title, description, scoring_type, is_published),
+      update (title, description, scoring_type, is_published), delete
   on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 --! split: 1400-classes-and-bookings.sql
@@ -1306,24 +2288,44 @@ create table app_public.workout_results (
   id           uuid not null default gen_random_uuid(),
   workout_id   uuid not null,
   member_id    uuid not null default app_hidden.current_membership_id(),
-  score        numeric(10, 2) not null check (score >= 0),
+  -- numeric without a typmod: numeric(10, 2) would store NaN and refuse ±Infinity with a
+  -- bare overflow (22003) before any CHECK runs. Unconstrained, every non-number meets
+  -- workout_results_score_finite (23514, named; checks run in name order, so it answers
+  -- before _range), _range keeps numeric(10, 2)'s bounds and _round_score its two decimals.
+  score        numeric not null,
   is_rx        boolean not null default true,
   notes        text not null default '' check (length(notes) <= 2000),
   performed_on date not null default current_date,
+  -- Stamped from the token: the member, or the trainer logging for a client.
+  recorded_by  uuid default app_hidden.current_membership_id(),
   created_at   timestamptz not null default now(),
   primary key (tenant_id, id),
   foreign key (tenant_id, workout_id) references app_public.workouts (tenant_id, id) on delete cascade,
-  foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade
+  foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, recorded_by) references app_public.memberships (tenant_id, id) on delete set null (recorded_by),
+  constraint workout_results_score_finite check (score not in ('NaN', 'Infinity', '-Infinity')),
+  constraint workout_results_score_range check (score between 0 and 99999999.99)
 );
 comment on table app_public.workout_results is 'A member''s logged score for a workout.';
 comment on column app_public.workout_results.score is
   'In the workout''s unit: seconds (time), reps, kg (load), or rounds + reps/100 (rounds_reps).';
 comment on column app_public.workout_results.is_rx is 'True when done as prescribed (Rx), false when scaled.';
+comment on column app_public.workout_results.recorded_by is
+  'Who logged it (the member, or their assigned trainer): always the caller that created it, never chosen by the client.';
 create index workout_results_tenant_id_workout_id_idx on app_public.workout_results (tenant_id, workout_id);
 create index workout_results_tenant_id_member_id_idx on app_public.workout_results (tenant_id, member_id);
+create index workout_results_tenant_id_recorded_by_idx on app_public.workout_results (tenant_id, recorded_by);
 
 create trigger _100_tenant_id_immutable before update on app_public.workout_results
   for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg_workout_results__round_score() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$ begin new.score := round(new.score, 2); return new; end; $$;
+comment on function app_private.tg_workout_results__round_score() is
+  'Trigger: keeps a score to two decimals (5.125 -> 5.13, 61 -> 61.00), as numeric(10, 2) would.';
+create trigger _150_round_score before insert or update of score on app_public.workout_results
+  for each row execute function app_private.tg_workout_results__round_score();
 
 alter table app_public.workout_results enable row level security;
 alter table app_public.workout_results force row level security;
@@ -1356,6 +2358,8 @@ create policy workout_results_select_system on app_public.workout_results for se
 
 grant select on app_public.workout_results to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+-- member_id (the subject) is choosable within the policies; recorded_by is not granted: it
+-- is the default (the caller).
 grant insert (tenant_id, workout_id, member_id, score, is_rx, notes, performed_on),
       update (score, is_rx, notes, performed_on)
   on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
@@ -1399,7 +2403,7 @@ as $$
                                case when b.scoring_type = 'time' then b.score end asc,
                                case when b.scoring_type <> 'time' then b.score end desc))::integer,
          b.member_id,
-         (select u.display_name from app_public.memberships m join app_public.users u on u.id = m.user_id
+         (select m.display_name from app_public.memberships m
           where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
          b.score, b.is_rx, b.performed_on
   from best b
@@ -1425,16 +2429,21 @@ create table app_public.progress_metrics (
   member_id   uuid not null default app_hidden.current_membership_id(),
   kind        text not null check (kind in ('body_weight', 'body_fat', 'personal_record')),
   label       text check (length(label) <= 200),
-  value       numeric(10, 2) not null check (value >= 0),
+  -- numeric without a typmod, for the reason given on workout_results.score: _value_finite
+  -- names NaN and ±Infinity (23514), _value_range and _round_value keep numeric(10, 2).
+  value       numeric not null,
   unit        text not null check (unit in ('kg', 'lb', 'percent', 'reps', 'seconds', 'm')),
   measured_on date not null default current_date,
+  -- Stamped from the token: the member, or the trainer measuring a client.
   recorded_by uuid default app_hidden.current_membership_id(),
   created_at  timestamptz not null default now(),
   primary key (tenant_id, id),
   foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade,
   foreign key (tenant_id, recorded_by) references app_public.memberships (tenant_id, id) on delete set null (recorded_by),
   check (kind <> 'personal_record' or label is not null),
-  check (kind <> 'body_fat' or (unit = 'percent' and value <= 100))
+  check (kind <> 'body_fat' or (unit = 'percent' and value <= 100)),
+  constraint progress_metrics_value_finite check (value not in ('NaN', 'Infinity', '-Infinity')),
+  constraint progress_metrics_value_range check (value between 0 and 99999999.99)
 );
 comment on table app_public.progress_metrics is
   'A member''s progress measurement: body weight, body fat or a personal record (label says which lift/benchmark). Private to the member, their assigned trainers and the gym admin.';
@@ -1442,8 +2451,19 @@ comment on table app_public.progress_metrics is
 create index progress_metrics_tenant_id_member_id_idx on app_public.progress_metrics (tenant_id, member_id, kind, measured_on);
 create index progress_metrics_tenant_id_recorded_by_idx on app_public.progress_metrics (tenant_id, recorded_by);
 
+comment on column app_public.progress_metrics.recorded_by is
+  'Who recorded it (the member, or their assigned trainer): always the caller that created it, never chosen by the client.';
+
 create trigger _100_tenant_id_immutable before update on app_public.progress_metrics
   for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg_progress_metrics__round_value() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$ begin new.value := round(new.value, 2); return new; end; $$;
+comment on function app_private.tg_progress_metrics__round_value() is
+  'Trigger: keeps a measurement to two decimals, as numeric(10, 2) would.';
+create trigger _150_round_value before insert or update of value on app_public.progress_metrics
+  for each row execute function app_private.tg_progress_metrics__round_value();
 
 alter table app_public.progress_metrics enable row level security;
 alter table app_public.progress_metrics force row level security;
@@ -1468,7 +2488,8 @@ create policy progress_metrics_select_platform on app_public.progress_metrics fo
 
 grant select on app_public.progress_metrics to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant insert (tenant_id, member_id, kind, label, value, unit, measured_on, recorded_by),
+-- recorded_by is not granted: it is the default (the caller), never the client's choice.
+grant insert (tenant_id, member_id, kind, label, value, unit, measured_on),
       update (kind, label, value, unit, measured_on), delete
   on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 
@@ -1596,6 +2617,7 @@ create table app_public.messages (
   tenant_id    uuid not null default app_hidden.current_tenant_id()
                references app_public.gyms (id) on delete cascade,
   id           uuid not null default gen_random_uuid(),
+  -- Stamped from the token (no grant); the insert policy re-checks it.
   sender_id    uuid not null default app_hidden.current_membership_id(),
   recipient_id uuid not null,
   body         text not null check (length(body) between 1 and 5000),
@@ -1638,7 +2660,8 @@ create policy messages_update_recipient on app_public.messages for update
 
 grant select on app_public.messages to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant insert (tenant_id, sender_id, recipient_id, body), update (read_at) on app_public.messages to
+-- sender_id is not granted: it is the default (the caller), so GraphQL offers no senderId.
+grant insert (tenant_id, recipient_id, body), update (read_at) on app_public.messages to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 --! split: 1900-feed.sql
@@ -1651,6 +2674,7 @@ create table app_public.posts (
   tenant_id  uuid not null default app_hidden.current_tenant_id()
              references app_public.gyms (id) on delete cascade,
   id         uuid not null default gen_random_uuid(),
+  -- Stamped from the token (no grant); the insert policy re-checks it.
   author_id  uuid not null default app_hidden.current_membership_id(),
   body       text not null check (length(body) between 1 and 5000),
   created_at timestamptz not null default now(),
@@ -1694,7 +2718,8 @@ create policy posts_select_platform on app_public.posts for select
 
 grant select on app_public.posts to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant insert (tenant_id, author_id, body), update (body), delete on app_public.posts to
+-- author_id is not granted: it is the default (the caller), so GraphQL offers no authorId.
+grant insert (tenant_id, body), update (body), delete on app_public.posts to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 create table app_public.comments (
@@ -1702,6 +2727,7 @@ create table app_public.comments (
              references app_public.gyms (id) on delete cascade,
   id         uuid not null default gen_random_uuid(),
   post_id    uuid not null,
+  -- Stamped from the token (no grant); the insert policy re-checks it.
   author_id  uuid not null default app_hidden.current_membership_id(),
   body       text not null check (length(body) between 1 and 2000),
   created_at timestamptz not null default now(),
@@ -1746,7 +2772,8 @@ create policy comments_select_platform on app_public.comments for select
 
 grant select on app_public.comments to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant insert (tenant_id, post_id, author_id, body), update (body), delete on app_public.comments to
+-- author_id is not granted, as for posts.
+grant insert (tenant_id, post_id, body), update (body), delete on app_public.comments to
   ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 --! split: 2000-network-opt-in.sql
@@ -2327,23 +3354,46 @@ grant select on app_public.platform_membership_facts, app_public.platform_class_
 
 --! split: 2400-platform-audit.sql
 --------------------------------------------------------------------------------
--- Platform audit log: every API request made with the platform-owner role (who, when,
--- operation, variables with secrets redacted). Append-only; no gym role can read it.
--- The API (as the authenticator) writes it through app_hidden.record_platform_request,
--- before the request runs; the platform owner reads it through platform_audit_entries().
+-- Platform audit log: every API request made with the platform-owner role: who, when, the
+-- operation's type and name as the document defines them, the document itself (stored once
+-- per distinct text, keyed by its sha256) and the variables. Secrets are redacted by the API
+-- by the SCHEMA (src/auth/audit.ts): every value that fills an argument or input field whose
+-- name matches /password|token|secret/i, whatever the variable is called, and such literals
+-- in the document; keys that look secret are redacted here again. Append-only; no gym role
+-- can read it. The API (as the authenticator) writes it through
+-- app_hidden.record_platform_request before the request runs; the platform owner reads it
+-- through platform_audit_entries().
 --------------------------------------------------------------------------------
+create table app_private.platform_audit_documents (
+  sha256        bytea primary key,
+  document      text not null,
+  first_seen_at timestamptz not null default now()
+);
+comment on table app_private.platform_audit_documents is
+  'Each distinct (redacted) GraphQL document a platform owner sent, once, keyed by sha256 of its text.';
+alter table app_private.platform_audit_documents enable row level security;
+alter table app_private.platform_audit_documents force row level security;
+create policy platform_audit_documents_system_insert on app_private.platform_audit_documents for insert
+  to ":ROLE_SYSTEM" with check (true);
+create policy platform_audit_documents_system_select on app_private.platform_audit_documents for select
+  to ":ROLE_SYSTEM" using (true);
+grant select, insert (sha256, document) on app_private.platform_audit_documents to ":ROLE_SYSTEM";
+
 create table app_private.platform_audit_log (
-  id             bigint generated always as identity primary key,
-  occurred_at    timestamptz not null default now(),
-  user_id        uuid not null references app_public.users (id),
-  session_id     uuid,
-  operation_name text,
-  variables      jsonb not null default '{}'
+  id              bigint generated always as identity primary key,
+  occurred_at     timestamptz not null default now(),
+  user_id         uuid not null references app_public.users (id),
+  session_id      uuid,
+  operation_type  text check (operation_type in ('query', 'mutation', 'subscription')),
+  operation_name  text,
+  document_sha256 bytea references app_private.platform_audit_documents (sha256),
+  variables       jsonb not null default '{}'
 );
 comment on table app_private.platform_audit_log is
-  'Append-only record of every platform-owner API request. Variables have keys matching /pass|secret|token/i redacted.';
+  'Append-only record of every platform-owner API request: operation, document (by hash) and variables with secrets redacted by the schema.';
 create index platform_audit_log_occurred_at_idx on app_private.platform_audit_log (occurred_at);
 create index platform_audit_log_user_id_idx on app_private.platform_audit_log (user_id);
+create index platform_audit_log_document_idx on app_private.platform_audit_log (document_sha256);
 
 alter table app_private.platform_audit_log enable row level security;
 alter table app_private.platform_audit_log force row level security;
@@ -2351,7 +3401,7 @@ create policy platform_audit_log_system_insert on app_private.platform_audit_log
   to ":ROLE_SYSTEM" with check (true);
 create policy platform_audit_log_system_select on app_private.platform_audit_log for select
   to ":ROLE_SYSTEM" using (true);
-grant select, insert (user_id, session_id, operation_name, variables)
+grant select, insert (user_id, session_id, operation_type, operation_name, document_sha256, variables)
   on app_private.platform_audit_log to ":ROLE_SYSTEM";
 
 -- Append-only, for everyone (the owner and superusers included): no UPDATE, DELETE, TRUNCATE.
@@ -2363,13 +3413,18 @@ begin
 end;
 $$;
 comment on function app_private.tg_platform_audit_log__append_only() is
-  'Trigger: refuses UPDATE, DELETE and TRUNCATE on the audit log (IC030).';
+  'Trigger: refuses UPDATE, DELETE and TRUNCATE on the audit log and its documents (IC030).';
 create trigger _100_append_only before update or delete on app_private.platform_audit_log
   for each row execute function app_private.tg_platform_audit_log__append_only();
 create trigger _101_append_only_truncate before truncate on app_private.platform_audit_log
   for each statement execute function app_private.tg_platform_audit_log__append_only();
+create trigger _100_append_only before update or delete on app_private.platform_audit_documents
+  for each row execute function app_private.tg_platform_audit_log__append_only();
+create trigger _101_append_only_truncate before truncate on app_private.platform_audit_documents
+  for each statement execute function app_private.tg_platform_audit_log__append_only();
 
--- Replace the value of every key matching /pass|secret|token/i, at any depth.
+-- Replace the value of every key matching /pass|secret|token/i, at any depth: a second
+-- layer under the API's schema-based redaction.
 create function app_private.redact_secrets(v jsonb) returns jsonb
   language plpgsql immutable parallel safe set search_path = pg_catalog
 as $$
@@ -2395,12 +3450,14 @@ grant execute on function app_private.redact_secrets(jsonb) to ":ROLE_SYSTEM";
 -- Called by the API (authenticator) for each platform-owner request, after the token was
 -- verified. SECURITY DEFINER (system): the authenticator has no rights on the log; the
 -- function re-checks that the session is a live platform-owner session, so it cannot be
--- used to write entries for anyone else, and redacts the variables itself too.
+-- used to write entries for anyone else, and redacts secret-named keys itself too.
 create function app_hidden.record_platform_request(
-  session_id uuid, user_id uuid, operation_name text, variables jsonb
+  session_id uuid, user_id uuid, operation_type text, operation_name text, document text, variables jsonb
 ) returns void
-  language plpgsql volatile security definer set search_path = pg_catalog
+  language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
+declare
+  v_sha bytea;
 begin
   if not exists (
     select 1 from app_private.sessions s
@@ -2410,33 +3467,46 @@ begin
   ) then
     raise exception 'Not a platform-owner session' using errcode = 'IC002';
   end if;
-  insert into app_private.platform_audit_log (user_id, session_id, operation_name, variables)
+  if record_platform_request.document is not null then
+    v_sha := sha256(convert_to(record_platform_request.document, 'UTF8'));
+    insert into app_private.platform_audit_documents (sha256, document)
+      values (v_sha, record_platform_request.document)
+    on conflict on constraint platform_audit_documents_pkey do nothing;
+  end if;
+  insert into app_private.platform_audit_log
+      (user_id, session_id, operation_type, operation_name, document_sha256, variables)
     values (record_platform_request.user_id, record_platform_request.session_id,
-            left(record_platform_request.operation_name, 200),
+            record_platform_request.operation_type,
+            left(record_platform_request.operation_name, 200), v_sha,
             app_private.redact_secrets(coalesce(record_platform_request.variables, '{}'::jsonb)));
 end;
 $$;
-comment on function app_hidden.record_platform_request(uuid, uuid, text, jsonb) is
+comment on function app_hidden.record_platform_request(uuid, uuid, text, text, text, jsonb) is
   'Audit one platform-owner request. SECURITY DEFINER (system): the API login may append to the audit log through this only, for a live platform-owner session.';
-grant execute on function app_hidden.record_platform_request(uuid, uuid, text, jsonb) to ":DATABASE_AUTHENTICATOR";
-alter function app_hidden.record_platform_request(uuid, uuid, text, jsonb) owner to ":ROLE_SYSTEM";
+grant execute on function app_hidden.record_platform_request(uuid, uuid, text, text, text, jsonb) to ":DATABASE_AUTHENTICATOR";
+alter function app_hidden.record_platform_request(uuid, uuid, text, text, text, jsonb) owner to ":ROLE_SYSTEM";
 
 -- The platform owner reads the log. SECURITY DEFINER (system): app_private is closed to
 -- visitors; re-checks the role, and only the platform owner may execute it.
 create type app_public.platform_audit_entry as (
-  id             bigint,
-  occurred_at    timestamptz,
-  user_id        uuid,
-  operation_name text,
-  variables      jsonb
+  id              bigint,
+  occurred_at     timestamptz,
+  user_id         uuid,
+  operation_type  text,
+  operation_name  text,
+  document_sha256 text,
+  document        text,
+  variables       jsonb
 );
-comment on type app_public.platform_audit_entry is 'One audited platform-owner request.';
+comment on type app_public.platform_audit_entry is 'One audited platform-owner request (document_sha256 in hex).';
 
 create function app_public.platform_audit_entries() returns setof app_public.platform_audit_entry
   language sql stable security definer set search_path = pg_catalog
 as $$
-  select a.id, a.occurred_at, a.user_id, a.operation_name, a.variables
+  select a.id, a.occurred_at, a.user_id, a.operation_type, a.operation_name,
+         encode(a.document_sha256, 'hex'), d.document, a.variables
   from app_private.platform_audit_log a
+  left join app_private.platform_audit_documents d on d.sha256 = a.document_sha256
   where app_hidden.current_app_role() = 'platform_owner'
   order by a.id desc
 $$;

@@ -1,23 +1,26 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Pool } from "pg";
 import { AuthError } from "./errors";
-import { ANONYMOUS, verifyToken, type Claims, type TokenOptions } from "./verify-token";
+import { clientAddressKey } from "./client-address";
+import { ANONYMOUS, verifyToken, type TokenClaims, type TokenOptions } from "./verify-token";
 
 declare module "http" {
   interface IncomingMessage {
     /** Set by the auth middleware; PostGraphile's context refuses a request without it. */
-    ironcladClaims?: Claims;
+    ironcladClaims?: TokenClaims;
   }
 }
 
 /**
  * The one door. No token → anonymous. Any token that is malformed, forged, expired, for
  * another audience, or whose session Postgres no longer honours (logout, disabled user,
- * removed membership) → 401 with a JSON error. Never a silent downgrade to anonymous.
+ * removed or changed membership) → 401 with a JSON error. Never a silent downgrade to
+ * anonymous. Also tags the request with its client-address key for the login budget.
  */
 export function authMiddleware(options: TokenOptions & { authPool: Pool }) {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
+      req.ironcladClientKey = clientAddressKey(req, options.secret);
       req.ironcladClaims = await claimsFor(req.headers.authorization, options);
       next();
     } catch (error) {
@@ -31,18 +34,18 @@ export function authMiddleware(options: TokenOptions & { authPool: Pool }) {
   };
 }
 
-async function claimsFor(header: string | undefined, options: TokenOptions & { authPool: Pool }): Promise<Claims> {
+async function claimsFor(header: string | undefined, options: TokenOptions & { authPool: Pool }): Promise<TokenClaims> {
   if (header === undefined || header === "") return ANONYMOUS;
   const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header.trim());
   if (!match) throw new AuthError("AUTH_HEADER_INVALID", "Authorization header must be `Bearer <token>`.");
   const claims = verifyToken(match[1]!, options);
   // Postgres decides whether the session is still alive (see app_hidden.session_is_valid).
   const { rows } = await options.authPool.query<{ ok: boolean }>(
-    "select app_hidden.session_is_valid($1, $2, $3, $4) as ok",
-    [claims.sessionId, claims.userId, claims.tenantId, claims.role],
+    "select app_hidden.session_is_valid($1, $2, $3, $4, $5, $6) as ok",
+    [claims.sessionId, claims.userId, claims.tenantId, claims.membershipId, claims.membershipVersion, claims.role],
   );
   if (!rows[0]?.ok) {
-    throw new AuthError("SESSION_INVALID", "The session has ended (logged out, membership removed or user disabled).");
+    throw new AuthError("SESSION_INVALID", "The session has ended (logged out, membership removed or changed, or user disabled).");
   }
   return claims;
 }

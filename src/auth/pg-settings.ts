@@ -13,19 +13,34 @@ export interface StatementTimeouts {
   anonymousStatementTimeoutMs: number;
 }
 
+/** Credential settings the database reads per transaction (see 450-login-throttle / 500-sessions-and-auth). */
+export interface CredentialSettings {
+  /** bcrypt cost of new hashes and of the stand-in check for unknown accounts (BCRYPT_COST). */
+  bcryptCost: number;
+  /** Access-token lifetime in seconds, ≤ 900 (ACCESS_TOKEN_TTL). */
+  accessTokenTtlSeconds: number;
+  /** Refresh-token lifetime in seconds (REFRESH_TOKEN_TTL). */
+  refreshTokenTtlSeconds: number;
+}
+
+export type RequestSettings = StatementTimeouts & CredentialSettings;
+
 export const DEFAULT_STATEMENT_TIMEOUTS: StatementTimeouts = { statementTimeoutMs: 15_000, anonymousStatementTimeoutMs: 5_000 };
+
+export const DEFAULT_CREDENTIAL_SETTINGS: CredentialSettings = {
+  bcryptCost: 10,
+  accessTokenTtlSeconds: 900,
+  refreshTokenTtlSeconds: 14 * 86_400,
+};
 
 /**
  * `statement_timeout` is set per request and per role, transaction-locally like the claims
  * (so it is safe behind a transaction-mode pooler and never leaks to the next request on the
  * connection). A query that runs too long fails with SQLSTATE 57014.
  */
-export function pgSettingsFor(
-  claims: Claims,
-  roles: RoleNames,
-  timeouts: StatementTimeouts = DEFAULT_STATEMENT_TIMEOUTS,
-): Record<string, string> {
-  const timeout = claims.role === "anonymous" ? timeouts.anonymousStatementTimeoutMs : timeouts.statementTimeoutMs;
+export function pgSettingsFor(claims: Claims, roles: RoleNames, settings: Partial<RequestSettings> = {}): Record<string, string> {
+  const s: RequestSettings = { ...DEFAULT_STATEMENT_TIMEOUTS, ...DEFAULT_CREDENTIAL_SETTINGS, ...settings };
+  const timeout = claims.role === "anonymous" ? s.anonymousStatementTimeoutMs : s.statementTimeoutMs;
   return {
     role: roles.visitor[claims.role],
     statement_timeout: `${timeout}ms`,
@@ -33,5 +48,9 @@ export function pgSettingsFor(
     "jwt.claims.user_id": claims.userId ?? "",
     "jwt.claims.tenant_id": claims.tenantId ?? "",
     "jwt.claims.session_id": claims.sessionId ?? "",
+    "jwt.claims.membership_id": claims.membershipId ?? "",
+    "ironclad.bcrypt_cost": String(s.bcryptCost),
+    "ironclad.access_token_ttl": String(s.accessTokenTtlSeconds),
+    "ironclad.refresh_token_ttl": String(s.refreshTokenTtlSeconds),
   };
 }

@@ -8,9 +8,23 @@ export interface Claims {
   userId: string | null;
   tenantId: string | null;
   sessionId: string | null;
+  /** The membership the token was issued for (gym roles); NULL for anonymous and the platform owner. */
+  membershipId: string | null;
 }
 
-export const ANONYMOUS: Claims = Object.freeze({ role: "anonymous", userId: null, tenantId: null, sessionId: null });
+/** What a verified token says: the claims, plus the membership version the session check compares. */
+export interface TokenClaims extends Claims {
+  membershipVersion: number | null;
+}
+
+export const ANONYMOUS: TokenClaims = Object.freeze({
+  role: "anonymous",
+  userId: null,
+  tenantId: null,
+  sessionId: null,
+  membershipId: null,
+  membershipVersion: null,
+});
 
 export interface TokenOptions {
   secret: string;
@@ -24,7 +38,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Verify signature (HS256 only: `alg: none` and algorithm confusion are refused), expiry,
  * audience and issuer, then check the claims have the shape we issue.
  */
-export function verifyToken(token: string, options: TokenOptions): Claims {
+export function verifyToken(token: string, options: TokenOptions): TokenClaims {
   let payload: string | jwt.JwtPayload;
   try {
     payload = jwt.verify(token, options.secret, {
@@ -42,14 +56,27 @@ export function verifyToken(token: string, options: TokenOptions): Claims {
   if (typeof payload === "string") throw new AuthError("TOKEN_CLAIMS_INVALID", "The token has no claims.");
   if (payload.exp === undefined) throw new AuthError("TOKEN_CLAIMS_INVALID", "The token has no expiry.");
 
-  const { role, sub, sid, tenant_id: tenantId } = payload as Record<string, unknown>;
+  const { role, sub, sid, tenant_id: tenantId, membership_id: membershipId, membership_version: membershipVersion } =
+    payload as Record<string, unknown>;
   const gymRole = role === "member" || role === "personal_trainer" || role === "coach" || role === "gym_admin";
+  const absent = (value: unknown) => value === null || value === undefined;
   const valid =
     isAppRole(role) &&
     role !== "anonymous" &&
     typeof sub === "string" && UUID.test(sub) &&
     typeof sid === "string" && UUID.test(sid) &&
-    (gymRole ? typeof tenantId === "string" && UUID.test(tenantId) : tenantId === null || tenantId === undefined);
+    (gymRole
+      ? typeof tenantId === "string" && UUID.test(tenantId) &&
+        typeof membershipId === "string" && UUID.test(membershipId) &&
+        Number.isSafeInteger(membershipVersion)
+      : absent(tenantId) && absent(membershipId) && absent(membershipVersion));
   if (!valid) throw new AuthError("TOKEN_CLAIMS_INVALID", "The token's claims are not ones this API issues.");
-  return { role: role as AppRole, userId: sub as string, tenantId: (tenantId as string | undefined) ?? null, sessionId: sid as string };
+  return {
+    role: role as AppRole,
+    userId: sub as string,
+    tenantId: (tenantId as string | undefined) ?? null,
+    sessionId: sid as string,
+    membershipId: (membershipId as string | undefined) ?? null,
+    membershipVersion: (membershipVersion as number | undefined) ?? null,
+  };
 }

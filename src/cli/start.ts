@@ -2,6 +2,7 @@ import type { Runner } from "graphile-worker";
 import { loadConfig } from "../config";
 import { prepareDatabase, seedIfEmpty, type PreparedDatabase } from "../db/prepare";
 import { DEMO_PASSWORD, demoLogins } from "../db/seed";
+import { createMailer } from "../mail/transport";
 import { startApi, type RunningApi } from "../server";
 import { startWorker } from "../worker";
 
@@ -55,10 +56,18 @@ async function main() {
         anonymousStatementTimeoutMs: config.anonymousStatementTimeoutMs,
       },
       trustedDocuments: config.trustedDocuments,
+      credentials: {
+        bcryptCost: config.bcryptCost,
+        accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+        refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      },
+      loginBudget: { attempts: config.loginAddressBudget, windowSeconds: config.loginAddressWindowSeconds },
+      trustProxy: config.trustProxy,
     });
     if (config.worker) {
       worker = await startWorker(db.ownerUrl);
       step("graphile-worker running in this process");
+      step(`mail (invitations, password resets) goes to ${createMailer(config).describe()}`);
     }
   } catch (error) {
     await worker?.stop();
@@ -72,11 +81,12 @@ Ironclad is running${db.embedded ? ` (embedded Postgres, data in ${config.dataDi
   GraphQL   ${api.url}/graphql
   GraphiQL  ${config.graphiql ? `${api.url}/graphiql` : "(disabled)"}
   Health    ${api.url}/healthz
+  Mail      ${createMailer(config).describe()}
 `);
   if (config.seed) {
     console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);
     for (const login of demoLogins()) console.log(`  ${login.email.padEnd(32)} ${login.role.padEnd(18)} ${login.gym}`);
-    console.log(`\nIn GraphiQL: mutation { authenticate(input: {email: "coach@iron-temple.test", password: "${DEMO_PASSWORD}"}) { jwtToken } }`);
+    console.log(`\nIn GraphiQL: mutation { authenticate(input: {email: "coach@iron-temple.test", password: "${DEMO_PASSWORD}"}) { jwtToken refreshToken } }`);
     console.log('then add the header  {"Authorization": "Bearer <jwtToken>"}  and query  { currentGym { name } allMemberships { nodes { role displayName } } }\n');
   }
   console.log("Press Ctrl+C to stop.");

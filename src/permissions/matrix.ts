@@ -94,7 +94,7 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "memberships",
-    about: "Who belongs to the gym with which role. Created by add_gym_user (gym admin, platform owner).",
+    about: "Who belongs to the gym with which role, and the name the gym shows for them. Created only when a person accepts an invitation; the admin changes roles and names and removes people (each change lands in account_events).",
     scopes: { own: "your own membership" },
     access: {
       member: c("all", "deny", "deny", "deny"),
@@ -102,6 +102,30 @@ export const MATRIX: TableRule[] = [
       coach: c("all", "deny", "deny", "deny"),
       gym_admin: c("all", "deny", "all", "all"),
       platform_owner: c("all", "deny", "deny", "all"),
+      anonymous: NONE,
+    },
+  },
+  {
+    table: "invitations",
+    about: "Open and past invitations to join the gym (email, role, name shown, expiry; never the token). Written only through inviteToGym / resendInvitation / revokeInvitation / acceptInvitation.",
+    access: {
+      member: NONE,
+      personal_trainer: NONE,
+      coach: NONE,
+      gym_admin: c("all", "deny", "deny", "deny"),
+      platform_owner: c("all", "deny", "deny", "deny"),
+      anonymous: NONE,
+    },
+  },
+  {
+    table: "account_events",
+    about: "Audit trail of account changes (invitation created/resent/revoked/accepted, membership created, role changed, removed), written by the database whoever made the change. Append-only.",
+    access: {
+      member: NONE,
+      personal_trainer: NONE,
+      coach: NONE,
+      gym_admin: c("all", "deny", "deny", "deny"),
+      platform_owner: c("all", "deny", "deny", "deny"),
       anonymous: NONE,
     },
   },
@@ -158,7 +182,7 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "workouts",
-    about: "Programming authored by coaches; drafts are hidden from members and trainers.",
+    about: "Programming authored by coaches (the author is the caller, never an input); drafts are hidden from members and trainers.",
     scopes: { published: "published workouts (is_published)" },
     access: {
       member: c("published", "deny", "deny", "deny"),
@@ -196,7 +220,7 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "workout_results",
-    about: "A member's score for a workout (value, Rx or scaled, notes, date). Everyone sees the leaderboard (workouts_leaderboard).",
+    about: "A member's score for a workout (value, Rx or scaled, notes, date; recorded_by is the caller, never an input). Everyone sees the leaderboard (workouts_leaderboard).",
     scopes: { own: "your own results", assigned: "results of your assigned clients" },
     access: {
       member: c("own", "own", "own", "own"),
@@ -209,7 +233,7 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "progress_metrics",
-    about: "Body weight, body fat, personal records: private to the member, their assigned trainers and the gym admin.",
+    about: "Body weight, body fat, personal records (recorded_by is the caller, never an input): private to the member, their assigned trainers and the gym admin.",
     scopes: { own: "your own metrics", assigned: "metrics of your assigned clients" },
     access: {
       member: c("own", "own", "own", "own"),
@@ -287,7 +311,19 @@ function roles(...allowed: Role[]): Record<Role, boolean> {
 
 export const FUNCTIONS: FunctionRule[] = [
   { fn: "provision_gym", about: "Create a gym.", allowed: roles("platform_owner") },
-  { fn: "add_gym_user", about: "Add a person to a gym with a role (plan limits apply).", allowed: roles("gym_admin", "platform_owner") },
+  { fn: "invite_to_gym", about: "Invite an email to join the gym with a role (plan limits apply; nothing is created for the person until they accept).", allowed: roles("gym_admin", "platform_owner") },
+  { fn: "resend_invitation", about: "Mail an open invitation again with a new link (the old link dies).", allowed: roles("gym_admin", "platform_owner") },
+  { fn: "revoke_invitation", about: "Withdraw an open invitation.", allowed: roles("gym_admin", "platform_owner") },
+  {
+    fn: "change_password",
+    about: "Change your own password (needs the current one; ends your other sessions). Nobody can set another person's password.",
+    allowed: roles("member", "personal_trainer", "coach", "gym_admin", "platform_owner"),
+  },
+  {
+    fn: "logout_everywhere",
+    about: "End every session of yours.",
+    allowed: roles("member", "personal_trainer", "coach", "gym_admin", "platform_owner"),
+  },
   {
     fn: "workouts_leaderboard",
     about: "The gym's leaderboard for a workout (best score per member, no notes).",

@@ -1,12 +1,16 @@
 import { run, type Runner, type TaskList } from "graphile-worker";
 import { crontab } from "./crontab";
+import { pruneAccounts } from "./tasks/prune_accounts";
 import { pruneSessions } from "./tasks/prune_sessions";
 import { refreshLeaderboards } from "./tasks/refresh_leaderboards";
+import { sendMail } from "./tasks/send_mail";
 
 /** Every task the worker knows, by identifier. One file per task in ./tasks. */
 export const taskList: TaskList = {
+  prune_accounts: pruneAccounts,
   prune_sessions: pruneSessions,
   refresh_leaderboards: refreshLeaderboards,
+  send_mail: sendMail,
 };
 
 /** Start graphile-worker against the owner connection (jobs run as the owner, never as a visitor). */

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { startApi, type ApiOptions, type RunningApi } from "../../src/server";
 import { DEMO_PASSWORD } from "../../src/db/seed";
-import { testDb } from "./db";
+import { TEST_BCRYPT_COST, testDb } from "./db";
 
 export const AUDIENCE = "ironclad-test";
 
@@ -21,6 +21,9 @@ export async function startTestApi(overrides: Partial<ApiOptions> = {}): Promise
     port: 0,
     graphiql: true,
     introspection: true,
+    credentials: { bcryptCost: TEST_BCRYPT_COST },
+    // Every suite logs in from 127.0.0.1; the budget is tested with its own API and address.
+    loginBudget: { attempts: 1_000_000, windowSeconds: 900 },
     ...overrides,
   });
 }

@@ -58,7 +58,10 @@ export async function race(attempts: { who: Claims; sql: string; params?: unknow
 
 export const SESSION = "00000000-0000-4000-8000-000000000000";
 
-/** Claims for a membership (as a verified token of theirs would carry). */
+/**
+ * Claims for a membership (as a verified token of theirs would carry). The membership id is
+ * filled in by becomePersona (support/db.ts) from the user's membership in that gym.
+ */
 export function claimsOf(role: Claims["role"], userId: string, tenantId: string | null): Claims {
-  return { role, userId, tenantId, sessionId: SESSION };
+  return { role, userId, tenantId, sessionId: SESSION, membershipId: null };
 }

@@ -57,6 +57,9 @@ export async function withRootDb<T>(fn: (db: PoolClient) => Promise<T>): Promise
   }
 }
 
+/** bcrypt cost used in tests (the production default is 10; 8 keeps hashing fast yet well above 1 ms). */
+export const TEST_BCRYPT_COST = 8;
+
 export type Persona = Claims & { email: string | null; label: string };
 
 const LOCAL_PART: Record<Exclude<AppRole, "anonymous" | "platform_owner">, string> = {
@@ -91,25 +94,63 @@ export async function persona(role: AppRole, gymSlug: string = GYM_A, email?: st
   const sessionId = "00000000-0000-4000-8000-000000000000";
   if (role === "platform_owner") {
     const address = email ?? "owner@ironclad.test";
-    return { role, userId: await userId(address), tenantId: null, sessionId, email: address, label: "platform owner" };
+    return { role, userId: await userId(address), tenantId: null, sessionId, membershipId: null, email: address, label: "platform owner" };
   }
   const address = email ?? `${LOCAL_PART[role]}@${gymSlug}.test`;
+  const [user, tenant] = [await userId(address), await gymId(gymSlug)];
   return {
     role,
-    userId: await userId(address),
-    tenantId: await gymId(gymSlug),
+    userId: user,
+    tenantId: tenant,
     sessionId,
+    membershipId: (await committedMembershipId(tenant, user)) ?? null,
     email: address,
     label: `${role} of ${gymSlug}`,
   };
+}
+
+async function committedMembershipId(tenantId: string, user: string): Promise<string | undefined> {
+  const rows = await rootQuery<{ id: string }>(
+    "select id from app_public.memberships where tenant_id = $1 and user_id = $2",
+    [tenantId, user],
+  );
+  return rows[0]?.id;
+}
+
+type Queryable = { query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }> };
+
+/**
+ * A gym role's claims always name a membership in a real token. Claims built by hand with
+ * `membershipId: null` get the one the user holds in that gym, as login would issue: from
+ * committed data, or (inside withRootDb, where the connection is a superuser) from the
+ * transaction's own uncommitted rows. A user with no membership there keeps NULL.
+ */
+async function withMembership(db: Queryable, who: Claims): Promise<Claims> {
+  if (who.membershipId || !who.userId || !who.tenantId || who.role === "platform_owner" || who.role === "anonymous") return who;
+  let id = await committedMembershipId(who.tenantId, who.userId);
+  if (!id) {
+    await db.query("savepoint ironclad_membership_lookup");
+    try {
+      const { rows } = await db.query("select id from app_public.memberships where tenant_id = $1 and user_id = $2", [
+        who.tenantId,
+        who.userId,
+      ]);
+      id = (rows[0] as { id: string } | undefined)?.id;
+      await db.query("release savepoint ironclad_membership_lookup");
+    } catch {
+      await db.query("rollback to savepoint ironclad_membership_lookup");
+    }
+  }
+  return { ...who, membershipId: id ?? null };
 }
 
 /**
  * Inside an open transaction, become the persona: the same transaction-local settings
  * src/auth builds for a request (role, claims, statement timeout).
  */
-export async function becomePersona(db: { query(sql: string, params: unknown[]): Promise<unknown> }, who: Claims) {
-  for (const [key, value] of Object.entries(pgSettingsFor(who, testDb().roles))) {
+export async function becomePersona(db: Queryable, who: Claims) {
+  const claims = await withMembership(db, who);
+  for (const [key, value] of Object.entries(pgSettingsFor(claims, testDb().roles, { bcryptCost: TEST_BCRYPT_COST }))) {
     await db.query("select set_config($1, $2, true)", [key, value]);
   }
 }
@@ -219,11 +260,25 @@ export interface FreshGymUser {
   role: GymRole;
 }
 
+const demoHash = new Map<string, Promise<string>>();
+/** bcrypt hash of `password` (computed once per password and test file). */
+function passwordHash(password: string): Promise<string> {
+  let hash = demoHash.get(password);
+  if (!hash) {
+    hash = pool(testDb().ownerUrl)
+      .query<{ hash: string }>("select app_private.hash_password($1) as hash", [password])
+      .then((r) => r.rows[0]!.hash);
+    demoHash.set(password, hash);
+  }
+  return hash;
+}
+
 /**
- * A brand-new person in `gym` (a fresh gym of its own when omitted), created and committed
- * through app_public.add_gym_user as the platform owner, exactly as the API would. Use it for
- * anything a test mutates (disable, remove a membership, log out…). The password is the demo
- * password unless given; `null` adds the person without one.
+ * A brand-new person in `gym` (a fresh gym of its own when omitted), committed as an
+ * already-accepted account through the owner-only bootstrap (app_private.bootstrap_gym_user),
+ * as the seed does: no API path sets another person's password. Use it for anything a test
+ * mutates (disable, remove a membership, log out…). The password is the demo password unless
+ * given; `null` adds the person without one.
  */
 export async function createGymUser(options: {
   role: GymRole;
@@ -234,16 +289,13 @@ export async function createGymUser(options: {
 }): Promise<FreshGymUser & { gym: FreshGym }> {
   const gym = options.gym ?? (await createGym());
   const email = options.email ?? `t-${randomUUID()}@example.test`;
-  const owner = await persona("platform_owner");
   const password = options.password === undefined ? DEMO_PASSWORD : options.password;
-  const row = await asPersonaCommitted(owner, async (db) =>
-    (
-      await db.query<{ id: string; user_id: string }>(
-        "select id, user_id from app_public.add_gym_user($1, $2, $3, $4, $5)",
-        [email, options.displayName ?? "Test Person", options.role, password, gym.id],
-      )
-    ).rows[0]!,
+  const hash = password === null ? null : await passwordHash(password);
+  const { rows } = await pool(testDb().ownerUrl).query<{ id: string; user_id: string }>(
+    "select id, user_id from app_private.bootstrap_gym_user($1, $2, $3, $4, $5)",
+    [gym.id, email, options.displayName ?? "Test Person", options.role, hash],
   );
+  const row = rows[0]!;
   return { email, userId: row.user_id, tenantId: gym.id, membershipId: row.id, role: options.role, gym };
 }
 

@@ -1,2 +1,4 @@
 // Quieten Grafast's "GRAPHILE_ENV is not set" notice; development mode adds extra checks.
 process.env.GRAPHILE_ENV ??= "development";
+// The development mail transport writes here (read back by test/support/mail.ts), not .data/.
+process.env.MAIL_DIR ??= require("node:path").join(require("node:os").tmpdir(), `ironclad-test-mail-${process.pid}`);

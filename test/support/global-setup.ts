@@ -30,6 +30,12 @@ export default async function globalSetup() {
     ownerPassword: randomSecret(),
     authenticatorPassword: randomSecret(),
   });
+  // bcrypt cost 4 in tests (production default 10): accepting invitations and resetting
+  // passwords over and over must not dominate the suite's time.
+  const root = new Client({ connectionString: rootUrl });
+  await root.connect();
+  await root.query(`alter database "${databaseName}" set ironclad.bcrypt_cost = '4'`);
+  await root.end();
   await migrateDatabase(setup.ownerUrl, rootUrl);
   const owner = new Client({ connectionString: setup.ownerUrl });
   await owner.connect();

@@ -32,8 +32,8 @@ export async function makeGymWithFran(
     [`athlete@${opts.slug}.test`, `Real Name ${opts.slug}`],
   );
   const { rows: [membership] } = await db.query<{ id: string }>(
-    "insert into app_public.memberships (tenant_id, user_id, role) values ($1, $2, 'member') returning id",
-    [gym!.id, user!.id],
+    "insert into app_public.memberships (tenant_id, user_id, role, display_name) values ($1, $2, 'member', $3) returning id",
+    [gym!.id, user!.id, `Real Name ${opts.slug}`],
   );
   const { rows: [workout] } = await db.query<{ id: string }>(
     `insert into app_public.workouts (tenant_id, title, scoring_type, is_published, benchmark_id)

@@ -1,5 +1,6 @@
 import type { Rule } from "../types";
 import { functionRules } from "./functions";
+import { inputRules } from "./inputs";
 import { rlsRules } from "./rls";
 import { roleRules } from "./roles";
 import { tableRules } from "./tables";
@@ -11,6 +12,7 @@ export const RULES: readonly Rule[] = [
   ...rlsRules,
   ...tenantRules,
   ...tableRules,
+  ...inputRules,
   ...viewRules,
   ...functionRules,
   ...roleRules,

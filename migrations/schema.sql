@@ -1,0 +1,3084 @@
+-- The current state of the Ironclad schema, generated from the catalog of a freshly migrated
+-- database by `npm run db:dump` (src/db/schema-dump.ts). Do not edit: change the migrations
+-- and run `npm run db:dump`; test/generated-docs.test.ts fails while this file is stale.
+-- Role names are the migrations' placeholders. Every object is owned by ":DATABASE_OWNER"
+-- unless an `owner to` line follows it. Per-table access pages: docs/access/README.md.
+
+-- Default privileges (apply to objects the role creates later)
+alter default privileges for role ":DATABASE_OWNER" revoke execute on functions from public;
+alter default privileges for role ":ROLE_SHARED" revoke execute on functions from public;
+
+--------------------------------------------------------------------------------
+-- schema app_hidden
+--------------------------------------------------------------------------------
+create schema app_hidden;
+grant usage on schema app_hidden to ":DATABASE_AUTHENTICATOR", ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant usage, create on schema app_hidden to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_hidden.current_app_role()
+ RETURNS text
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$ select coalesce(nullif(current_setting('jwt.claims.role', true), ''), 'anonymous') $function$;
+comment on function app_hidden.current_app_role() is 'The JWT role claim (member, personal_trainer, coach, gym_admin, platform_owner, anonymous). Policies say TO <role> instead; this is for functions.';
+grant execute on function app_hidden.current_app_role() to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_hidden.current_membership_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$ select nullif(current_setting('jwt.claims.membership_id', true), '')::uuid $function$;
+comment on function app_hidden.current_membership_id() is 'The membership the current token was issued for (NULL for anonymous and the platform owner). The API checks on every request that this membership still exists with the role and version the token names (app_hidden.session_is_valid), so policies may trust it without a lookup.';
+grant execute on function app_hidden.current_membership_id() to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_hidden.current_session_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$ select nullif(current_setting('jwt.claims.session_id', true), '')::uuid $function$;
+grant execute on function app_hidden.current_session_id() to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_hidden.current_tenant_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$ select nullif(current_setting('jwt.claims.tenant_id', true), '')::uuid $function$;
+comment on function app_hidden.current_tenant_id() is 'The gym (tenant) of the current request, from the verified token; NULL for anonymous and the platform owner.';
+grant execute on function app_hidden.current_tenant_id() to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_hidden.current_user_id()
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$ select nullif(current_setting('jwt.claims.user_id', true), '')::uuid $function$;
+comment on function app_hidden.current_user_id() is 'The user of the current request. The API checks the session is live before every request (see app_hidden.session_is_valid).';
+grant execute on function app_hidden.current_user_id() to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_hidden.is_assigned_trainer_of(member_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select exists (
+    select 1 from app_public.trainer_assignments a
+    where a.tenant_id = app_hidden.current_tenant_id()
+      and a.trainer_id = app_hidden.current_membership_id()
+      and a.client_id = is_assigned_trainer_of.member_id
+  )
+$function$;
+alter function app_hidden.is_assigned_trainer_of(member_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.is_assigned_trainer_of(member_id uuid) is 'True when the caller is an assigned trainer of the member (a membership id) in the current gym. SECURITY DEFINER (system): policy helper, reads trainer_assignments whatever the caller may see.';
+grant execute on function app_hidden.is_assigned_trainer_of(member_id uuid) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+CREATE OR REPLACE FUNCTION app_hidden.membership_role(tenant_id uuid, membership_id uuid)
+ RETURNS text
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select m.role from app_public.memberships m
+  where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
+    and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner')
+$function$;
+alter function app_hidden.membership_role(tenant_id uuid, membership_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.membership_role(tenant_id uuid, membership_id uuid) is 'Role of a membership in the caller''s gym (NULL otherwise). SECURITY DEFINER (system) so validation triggers work whatever the caller may read.';
+grant execute on function app_hidden.membership_role(tenant_id uuid, membership_id uuid) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_hidden.plan_bucket(role text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+AS $function$ select case when role = 'member' then 'members' when role is null then null else 'staff' end $function$;
+grant execute on function app_hidden.plan_bucket(role text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_hidden.record_login_failure(login_key bytea)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_failures integer;
+begin
+  insert into app_private.login_throttle as t (login_key, failures, last_failure_at)
+    values (record_login_failure.login_key, 1, now())
+  on conflict on constraint login_throttle_pkey do update
+    set failures = case when t.last_failure_at < now() - interval '1 hour'
+                             and coalesce(t.locked_until, '-infinity') < now()
+                        then 1 else t.failures + 1 end,
+        last_failure_at = now()
+  returning failures into v_failures;
+  update app_private.login_throttle t
+    set locked_until = greatest(coalesce(t.locked_until, now()), now() + app_private.login_backoff(v_failures))
+  where t.login_key = record_login_failure.login_key and v_failures >= 5;
+end;
+$function$;
+alter function app_hidden.record_login_failure(login_key bytea) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.record_login_failure(login_key bytea) is 'Count a refused login for the throttle. SECURITY DEFINER (system): only the API (authenticator) calls it, after authenticate refused (IC003/IC005).';
+grant execute on function app_hidden.record_login_failure(login_key bytea) to ":DATABASE_AUTHENTICATOR";
+
+CREATE OR REPLACE FUNCTION app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_type text, operation_name text, document text, variables jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_sha bytea;
+begin
+  if not exists (
+    select 1 from app_private.sessions s
+    join app_private.platform_owners p on p.user_id = s.user_id
+    where s.id = record_platform_request.session_id and s.user_id = record_platform_request.user_id
+      and s.revoked_at is null
+  ) then
+    raise exception 'Not a platform-owner session' using errcode = 'IC002';
+  end if;
+  if record_platform_request.document is not null then
+    v_sha := sha256(convert_to(record_platform_request.document, 'UTF8'));
+    insert into app_private.platform_audit_documents (sha256, document)
+      values (v_sha, record_platform_request.document)
+    on conflict on constraint platform_audit_documents_pkey do nothing;
+  end if;
+  insert into app_private.platform_audit_log
+      (user_id, session_id, operation_type, operation_name, document_sha256, variables)
+    values (record_platform_request.user_id, record_platform_request.session_id,
+            record_platform_request.operation_type,
+            left(record_platform_request.operation_name, 200), v_sha,
+            app_private.redact_secrets(coalesce(record_platform_request.variables, '{}'::jsonb)));
+end;
+$function$;
+alter function app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_type text, operation_name text, document text, variables jsonb) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_type text, operation_name text, document text, variables jsonb) is 'Audit one platform-owner request. SECURITY DEFINER (system): the API login may append to the audit log through this only, for a live platform-owner session.';
+grant execute on function app_hidden.record_platform_request(session_id uuid, user_id uuid, operation_type text, operation_name text, document text, variables jsonb) to ":DATABASE_AUTHENTICATOR";
+
+CREATE OR REPLACE FUNCTION app_hidden.revoke_reused_refresh_token(token_hash bytea)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  update app_private.sessions s set revoked_at = now()
+  from app_private.refresh_tokens r
+  where r.token_hash = revoke_reused_refresh_token.token_hash and r.used_at is not null
+    and s.id = r.session_id and s.revoked_at is null
+$function$;
+alter function app_hidden.revoke_reused_refresh_token(token_hash bytea) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.revoke_reused_refresh_token(token_hash bytea) is 'Revoke the session of a retired refresh token that was presented again. SECURITY DEFINER (system): called by the API only.';
+grant execute on function app_hidden.revoke_reused_refresh_token(token_hash bytea) to ":DATABASE_AUTHENTICATOR";
+
+CREATE OR REPLACE FUNCTION app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select exists (
+    select 1
+    from app_private.sessions s
+    join app_public.users u on u.id = s.user_id
+    where s.id = session_is_valid.sid
+      and s.user_id = session_is_valid.user_id
+      and s.revoked_at is null
+      and not u.is_disabled
+      and case
+            when session_is_valid.role = 'platform_owner' then
+              session_is_valid.tenant_id is null and session_is_valid.membership_id is null
+              and exists (select 1 from app_private.platform_owners p where p.user_id = u.id)
+            else exists (
+              select 1 from app_public.memberships m
+              where m.tenant_id = session_is_valid.tenant_id
+                and m.id = session_is_valid.membership_id
+                and m.user_id = u.id and m.role = session_is_valid.role
+                and m.token_version = session_is_valid.membership_version)
+          end
+  )
+$function$;
+alter function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text) is 'True while the session is live, the user enabled and the claimed membership (same id, role and token_version) or platform ownership still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
+grant execute on function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text) to ":DATABASE_AUTHENTICATOR";
+
+CREATE OR REPLACE FUNCTION app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_started timestamptz;
+  v_attempts integer;
+begin
+  insert into app_private.login_address_budget as b (address_key, window_started_at, attempts)
+    values (spend_login_budget.address_key, now(), 1)
+  on conflict on constraint login_address_budget_pkey do update
+    set window_started_at = case when b.window_started_at <= now() - make_interval(secs => window_seconds)
+                                 then now() else b.window_started_at end,
+        attempts = case when b.window_started_at <= now() - make_interval(secs => window_seconds)
+                        then 1 else b.attempts + 1 end
+  returning window_started_at, attempts into v_started, v_attempts;
+  if v_attempts <= budget then
+    return 0;
+  end if;
+  return greatest(1, ceil(extract(epoch from v_started + make_interval(secs => window_seconds) - now())))::integer;
+end;
+$function$;
+alter function app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer) owner to ":ROLE_SYSTEM";
+comment on function app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer) is 'Spend one credential check of a client address''s budget; 0 = allowed, else seconds to wait. SECURITY DEFINER (system): called by the API (authenticator) only.';
+grant execute on function app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer) to ":DATABASE_AUTHENTICATOR";
+
+--------------------------------------------------------------------------------
+-- schema app_private
+--------------------------------------------------------------------------------
+create schema app_private;
+grant usage, create on schema app_private to ":ROLE_SYSTEM";
+
+-- table app_private.login_address_budget
+create table app_private.login_address_budget (
+  address_key bytea not null,
+  window_started_at timestamp with time zone not null default now(),
+  attempts integer not null default 0
+);
+comment on table app_private.login_address_budget is 'Credential-checking requests per client address (an HMAC of the address made by the API) in the current window.';
+alter table app_private.login_address_budget add constraint login_address_budget_pkey PRIMARY KEY (address_key);
+CREATE INDEX login_address_budget_window_idx ON app_private.login_address_budget USING btree (window_started_at);
+alter table app_private.login_address_budget enable row level security;
+alter table app_private.login_address_budget force row level security;
+create policy login_address_budget_system on app_private.login_address_budget as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, update, delete on app_private.login_address_budget to ":ROLE_SYSTEM";
+
+-- table app_private.login_throttle
+create table app_private.login_throttle (
+  login_key bytea not null,
+  failures integer not null default 0,
+  last_failure_at timestamp with time zone not null default now(),
+  locked_until timestamp with time zone
+);
+comment on table app_private.login_throttle is 'Consecutive failed logins per account (keyed by app_private.login_key(email)). A success clears the row; a quiet hour starts the count again.';
+alter table app_private.login_throttle add constraint login_throttle_pkey PRIMARY KEY (login_key);
+CREATE INDEX login_throttle_last_failure_at_idx ON app_private.login_throttle USING btree (last_failure_at);
+alter table app_private.login_throttle enable row level security;
+alter table app_private.login_throttle force row level security;
+create policy login_throttle_system on app_private.login_throttle as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, update, delete on app_private.login_throttle to ":ROLE_SYSTEM";
+
+-- table app_private.mail_outbox
+create table app_private.mail_outbox (
+  id uuid not null default gen_random_uuid(),
+  created_at timestamp with time zone not null default now(),
+  template text not null,
+  recipient citext not null,
+  params jsonb not null default '{}'::jsonb,
+  secret text,
+  attempts integer not null default 0,
+  sent_at timestamp with time zone,
+  last_error text
+);
+comment on table app_private.mail_outbox is 'Mails to send (sent by the graphile-worker task send_mail). `secret` (the raw one-time token) is erased once the mail is sent.';
+alter table app_private.mail_outbox add constraint mail_outbox_pkey PRIMARY KEY (id);
+alter table app_private.mail_outbox add constraint mail_outbox_template_check CHECK ((template = ANY (ARRAY['invitation'::text, 'password_reset'::text])));
+alter table app_private.mail_outbox enable row level security;
+alter table app_private.mail_outbox force row level security;
+create policy mail_outbox_system on app_private.mail_outbox as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, delete on app_private.mail_outbox to ":ROLE_SYSTEM";
+grant update (secret, attempts, sent_at, last_error) on app_private.mail_outbox to ":ROLE_SYSTEM";
+CREATE TRIGGER _900_enqueue AFTER INSERT ON app_private.mail_outbox FOR EACH ROW EXECUTE FUNCTION app_private.tg_mail_outbox__enqueue();
+
+-- table app_private.password_resets
+create table app_private.password_resets (
+  id uuid not null default gen_random_uuid(),
+  user_id uuid not null,
+  token_hash bytea not null,
+  created_at timestamp with time zone not null default now(),
+  expires_at timestamp with time zone not null,
+  used_at timestamp with time zone
+);
+alter table app_private.password_resets add constraint password_resets_pkey PRIMARY KEY (id);
+alter table app_private.password_resets add constraint password_resets_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+CREATE INDEX password_resets_token_hash_idx ON app_private.password_resets USING btree (token_hash);
+CREATE INDEX password_resets_user_id_idx ON app_private.password_resets USING btree (user_id, created_at);
+alter table app_private.password_resets enable row level security;
+alter table app_private.password_resets force row level security;
+create policy password_resets_system on app_private.password_resets as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, delete on app_private.password_resets to ":ROLE_SYSTEM";
+grant update (used_at) on app_private.password_resets to ":ROLE_SYSTEM";
+
+-- table app_private.platform_audit_documents
+create table app_private.platform_audit_documents (
+  sha256 bytea not null,
+  document text not null,
+  first_seen_at timestamp with time zone not null default now()
+);
+comment on table app_private.platform_audit_documents is 'Each distinct (redacted) GraphQL document a platform owner sent, once, keyed by sha256 of its text.';
+alter table app_private.platform_audit_documents add constraint platform_audit_documents_pkey PRIMARY KEY (sha256);
+alter table app_private.platform_audit_documents enable row level security;
+alter table app_private.platform_audit_documents force row level security;
+create policy platform_audit_documents_system_insert on app_private.platform_audit_documents as permissive for insert
+  to ":ROLE_SYSTEM"
+  with check (true);
+create policy platform_audit_documents_system_select on app_private.platform_audit_documents as permissive for select
+  to ":ROLE_SYSTEM"
+  using (true);
+grant select on app_private.platform_audit_documents to ":ROLE_SYSTEM";
+grant insert (sha256, document) on app_private.platform_audit_documents to ":ROLE_SYSTEM";
+CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.platform_audit_documents FOR EACH ROW EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
+CREATE TRIGGER _101_append_only_truncate BEFORE TRUNCATE ON app_private.platform_audit_documents FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
+
+-- table app_private.platform_audit_log
+create table app_private.platform_audit_log (
+  id bigint generated always as identity not null,
+  occurred_at timestamp with time zone not null default now(),
+  user_id uuid not null,
+  session_id uuid,
+  operation_type text,
+  operation_name text,
+  document_sha256 bytea,
+  variables jsonb not null default '{}'::jsonb
+);
+comment on table app_private.platform_audit_log is 'Append-only record of every platform-owner API request: operation, document (by hash) and variables with secrets redacted by the schema.';
+alter table app_private.platform_audit_log add constraint platform_audit_log_pkey PRIMARY KEY (id);
+alter table app_private.platform_audit_log add constraint platform_audit_log_operation_type_check CHECK ((operation_type = ANY (ARRAY['query'::text, 'mutation'::text, 'subscription'::text])));
+alter table app_private.platform_audit_log add constraint platform_audit_log_document_sha256_fkey FOREIGN KEY (document_sha256) REFERENCES app_private.platform_audit_documents(sha256);
+alter table app_private.platform_audit_log add constraint platform_audit_log_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id);
+CREATE INDEX platform_audit_log_document_idx ON app_private.platform_audit_log USING btree (document_sha256);
+CREATE INDEX platform_audit_log_occurred_at_idx ON app_private.platform_audit_log USING btree (occurred_at);
+CREATE INDEX platform_audit_log_user_id_idx ON app_private.platform_audit_log USING btree (user_id);
+alter table app_private.platform_audit_log enable row level security;
+alter table app_private.platform_audit_log force row level security;
+create policy platform_audit_log_system_insert on app_private.platform_audit_log as permissive for insert
+  to ":ROLE_SYSTEM"
+  with check (true);
+create policy platform_audit_log_system_select on app_private.platform_audit_log as permissive for select
+  to ":ROLE_SYSTEM"
+  using (true);
+grant select on app_private.platform_audit_log to ":ROLE_SYSTEM";
+grant insert (user_id, session_id, operation_type, operation_name, document_sha256, variables) on app_private.platform_audit_log to ":ROLE_SYSTEM";
+CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.platform_audit_log FOR EACH ROW EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
+CREATE TRIGGER _101_append_only_truncate BEFORE TRUNCATE ON app_private.platform_audit_log FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
+
+-- sequence app_private.platform_audit_log_id_seq
+create sequence app_private.platform_audit_log_id_seq;
+
+-- table app_private.platform_owners
+create table app_private.platform_owners (
+  user_id uuid not null,
+  created_at timestamp with time zone not null default now()
+);
+alter table app_private.platform_owners add constraint platform_owners_pkey PRIMARY KEY (user_id);
+alter table app_private.platform_owners add constraint platform_owners_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+alter table app_private.platform_owners enable row level security;
+alter table app_private.platform_owners force row level security;
+create policy platform_owners_system on app_private.platform_owners as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert on app_private.platform_owners to ":ROLE_SYSTEM";
+
+-- table app_private.refresh_tokens
+create table app_private.refresh_tokens (
+  id uuid not null default gen_random_uuid(),
+  session_id uuid not null,
+  token_hash bytea not null,
+  tenant_id uuid,
+  membership_id uuid,
+  membership_version integer,
+  created_at timestamp with time zone not null default now(),
+  expires_at timestamp with time zone not null,
+  used_at timestamp with time zone
+);
+comment on table app_private.refresh_tokens is 'Rotating refresh tokens (sha256 only). NULL tenant/membership: a platform-owner token.';
+alter table app_private.refresh_tokens add constraint refresh_tokens_pkey PRIMARY KEY (id);
+alter table app_private.refresh_tokens add constraint refresh_tokens_token_hash_key UNIQUE (token_hash);
+alter table app_private.refresh_tokens add constraint refresh_tokens_check CHECK ((((tenant_id IS NULL) = (membership_id IS NULL)) AND ((membership_id IS NULL) = (membership_version IS NULL))));
+alter table app_private.refresh_tokens add constraint refresh_tokens_session_id_fkey FOREIGN KEY (session_id) REFERENCES app_private.sessions(id) ON DELETE CASCADE;
+CREATE INDEX refresh_tokens_session_id_idx ON app_private.refresh_tokens USING btree (session_id);
+alter table app_private.refresh_tokens enable row level security;
+alter table app_private.refresh_tokens force row level security;
+create policy refresh_tokens_system on app_private.refresh_tokens as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, delete on app_private.refresh_tokens to ":ROLE_SYSTEM";
+grant update (used_at) on app_private.refresh_tokens to ":ROLE_SYSTEM";
+
+-- table app_private.sessions
+create table app_private.sessions (
+  id uuid not null default gen_random_uuid(),
+  user_id uuid not null,
+  created_at timestamp with time zone not null default now(),
+  revoked_at timestamp with time zone
+);
+alter table app_private.sessions add constraint sessions_pkey PRIMARY KEY (id);
+alter table app_private.sessions add constraint sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+CREATE INDEX sessions_user_id_idx ON app_private.sessions USING btree (user_id);
+alter table app_private.sessions enable row level security;
+alter table app_private.sessions force row level security;
+create policy sessions_system on app_private.sessions as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, delete on app_private.sessions to ":ROLE_SYSTEM";
+grant update (revoked_at) on app_private.sessions to ":ROLE_SYSTEM";
+
+-- table app_private.user_secrets
+create table app_private.user_secrets (
+  user_id uuid not null,
+  password_hash text not null
+);
+alter table app_private.user_secrets add constraint user_secrets_pkey PRIMARY KEY (user_id);
+alter table app_private.user_secrets add constraint user_secrets_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+alter table app_private.user_secrets enable row level security;
+alter table app_private.user_secrets force row level security;
+create policy user_secrets_system on app_private.user_secrets as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select, insert, update on app_private.user_secrets to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.bcrypt_cost()
+ RETURNS integer
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog'
+AS $function$ select greatest(4, least(15, coalesce(nullif(current_setting('ironclad.bcrypt_cost', true), '')::integer, 10))) $function$;
+comment on function app_private.bcrypt_cost() is 'bcrypt cost for new password hashes (setting ironclad.bcrypt_cost from BCRYPT_COST; 10 when unset).';
+grant execute on function app_private.bcrypt_cost() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text)
+ RETURNS app_public.memberships
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_membership app_public.memberships;
+begin
+  insert into app_public.memberships (tenant_id, user_id, role, display_name)
+    values (bootstrap_gym_user.tenant_id,
+            app_private.bootstrap_user(bootstrap_gym_user.email, bootstrap_gym_user.display_name, bootstrap_gym_user.password_hash),
+            bootstrap_gym_user.role, bootstrap_gym_user.display_name)
+    returning * into v_membership;
+  return v_membership;
+end;
+$function$;
+alter function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text) owner to ":ROLE_SYSTEM";
+comment on function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text) is 'Owner-only bootstrap (seed, tests): a person already in a gym, as if they had accepted an invitation. SECURITY DEFINER (system): writes identity tables; executable only by the database owner.';
+grant execute on function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.bootstrap_user(email text, display_name text, password_hash text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_id uuid;
+begin
+  select u.id into v_id from app_public.users u where u.email = bootstrap_user.email::citext;
+  if v_id is null then
+    insert into app_public.users (email, display_name)
+      values (bootstrap_user.email, bootstrap_user.display_name)
+      returning id into v_id;
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (v_id, coalesce(bootstrap_user.password_hash, '!'));
+  end if;
+  return v_id;
+end;
+$function$;
+alter function app_private.bootstrap_user(email text, display_name text, password_hash text) owner to ":ROLE_SYSTEM";
+comment on function app_private.bootstrap_user(email text, display_name text, password_hash text) is 'Owner-only bootstrap: the user with this email, created (with this bcrypt hash, or none) if new. An existing login is never changed.';
+
+CREATE OR REPLACE FUNCTION app_private.create_platform_owner(email text, display_name text, password text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_id uuid := app_private.bootstrap_user(email, display_name, app_private.hash_password(password));
+begin
+  insert into app_private.platform_owners (user_id) values (v_id) on conflict do nothing;
+  return v_id;
+end;
+$function$;
+alter function app_private.create_platform_owner(email text, display_name text, password text) owner to ":ROLE_SYSTEM";
+comment on function app_private.create_platform_owner(email text, display_name text, password text) is 'Make (or promote) a platform owner. SECURITY DEFINER (system); executable only by the database owner.';
+grant execute on function app_private.create_platform_owner(email text, display_name text, password text) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.finish_mail(id uuid, error text)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  update app_private.mail_outbox o
+  set sent_at = case when finish_mail.error is null then now() end,
+      secret = case when finish_mail.error is null then null else o.secret end,
+      last_error = left(finish_mail.error, 1000)
+  where o.id = finish_mail.id and o.sent_at is null
+$function$;
+alter function app_private.finish_mail(id uuid, error text) owner to ":ROLE_SYSTEM";
+comment on function app_private.finish_mail(id uuid, error text) is 'Worker: mark a mail sent (its secret erased) or record the error of a failed attempt. SECURITY DEFINER (system): the outbox is private.';
+grant execute on function app_private.finish_mail(id uuid, error text) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.hash_password(password text)
+ RETURNS text
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+begin
+  if password is null or octet_length(password) < 8 or octet_length(password) > 72 then
+    raise exception 'A password must be 8 to 72 bytes long' using errcode = 'IC022';
+  end if;
+  return crypt(password, gen_salt('bf', app_private.bcrypt_cost()));
+end;
+$function$;
+comment on function app_private.hash_password(password text) is 'bcrypt hash of a new password at app_private.bcrypt_cost(); IC022 if it breaks the length rule. Every password hash is made here.';
+grant execute on function app_private.hash_password(password text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.invitation_ttl()
+ RETURNS interval
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog'
+AS $function$ select interval '7 days' $function$;
+grant execute on function app_private.invitation_ttl() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.issue_tokens(user_id uuid, session_id uuid, tenant_id uuid)
+ RETURNS app_public.jwt_token
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_role text := 'platform_owner';
+  v_membership uuid;
+  v_version integer;
+  v_refresh text := translate(encode(gen_random_bytes(32), 'base64'), '+/=', '-_');
+begin
+  if issue_tokens.tenant_id is not null then
+    select m.role, m.id, m.token_version into v_role, v_membership, v_version
+    from app_public.memberships m
+    where m.tenant_id = issue_tokens.tenant_id and m.user_id = issue_tokens.user_id;
+    if v_membership is null then
+      raise exception 'You are not a member of that gym' using errcode = 'IC004';
+    end if;
+  end if;
+  insert into app_private.refresh_tokens (session_id, token_hash, tenant_id, membership_id, membership_version, expires_at)
+    values (issue_tokens.session_id, sha256(convert_to(v_refresh, 'UTF8')), issue_tokens.tenant_id, v_membership,
+            v_version, now() + app_private.refresh_token_lifetime());
+  return row(v_role, issue_tokens.tenant_id, v_membership, v_version, issue_tokens.user_id,
+             issue_tokens.session_id, app_private.token_expiry(), v_refresh)::app_public.jwt_token;
+end;
+$function$;
+comment on function app_private.issue_tokens(user_id uuid, session_id uuid, tenant_id uuid) is 'Access token + new refresh token for a membership (or platform ownership when tenant_id is NULL) of a live session.';
+grant execute on function app_private.issue_tokens(user_id uuid, session_id uuid, tenant_id uuid) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.login_backoff(failures integer)
+ RETURNS interval
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select case when failures < 5 then interval '0'
+              else least(interval '1 second' * power(2, least(failures - 5, 20)), interval '15 minutes') end
+$function$;
+grant execute on function app_private.login_backoff(failures integer) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.login_key(email text)
+ RETURNS bytea
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$ select sha256(convert_to(lower(coalesce(email, '')), 'UTF8')) $function$;
+grant execute on function app_private.login_key(email text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.mail_invitation(inv app_public.invitations, token text)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select app_private.queue_mail('invitation', inv.email,
+    jsonb_build_object('gym', g.name, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
+    token)
+  from app_public.gyms g where g.id = inv.tenant_id
+$function$;
+grant execute on function app_private.mail_invitation(inv app_public.invitations, token text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.managed_gym(tenant_id uuid)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_tenant uuid;
+begin
+  if app_hidden.current_app_role() = 'platform_owner' then
+    v_tenant := managed_gym.tenant_id;
+  elsif app_hidden.current_app_role() = 'gym_admin'
+        and (managed_gym.tenant_id is null or managed_gym.tenant_id = app_hidden.current_tenant_id()) then
+    v_tenant := app_hidden.current_tenant_id();
+  end if;
+  if v_tenant is null or not exists (select 1 from app_public.gyms g where g.id = v_tenant) then
+    raise exception 'Only a gym admin (for their own gym) or the platform owner may manage people'
+      using errcode = 'IC002';
+  end if;
+  return v_tenant;
+end;
+$function$;
+grant execute on function app_private.managed_gym(tenant_id uuid) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.new_token()
+ RETURNS text
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$ select encode(gen_random_bytes(32), 'hex') $function$;
+grant execute on function app_private.new_token() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.open_invitation(invitation_id uuid)
+ RETURNS app_public.invitations
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_inv app_public.invitations;
+begin
+  select i.* into v_inv from app_public.invitations i
+  where i.id = open_invitation.invitation_id and i.accepted_at is null and i.revoked_at is null
+    and (i.tenant_id = app_hidden.current_tenant_id() and app_hidden.current_app_role() = 'gym_admin'
+         or app_hidden.current_app_role() = 'platform_owner')
+  for update;
+  if v_inv.id is null then
+    raise exception 'No such open invitation' using errcode = 'IC020';
+  end if;
+  return v_inv;
+end;
+$function$;
+grant execute on function app_private.open_invitation(invitation_id uuid) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.password_reset_ttl()
+ RETURNS interval
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog'
+AS $function$ select interval '1 hour' $function$;
+grant execute on function app_private.password_reset_ttl() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.prune_invitations()
+ RETURNS integer
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  with gone as (
+    delete from app_public.invitations i
+    where i.accepted_at is null
+      and coalesce(i.revoked_at, i.expires_at) < now() - interval '1 day'
+    returning 1
+  )
+  select count(*)::integer from gone
+$function$;
+alter function app_private.prune_invitations() owner to ":ROLE_SYSTEM";
+comment on function app_private.prune_invitations() is 'Delete invitations expired or revoked over a day ago. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on invitations.';
+grant execute on function app_private.prune_invitations() to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.prune_mail_outbox()
+ RETURNS integer
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  with gone as (
+    delete from app_private.mail_outbox where sent_at < now() - interval '30 days' returning 1
+  )
+  select count(*)::integer from gone
+$function$;
+alter function app_private.prune_mail_outbox() owner to ":ROLE_SYSTEM";
+comment on function app_private.prune_mail_outbox() is 'Delete mails sent over 30 days ago. SECURITY DEFINER (system): the outbox is private.';
+grant execute on function app_private.prune_mail_outbox() to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.prune_password_resets()
+ RETURNS integer
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  with gone as (
+    delete from app_private.password_resets r
+    where coalesce(r.used_at, r.expires_at) < now() - interval '1 day'
+    returning 1
+  )
+  select count(*)::integer from gone
+$function$;
+alter function app_private.prune_password_resets() owner to ":ROLE_SYSTEM";
+comment on function app_private.prune_password_resets() is 'Delete reset tokens used or expired over a day ago. SECURITY DEFINER (system): the table is private.';
+grant execute on function app_private.prune_password_resets() to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.prune_sessions()
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_gone integer;
+begin
+  delete from app_private.sessions s
+  where coalesce(s.revoked_at, s.created_at + interval '30 days') < now() - interval '7 days'
+    and (s.revoked_at is not null or not exists (
+      select 1 from app_private.refresh_tokens r
+      where r.session_id = s.id and r.used_at is null and r.expires_at > now()));
+  get diagnostics v_gone = row_count;
+  delete from app_private.refresh_tokens r where r.expires_at < now() - interval '7 days';
+  delete from app_private.login_throttle t
+  where t.last_failure_at < now() - interval '1 day' and coalesce(t.locked_until, '-infinity') < now();
+  delete from app_private.login_address_budget b where b.window_started_at < now() - interval '1 day';
+  return v_gone;
+end;
+$function$;
+alter function app_private.prune_sessions() owner to ":ROLE_SYSTEM";
+comment on function app_private.prune_sessions() is 'Delete long-dead sessions, expired refresh tokens and stale throttle rows. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on sessions.';
+grant execute on function app_private.prune_sessions() to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.queue_mail(template text, recipient citext, params jsonb, secret text)
+ RETURNS uuid
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog'
+AS $function$
+  insert into app_private.mail_outbox (template, recipient, params, secret)
+    values (queue_mail.template, queue_mail.recipient, queue_mail.params, queue_mail.secret)
+  returning id
+$function$;
+grant execute on function app_private.queue_mail(template text, recipient citext, params jsonb, secret text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text DEFAULT NULL::text)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog'
+AS $function$
+  insert into app_public.account_events
+    (tenant_id, action, actor_role, actor_membership_id, membership_id, invitation_id, email, role, previous_role)
+  values (
+    record_account_event.tenant_id, record_account_event.action,
+    coalesce(nullif(current_setting('jwt.claims.role', true), ''), 'owner'),
+    (select m.id from app_public.memberships m
+     where m.tenant_id = record_account_event.tenant_id and m.user_id = app_hidden.current_user_id()),
+    record_account_event.membership_id, record_account_event.invitation_id,
+    record_account_event.email, record_account_event.role, record_account_event.previous_role)
+$function$;
+comment on function app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text) is 'Append one account event; the actor comes from the request claims (owner when there are none).';
+grant execute on function app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.redact_secrets(v jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ IMMUTABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if jsonb_typeof(v) = 'object' then
+    return coalesce((
+      select jsonb_object_agg(e.key,
+               case when e.key ~* '(pass|secret|token)' then '"[REDACTED]"'::jsonb
+                    else app_private.redact_secrets(e.value) end)
+      from jsonb_each(v) e), '{}'::jsonb);
+  elsif jsonb_typeof(v) = 'array' then
+    return coalesce((
+      select jsonb_agg(app_private.redact_secrets(a.value) order by a.ord)
+      from jsonb_array_elements(v) with ordinality a(value, ord)), '[]'::jsonb);
+  end if;
+  return v;
+end;
+$function$;
+comment on function app_private.redact_secrets(v jsonb) is 'Variables with every value under a key matching /pass|secret|token/i replaced by "[REDACTED]".';
+grant execute on function app_private.redact_secrets(v jsonb) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.refresh_token_lifetime()
+ RETURNS interval
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select make_interval(secs => least(30 * 86400, greatest(60,
+    coalesce(nullif(current_setting('ironclad.refresh_token_ttl', true), '')::integer, 14 * 86400))))
+$function$;
+grant execute on function app_private.refresh_token_lifetime() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.set_password(user_id uuid, password text, keep_session uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  update app_private.user_secrets s set password_hash = app_private.hash_password(set_password.password)
+  where s.user_id = set_password.user_id;
+  if not found then
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (set_password.user_id, app_private.hash_password(set_password.password));
+  end if;
+  update app_private.sessions s set revoked_at = now()
+  where s.user_id = set_password.user_id and s.revoked_at is null
+    and s.id is distinct from set_password.keep_session;
+end;
+$function$;
+grant execute on function app_private.set_password(user_id uuid, password text, keep_session uuid) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.take_mail(id uuid)
+ RETURNS app_private.mail_outbox
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  update app_private.mail_outbox o set attempts = o.attempts + 1
+  where o.id = take_mail.id and o.sent_at is null
+  returning o.*
+$function$;
+alter function app_private.take_mail(id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_private.take_mail(id uuid) is 'Worker: the unsent mail with this id (attempts counted), or null. SECURITY DEFINER (system): the outbox is private.';
+grant execute on function app_private.take_mail(id uuid) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_private.tg__enqueue_leaderboard_refresh()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform graphile_worker.add_job(
+    'refresh_leaderboards',
+    job_key := 'refresh_leaderboards',
+    run_at := pg_catalog.now() + interval '1 second',
+    job_key_mode := 'preserve_run_at'
+  );
+  return null;
+end;
+$function$;
+comment on function app_private.tg__enqueue_leaderboard_refresh() is 'Trigger: enqueue one (debounced) refresh_leaderboards job. SECURITY DEFINER (database owner, which owns graphile_worker): visitors may not add jobs themselves.';
+
+CREATE OR REPLACE FUNCTION app_private.tg__tenant_id_immutable()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if new.tenant_id is distinct from old.tenant_id then
+    raise exception 'tenant_id cannot be changed' using errcode = 'IC001',
+      hint = 'A row belongs to the gym that created it; create a new row in the other gym instead.';
+  end if;
+  return new;
+end;
+$function$;
+comment on function app_private.tg__tenant_id_immutable() is 'Trigger: rejects any UPDATE that changes tenant_id (error IC001).';
+
+CREATE OR REPLACE FUNCTION app_private.tg__touch_updated_at()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$ begin new.updated_at := now(); return new; end; $function$;
+comment on function app_private.tg__touch_updated_at() is 'Trigger: sets updated_at on every update.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_account_events__append_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if tg_op = 'DELETE' and not exists (select 1 from app_public.gyms g where g.id = old.tenant_id) then
+    return old;
+  end if;
+  raise exception 'The account audit log is append-only' using errcode = 'IC030';
+end;
+$function$;
+alter function app_private.tg_account_events__append_only() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_account_events__append_only() is 'Trigger: refuses UPDATE and DELETE on account_events (IC030), except the cascade of a deleted gym. SECURITY DEFINER (system): reads gyms.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_account_events__no_truncate()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  raise exception 'The account audit log is append-only' using errcode = 'IC030';
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_bookings__member_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if app_hidden.membership_role(new.tenant_id, new.member_id) is distinct from 'member' then
+    raise exception 'Only members book classes' using errcode = 'IC012';
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_bookings__member_only() is 'Trigger: only memberships with role member hold bookings (IC012).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_bookings__seat()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if tg_op = 'INSERT' then
+    update app_public.class_sessions
+       set booked_count = booked_count + 1
+     where tenant_id = new.tenant_id and id = new.class_session_id
+       and booked_count < capacity;
+    if not found then
+      raise exception 'Class is full' using errcode = 'IC011', constraint = 'class_sessions_not_overbooked',
+        hint = 'Every seat of this class is booked; cancel another booking or pick another class.';
+    end if;
+  else
+    -- When the class itself is being deleted the row is already gone: nothing to do.
+    update app_public.class_sessions
+       set booked_count = booked_count - 1
+     where tenant_id = old.tenant_id and id = old.class_session_id and booked_count > 0;
+  end if;
+  return null;
+end;
+$function$;
+alter function app_private.tg_bookings__seat() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_bookings__seat() is 'Trigger: takes (or gives back) a seat in the class, refusing when it is full (IC011). SECURITY DEFINER (system): members may not write class rows.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_class_sessions__check_coach()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if coalesce(app_hidden.membership_role(new.tenant_id, new.coach_id), '') not in ('coach', 'gym_admin') then
+    raise exception 'A class is run by a coach (or the gym admin)' using errcode = 'IC012';
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_class_sessions__check_coach() is 'Trigger: a class''s coach holds the coach or gym_admin role (IC012).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_gyms__plan_fits()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_plan app_public.plans;
+begin
+  select * into v_plan from app_public.plans where id = new.plan;
+  if new.member_count > v_plan.max_members then
+    raise exception 'Plan limit reached: % plan allows % members', v_plan.id, v_plan.max_members
+      using errcode = 'IC010', constraint = 'plan_max_members',
+            hint = 'The gym has ' || new.member_count || ' members; remove some before moving to this plan.';
+  elsif new.staff_count > v_plan.max_staff then
+    raise exception 'Plan limit reached: % plan allows % staff', v_plan.id, v_plan.max_staff
+      using errcode = 'IC010', constraint = 'plan_max_staff',
+            hint = 'The gym has ' || new.staff_count || ' staff; remove some before moving to this plan.';
+  end if;
+  return new;
+end;
+$function$;
+comment on function app_private.tg_gyms__plan_fits() is 'Trigger: refuses moving a gym to a plan its current members or staff exceed (IC010).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_mail_outbox__enqueue()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform graphile_worker.add_job('send_mail', json_build_object('id', new.id), max_attempts := 10);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_mail_outbox__enqueue() is 'Trigger: one send_mail job per outbox row. SECURITY DEFINER (database owner, which owns graphile_worker).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_memberships__audit()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_row app_public.memberships;
+begin
+  if tg_op = 'DELETE' then v_row := old; else v_row := new; end if;
+  -- Deleting a gym cascades to its memberships: nothing left to audit, nobody left to read it.
+  if not exists (select 1 from app_public.gyms g where g.id = v_row.tenant_id) then
+    return null;
+  end if;
+  perform app_private.record_account_event(
+    v_row.tenant_id,
+    case tg_op when 'INSERT' then 'membership_created' when 'UPDATE' then 'role_changed' else 'membership_removed' end,
+    v_row.id, null,
+    (select u.email from app_public.users u where u.id = v_row.user_id),
+    v_row.role,
+    case when tg_op = 'UPDATE' then old.role end);
+  return null;
+end;
+$function$;
+alter function app_private.tg_memberships__audit() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_memberships__audit() is 'Trigger: account_events row for every membership insert, role change and removal. SECURITY DEFINER (system): writes the trail.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_memberships__bump_token_version()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if new.role is distinct from old.role then
+    new.token_version := old.token_version + 1;
+  else
+    new.token_version := old.token_version;
+  end if;
+  return new;
+end;
+$function$;
+comment on function app_private.tg_memberships__bump_token_version() is 'Trigger: a role change gives the membership a new token_version, ending every token and refresh token issued for the old one.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_memberships__create_profile()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  insert into app_public.profiles (tenant_id, membership_id) values (new.tenant_id, new.id);
+  return null;
+end;
+$function$;
+alter function app_private.tg_memberships__create_profile() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_memberships__create_profile() is 'Trigger: every new membership gets its (empty) profile. SECURITY DEFINER (system): no visitor role may insert profiles.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_memberships__plan_limits()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_old text := case when tg_op in ('UPDATE', 'DELETE') then app_hidden.plan_bucket(old.role) end;
+  v_new text := case when tg_op in ('UPDATE', 'INSERT') then app_hidden.plan_bucket(new.role) end;
+  v_gym app_public.gyms;
+  v_plan app_public.plans;
+begin
+  if v_old is not distinct from v_new then
+    return null;
+  end if;
+  if v_old is not null then
+    update app_public.gyms
+       set member_count = member_count - (v_old = 'members')::int,
+           staff_count  = staff_count  - (v_old = 'staff')::int
+     where id = old.tenant_id;
+  end if;
+  if v_new is not null then
+    -- This UPDATE is the lock: concurrent adds to the same gym queue here.
+    update app_public.gyms
+       set member_count = member_count + (v_new = 'members')::int,
+           staff_count  = staff_count  + (v_new = 'staff')::int
+     where id = new.tenant_id
+    returning * into v_gym;
+    select * into v_plan from app_public.plans where id = v_gym.plan;
+    if v_new = 'members' and v_gym.member_count > v_plan.max_members then
+      raise exception 'Plan limit reached: % plan allows % members', v_plan.id, v_plan.max_members
+        using errcode = 'IC010', constraint = 'plan_max_members',
+              hint = 'Limit max_members of the ' || v_plan.id || ' plan; the platform owner can change the gym''s plan.';
+    elsif v_new = 'staff' and v_gym.staff_count > v_plan.max_staff then
+      raise exception 'Plan limit reached: % plan allows % staff', v_plan.id, v_plan.max_staff
+        using errcode = 'IC010', constraint = 'plan_max_staff',
+              hint = 'Limit max_staff of the ' || v_plan.id || ' plan; the platform owner can change the gym''s plan.';
+    end if;
+  end if;
+  return null;
+end;
+$function$;
+alter function app_private.tg_memberships__plan_limits() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_memberships__plan_limits() is 'Trigger: keeps gyms.member_count/staff_count and refuses a membership beyond the gym''s plan (IC010). SECURITY DEFINER (system): the caller (add_gym_user, a gym admin changing a role or removing someone) may not write the gym row''s counters.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_network_preferences__touch()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  new.updated_at := now();
+  if new.membership_id is distinct from old.membership_id then
+    raise exception 'A preference belongs to one membership' using errcode = 'IC002';
+  end if;
+  return new;
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION app_private.tg_platform_audit_log__append_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  raise exception 'The platform audit log is append-only' using errcode = 'IC030';
+end;
+$function$;
+comment on function app_private.tg_platform_audit_log__append_only() is 'Trigger: refuses UPDATE, DELETE and TRUNCATE on the audit log and its documents (IC030).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_progress_metrics__round_value()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$ begin new.value := round(new.value, 2); return new; end; $function$;
+comment on function app_private.tg_progress_metrics__round_value() is 'Trigger: keeps a measurement to two decimals, as numeric(10, 2) would.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_trainer_assignments__check_roles()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if app_hidden.membership_role(new.tenant_id, new.trainer_id) is distinct from 'personal_trainer' then
+    raise exception 'The trainer must be a personal trainer of this gym' using errcode = 'IC012';
+  end if;
+  if app_hidden.membership_role(new.tenant_id, new.client_id) is distinct from 'member' then
+    raise exception 'The client must be a member of this gym' using errcode = 'IC012';
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_trainer_assignments__check_roles() is 'Trigger: the trainer is a personal_trainer and the client a member (IC012).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_workout_results__round_score()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$ begin new.score := round(new.score, 2); return new; end; $function$;
+comment on function app_private.tg_workout_results__round_score() is 'Trigger: keeps a score to two decimals (5.125 -> 5.13, 61 -> 61.00), as numeric(10, 2) would.';
+
+CREATE OR REPLACE FUNCTION app_private.token_expiry()
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select extract(epoch from now() + make_interval(secs => least(900, greatest(1,
+    coalesce(nullif(current_setting('ironclad.access_token_ttl', true), '')::integer, 900)))))::bigint
+$function$;
+grant execute on function app_private.token_expiry() to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.token_hash(token text)
+ RETURNS bytea
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog'
+AS $function$ select sha256(convert_to(coalesce(token, ''), 'UTF8')) $function$;
+grant execute on function app_private.token_hash(token text) to ":ROLE_SYSTEM";
+
+--------------------------------------------------------------------------------
+-- schema app_public
+--------------------------------------------------------------------------------
+create schema app_public;
+grant usage on schema app_public to ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant usage, create on schema app_public to ":ROLE_SYSTEM";
+
+create type app_public.accepted_invitation as (
+  tenant_id uuid,
+  gym_name text,
+  role text
+);
+comment on type app_public.accepted_invitation is 'The gym an accepted invitation joined, and the role held there.';
+
+create type app_public.jwt_token as (
+  role text,
+  tenant_id uuid,
+  membership_id uuid,
+  membership_version integer,
+  sub uuid,
+  sid uuid,
+  exp bigint,
+  refresh_token text
+);
+
+create type app_public.leaderboard_entry as (
+  rank integer,
+  membership_id uuid,
+  display_name text,
+  score numeric,
+  is_rx boolean,
+  performed_on date
+);
+comment on type app_public.leaderboard_entry is 'One line of a workout''s leaderboard.';
+
+create type app_public.platform_audit_entry as (
+  id bigint,
+  occurred_at timestamp with time zone,
+  user_id uuid,
+  operation_type text,
+  operation_name text,
+  document_sha256 text,
+  document text,
+  variables jsonb
+);
+comment on type app_public.platform_audit_entry is 'One audited platform-owner request (document_sha256 in hex).';
+
+-- table app_public.account_events
+create table app_public.account_events (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  occurred_at timestamp with time zone not null default clock_timestamp(),
+  action text not null,
+  actor_role text not null,
+  actor_membership_id uuid,
+  membership_id uuid,
+  invitation_id uuid,
+  email citext,
+  role text,
+  previous_role text
+);
+comment on table app_public.account_events is 'Audit trail of account changes in a gym (invitations, joins, role changes, removals). Append-only.';
+alter table app_public.account_events add constraint account_events_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.account_events add constraint account_events_action_check CHECK ((action = ANY (ARRAY['invitation_created'::text, 'invitation_resent'::text, 'invitation_revoked'::text, 'invitation_accepted'::text, 'membership_created'::text, 'role_changed'::text, 'membership_removed'::text])));
+alter table app_public.account_events add constraint account_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+CREATE INDEX account_events_tenant_occurred_idx ON app_public.account_events USING btree (tenant_id, occurred_at);
+alter table app_public.account_events enable row level security;
+alter table app_public.account_events force row level security;
+create policy account_events_select_admin on app_public.account_events as permissive for select
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy account_events_select_platform on app_public.account_events as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy account_events_system on app_public.account_events as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+create policy account_events_tenant on app_public.account_events as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.account_events to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select, insert on app_public.account_events to ":ROLE_SYSTEM";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.account_events FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _101_append_only_truncate BEFORE TRUNCATE ON app_public.account_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_account_events__no_truncate();
+CREATE TRIGGER _110_append_only BEFORE DELETE OR UPDATE ON app_public.account_events FOR EACH ROW EXECUTE FUNCTION app_private.tg_account_events__append_only();
+
+-- table app_public.benchmarks
+create table app_public.benchmarks (
+  id uuid not null default gen_random_uuid(),
+  slug citext not null,
+  name text not null,
+  description text not null default ''::text,
+  score_type text not null,
+  lower_is_better boolean generated always as ((score_type = 'time'::text)) stored not null,
+  archived_at timestamp with time zone
+);
+comment on table app_public.benchmarks is '@global The benchmark catalog is platform-wide reference data (no gym''s data): every gym links its workouts to the same Fran.
+A named benchmark workout ranked across the network.';
+comment on column app_public.benchmarks.score_type is 'How a result is scored, as workouts.scoring_type: time (seconds, lower is better), reps, rounds_reps (rounds + reps/100) or load (kg); higher is better except for time.';
+alter table app_public.benchmarks add constraint benchmarks_pkey PRIMARY KEY (id);
+alter table app_public.benchmarks add constraint benchmarks_id_score_type_key UNIQUE (id, score_type);
+alter table app_public.benchmarks add constraint benchmarks_slug_key UNIQUE (slug);
+alter table app_public.benchmarks add constraint benchmarks_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
+alter table app_public.benchmarks add constraint benchmarks_score_type_check CHECK ((score_type = ANY (ARRAY['time'::text, 'reps'::text, 'rounds_reps'::text, 'load'::text])));
+alter table app_public.benchmarks add constraint benchmarks_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::citext));
+alter table app_public.benchmarks enable row level security;
+alter table app_public.benchmarks force row level security;
+create policy benchmarks_platform on app_public.benchmarks as permissive for all
+  to ":ROLE_PLATFORM_OWNER"
+  using (true)
+  with check (true);
+create policy benchmarks_select on app_public.benchmarks as permissive for select
+  to ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((archived_at IS NULL));
+grant select on app_public.benchmarks to ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant insert (slug, name, description, score_type) on app_public.benchmarks to ":ROLE_PLATFORM_OWNER";
+grant update (name, description, archived_at) on app_public.benchmarks to ":ROLE_PLATFORM_OWNER";
+
+-- table app_public.bookings
+create table app_public.bookings (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  class_session_id uuid not null,
+  member_id uuid not null default app_hidden.current_membership_id(),
+  checked_in_at timestamp with time zone,
+  created_at timestamp with time zone not null default now()
+);
+comment on table app_public.bookings is 'A seat in a class, held by a member of the gym.';
+comment on column app_public.bookings.checked_in_at is 'Set by the coach when the member shows up.';
+alter table app_public.bookings add constraint bookings_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.bookings add constraint bookings_tenant_id_class_session_id_member_id_key UNIQUE (tenant_id, class_session_id, member_id);
+alter table app_public.bookings add constraint bookings_tenant_id_class_session_id_fkey FOREIGN KEY (tenant_id, class_session_id) REFERENCES app_public.class_sessions(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.bookings add constraint bookings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.bookings add constraint bookings_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX bookings_tenant_id_member_id_idx ON app_public.bookings USING btree (tenant_id, member_id);
+alter table app_public.bookings enable row level security;
+alter table app_public.bookings force row level security;
+create policy bookings_delete_own on app_public.bookings as permissive for delete
+  to ":ROLE_MEMBER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = app_hidden.current_membership_id())));
+create policy bookings_delete_staff on app_public.bookings as permissive for delete
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy bookings_insert_own on app_public.bookings as permissive for insert
+  to ":ROLE_MEMBER"
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = app_hidden.current_membership_id())));
+create policy bookings_insert_staff on app_public.bookings as permissive for insert
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy bookings_select_own on app_public.bookings as permissive for select
+  to ":ROLE_MEMBER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = app_hidden.current_membership_id())));
+create policy bookings_select_platform on app_public.bookings as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy bookings_select_staff on app_public.bookings as permissive for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy bookings_select_trainer on app_public.bookings as permissive for select
+  to ":ROLE_PERSONAL_TRAINER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)));
+create policy bookings_tenant on app_public.bookings as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy bookings_update_staff on app_public.bookings as permissive for update
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.bookings to ":ROLE_PERSONAL_TRAINER", ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.bookings to ":ROLE_MEMBER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, class_session_id, member_id) on app_public.bookings to ":ROLE_MEMBER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (checked_in_at) on app_public.bookings to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.bookings FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _150_member_only AFTER INSERT ON app_public.bookings FOR EACH ROW EXECUTE FUNCTION app_private.tg_bookings__member_only();
+CREATE TRIGGER _200_seat AFTER INSERT OR DELETE ON app_public.bookings FOR EACH ROW EXECUTE FUNCTION app_private.tg_bookings__seat();
+
+-- table app_public.class_sessions
+create table app_public.class_sessions (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  title text not null,
+  starts_at timestamp with time zone not null,
+  duration interval not null default '01:00:00'::interval,
+  coach_id uuid,
+  workout_id uuid,
+  capacity integer not null,
+  booked_count integer not null default 0,
+  created_at timestamp with time zone not null default now()
+);
+comment on table app_public.class_sessions is 'A scheduled class: when, who coaches it, which workout, and how many seats.';
+comment on column app_public.class_sessions.booked_count is 'Seats taken (kept by the bookings triggers; the capacity check makes overbooking impossible).';
+alter table app_public.class_sessions add constraint class_sessions_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.class_sessions add constraint class_sessions_capacity_check CHECK (((capacity >= 1) AND (capacity <= 500)));
+alter table app_public.class_sessions add constraint class_sessions_duration_check CHECK (((duration > '00:00:00'::interval) AND (duration <= '12:00:00'::interval)));
+alter table app_public.class_sessions add constraint class_sessions_not_overbooked CHECK (((booked_count >= 0) AND (booked_count <= capacity)));
+alter table app_public.class_sessions add constraint class_sessions_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)));
+alter table app_public.class_sessions add constraint class_sessions_tenant_id_coach_id_fkey FOREIGN KEY (tenant_id, coach_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE SET NULL (coach_id);
+alter table app_public.class_sessions add constraint class_sessions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.class_sessions add constraint class_sessions_tenant_id_workout_id_fkey FOREIGN KEY (tenant_id, workout_id) REFERENCES app_public.workouts(tenant_id, id) ON DELETE SET NULL (workout_id);
+CREATE INDEX class_sessions_tenant_id_coach_id_idx ON app_public.class_sessions USING btree (tenant_id, coach_id);
+CREATE INDEX class_sessions_tenant_id_starts_at_idx ON app_public.class_sessions USING btree (tenant_id, starts_at);
+CREATE INDEX class_sessions_tenant_id_workout_id_idx ON app_public.class_sessions USING btree (tenant_id, workout_id);
+alter table app_public.class_sessions enable row level security;
+alter table app_public.class_sessions force row level security;
+create policy class_sessions_delete_staff on app_public.class_sessions as permissive for delete
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy class_sessions_insert_staff on app_public.class_sessions as permissive for insert
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy class_sessions_select on app_public.class_sessions as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy class_sessions_select_platform on app_public.class_sessions as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy class_sessions_select_system on app_public.class_sessions as permissive for select
+  to ":ROLE_SYSTEM"
+  using (true);
+create policy class_sessions_tenant on app_public.class_sessions as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy class_sessions_update_staff on app_public.class_sessions as permissive for update
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy class_sessions_update_system on app_public.class_sessions as permissive for update
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select on app_public.class_sessions to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.class_sessions to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, title, starts_at, duration, coach_id, workout_id, capacity) on app_public.class_sessions to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (booked_count) on app_public.class_sessions to ":ROLE_SYSTEM";
+grant update (title, starts_at, duration, coach_id, workout_id, capacity) on app_public.class_sessions to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.class_sessions FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _200_check_coach AFTER INSERT OR UPDATE OF coach_id ON app_public.class_sessions FOR EACH ROW WHEN ((new.coach_id IS NOT NULL)) EXECUTE FUNCTION app_private.tg_class_sessions__check_coach();
+
+-- table app_public.comments
+create table app_public.comments (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  post_id uuid not null,
+  author_id uuid not null default app_hidden.current_membership_id(),
+  body text not null,
+  created_at timestamp with time zone not null default now(),
+  updated_at timestamp with time zone not null default now()
+);
+comment on table app_public.comments is 'A comment on a feed post.';
+alter table app_public.comments add constraint comments_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.comments add constraint comments_body_check CHECK (((length(body) >= 1) AND (length(body) <= 2000)));
+alter table app_public.comments add constraint comments_tenant_id_author_id_fkey FOREIGN KEY (tenant_id, author_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.comments add constraint comments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.comments add constraint comments_tenant_id_post_id_fkey FOREIGN KEY (tenant_id, post_id) REFERENCES app_public.posts(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX comments_tenant_id_author_id_idx ON app_public.comments USING btree (tenant_id, author_id);
+CREATE INDEX comments_tenant_id_post_id_idx ON app_public.comments USING btree (tenant_id, post_id, created_at);
+alter table app_public.comments enable row level security;
+alter table app_public.comments force row level security;
+create policy comments_delete_admin on app_public.comments as permissive for delete
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy comments_delete_own on app_public.comments as permissive for delete
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())));
+create policy comments_insert_own on app_public.comments as permissive for insert
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())));
+create policy comments_select on app_public.comments as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy comments_select_platform on app_public.comments as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy comments_tenant on app_public.comments as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy comments_update_own on app_public.comments as permissive for update
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())));
+grant select on app_public.comments to ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.comments to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, post_id, body) on app_public.comments to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (body) on app_public.comments to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.comments FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _200_touch_updated_at BEFORE UPDATE ON app_public.comments FOR EACH ROW EXECUTE FUNCTION app_private.tg__touch_updated_at();
+
+-- table app_public.gyms
+create table app_public.gyms (
+  id uuid not null default gen_random_uuid(),
+  name text not null,
+  slug citext not null,
+  plan text not null default 'free'::text,
+  created_at timestamp with time zone not null default now(),
+  member_count integer not null default 0,
+  staff_count integer not null default 0,
+  network_opt_in boolean not null default false,
+  city text,
+  description text
+);
+comment on table app_public.gyms is '@tenantRoot
+A gym (affiliate): the tenant. Everything below the platform owner belongs to exactly one gym.';
+comment on column app_public.gyms.member_count is 'Memberships with role member (kept by a trigger; what the plan limit counts).';
+comment on column app_public.gyms.staff_count is 'Staff memberships: personal trainers, coaches and gym admins (kept by a trigger).';
+comment on column app_public.gyms.network_opt_in is 'The gym appears in the network: the public directory and cross-gym leaderboards. Off by default; turning it off hides the gym from the network at once.';
+comment on column app_public.gyms.city is 'City shown on the gym''s directory card (if it is in the network).';
+comment on column app_public.gyms.description is 'Short description shown on the gym''s directory card (if it is in the network).';
+alter table app_public.gyms add constraint gyms_pkey PRIMARY KEY (id);
+alter table app_public.gyms add constraint gyms_slug_key UNIQUE (slug);
+alter table app_public.gyms add constraint gyms_city_check CHECK (((length(city) >= 1) AND (length(city) <= 100)));
+alter table app_public.gyms add constraint gyms_description_check CHECK (((length(description) >= 1) AND (length(description) <= 1000)));
+alter table app_public.gyms add constraint gyms_member_count_check CHECK ((member_count >= 0));
+alter table app_public.gyms add constraint gyms_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)));
+alter table app_public.gyms add constraint gyms_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::citext));
+alter table app_public.gyms add constraint gyms_staff_count_check CHECK ((staff_count >= 0));
+alter table app_public.gyms add constraint gyms_plan_fkey FOREIGN KEY (plan) REFERENCES app_public.plans(id);
+CREATE INDEX gyms_plan_idx ON app_public.gyms USING btree (plan);
+alter table app_public.gyms enable row level security;
+alter table app_public.gyms force row level security;
+create policy gyms_insert_system on app_public.gyms as permissive for insert
+  to ":ROLE_SYSTEM"
+  with check (true);
+create policy gyms_select_own on app_public.gyms as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((id = app_hidden.current_tenant_id()));
+create policy gyms_select_platform on app_public.gyms as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy gyms_select_shared on app_public.gyms as permissive for select
+  to ":ROLE_SHARED"
+  using (network_opt_in);
+create policy gyms_select_system on app_public.gyms as permissive for select
+  to ":ROLE_SYSTEM"
+  using (true);
+create policy gyms_update_own on app_public.gyms as permissive for update
+  to ":ROLE_GYM_ADMIN"
+  using ((id = app_hidden.current_tenant_id()))
+  with check ((id = app_hidden.current_tenant_id()));
+create policy gyms_update_platform on app_public.gyms as permissive for update
+  to ":ROLE_PLATFORM_OWNER"
+  using (true)
+  with check (true);
+create policy gyms_update_system on app_public.gyms as permissive for update
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+grant select on app_public.gyms to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select (id, name, network_opt_in, city, description) on app_public.gyms to ":ROLE_SHARED";
+grant insert (id, name, slug, plan) on app_public.gyms to ":ROLE_SYSTEM";
+grant update (member_count, staff_count) on app_public.gyms to ":ROLE_SYSTEM";
+grant update (name, network_opt_in, city, description) on app_public.gyms to ":ROLE_GYM_ADMIN";
+grant update (name, plan, network_opt_in, city, description) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
+CREATE TRIGGER _200_plan_fits BEFORE UPDATE OF plan ON app_public.gyms FOR EACH ROW EXECUTE FUNCTION app_private.tg_gyms__plan_fits();
+CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER UPDATE OF network_opt_in, name ON app_public.gyms FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+
+-- table app_public.invitations
+create table app_public.invitations (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  email citext not null,
+  role text not null,
+  display_name text not null,
+  token_hash bytea not null,
+  expires_at timestamp with time zone not null,
+  created_at timestamp with time zone not null default now(),
+  last_sent_at timestamp with time zone not null default now(),
+  accepted_at timestamp with time zone,
+  revoked_at timestamp with time zone,
+  membership_id uuid
+);
+comment on table app_public.invitations is 'An invitation to join the gym with a role. Created with inviteToGym, accepted by the person with acceptInvitation.';
+comment on column app_public.invitations.token_hash is '@behavior -*
+sha256 of the one-time token; never readable through the API.';
+alter table app_public.invitations add constraint invitations_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.invitations add constraint invitations_display_name_check CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 100)));
+alter table app_public.invitations add constraint invitations_email_check CHECK (((email ~ '^[^@\s]+@[^@\s]+$'::citext) AND (length((email)::text) <= 254)));
+alter table app_public.invitations add constraint invitations_role_check CHECK ((role = ANY (ARRAY['member'::text, 'personal_trainer'::text, 'coach'::text, 'gym_admin'::text])));
+alter table app_public.invitations add constraint invitations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.invitations add constraint invitations_tenant_id_membership_id_fkey FOREIGN KEY (tenant_id, membership_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE SET NULL (membership_id);
+CREATE INDEX invitations_expires_at_idx ON app_public.invitations USING btree (expires_at) WHERE (accepted_at IS NULL);
+CREATE UNIQUE INDEX invitations_open_email_idx ON app_public.invitations USING btree (tenant_id, email) WHERE ((accepted_at IS NULL) AND (revoked_at IS NULL));
+CREATE INDEX invitations_tenant_membership_idx ON app_public.invitations USING btree (tenant_id, membership_id);
+CREATE INDEX invitations_token_hash_idx ON app_public.invitations USING btree (token_hash);
+alter table app_public.invitations enable row level security;
+alter table app_public.invitations force row level security;
+create policy invitations_select_admin on app_public.invitations as permissive for select
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy invitations_select_platform on app_public.invitations as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy invitations_system on app_public.invitations as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+create policy invitations_tenant on app_public.invitations as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select, insert, update, delete on app_public.invitations to ":ROLE_SYSTEM";
+grant select (tenant_id, id, email, role, display_name, expires_at, created_at, last_sent_at, accepted_at, revoked_at, membership_id) on app_public.invitations to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+
+-- table app_public.membership_plans
+create table app_public.membership_plans (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  name text not null,
+  price_cents integer not null,
+  currency text not null default 'EUR'::text,
+  billing_period text not null default 'month'::text,
+  is_active boolean not null default true,
+  created_at timestamp with time zone not null default now()
+);
+comment on table app_public.membership_plans is 'What the gym sells: a membership plan with its price. Everyone in the gym sees the price list; the gym admin manages it.';
+alter table app_public.membership_plans add constraint membership_plans_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.membership_plans add constraint membership_plans_billing_period_check CHECK ((billing_period = ANY (ARRAY['week'::text, 'month'::text, 'year'::text, 'once'::text])));
+alter table app_public.membership_plans add constraint membership_plans_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text));
+alter table app_public.membership_plans add constraint membership_plans_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
+alter table app_public.membership_plans add constraint membership_plans_price_cents_check CHECK ((price_cents >= 0));
+alter table app_public.membership_plans add constraint membership_plans_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+CREATE UNIQUE INDEX membership_plans_tenant_id_name_key ON app_public.membership_plans USING btree (tenant_id, lower(name));
+alter table app_public.membership_plans enable row level security;
+alter table app_public.membership_plans force row level security;
+create policy membership_plans_delete_admin on app_public.membership_plans as permissive for delete
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy membership_plans_insert_admin on app_public.membership_plans as permissive for insert
+  to ":ROLE_GYM_ADMIN"
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy membership_plans_select on app_public.membership_plans as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy membership_plans_select_platform on app_public.membership_plans as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy membership_plans_tenant on app_public.membership_plans as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy membership_plans_update_admin on app_public.membership_plans as permissive for update
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.membership_plans to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.membership_plans to ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, name, price_cents, currency, billing_period, is_active) on app_public.membership_plans to ":ROLE_GYM_ADMIN";
+grant update (name, price_cents, currency, billing_period, is_active) on app_public.membership_plans to ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.membership_plans FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+
+-- table app_public.memberships
+create table app_public.memberships (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  user_id uuid not null,
+  role text not null,
+  token_version integer not null default 1,
+  display_name text not null,
+  created_at timestamp with time zone not null default clock_timestamp()
+);
+comment on table app_public.memberships is 'Who belongs to a gym, and with which role.';
+alter table app_public.memberships add constraint memberships_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.memberships add constraint memberships_tenant_id_user_id_key UNIQUE (tenant_id, user_id);
+alter table app_public.memberships add constraint memberships_display_name_check CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 100)));
+alter table app_public.memberships add constraint memberships_role_check CHECK ((role = ANY (ARRAY['member'::text, 'personal_trainer'::text, 'coach'::text, 'gym_admin'::text])));
+alter table app_public.memberships add constraint memberships_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.memberships add constraint memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
+CREATE INDEX memberships_user_id_idx ON app_public.memberships USING btree (user_id);
+alter table app_public.memberships enable row level security;
+alter table app_public.memberships force row level security;
+create policy memberships_delete_admin on app_public.memberships as permissive for delete
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy memberships_delete_platform on app_public.memberships as permissive for delete
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy memberships_insert_system on app_public.memberships as permissive for insert
+  to ":ROLE_SYSTEM"
+  with check (true);
+create policy memberships_select on app_public.memberships as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy memberships_select_platform on app_public.memberships as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy memberships_select_shared on app_public.memberships as permissive for select
+  to ":ROLE_SHARED"
+  using (app_shared.gym_in_network(tenant_id));
+create policy memberships_select_system on app_public.memberships as permissive for select
+  to ":ROLE_SYSTEM"
+  using (true);
+create policy memberships_tenant on app_public.memberships as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy memberships_update_admin on app_public.memberships as permissive for update
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.memberships to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH";
+grant select, delete on app_public.memberships to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
+grant insert (tenant_id, user_id, role, display_name) on app_public.memberships to ":ROLE_SYSTEM";
+grant update (role, display_name) on app_public.memberships to ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _200_bump_token_version BEFORE UPDATE ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__bump_token_version();
+CREATE TRIGGER _200_plan_limits AFTER INSERT OR DELETE OR UPDATE OF role ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__plan_limits();
+CREATE TRIGGER _300_create_profile AFTER INSERT ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__create_profile();
+CREATE TRIGGER _800_audit AFTER INSERT OR DELETE ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__audit();
+CREATE TRIGGER _801_audit_role AFTER UPDATE OF role ON app_public.memberships FOR EACH ROW WHEN ((old.role IS DISTINCT FROM new.role)) EXECUTE FUNCTION app_private.tg_memberships__audit();
+
+-- table app_public.messages
+create table app_public.messages (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  sender_id uuid not null default app_hidden.current_membership_id(),
+  recipient_id uuid not null,
+  body text not null,
+  read_at timestamp with time zone,
+  created_at timestamp with time zone not null default now()
+);
+comment on table app_public.messages is 'A private message between two people in the same gym. Only the sender and the recipient can ever read it.';
+alter table app_public.messages add constraint messages_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.messages add constraint messages_body_check CHECK (((length(body) >= 1) AND (length(body) <= 5000)));
+alter table app_public.messages add constraint messages_check CHECK ((sender_id <> recipient_id));
+alter table app_public.messages add constraint messages_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.messages add constraint messages_tenant_id_recipient_id_fkey FOREIGN KEY (tenant_id, recipient_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.messages add constraint messages_tenant_id_sender_id_fkey FOREIGN KEY (tenant_id, sender_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX messages_tenant_id_recipient_id_idx ON app_public.messages USING btree (tenant_id, recipient_id, created_at);
+CREATE INDEX messages_tenant_id_sender_id_idx ON app_public.messages USING btree (tenant_id, sender_id, created_at);
+alter table app_public.messages enable row level security;
+alter table app_public.messages force row level security;
+create policy messages_insert_sender on app_public.messages as permissive for insert
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (sender_id = app_hidden.current_membership_id())));
+create policy messages_select_recipient on app_public.messages as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (recipient_id = app_hidden.current_membership_id())));
+create policy messages_select_sender on app_public.messages as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (sender_id = app_hidden.current_membership_id())));
+create policy messages_tenant on app_public.messages as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy messages_update_recipient on app_public.messages as permissive for update
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (recipient_id = app_hidden.current_membership_id())))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (recipient_id = app_hidden.current_membership_id())));
+grant select on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, recipient_id, body) on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (read_at) on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.messages FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+
+-- table app_public.network_preferences
+create table app_public.network_preferences (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  membership_id uuid not null default app_hidden.current_membership_id(),
+  show_on_leaderboards boolean not null default true,
+  display_name text not null,
+  updated_at timestamp with time zone not null default now()
+);
+comment on table app_public.network_preferences is 'Your choice to appear on network (cross-gym) leaderboards, and the name shown there. Only yours is visible to you. Without a row you do not appear.';
+comment on column app_public.network_preferences.display_name is 'The name other gyms see next to your scores (not your login name).';
+alter table app_public.network_preferences add constraint network_preferences_pkey PRIMARY KEY (tenant_id, membership_id);
+alter table app_public.network_preferences add constraint network_preferences_display_name_check CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 50)));
+alter table app_public.network_preferences add constraint network_preferences_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.network_preferences add constraint network_preferences_tenant_id_membership_id_fkey FOREIGN KEY (tenant_id, membership_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.network_preferences enable row level security;
+alter table app_public.network_preferences force row level security;
+create policy network_preferences_own on app_public.network_preferences as permissive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (membership_id = app_hidden.current_membership_id())))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (membership_id = app_hidden.current_membership_id())));
+create policy network_preferences_select_platform on app_public.network_preferences as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy network_preferences_select_shared on app_public.network_preferences as permissive for select
+  to ":ROLE_SHARED"
+  using ((show_on_leaderboards AND app_shared.gym_in_network(tenant_id)));
+create policy network_preferences_system on app_public.network_preferences as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+create policy network_preferences_tenant on app_public.network_preferences as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.network_preferences to ":ROLE_SYSTEM", ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.network_preferences to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select (tenant_id, membership_id, show_on_leaderboards, display_name) on app_public.network_preferences to ":ROLE_SHARED";
+grant insert (tenant_id, membership_id, show_on_leaderboards, display_name) on app_public.network_preferences to ":ROLE_SYSTEM";
+grant update (show_on_leaderboards, display_name) on app_public.network_preferences to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _200_touch BEFORE UPDATE ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg_network_preferences__touch();
+CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER INSERT OR DELETE OR UPDATE ON app_public.network_preferences FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+
+-- table app_public.payments
+create table app_public.payments (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  member_id uuid not null,
+  membership_plan_id uuid,
+  amount_cents integer not null,
+  currency text not null default 'EUR'::text,
+  period_start date not null,
+  period_end date not null,
+  status text not null default 'paid'::text,
+  paid_at timestamp with time zone,
+  created_at timestamp with time zone not null default now()
+);
+comment on table app_public.payments is 'A member''s payment for a period of a membership plan. Private to the member and the gym admin.';
+alter table app_public.payments add constraint payments_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.payments add constraint payments_amount_cents_check CHECK ((amount_cents >= 0));
+alter table app_public.payments add constraint payments_check CHECK ((period_end >= period_start));
+alter table app_public.payments add constraint payments_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text));
+alter table app_public.payments add constraint payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'refunded'::text, 'failed'::text])));
+alter table app_public.payments add constraint payments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.payments add constraint payments_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.payments add constraint payments_tenant_id_membership_plan_id_fkey FOREIGN KEY (tenant_id, membership_plan_id) REFERENCES app_public.membership_plans(tenant_id, id) ON DELETE SET NULL (membership_plan_id);
+CREATE INDEX payments_tenant_id_member_id_idx ON app_public.payments USING btree (tenant_id, member_id, period_start);
+CREATE INDEX payments_tenant_id_membership_plan_id_idx ON app_public.payments USING btree (tenant_id, membership_plan_id);
+alter table app_public.payments enable row level security;
+alter table app_public.payments force row level security;
+create policy payments_delete_admin on app_public.payments as permissive for delete
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy payments_insert_admin on app_public.payments as permissive for insert
+  to ":ROLE_GYM_ADMIN"
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy payments_select_admin on app_public.payments as permissive for select
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy payments_select_own on app_public.payments as permissive for select
+  to ":ROLE_MEMBER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = app_hidden.current_membership_id())));
+create policy payments_select_platform on app_public.payments as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy payments_tenant on app_public.payments as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy payments_update_admin on app_public.payments as permissive for update
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.payments to ":ROLE_MEMBER", ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.payments to ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, member_id, membership_plan_id, amount_cents, currency, period_start, period_end, status, paid_at) on app_public.payments to ":ROLE_GYM_ADMIN";
+grant update (membership_plan_id, amount_cents, currency, period_start, period_end, status, paid_at) on app_public.payments to ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.payments FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+
+-- table app_public.plans
+create table app_public.plans (
+  id text not null,
+  name text not null,
+  max_members integer,
+  max_staff integer,
+  sort_order integer not null default 0
+);
+comment on table app_public.plans is '@global Plan limits are the same for every gym; reference data, readable by anyone.
+An Ironclad subscription plan and its limits.';
+comment on column app_public.plans.max_members is 'Most memberships with role member a gym on this plan may hold; NULL means unlimited.';
+comment on column app_public.plans.max_staff is 'Most staff memberships (personal_trainer, coach, gym_admin) a gym on this plan may hold; NULL means unlimited.';
+alter table app_public.plans add constraint plans_pkey PRIMARY KEY (id);
+alter table app_public.plans add constraint plans_id_check CHECK ((id ~ '^[a-z][a-z0-9_]{0,30}$'::text));
+alter table app_public.plans add constraint plans_max_members_check CHECK ((max_members >= 0));
+alter table app_public.plans add constraint plans_max_staff_check CHECK ((max_staff >= 0));
+CREATE INDEX plans_sort_order_idx ON app_public.plans USING btree (sort_order);
+alter table app_public.plans enable row level security;
+alter table app_public.plans force row level security;
+create policy plans_select on app_public.plans as permissive for select
+  to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER"
+  using (true);
+grant select on app_public.plans to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+-- view app_public.platform_class_facts
+create view app_public.platform_class_facts with (security_invoker=true) as
+ SELECT c.tenant_id,
+    c.id AS class_session_id,
+    g.name AS gym_name,
+    g.plan AS gym_plan,
+    date_trunc('month'::text, c.starts_at)::date AS month,
+    c.capacity,
+    c.booked_count
+   FROM app_public.class_sessions c
+     JOIN app_public.gyms g ON g.id = c.tenant_id;
+comment on view app_public.platform_class_facts is 'Platform owner only: one row per scheduled class (gym, plan, month, capacity, seats booked).';
+grant select on app_public.platform_class_facts to ":ROLE_PLATFORM_OWNER";
+
+-- view app_public.platform_membership_facts
+create view app_public.platform_membership_facts with (security_invoker=true) as
+ SELECT m.tenant_id,
+    m.id AS membership_id,
+    g.name AS gym_name,
+    g.plan AS gym_plan,
+    m.role,
+    date_trunc('month'::text, m.created_at)::date AS joined_month,
+    ((EXISTS ( SELECT 1
+           FROM app_public.workout_results r
+          WHERE r.tenant_id = m.tenant_id AND r.member_id = m.id AND r.performed_on >= (CURRENT_DATE - 30))) OR (EXISTS ( SELECT 1
+           FROM app_public.bookings b
+          WHERE b.tenant_id = m.tenant_id AND b.member_id = m.id AND b.created_at >= (now() - '30 days'::interval))))::integer AS active
+   FROM app_public.memberships m
+     JOIN app_public.gyms g ON g.id = m.tenant_id;
+comment on view app_public.platform_membership_facts is 'Platform owner only: one row per membership (gym, plan, role, month joined, active (1) in the last 30 days or not (0)). Aggregate with groupedAggregates.';
+grant select on app_public.platform_membership_facts to ":ROLE_PLATFORM_OWNER";
+
+-- view app_public.platform_result_facts
+create view app_public.platform_result_facts with (security_invoker=true) as
+ SELECT r.tenant_id,
+    r.id AS result_id,
+    g.name AS gym_name,
+    g.plan AS gym_plan,
+    date_trunc('month'::text, r.performed_on::timestamp with time zone)::date AS month,
+    r.is_rx
+   FROM app_public.workout_results r
+     JOIN app_public.gyms g ON g.id = r.tenant_id;
+comment on view app_public.platform_result_facts is 'Platform owner only: one row per logged workout result (gym, plan, month, Rx). No scores, no notes.';
+grant select on app_public.platform_result_facts to ":ROLE_PLATFORM_OWNER";
+
+-- view app_public.platform_revenue_facts
+create view app_public.platform_revenue_facts with (security_invoker=true) as
+ SELECT p.tenant_id,
+    p.id AS payment_id,
+    g.name AS gym_name,
+    g.plan AS gym_plan,
+    date_trunc('month'::text, COALESCE(p.paid_at, p.created_at))::date AS month,
+    p.currency,
+    p.amount_cents
+   FROM app_public.payments p
+     JOIN app_public.gyms g ON g.id = p.tenant_id
+  WHERE p.status = 'paid'::text;
+comment on view app_public.platform_revenue_facts is 'Platform owner only: one row per paid payment (gym, plan, month, currency, amount). No member.';
+grant select on app_public.platform_revenue_facts to ":ROLE_PLATFORM_OWNER";
+
+-- table app_public.posts
+create table app_public.posts (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  author_id uuid not null default app_hidden.current_membership_id(),
+  body text not null,
+  created_at timestamp with time zone not null default now(),
+  updated_at timestamp with time zone not null default now()
+);
+comment on table app_public.posts is 'A post on the gym''s community feed.';
+alter table app_public.posts add constraint posts_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.posts add constraint posts_body_check CHECK (((length(body) >= 1) AND (length(body) <= 5000)));
+alter table app_public.posts add constraint posts_tenant_id_author_id_fkey FOREIGN KEY (tenant_id, author_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.posts add constraint posts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+CREATE INDEX posts_tenant_id_author_id_idx ON app_public.posts USING btree (tenant_id, author_id);
+CREATE INDEX posts_tenant_id_created_at_idx ON app_public.posts USING btree (tenant_id, created_at);
+alter table app_public.posts enable row level security;
+alter table app_public.posts force row level security;
+create policy posts_delete_admin on app_public.posts as permissive for delete
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy posts_delete_own on app_public.posts as permissive for delete
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())));
+create policy posts_insert_own on app_public.posts as permissive for insert
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())));
+create policy posts_select on app_public.posts as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy posts_select_platform on app_public.posts as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy posts_tenant on app_public.posts as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy posts_update_own on app_public.posts as permissive for update
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())));
+grant select on app_public.posts to ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.posts to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, body) on app_public.posts to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (body) on app_public.posts to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.posts FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _200_touch_updated_at BEFORE UPDATE ON app_public.posts FOR EACH ROW EXECUTE FUNCTION app_private.tg__touch_updated_at();
+
+-- table app_public.profiles
+create table app_public.profiles (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  membership_id uuid not null,
+  headline text,
+  bio text,
+  specialties text[] not null default '{}'::text[],
+  goals text,
+  updated_at timestamp with time zone not null default now()
+);
+comment on table app_public.profiles is 'A person''s profile inside one gym: coaches and trainers list specialties, members their goals. Everyone in the gym can read it; only its owner (or the gym admin) edits it.';
+alter table app_public.profiles add constraint profiles_pkey PRIMARY KEY (tenant_id, membership_id);
+alter table app_public.profiles add constraint profiles_bio_check CHECK ((length(bio) <= 4000));
+alter table app_public.profiles add constraint profiles_goals_check CHECK ((length(goals) <= 2000));
+alter table app_public.profiles add constraint profiles_headline_check CHECK ((length(headline) <= 200));
+alter table app_public.profiles add constraint profiles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.profiles add constraint profiles_tenant_id_membership_id_fkey FOREIGN KEY (tenant_id, membership_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.profiles enable row level security;
+alter table app_public.profiles force row level security;
+create policy profiles_insert_system on app_public.profiles as permissive for insert
+  to ":ROLE_SYSTEM"
+  with check (true);
+create policy profiles_select on app_public.profiles as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy profiles_select_platform on app_public.profiles as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy profiles_tenant on app_public.profiles as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy profiles_update_admin on app_public.profiles as permissive for update
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy profiles_update_own on app_public.profiles as permissive for update
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (membership_id = app_hidden.current_membership_id())))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (membership_id = app_hidden.current_membership_id())));
+grant select on app_public.profiles to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant insert (tenant_id, membership_id) on app_public.profiles to ":ROLE_SYSTEM";
+grant update (headline, bio, specialties, goals) on app_public.profiles to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.profiles FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _200_touch_updated_at BEFORE UPDATE ON app_public.profiles FOR EACH ROW EXECUTE FUNCTION app_private.tg__touch_updated_at();
+
+-- table app_public.progress_metrics
+create table app_public.progress_metrics (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  member_id uuid not null default app_hidden.current_membership_id(),
+  kind text not null,
+  label text,
+  value numeric not null,
+  unit text not null,
+  measured_on date not null default CURRENT_DATE,
+  recorded_by uuid default app_hidden.current_membership_id(),
+  created_at timestamp with time zone not null default now()
+);
+comment on table app_public.progress_metrics is 'A member''s progress measurement: body weight, body fat or a personal record (label says which lift/benchmark). Private to the member, their assigned trainers and the gym admin.';
+comment on column app_public.progress_metrics.recorded_by is 'Who recorded it (the member, or their assigned trainer): always the caller that created it, never chosen by the client.';
+alter table app_public.progress_metrics add constraint progress_metrics_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.progress_metrics add constraint progress_metrics_check CHECK (((kind <> 'personal_record'::text) OR (label IS NOT NULL)));
+alter table app_public.progress_metrics add constraint progress_metrics_check1 CHECK (((kind <> 'body_fat'::text) OR ((unit = 'percent'::text) AND (value <= (100)::numeric))));
+alter table app_public.progress_metrics add constraint progress_metrics_kind_check CHECK ((kind = ANY (ARRAY['body_weight'::text, 'body_fat'::text, 'personal_record'::text])));
+alter table app_public.progress_metrics add constraint progress_metrics_label_check CHECK ((length(label) <= 200));
+alter table app_public.progress_metrics add constraint progress_metrics_unit_check CHECK ((unit = ANY (ARRAY['kg'::text, 'lb'::text, 'percent'::text, 'reps'::text, 'seconds'::text, 'm'::text])));
+alter table app_public.progress_metrics add constraint progress_metrics_value_finite CHECK ((value <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])));
+alter table app_public.progress_metrics add constraint progress_metrics_value_range CHECK (((value >= (0)::numeric) AND (value <= 99999999.99)));
+alter table app_public.progress_metrics add constraint progress_metrics_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.progress_metrics add constraint progress_metrics_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.progress_metrics add constraint progress_metrics_tenant_id_recorded_by_fkey FOREIGN KEY (tenant_id, recorded_by) REFERENCES app_public.memberships(tenant_id, id) ON DELETE SET NULL (recorded_by);
+CREATE INDEX progress_metrics_tenant_id_member_id_idx ON app_public.progress_metrics USING btree (tenant_id, member_id, kind, measured_on);
+CREATE INDEX progress_metrics_tenant_id_recorded_by_idx ON app_public.progress_metrics USING btree (tenant_id, recorded_by);
+alter table app_public.progress_metrics enable row level security;
+alter table app_public.progress_metrics force row level security;
+create policy progress_metrics_all_own on app_public.progress_metrics as permissive for all
+  to ":ROLE_MEMBER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = app_hidden.current_membership_id())))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = app_hidden.current_membership_id())));
+create policy progress_metrics_all_trainer on app_public.progress_metrics as permissive for all
+  to ":ROLE_PERSONAL_TRAINER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)));
+create policy progress_metrics_select_admin on app_public.progress_metrics as permissive for select
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy progress_metrics_select_platform on app_public.progress_metrics as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy progress_metrics_tenant on app_public.progress_metrics as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.progress_metrics to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
+grant insert (tenant_id, member_id, kind, label, value, unit, measured_on) on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
+grant update (kind, label, value, unit, measured_on) on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.progress_metrics FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _150_round_value BEFORE INSERT OR UPDATE OF value ON app_public.progress_metrics FOR EACH ROW EXECUTE FUNCTION app_private.tg_progress_metrics__round_value();
+
+-- table app_public.trainer_assignments
+create table app_public.trainer_assignments (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  trainer_id uuid not null,
+  client_id uuid not null,
+  started_on date not null default CURRENT_DATE,
+  notes text,
+  created_at timestamp with time zone not null default now()
+);
+comment on table app_public.trainer_assignments is 'A personal trainer manages a member (client): the trainer may then read and write that client''s progress.';
+alter table app_public.trainer_assignments add constraint trainer_assignments_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.trainer_assignments add constraint trainer_assignments_tenant_id_trainer_id_client_id_key UNIQUE (tenant_id, trainer_id, client_id);
+alter table app_public.trainer_assignments add constraint trainer_assignments_check CHECK ((trainer_id <> client_id));
+alter table app_public.trainer_assignments add constraint trainer_assignments_notes_check CHECK ((length(notes) <= 2000));
+alter table app_public.trainer_assignments add constraint trainer_assignments_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.trainer_assignments add constraint trainer_assignments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.trainer_assignments add constraint trainer_assignments_tenant_id_trainer_id_fkey FOREIGN KEY (tenant_id, trainer_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX trainer_assignments_tenant_id_client_id_idx ON app_public.trainer_assignments USING btree (tenant_id, client_id);
+alter table app_public.trainer_assignments enable row level security;
+alter table app_public.trainer_assignments force row level security;
+create policy trainer_assignments_delete_admin on app_public.trainer_assignments as permissive for delete
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy trainer_assignments_insert_admin on app_public.trainer_assignments as permissive for insert
+  to ":ROLE_GYM_ADMIN"
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy trainer_assignments_select_client on app_public.trainer_assignments as permissive for select
+  to ":ROLE_MEMBER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (client_id = app_hidden.current_membership_id())));
+create policy trainer_assignments_select_platform on app_public.trainer_assignments as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy trainer_assignments_select_staff on app_public.trainer_assignments as permissive for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy trainer_assignments_select_system on app_public.trainer_assignments as permissive for select
+  to ":ROLE_SYSTEM"
+  using (true);
+create policy trainer_assignments_select_trainer on app_public.trainer_assignments as permissive for select
+  to ":ROLE_PERSONAL_TRAINER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (trainer_id = app_hidden.current_membership_id())));
+create policy trainer_assignments_tenant on app_public.trainer_assignments as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy trainer_assignments_update_admin on app_public.trainer_assignments as permissive for update
+  to ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.trainer_assignments to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.trainer_assignments to ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, trainer_id, client_id, started_on, notes) on app_public.trainer_assignments to ":ROLE_GYM_ADMIN";
+grant update (trainer_id, client_id, started_on, notes) on app_public.trainer_assignments to ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.trainer_assignments FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _200_check_roles AFTER INSERT OR UPDATE OF trainer_id, client_id ON app_public.trainer_assignments FOR EACH ROW EXECUTE FUNCTION app_private.tg_trainer_assignments__check_roles();
+
+-- table app_public.users
+create table app_public.users (
+  id uuid not null default gen_random_uuid(),
+  email citext not null,
+  display_name text not null,
+  is_disabled boolean not null default false,
+  created_at timestamp with time zone not null default now()
+);
+comment on table app_public.users is '@global A login identity spans gyms; visibility is limited to yourself (and the platform owner).
+A person who can log in.';
+comment on column app_public.users.is_disabled is 'A disabled user''s tokens stop working at once and they cannot log in.';
+alter table app_public.users add constraint users_pkey PRIMARY KEY (id);
+alter table app_public.users add constraint users_email_key UNIQUE (email);
+alter table app_public.users add constraint users_display_name_check CHECK (((length(display_name) >= 1) AND (length(display_name) <= 100)));
+alter table app_public.users add constraint users_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::citext));
+alter table app_public.users enable row level security;
+alter table app_public.users force row level security;
+create policy users_insert_system on app_public.users as permissive for insert
+  to ":ROLE_SYSTEM"
+  with check (true);
+create policy users_select_platform on app_public.users as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy users_select_self on app_public.users as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((id = app_hidden.current_user_id()));
+create policy users_select_system on app_public.users as permissive for select
+  to ":ROLE_SYSTEM"
+  using (true);
+create policy users_update_platform on app_public.users as permissive for update
+  to ":ROLE_PLATFORM_OWNER"
+  using (true)
+  with check (true);
+create policy users_update_self on app_public.users as permissive for update
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((id = app_hidden.current_user_id()))
+  with check ((id = app_hidden.current_user_id()));
+grant select on app_public.users to ":ROLE_SYSTEM";
+grant select (id, email, display_name, is_disabled, created_at) on app_public.users to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant insert (id, email, display_name) on app_public.users to ":ROLE_SYSTEM";
+grant update (display_name) on app_public.users to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (display_name, is_disabled) on app_public.users to ":ROLE_PLATFORM_OWNER";
+
+-- table app_public.workout_results
+create table app_public.workout_results (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  workout_id uuid not null,
+  member_id uuid not null default app_hidden.current_membership_id(),
+  score numeric not null,
+  is_rx boolean not null default true,
+  notes text not null default ''::text,
+  performed_on date not null default CURRENT_DATE,
+  recorded_by uuid default app_hidden.current_membership_id(),
+  created_at timestamp with time zone not null default now()
+);
+comment on table app_public.workout_results is 'A member''s logged score for a workout.';
+comment on column app_public.workout_results.score is 'In the workout''s unit: seconds (time), reps, kg (load), or rounds + reps/100 (rounds_reps).';
+comment on column app_public.workout_results.is_rx is 'True when done as prescribed (Rx), false when scaled.';
+comment on column app_public.workout_results.recorded_by is 'Who logged it (the member, or their assigned trainer): always the caller that created it, never chosen by the client.';
+alter table app_public.workout_results add constraint workout_results_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.workout_results add constraint workout_results_notes_check CHECK ((length(notes) <= 2000));
+alter table app_public.workout_results add constraint workout_results_score_finite CHECK ((score <> ALL (ARRAY['NaN'::numeric, 'Infinity'::numeric, '-Infinity'::numeric])));
+alter table app_public.workout_results add constraint workout_results_score_range CHECK (((score >= (0)::numeric) AND (score <= 99999999.99)));
+alter table app_public.workout_results add constraint workout_results_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.workout_results add constraint workout_results_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.workout_results add constraint workout_results_tenant_id_recorded_by_fkey FOREIGN KEY (tenant_id, recorded_by) REFERENCES app_public.memberships(tenant_id, id) ON DELETE SET NULL (recorded_by);
+alter table app_public.workout_results add constraint workout_results_tenant_id_workout_id_fkey FOREIGN KEY (tenant_id, workout_id) REFERENCES app_public.workouts(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX workout_results_tenant_id_member_id_idx ON app_public.workout_results USING btree (tenant_id, member_id);
+CREATE INDEX workout_results_tenant_id_recorded_by_idx ON app_public.workout_results USING btree (tenant_id, recorded_by);
+CREATE INDEX workout_results_tenant_id_workout_id_idx ON app_public.workout_results USING btree (tenant_id, workout_id);
+alter table app_public.workout_results enable row level security;
+alter table app_public.workout_results force row level security;
+create policy workout_results_all_own on app_public.workout_results as permissive for all
+  to ":ROLE_MEMBER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = app_hidden.current_membership_id())))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = app_hidden.current_membership_id())));
+create policy workout_results_insert_trainer on app_public.workout_results as permissive for insert
+  to ":ROLE_PERSONAL_TRAINER"
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)));
+create policy workout_results_select_platform on app_public.workout_results as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy workout_results_select_shared on app_public.workout_results as permissive for select
+  to ":ROLE_SHARED"
+  using (app_shared.member_in_network(tenant_id, member_id));
+create policy workout_results_select_staff on app_public.workout_results as permissive for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy workout_results_select_system on app_public.workout_results as permissive for select
+  to ":ROLE_SYSTEM"
+  using (true);
+create policy workout_results_select_trainer on app_public.workout_results as permissive for select
+  to ":ROLE_PERSONAL_TRAINER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)));
+create policy workout_results_tenant on app_public.workout_results as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy workout_results_update_trainer on app_public.workout_results as permissive for update
+  to ":ROLE_PERSONAL_TRAINER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)));
+grant select on app_public.workout_results to ":ROLE_SYSTEM", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.workout_results to ":ROLE_MEMBER";
+grant select (tenant_id, id, workout_id, member_id, score, is_rx, performed_on) on app_public.workout_results to ":ROLE_SHARED";
+grant insert (tenant_id, workout_id, member_id, score, is_rx, notes, performed_on) on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
+grant update (score, is_rx, notes, performed_on) on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _150_round_score BEFORE INSERT OR UPDATE OF score ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__round_score();
+CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER INSERT OR DELETE OR UPDATE ON app_public.workout_results FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+
+-- table app_public.workouts
+create table app_public.workouts (
+  tenant_id uuid not null default app_hidden.current_tenant_id(),
+  id uuid not null default gen_random_uuid(),
+  author_id uuid default app_hidden.current_membership_id(),
+  title text not null,
+  description text not null default ''::text,
+  scoring_type text not null,
+  is_published boolean not null default false,
+  created_at timestamp with time zone not null default now(),
+  benchmark_id uuid
+);
+comment on table app_public.workouts is 'A workout (programming) written by a coach: title, description, how it is scored, and whether members can see it yet.';
+comment on column app_public.workouts.author_id is 'The coach (or admin) who wrote it: always the caller that created it, never chosen by the client.';
+comment on column app_public.workouts.scoring_type is 'time (seconds, lower is better), reps, load (kg) or rounds_reps (rounds + reps/100, e.g. 5 rounds + 12 reps = 5.12).';
+comment on column app_public.workouts.is_published is 'Drafts are visible only to coaches and the gym admin.';
+comment on column app_public.workouts.benchmark_id is 'The network benchmark this workout is (e.g. Fran), if any: its results can rank on network leaderboards. The workout must score like the benchmark.';
+alter table app_public.workouts add constraint workouts_pkey PRIMARY KEY (tenant_id, id);
+alter table app_public.workouts add constraint workouts_description_check CHECK ((length(description) <= 10000));
+alter table app_public.workouts add constraint workouts_scoring_type_check CHECK ((scoring_type = ANY (ARRAY['time'::text, 'reps'::text, 'load'::text, 'rounds_reps'::text])));
+alter table app_public.workouts add constraint workouts_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)));
+alter table app_public.workouts add constraint workouts_benchmark_fkey FOREIGN KEY (benchmark_id, scoring_type) REFERENCES app_public.benchmarks(id, score_type) ON DELETE SET NULL (benchmark_id);
+comment on constraint workouts_benchmark_fkey on app_public.workouts is '@fieldName benchmark
+@foreignFieldName workouts
+@behavior -manyRelation:resource:list -manyRelation:resource:connection';
+alter table app_public.workouts add constraint workouts_tenant_id_author_id_fkey FOREIGN KEY (tenant_id, author_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE SET NULL (author_id);
+alter table app_public.workouts add constraint workouts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+CREATE INDEX workouts_benchmark_id_idx ON app_public.workouts USING btree (benchmark_id, scoring_type) WHERE (benchmark_id IS NOT NULL);
+CREATE INDEX workouts_tenant_id_author_id_idx ON app_public.workouts USING btree (tenant_id, author_id);
+CREATE INDEX workouts_tenant_id_published_idx ON app_public.workouts USING btree (tenant_id, is_published);
+alter table app_public.workouts enable row level security;
+alter table app_public.workouts force row level security;
+create policy workouts_delete_staff on app_public.workouts as permissive for delete
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy workouts_insert_staff on app_public.workouts as permissive for insert
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy workouts_select_platform on app_public.workouts as permissive for select
+  to ":ROLE_PLATFORM_OWNER"
+  using (true);
+create policy workouts_select_published on app_public.workouts as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND is_published));
+create policy workouts_select_shared on app_public.workouts as permissive for select
+  to ":ROLE_SHARED"
+  using (((benchmark_id IS NOT NULL) AND is_published AND app_shared.gym_in_network(tenant_id)));
+create policy workouts_select_staff on app_public.workouts as permissive for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy workouts_select_system on app_public.workouts as permissive for select
+  to ":ROLE_SYSTEM"
+  using (true);
+create policy workouts_tenant on app_public.workouts as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+create policy workouts_update_staff on app_public.workouts as permissive for update
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.workouts to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_PLATFORM_OWNER";
+grant select, delete on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select (tenant_id, id, is_published, benchmark_id) on app_public.workouts to ":ROLE_SHARED";
+grant insert (tenant_id, title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant update (title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workouts FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER DELETE OR UPDATE OF benchmark_id, is_published, scoring_type ON app_public.workouts FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+
+CREATE OR REPLACE FUNCTION app_public.accept_invitation(token text, password text DEFAULT NULL::text)
+ RETURNS app_public.accepted_invitation
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_inv app_public.invitations;
+  v_user uuid;
+  v_membership uuid;
+begin
+  select i.* into v_inv from app_public.invitations i
+  where i.token_hash = app_private.token_hash(accept_invitation.token)
+    and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
+  for update;
+  if v_inv.id is null then
+    raise exception 'This invitation link is invalid, used, revoked or expired' using errcode = 'IC020';
+  end if;
+
+  select u.id into v_user from app_public.users u where u.email = v_inv.email;
+  if v_user is null then
+    -- A new person: they choose their own password, now.
+    insert into app_public.users (email, display_name) values (v_inv.email, v_inv.display_name)
+      returning id into v_user;
+    insert into app_private.user_secrets (user_id, password_hash)
+      values (v_user, app_private.hash_password(accept_invitation.password));
+  elsif v_user is distinct from app_hidden.current_user_id() then
+    -- An existing login is only ever joined to a gym by that person, logged in as themself:
+    -- holding the link is not enough, and no password is set or changed here.
+    raise exception 'Log in as the invited person to accept this invitation' using errcode = 'IC021';
+  end if;
+
+  insert into app_public.memberships (tenant_id, user_id, role, display_name)
+    values (v_inv.tenant_id, v_user, v_inv.role, v_inv.display_name)
+    returning id into v_membership;
+  update app_public.invitations i set accepted_at = now(), membership_id = v_membership
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id;
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_accepted', v_membership, v_inv.id, v_inv.email, v_inv.role);
+  return (select row(g.id, g.name, v_inv.role)::app_public.accepted_invitation from app_public.gyms g where g.id = v_inv.tenant_id);
+end;
+$function$;
+alter function app_public.accept_invitation(token text, password text) owner to ":ROLE_SYSTEM";
+comment on function app_public.accept_invitation(token text, password text) is '@anonymousOk the invited person may have no login yet; the one-time token is the credential
+Accept an invitation with the token from its mail. A new email sets its password here; an existing login must be logged in as itself (no password needed). Creates the membership. SECURITY DEFINER (system): creates logins and memberships.';
+grant execute on function app_public.accept_invitation(token text, password text) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.authenticate(email text, password text, tenant_id uuid DEFAULT NULL::uuid)
+ RETURNS app_public.jwt_token
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_key bytea := app_private.login_key(email);
+  v_throttle app_private.login_throttle;
+  v_wait integer;
+  v_user app_public.users;
+  v_hash text;
+  v_ok boolean;
+  v_platform boolean;
+  v_tenant uuid;
+  v_sid uuid;
+begin
+  select t.* into v_throttle from app_private.login_throttle t
+  where t.login_key = v_key and t.locked_until > now();
+  if v_throttle.login_key is not null then
+    -- The lock this attempt will extend to (it counts as a failure too).
+    v_wait := ceil(extract(epoch from greatest(v_throttle.locked_until,
+                now() + app_private.login_backoff(v_throttle.failures + 1)) - now()));
+    raise exception 'Too many failed logins; try again later' using errcode = 'IC005',
+      detail = format('login_key=%s retry_after=%s', encode(v_key, 'hex'), greatest(v_wait, 1));
+  end if;
+
+  select u.* into v_user from app_public.users u where u.email = authenticate.email::citext;
+  select s.password_hash into v_hash from app_private.user_secrets s where s.user_id = v_user.id;
+  -- A person added without a password has the unusable hash '!': treat it like no hash at all.
+  if v_hash not like '$2_$%' then
+    v_hash := null;
+  end if;
+  -- Exactly one bcrypt computation whatever the case: against the real hash, or against a
+  -- fresh salt at the configured cost when there is none (result discarded).
+  v_ok := crypt(coalesce(password, ''), coalesce(v_hash, gen_salt('bf', app_private.bcrypt_cost()))) = v_hash;
+  if v_user.id is null or v_hash is null or v_user.is_disabled or v_ok is not true then
+    raise exception 'Invalid email or password' using errcode = 'IC003',
+      detail = format('login_key=%s', encode(v_key, 'hex'));
+  end if;
+
+  delete from app_private.login_throttle t where t.login_key = v_key;
+  -- Hashes made at a lower cost than configured are upgraded on the next good login (crypt
+  -- directly: the password already proved itself, the new-password rule is not re-applied).
+  if substr(v_hash, 5, 2)::integer < app_private.bcrypt_cost() then
+    update app_private.user_secrets s set password_hash = crypt(password, gen_salt('bf', app_private.bcrypt_cost()))
+    where s.user_id = v_user.id;
+  end if;
+
+  v_platform := authenticate.tenant_id is null
+    and exists (select 1 from app_private.platform_owners p where p.user_id = v_user.id);
+  if not v_platform then
+    select m.tenant_id into v_tenant
+    from app_public.memberships m
+    where m.user_id = v_user.id
+      and (authenticate.tenant_id is null or m.tenant_id = authenticate.tenant_id)
+    order by m.created_at, m.tenant_id
+    limit 1;
+    if v_tenant is null then
+      raise exception 'You are not a member of that gym' using errcode = 'IC004';
+    end if;
+  end if;
+
+  insert into app_private.sessions (user_id) values (v_user.id) returning id into v_sid;
+  return app_private.issue_tokens(v_user.id, v_sid, v_tenant);
+end;
+$function$;
+alter function app_public.authenticate(email text, password text, tenant_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_public.authenticate(email text, password text, tenant_id uuid) is '@resultFieldName jwtToken
+@anonymousOk logging in is how an anonymous visitor gets a token
+Log in. Returns a short-lived signed JWT for your first gym (or the gym given by tenantId; platform owners get a platform-wide token) and a refresh token. SECURITY DEFINER (system): reads password hashes and memberships no visitor may read.';
+grant execute on function app_public.authenticate(email text, password text, tenant_id uuid) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.change_password(current_password text, new_password text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_hash text;
+begin
+  select s.password_hash into v_hash from app_private.user_secrets s
+  where s.user_id = app_hidden.current_user_id();
+  if v_hash is null or v_hash not like '$2_$%' or crypt(coalesce(current_password, ''), v_hash) is distinct from v_hash then
+    raise exception 'The current password is wrong' using errcode = 'IC003';
+  end if;
+  perform app_private.set_password(app_hidden.current_user_id(), new_password, app_hidden.current_session_id());
+  return true;
+end;
+$function$;
+alter function app_public.change_password(current_password text, new_password text) owner to ":ROLE_SYSTEM";
+comment on function app_public.change_password(current_password text, new_password text) is 'Change your own password (the current one is required). Ends every other session of yours. SECURITY DEFINER (system): password hashes and sessions are private.';
+grant execute on function app_public.change_password(current_password text, new_password text) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.current_gym()
+ RETURNS app_public.gyms
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+begin
+  if app_hidden.current_tenant_id() is null then
+    return null;
+  end if;
+  return (select g from app_public.gyms g where g.id = app_hidden.current_tenant_id());
+end;
+$function$;
+comment on function app_public.current_gym() is 'The gym the current token is for, or null.';
+grant execute on function app_public.current_gym() to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.current_network_preferences()
+ RETURNS app_public.network_preferences
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select p.* from app_public.network_preferences p
+  where p.tenant_id = app_hidden.current_tenant_id() and p.membership_id = app_hidden.current_membership_id()
+$function$;
+comment on function app_public.current_network_preferences() is 'Your network leaderboard preference in the current gym, or null (not shown).';
+grant execute on function app_public.current_network_preferences() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+CREATE OR REPLACE FUNCTION app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid DEFAULT NULL::uuid)
+ RETURNS app_public.invitations
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_tenant uuid := app_private.managed_gym(invite_to_gym.tenant_id);
+  v_token text := app_private.new_token();
+  v_inv app_public.invitations;
+  v_full record;
+begin
+  -- Only a person already in THIS gym is refused: the caller can see its own members anyway.
+  -- Whether the email has a login, or is in any other gym, changes nothing in the answer.
+  if exists (select 1 from app_public.memberships m join app_public.users u on u.id = m.user_id
+             where m.tenant_id = v_tenant and u.email = invite_to_gym.email::citext) then
+    raise exception 'That person is already in this gym' using errcode = 'IC023';
+  end if;
+  if exists (select 1 from app_public.invitations i
+             where i.tenant_id = v_tenant and i.email = invite_to_gym.email::citext
+               and i.accepted_at is null and i.revoked_at is null) then
+    raise exception 'That email already has an open invitation: resend or revoke it' using errcode = 'IC024';
+  end if;
+  -- Tell the admin now when the gym is already full for that role (acceptance re-checks it,
+  -- race-safely, in the memberships plan-limit trigger).
+  select g.member_count, g.staff_count, p.id as plan, p.max_members, p.max_staff into v_full
+  from app_public.gyms g join app_public.plans p on p.id = g.plan where g.id = v_tenant;
+  if invite_to_gym.role = 'member' and v_full.member_count >= v_full.max_members then
+    raise exception 'Plan limit reached: % plan allows % members', v_full.plan, v_full.max_members
+      using errcode = 'IC010', constraint = 'plan_max_members';
+  elsif invite_to_gym.role <> 'member' and v_full.staff_count >= v_full.max_staff then
+    raise exception 'Plan limit reached: % plan allows % staff', v_full.plan, v_full.max_staff
+      using errcode = 'IC010', constraint = 'plan_max_staff';
+  end if;
+  insert into app_public.invitations (tenant_id, email, role, display_name, token_hash, expires_at)
+    values (v_tenant, invite_to_gym.email, invite_to_gym.role, btrim(invite_to_gym.display_name),
+            app_private.token_hash(v_token), now() + app_private.invitation_ttl())
+    returning * into v_inv;
+  perform app_private.mail_invitation(v_inv, v_token);
+  perform app_private.record_account_event(v_tenant, 'invitation_created', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$function$;
+alter function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid) is 'Gym admin (own gym) or platform owner (tenantId): invite an email to join with a role and the name this gym shows for them. Mails a one-time link (valid 7 days). The answer is the same whether or not the email has a login. SECURITY DEFINER (system): writes the outbox and reads memberships by email.';
+grant execute on function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid) to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.logout()
+ RETURNS boolean
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  update app_private.sessions set revoked_at = now()
+  where id = app_hidden.current_session_id() and user_id = app_hidden.current_user_id()
+    and revoked_at is null
+  returning true
+$function$;
+alter function app_public.logout() owner to ":ROLE_SYSTEM";
+comment on function app_public.logout() is 'Revokes the current session (its refresh tokens too). SECURITY DEFINER (system): sessions are private.';
+grant execute on function app_public.logout() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.logout_everywhere()
+ RETURNS boolean
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  with ended as (
+    update app_private.sessions s set revoked_at = now()
+    where s.user_id = app_hidden.current_user_id() and s.revoked_at is null
+    returning 1
+  )
+  select app_hidden.current_user_id() is not null
+$function$;
+alter function app_public.logout_everywhere() owner to ":ROLE_SYSTEM";
+comment on function app_public.logout_everywhere() is 'End every session of yours, this one included. SECURITY DEFINER (system): sessions are private.';
+grant execute on function app_public.logout_everywhere() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.me()
+ RETURNS app_public.users
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+begin
+  if app_hidden.current_user_id() is null then
+    return null;
+  end if;
+  return (select u from app_public.users u where u.id = app_hidden.current_user_id());
+end;
+$function$;
+comment on function app_public.me() is 'The logged-in user, or null.';
+grant execute on function app_public.me() to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.memberships_email(m app_public.memberships)
+ RETURNS text
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select u.email::text
+  from app_public.memberships mm
+  join app_public.users u on u.id = mm.user_id
+  where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
+    and ((mm.tenant_id = app_hidden.current_tenant_id()
+          and (app_hidden.current_app_role() = 'gym_admin' or mm.user_id = app_hidden.current_user_id()))
+         or app_hidden.current_app_role() = 'platform_owner')
+$function$;
+alter function app_public.memberships_email(m app_public.memberships) owner to ":ROLE_SYSTEM";
+comment on function app_public.memberships_email(m app_public.memberships) is 'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system): users rows are private to their owner.';
+grant execute on function app_public.memberships_email(m app_public.memberships) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.my_role()
+ RETURNS text
+ LANGUAGE sql
+ STABLE
+AS $function$ select app_hidden.current_app_role() $function$;
+comment on function app_public.my_role() is 'Your role in the current gym: member, personal_trainer, coach, gym_admin, platform_owner or anonymous.';
+grant execute on function app_public.my_role() to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.platform_audit_entries()
+ RETURNS SETOF app_public.platform_audit_entry
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select a.id, a.occurred_at, a.user_id, a.operation_type, a.operation_name,
+         encode(a.document_sha256, 'hex'), d.document, a.variables
+  from app_private.platform_audit_log a
+  left join app_private.platform_audit_documents d on d.sha256 = a.document_sha256
+  where app_hidden.current_app_role() = 'platform_owner'
+  order by a.id desc
+$function$;
+alter function app_public.platform_audit_entries() owner to ":ROLE_SYSTEM";
+comment on function app_public.platform_audit_entries() is 'Platform owner only: the audit log of platform-owner requests, newest first. SECURITY DEFINER (system): the log is private.';
+grant execute on function app_public.platform_audit_entries() to ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.profiles_display_name(p app_public.profiles)
+ RETURNS text
+ LANGUAGE sql
+ STABLE
+AS $function$
+    select m.display_name from app_public.memberships m
+    where m.tenant_id = p.tenant_id and m.id = p.membership_id
+  $function$;
+comment on function app_public.profiles_display_name(p app_public.profiles) is 'Display name of the person.';
+grant execute on function app_public.profiles_display_name(p app_public.profiles) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.provision_gym(name text, slug text, plan text DEFAULT 'free'::text)
+ RETURNS app_public.gyms
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+  insert into app_public.gyms (name, slug, plan)
+    values (provision_gym.name, provision_gym.slug::citext, coalesce(provision_gym.plan, 'free'))
+  returning *
+$function$;
+alter function app_public.provision_gym(name text, slug text, plan text) owner to ":ROLE_SYSTEM";
+comment on function app_public.provision_gym(name text, slug text, plan text) is 'Platform owner: create a gym (tenant). SECURITY DEFINER (system) because no visitor role may insert gyms directly.';
+grant execute on function app_public.provision_gym(name text, slug text, plan text) to ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.refresh_token(token text)
+ RETURNS app_public.jwt_token
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_hash bytea := sha256(convert_to(coalesce(token, ''), 'UTF8'));
+  v_row app_private.refresh_tokens;
+  v_user uuid;
+begin
+  select r.* into v_row from app_private.refresh_tokens r where r.token_hash = v_hash for update;
+  if v_row.id is not null and v_row.used_at is not null then
+    raise exception 'Invalid or expired refresh token' using errcode = 'IC006',
+      detail = format('reuse=%s', encode(v_hash, 'hex'));
+  end if;
+  select s.user_id into v_user
+  from app_private.sessions s join app_public.users u on u.id = s.user_id
+  where s.id = v_row.session_id and s.revoked_at is null and not u.is_disabled
+    and v_row.expires_at > now()
+    and case when v_row.tenant_id is null
+             then exists (select 1 from app_private.platform_owners p where p.user_id = u.id)
+             else exists (select 1 from app_public.memberships m
+                          where m.tenant_id = v_row.tenant_id and m.id = v_row.membership_id
+                            and m.user_id = u.id and m.token_version = v_row.membership_version)
+        end;
+  if v_user is null then
+    raise exception 'Invalid or expired refresh token' using errcode = 'IC006';
+  end if;
+  update app_private.refresh_tokens r set used_at = now() where r.id = v_row.id;
+  return app_private.issue_tokens(v_user, v_row.session_id, v_row.tenant_id);
+end;
+$function$;
+alter function app_public.refresh_token(token text) owner to ":ROLE_SYSTEM";
+comment on function app_public.refresh_token(token text) is '@resultFieldName jwtToken
+@anonymousOk a client renews an expired access token with its refresh token alone
+Exchange a refresh token for a new access token and refresh token (the old one is retired; presenting it again ends the session). SECURITY DEFINER (system): refresh tokens and sessions are private.';
+grant execute on function app_public.refresh_token(token text) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.request_password_reset(email text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_user uuid;
+  -- The token and its hash are computed whether or not the address is known, so both paths
+  -- do the same work and answer the same: true.
+  v_token text := app_private.new_token();
+  v_hash bytea := app_private.token_hash(v_token);
+begin
+  select u.id into v_user from app_public.users u
+  where u.email = request_password_reset.email::citext and not u.is_disabled;
+  -- At most one mail a minute per address (a flood of requests must not flood the inbox).
+  if v_user is not null and not exists (
+       select 1 from app_private.password_resets r
+       where r.user_id = v_user and r.created_at > now() - interval '1 minute') then
+    insert into app_private.password_resets (user_id, token_hash, expires_at)
+      values (v_user, v_hash, now() + app_private.password_reset_ttl());
+    perform app_private.queue_mail('password_reset', request_password_reset.email::citext,
+      jsonb_build_object('expires_at', now() + app_private.password_reset_ttl()), v_token);
+  end if;
+  return true;
+end;
+$function$;
+alter function app_public.request_password_reset(email text) owner to ":ROLE_SYSTEM";
+comment on function app_public.request_password_reset(email text) is '@anonymousOk a person who forgot their password has no token
+Mail a one-time password-reset link (valid 1 hour) if the address has an enabled login. Always returns true, known address or not. SECURITY DEFINER (system): reads logins by email and writes the outbox.';
+grant execute on function app_public.request_password_reset(email text) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.resend_invitation(invitation_id uuid)
+ RETURNS app_public.invitations
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_inv app_public.invitations := app_private.open_invitation(resend_invitation.invitation_id);
+  v_token text := app_private.new_token();
+begin
+  update app_public.invitations i
+  set token_hash = app_private.token_hash(v_token), expires_at = now() + app_private.invitation_ttl(),
+      last_sent_at = now()
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id
+  returning * into v_inv;
+  perform app_private.mail_invitation(v_inv, v_token);
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_resent', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$function$;
+alter function app_public.resend_invitation(invitation_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_public.resend_invitation(invitation_id uuid) is 'Gym admin (own gym) or platform owner: mail an open invitation again with a new link; the old link stops working. SECURITY DEFINER (system): writes the outbox.';
+grant execute on function app_public.resend_invitation(invitation_id uuid) to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.reset_password(token text, new_password text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_reset app_private.password_resets;
+begin
+  select r.* into v_reset from app_private.password_resets r
+  join app_public.users u on u.id = r.user_id
+  where r.token_hash = app_private.token_hash(reset_password.token)
+    and r.used_at is null and r.expires_at > now() and not u.is_disabled
+  for update of r;
+  if v_reset.id is null then
+    raise exception 'This reset link is invalid, used or expired' using errcode = 'IC020';
+  end if;
+  perform app_private.set_password(v_reset.user_id, new_password, null);
+  -- Every outstanding link of this person dies with the one used.
+  update app_private.password_resets r set used_at = now() where r.user_id = v_reset.user_id and r.used_at is null;
+  return true;
+end;
+$function$;
+alter function app_public.reset_password(token text, new_password text) owner to ":ROLE_SYSTEM";
+comment on function app_public.reset_password(token text, new_password text) is '@anonymousOk the reset link is the credential
+Set a new password with the token from a reset mail. Ends every session of the person. SECURITY DEFINER (system): writes password hashes and sessions.';
+grant execute on function app_public.reset_password(token text, new_password text) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.revoke_invitation(invitation_id uuid)
+ RETURNS app_public.invitations
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_inv app_public.invitations := app_private.open_invitation(revoke_invitation.invitation_id);
+begin
+  update app_public.invitations i set revoked_at = now()
+  where i.tenant_id = v_inv.tenant_id and i.id = v_inv.id
+  returning * into v_inv;
+  perform app_private.record_account_event(v_inv.tenant_id, 'invitation_revoked', null, v_inv.id, v_inv.email, v_inv.role);
+  return v_inv;
+end;
+$function$;
+alter function app_public.revoke_invitation(invitation_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_public.revoke_invitation(invitation_id uuid) is 'Gym admin (own gym) or platform owner: withdraw an open invitation; its link stops working. SECURITY DEFINER (system): invitations are written only by these functions.';
+grant execute on function app_public.revoke_invitation(invitation_id uuid) to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.set_network_preferences(show_on_leaderboards boolean, display_name text)
+ RETURNS app_public.network_preferences
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_membership uuid := app_hidden.current_membership_id();
+  v_row app_public.network_preferences;
+begin
+  if v_membership is null then
+    raise exception 'Only a member of a gym has network preferences' using errcode = 'IC002';
+  end if;
+  insert into app_public.network_preferences as p (tenant_id, membership_id, show_on_leaderboards, display_name)
+    values (app_hidden.current_tenant_id(), v_membership,
+            coalesce(set_network_preferences.show_on_leaderboards, false), set_network_preferences.display_name)
+  on conflict (tenant_id, membership_id) do update
+    set show_on_leaderboards = excluded.show_on_leaderboards, display_name = excluded.display_name
+  returning p.* into v_row;
+  return v_row;
+end;
+$function$;
+alter function app_public.set_network_preferences(show_on_leaderboards boolean, display_name text) owner to ":ROLE_SYSTEM";
+comment on function app_public.set_network_preferences(show_on_leaderboards boolean, display_name text) is 'Choose whether your scores appear on network leaderboards, and under which name. Takes effect on the live leaderboards at once. SECURITY DEFINER (system): creates only the caller''s own row (gym and membership from the token).';
+grant execute on function app_public.set_network_preferences(show_on_leaderboards boolean, display_name text) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+CREATE OR REPLACE FUNCTION app_public.switch_gym(tenant_id uuid)
+ RETURNS app_public.jwt_token
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if app_hidden.current_session_id() is null or app_hidden.current_user_id() is null
+     or not exists (select 1 from app_public.memberships m
+                    where m.tenant_id = switch_gym.tenant_id and m.user_id = app_hidden.current_user_id()) then
+    -- Same answer whether the gym exists or not: another gym's existence is not revealed.
+    raise exception 'You are not a member of that gym' using errcode = 'IC004';
+  end if;
+  return app_private.issue_tokens(app_hidden.current_user_id(), app_hidden.current_session_id(), switch_gym.tenant_id);
+end;
+$function$;
+alter function app_public.switch_gym(tenant_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_public.switch_gym(tenant_id uuid) is '@resultFieldName jwtToken
+Returns a token pair for another gym you belong to, with the role you hold there. SECURITY DEFINER (system): reads your memberships in other gyms, which RLS hides from the current gym''s context.';
+grant execute on function app_public.switch_gym(tenant_id uuid) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_public.workouts_leaderboard(w app_public.workouts)
+ RETURNS SETOF app_public.leaderboard_entry
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  with wk as (
+    -- Re-read the workout: a definer function must not trust the row it is handed.
+    select x.tenant_id, x.id, x.scoring_type from app_public.workouts x
+    where x.tenant_id = w.tenant_id and x.id = w.id
+      and x.tenant_id = app_hidden.current_tenant_id()
+      and (x.is_published or app_hidden.current_app_role() in ('coach', 'gym_admin'))
+  ), best as (
+    select distinct on (r.member_id) r.member_id, r.score, r.is_rx, r.performed_on, wk.scoring_type
+    from wk join app_public.workout_results r on r.tenant_id = wk.tenant_id and r.workout_id = wk.id
+    order by r.member_id, r.is_rx desc,
+             case when wk.scoring_type = 'time' then r.score end asc,
+             case when wk.scoring_type <> 'time' then r.score end desc,
+             r.performed_on
+  )
+  select (rank() over (order by b.is_rx desc,
+                               case when b.scoring_type = 'time' then b.score end asc,
+                               case when b.scoring_type <> 'time' then b.score end desc))::integer,
+         b.member_id,
+         (select m.display_name from app_public.memberships m
+          where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
+         b.score, b.is_rx, b.performed_on
+  from best b
+  order by 1, 3
+$function$;
+alter function app_public.workouts_leaderboard(w app_public.workouts) owner to ":ROLE_SYSTEM";
+comment on function app_public.workouts_leaderboard(w app_public.workouts) is 'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). SECURITY DEFINER (system): members see each other''s scores here but not each other''s results rows; answers only for a workout of the caller''s gym.';
+grant execute on function app_public.workouts_leaderboard(w app_public.workouts) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
+--------------------------------------------------------------------------------
+-- schema app_shared
+--------------------------------------------------------------------------------
+create schema app_shared;
+grant usage on schema app_shared to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant usage, create on schema app_shared to ":ROLE_SHARED";
+
+create type app_shared.gym_card as (
+  name text,
+  city text,
+  description text,
+  member_count_band text
+);
+alter type app_shared.gym_card owner to ":ROLE_SHARED";
+comment on type app_shared.gym_card is '@name gym_card
+A gym''s public directory card.';
+
+create type app_shared.network_leaderboard_entry as (
+  rank integer,
+  display_name text,
+  gym_name text,
+  score numeric,
+  performed_on date
+);
+alter type app_shared.network_leaderboard_entry owner to ":ROLE_SHARED";
+comment on type app_shared.network_leaderboard_entry is '@name network_leaderboard_entry
+One line of a network leaderboard: nothing but rank, the athlete''s chosen network name, their gym, score and date.';
+
+-- table app_shared.leaderboard_refreshes
+create table app_shared.leaderboard_refreshes (
+  leaderboard text not null,
+  refreshed_at timestamp with time zone not null,
+  row_count integer not null
+);
+alter table app_shared.leaderboard_refreshes owner to ":ROLE_SHARED";
+comment on table app_shared.leaderboard_refreshes is '@behavior -*
+@global one row per leaderboard, no gym data
+Last refresh of each network leaderboard. Internal; see app_shared.leaderboard_refreshed_at().';
+alter table app_shared.leaderboard_refreshes add constraint leaderboard_refreshes_pkey PRIMARY KEY (leaderboard);
+alter table app_shared.leaderboard_refreshes enable row level security;
+alter table app_shared.leaderboard_refreshes force row level security;
+create policy leaderboard_refreshes_shared on app_shared.leaderboard_refreshes as permissive for all
+  to ":ROLE_SHARED"
+  using (true)
+  with check (true);
+
+-- materialized view app_shared.network_best_all_time
+create materialized view app_shared.network_best_all_time as
+ SELECT DISTINCT ON (w.benchmark_id, r.is_rx, r.tenant_id, r.member_id) w.benchmark_id,
+    r.is_rx,
+    r.tenant_id,
+    r.member_id AS membership_id,
+    r.score,
+    r.performed_on
+   FROM app_public.workout_results r
+     JOIN app_public.workouts w ON w.tenant_id = r.tenant_id AND w.id = r.workout_id
+     JOIN app_public.benchmarks b ON b.id = w.benchmark_id
+  ORDER BY w.benchmark_id, r.is_rx, r.tenant_id, r.member_id, (
+        CASE
+            WHEN b.lower_is_better THEN r.score
+            ELSE - r.score
+        END), r.performed_on;
+alter table app_shared.network_best_all_time owner to ":ROLE_SHARED";
+comment on materialized view app_shared.network_best_all_time is '@behavior -*
+Best result per member, benchmark and Rx/scaled, all time. Internal: read only through app_shared.network_leaderboard.';
+CREATE UNIQUE INDEX network_best_all_time_key ON app_shared.network_best_all_time USING btree (benchmark_id, is_rx, tenant_id, membership_id);
+
+-- materialized view app_shared.network_best_this_month
+create materialized view app_shared.network_best_this_month as
+ SELECT DISTINCT ON (w.benchmark_id, r.is_rx, r.tenant_id, r.member_id) w.benchmark_id,
+    r.is_rx,
+    r.tenant_id,
+    r.member_id AS membership_id,
+    r.score,
+    r.performed_on
+   FROM app_public.workout_results r
+     JOIN app_public.workouts w ON w.tenant_id = r.tenant_id AND w.id = r.workout_id
+     JOIN app_public.benchmarks b ON b.id = w.benchmark_id
+  WHERE r.performed_on >= date_trunc('month'::text, now())::date
+  ORDER BY w.benchmark_id, r.is_rx, r.tenant_id, r.member_id, (
+        CASE
+            WHEN b.lower_is_better THEN r.score
+            ELSE - r.score
+        END), r.performed_on;
+alter table app_shared.network_best_this_month owner to ":ROLE_SHARED";
+comment on materialized view app_shared.network_best_this_month is '@behavior -*
+Best result per member, benchmark and Rx/scaled, in the calendar month of the last refresh. Internal.';
+CREATE UNIQUE INDEX network_best_this_month_key ON app_shared.network_best_this_month USING btree (benchmark_id, is_rx, tenant_id, membership_id);
+
+CREATE OR REPLACE FUNCTION app_shared.gym_directory()
+ RETURNS SETOF app_shared.gym_card
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select g.name, g.city, g.description,
+         case when c.n <= 10 then '1–10' when c.n <= 50 then '11–50'
+              when c.n <= 200 then '51–200' else '200+' end
+  from app_public.gyms g
+  cross join lateral (
+    select count(*) as n from app_public.memberships m where m.tenant_id = g.id
+  ) c
+  where g.network_opt_in
+  order by g.name
+$function$;
+alter function app_shared.gym_directory() owner to ":ROLE_SHARED";
+comment on function app_shared.gym_directory() is '@name gym_directory
+@anonymousOk the directory is the network''s public shop window
+@sharedSafe only opted-in gyms, only name, city, description and a member count band
+The network''s gym directory (gyms that chose to be listed). Open to everyone, logged in or not.';
+grant execute on function app_shared.gym_directory() to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.gym_in_network(tenant_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select coalesce((select g.network_opt_in from app_public.gyms g where g.id = gym_in_network.tenant_id), false)
+$function$;
+comment on function app_shared.gym_in_network(tenant_id uuid) is '@behavior -*
+True while the gym is in the network. Policy helper for the shared role (invoker).';
+grant execute on function app_shared.gym_in_network(tenant_id uuid) to ":ROLE_SHARED";
+
+CREATE OR REPLACE FUNCTION app_shared.leaderboard_refreshed_at()
+ RETURNS timestamp with time zone
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$ select min(r.refreshed_at) from app_shared.leaderboard_refreshes r $function$;
+alter function app_shared.leaderboard_refreshed_at() owner to ":ROLE_SHARED";
+comment on function app_shared.leaderboard_refreshed_at() is '@name leaderboard_refreshed_at
+@sharedSafe a timestamp only
+When the network leaderboards were last refreshed (null: not yet). SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
+grant execute on function app_shared.leaderboard_refreshed_at() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.member_in_network(tenant_id uuid, membership_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select exists (
+    select 1 from app_public.network_preferences p
+    where p.tenant_id = member_in_network.tenant_id
+      and p.membership_id = member_in_network.membership_id
+      and p.show_on_leaderboards
+  ) and app_shared.gym_in_network(member_in_network.tenant_id)
+$function$;
+comment on function app_shared.member_in_network(tenant_id uuid, membership_id uuid) is '@behavior -*
+True while the member and their gym are in the network. Policy helper for the shared role (invoker).';
+grant execute on function app_shared.member_in_network(tenant_id uuid, membership_id uuid) to ":ROLE_SHARED";
+
+CREATE OR REPLACE FUNCTION app_shared.network_leaderboard(benchmark text, rx boolean DEFAULT true, this_month boolean DEFAULT false)
+ RETURNS SETOF app_shared.network_leaderboard_entry
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  with best as (
+    select a.benchmark_id, a.is_rx, a.tenant_id, a.membership_id, a.score, a.performed_on
+      from app_shared.network_best_all_time a where not coalesce(network_leaderboard.this_month, false)
+    union all
+    select m.benchmark_id, m.is_rx, m.tenant_id, m.membership_id, m.score, m.performed_on
+      from app_shared.network_best_this_month m where coalesce(network_leaderboard.this_month, false)
+  )
+  select (rank() over (order by case when bm.lower_is_better then l.score else -l.score end))::integer,
+         p.display_name, g.name, l.score, l.performed_on
+  from best l
+  join app_public.benchmarks bm on bm.id = l.benchmark_id
+  join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+  join app_public.network_preferences p
+    on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+  where bm.slug::text = lower(network_leaderboard.benchmark)
+    and l.is_rx = coalesce(network_leaderboard.rx, true)
+  order by 1, 2, 3
+$function$;
+alter function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) owner to ":ROLE_SHARED";
+comment on function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) is '@name network_leaderboard
+@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)
+The network leaderboard of a benchmark (by slug, e.g. "fran"): Rx or scaled, all time or this month. Updated by a background refresh; see leaderboardRefreshedAt.';
+grant execute on function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.refresh_leaderboards()
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_view text;
+  v_rows integer;
+  v_total integer := 0;
+begin
+  foreach v_view in array array['network_best_all_time', 'network_best_this_month'] loop
+    if (select m.ispopulated from pg_catalog.pg_matviews m
+        where m.schemaname = 'app_shared' and m.matviewname = v_view) then
+      -- CONCURRENTLY: readers keep reading the old contents while the new ones are built.
+      execute format('refresh materialized view concurrently app_shared.%I', v_view);
+    else
+      execute format('refresh materialized view app_shared.%I', v_view);
+    end if;
+    execute format('select count(*)::integer from app_shared.%I', v_view) into v_rows;
+    insert into app_shared.leaderboard_refreshes (leaderboard, refreshed_at, row_count)
+      values (v_view, pg_catalog.clock_timestamp(), v_rows)
+      on conflict (leaderboard) do update
+        set refreshed_at = excluded.refreshed_at, row_count = excluded.row_count;
+    v_total := v_total + v_rows;
+  end loop;
+  return v_total;
+end;
+$function$;
+alter function app_shared.refresh_leaderboards() owner to ":ROLE_SHARED";
+comment on function app_shared.refresh_leaderboards() is '@behavior -*
+Refresh every network leaderboard (concurrently once populated) and record when. SECURITY DEFINER (shared role): only the views'' owner may refresh them, and they must be built under its opt-in-limited policies. Executable by the database owner (graphile-worker) only.';
+grant execute on function app_shared.refresh_leaderboards() to ":DATABASE_OWNER";
