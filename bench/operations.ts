@@ -33,11 +33,11 @@ export const OPERATIONS: Operation[] = [
       }
     }`,
     sql: `select c.title, c.starts_at as "startsAt", c.capacity, c.booked_count as "bookedCount",
-            (select json_build_object('displayName', app_public.memberships_display_name(m)) from app_public.memberships m
+            (select json_build_object('displayName', m.display_name) from app_public.memberships m
               where m.tenant_id = c.tenant_id and m.id = c.coach_id) as "membershipByTenantIdAndCoachId",
             (select json_agg(x) from (
                select b.id as "rowId", b.checked_in_at as "checkedInAt",
-                      (select json_build_object('displayName', app_public.memberships_display_name(m)) from app_public.memberships m
+                      (select json_build_object('displayName', m.display_name) from app_public.memberships m
                         where m.tenant_id = b.tenant_id and m.id = b.member_id) as "membershipByTenantIdAndMemberId"
                from app_public.bookings b where b.tenant_id = c.tenant_id and b.class_session_id = c.id
                order by b.tenant_id, b.id limit 20) x) as "bookings"
