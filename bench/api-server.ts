@@ -1,0 +1,85 @@
+/**
+ * The API as a child process of the bench (forked with tsx), so the load generator never
+ * shares its event loop. Env: BENCH_AUTH_URL, BENCH_DATABASE_NAME, BENCH_JWT_SECRET,
+ * BENCH_POOL_SIZE (default 10), BENCH_WORKER_URL (run graphile-worker in this process, as
+ * `npm start` does by default). Reports its port over IPC, then answers "stats" with what it
+ * saw since the last ask: GC pauses (count, total, longest) and event-loop delay.
+ */
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import type { Runner } from "graphile-worker";
+import { roleNamesFor } from "../src/db/roles";
+import { startApi } from "../src/server";
+import { startWorker } from "../src/worker";
+
+export interface ProcessStats {
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  rssMb: number;
+}
+
+/** GC and event-loop instrumentation shared by the API and the floor children. */
+export function instrument(): () => ProcessStats {
+  let gc = { count: 0, total: 0, max: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.total += e.duration;
+      gc.max = Math.max(gc.max, e.duration);
+    }
+  }).observe({ entryTypes: ["gc"] });
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  return () => {
+    const s: ProcessStats = {
+      gcCount: gc.count,
+      gcTotalMs: Math.round(gc.total),
+      gcMaxMs: Math.round(gc.max * 10) / 10,
+      loopDelayP99Ms: Math.round(loop.percentile(99) / 1e5) / 10,
+      loopDelayMaxMs: Math.round(loop.max / 1e5) / 10,
+      rssMb: Math.round(process.memoryUsage().rss / 1e6),
+    };
+    gc = { count: 0, total: 0, max: 0 };
+    loop.reset();
+    return s;
+  };
+}
+
+async function main() {
+  const env = (name: string) => {
+    const v = process.env[name];
+    if (!v) throw new Error(`${name} is required`);
+    return v;
+  };
+  const stats = instrument();
+  let worker: Runner | undefined;
+  if (process.env.BENCH_WORKER_URL) worker = await startWorker(process.env.BENCH_WORKER_URL);
+  const api = await startApi({
+    authUrl: env("BENCH_AUTH_URL"),
+    roles: roleNamesFor(env("BENCH_DATABASE_NAME")),
+    jwtSecret: env("BENCH_JWT_SECRET"),
+    jwtAudience: "ironclad",
+    port: 0,
+    graphiql: false,
+    introspection: false,
+    poolSize: Number(process.env.BENCH_POOL_SIZE || 10),
+  });
+  process.on("message", async (m) => {
+    if (m === "stats") process.send!({ stats: stats() });
+    if (m === "stop") {
+      await api.close();
+      await worker?.stop();
+      process.exit(0);
+    }
+  });
+  process.send!({ port: api.port });
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error("bench api-server:", error);
+    process.exit(1);
+  });
+}
