@@ -9,6 +9,14 @@
 import globalSetup from "../test/support/global-setup";
 import globalTeardown from "../test/support/global-teardown";
 import { HOSTILE_DOCUMENTS } from "../test/support/hostile-documents";
+import { Pool } from "pg";
+import { makeSchema } from "postgraphile";
+import { parse, specifiedRules, validate } from "postgraphile/graphql";
+import { makePreset } from "../graphile.config";
+import { DEFAULT_LIMITS, makeLimitsRule } from "../plugins/limits";
+import { makeErrorCodeRule } from "../src/graphql/validation-errors";
+import { testDb } from "../test/support/db";
+import { spawnTestApi } from "../test/support/api";
 
 /**
  * Validation alone (parse + our limit rules + graphql-js's rules, as grafserv runs them), in
@@ -20,13 +28,6 @@ function median(samples: number[]): number {
 }
 
 async function validationTimes(rounds: number): Promise<Map<string, { parse: number; validate: number }>> {
-  const { Pool } = await import("pg");
-  const { makeSchema } = await import("postgraphile");
-  const { parse, specifiedRules, validate } = await import("postgraphile/graphql");
-  const { makePreset } = await import("../graphile.config");
-  const { DEFAULT_LIMITS, makeLimitsRule } = await import("../plugins/limits");
-  const { makeErrorCodeRule } = await import("../src/graphql/validation-errors");
-  const { testDb } = await import("../test/support/db");
   const { authUrl, roles, jwtSecret } = testDb();
   const authPool = new Pool({ connectionString: authUrl, max: 2 });
   const times = new Map<string, { parse: number; validate: number }>();
@@ -70,7 +71,6 @@ async function main() {
   }
   // The API runs in its own process, so a document that blocks its event loop cannot block
   // the clock measuring it.
-  const { spawnTestApi } = await import("../test/support/api");
   let api: Awaited<ReturnType<typeof spawnTestApi>>;
   try {
     api = await spawnTestApi(300_000);
