@@ -70,7 +70,7 @@ export function contractStaleness(sdl: string, root = REPO_ROOT): string | null 
  * The `tenantId` column itself (and its ordering/filter/aggregate entries) is fine.
  */
 export function tenantKeyNames(schema: GraphQLSchema): string[] {
-  const bad = /ByTenantId|TenantIdAnd|AndTenantId|BY_TENANT_ID|TENANT_ID_AND|AND_TENANT_ID/;
+  const bad = /by_?tenant_?id|tenant_?id_?and|and_?tenant_?id/i;
   const found: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
     if (type.name.startsWith("__")) continue;
