@@ -1,7 +1,13 @@
 import { buildSchema } from "postgraphile/graphql";
 import { readFileSync } from "node:fs";
 import { buildServedSchema, contractPath, contractStaleness, printContract, SCHEMA_COMMAND, tenantKeyNames } from "../src/graphql/contract";
-import { testDb } from "./support/db";
+import path from "node:path";
+import { workoutBoard } from "../examples/client/client";
+import { EXAMPLE_DIR, generateExampleTypes } from "../src/cli/graphql-types";
+import { DEMO_PASSWORD } from "../src/db/seed";
+import type { RunningApi } from "../src/server";
+import { startTestApi } from "./support/api";
+import { GYM_A, testDb } from "./support/db";
 
 /**
  * schema.graphql is the committed contract client developers generate types from. It is
@@ -49,5 +55,27 @@ describe("schema.graphql (the committed GraphQL contract)", () => {
         expect({ field: field.name, tenantId: field.args.some((a) => a.name === "tenantId") }).toEqual({ field: field.name, tenantId: false });
       }
     }
+  });
+});
+
+describe("the typed-client example (examples/client)", () => {
+  let api: RunningApi;
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it("its generated types match the committed schema.graphql (else run `npm run graphql:types`)", () => {
+    expect(readFileSync(path.join(EXAMPLE_DIR, "operations.generated.ts"), "utf8")).toBe(generateExampleTypes());
+  });
+
+  it("compiles (this suite imports it under ts-jest's type check) and runs against the live API", async () => {
+    const board = await workoutBoard(`${api.url}/graphql`, `coach@${GYM_A}.test`, DEMO_PASSWORD);
+    expect(board.currentGym?.slug).toBe(GYM_A);
+    expect(board.workouts?.nodes.length).toBeGreaterThan(0);
+    const withResults = board.workouts!.nodes.find((w) => w.results.totalCount > 0);
+    expect(withResults?.results.nodes[0]?.member?.displayName).toEqual(expect.any(String));
   });
 });
