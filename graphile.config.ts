@@ -11,6 +11,7 @@ import { pgSettingsFor, type CredentialSettings, type StatementTimeouts } from "
 import type { RoleNames } from "./src/db/roles";
 import { makeMaskError } from "./src/graphql/mask-error";
 import { ironcladPlugins } from "./plugins";
+import { IroncladNamingPreset } from "./plugins/naming";
 import type { QueryLimits } from "./plugins/limits";
 
 export interface PresetOptions {
@@ -74,7 +75,7 @@ export const DEFAULT_MAX_REQUEST_BYTES = 102_400;
  */
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   return {
-    extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset],
+    extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset, IroncladNamingPreset],
     plugins: [PgJWTPlugin, RefreshTokenPlugin, credentialsPlugin(options), ...ironcladPlugins({
       introspection: options.introspection,
       limits: options.limits,
