@@ -41,6 +41,7 @@ export const RELATION_NAMES: Record<string, { forward?: string; backward?: strin
   "payments.member_id": { backward: "payments" },
   "progress_metrics.member_id": { backward: "progressMetrics" },
   "progress_metrics.recorded_by": { forward: "recorder", backward: "recordedProgressMetrics" },
+  "workout_results.recorded_by": { forward: "recorder", backward: "recordedWorkoutResults" },
   "trainer_assignments.client_id": { backward: "trainerAssignments" },
   "trainer_assignments.trainer_id": { backward: "clientAssignments" },
 };
