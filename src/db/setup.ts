@@ -82,7 +82,7 @@ export async function dropDatabaseAndRoles(rootUrl: string, databaseName: string
   const roles = roleNamesFor(databaseName);
   await withClient(rootUrl, async (client) => {
     await client.query(`drop database if exists "${databaseName}" with (force)`);
-    for (const role of [...Object.values(roles.visitor), roles.system, roles.shared, roles.authenticator, roles.owner]) {
+    for (const role of [...Object.values(roles.visitor), roles.system, roles.shared, roles.maintenance, roles.authenticator, roles.owner]) {
       await client.query(`drop role if exists "${role}"`);
     }
   });

@@ -37,6 +37,7 @@ function parameters(options: LintOptions): Record<string, ParamValue> {
     anonymous: roles.visitor.anonymous,
     authenticator: roles.authenticator,
     system: roles.system,
+    maintenance: roles.maintenance,
     owner: roles.owner,
     tenant_root: options.tenantRoot ?? DEFAULT_TENANT_ROOT,
   };
