@@ -49,6 +49,9 @@ begin
   end if;
   alter role ":ROLE_MAINTENANCE" with nologin noinherit bypassrls nosuperuser nocreatedb nocreaterole;
   execute format('grant %I to %I', ':ROLE_MAINTENANCE', ':DATABASE_OWNER');
+  -- Importing a tenant bundle loads rows as they were exported, triggers off (a membership's
+  -- trigger would otherwise create a second profile); the import re-checks every foreign key.
+  execute format('grant set on parameter session_replication_role to %I', ':ROLE_MAINTENANCE');
 
   -- Visitor roles: one per JWT `role` claim. NOLOGIN; reachable only through the authenticator.
   foreach visitor in array array[

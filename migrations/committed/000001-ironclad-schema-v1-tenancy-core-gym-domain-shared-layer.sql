@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:01ef9048df5c4804b12f9e1e995404fedb54153b
+--! Hash: sha1:38d6df1f87f27252dd82369b95c9cfe81cc108aa
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -1562,7 +1562,7 @@ create table app_public.payments (
   check (period_end >= period_start)
 );
 comment on table app_public.payments is
-  'A member''s payment for a period of a membership plan. Private to the member and the gym admin.';
+  E'@retainOnErasure a gym must keep its accounting; erasing the member anonymises them instead\nA member''s payment for a period of a membership plan. Private to the member and the gym admin.';
 create index payments_tenant_id_member_id_idx on app_public.payments (tenant_id, member_id, period_start);
 create index payments_tenant_id_membership_plan_id_idx on app_public.payments (tenant_id, membership_plan_id);
 
