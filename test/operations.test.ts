@@ -9,7 +9,9 @@ const parsePrometheusTextFormat = require("parse-prometheus-text-format") as (te
 import { ConfigError, loadConfig } from "../src/config";
 import { configureLogger } from "../src/observability/logger";
 import type { RunningApi } from "../src/server";
+import { lintDatabase } from "../src/lint";
 import { gql, login, startTestApi } from "./support/api";
+import { testDb, withRootDb } from "./support/db";
 
 /** Settings, the request log, /metrics, /healthz and /readyz (issue 11, items 3 and 5). */
 
@@ -156,5 +158,23 @@ describe("observability", () => {
       expect(text).not.toMatch(/password|authentication|role/i);
       await broken.close();
     }
+  });
+});
+
+describe("the DBA loop", () => {
+  it("a reasoned @lint-ignore next to the object suppresses that rule only; a bare one does not", async () => {
+    await withRootDb(async (db) => {
+      await db.query(`set local role "${testDb().roles.owner}"`);
+      await db.query("create table app_public.zz_scratch (id uuid primary key, tenant_id uuid not null references app_public.gyms (id))");
+      await db.query("create index on app_public.zz_scratch (tenant_id)");
+      const rulesFor = async () => (await lintDatabase(db, { roles: testDb().roles })).filter((f) => f.object.startsWith("app_public.zz_scratch")).map((f) => f.rule);
+      expect(await rulesFor()).toContain("rls-enabled-forced");
+      await db.query("comment on table app_public.zz_scratch is '@lint-ignore rls-enabled-forced'");
+      expect(await rulesFor()).toContain("rls-enabled-forced");
+      await db.query("comment on table app_public.zz_scratch is '@lint-ignore rls-enabled-forced: scratch table, dropped before release'");
+      const after = await rulesFor();
+      expect(after).not.toContain("rls-enabled-forced");
+      expect(after.length).toBeGreaterThan(0); // the other rules still fire
+    });
   });
 });
