@@ -37,6 +37,8 @@ export interface ApiOptions {
   poolSize?: number;
   /** How long close() waits for in-flight requests before cutting their connections (default 10 s). */
   shutdownTimeoutMs?: number;
+  /** Development: rebuild the schema when notified (see graphile.config.ts, `npm run dev`). */
+  watch?: boolean;
 }
 
 export interface RunningApi {
@@ -126,6 +128,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       maxRequestBytes,
       statementTimeouts: options.statementTimeouts,
       trustedDocuments: options.trustedDocuments,
+      watch: options.watch,
     })],
     plugins: [ObservabilityPlugin],
   });

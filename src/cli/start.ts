@@ -1,6 +1,7 @@
 import "./graphile-env";
 import type { Runner } from "graphile-worker";
 import { loadConfig } from "../config";
+import { watchCurrentMigration } from "../db/migrate";
 import { prepareDatabase, seedIfEmpty, type PreparedDatabase } from "../db/prepare";
 import { DEMO_PASSWORD, demoLogins } from "../db/seed";
 import { configureLogger } from "../observability/logger";
@@ -17,6 +18,8 @@ const step = (message: string) => console.log(`  • ${message}`);
  */
 async function main() {
   const config = loadConfig();
+  // `npm run dev`: migrations/current applied on every save, the GraphQL schema rebuilt after.
+  const dev = process.argv.includes("--dev");
   const log = configureLogger({ level: config.logLevel });
   let db: PreparedDatabase | undefined;
   let api: RunningApi | undefined;
@@ -78,7 +81,12 @@ async function main() {
       },
       trustedDocuments: config.trustedDocuments,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
+      watch: dev,
     });
+    if (dev) {
+      await watchCurrentMigration(db.ownerUrl);
+      step("watching migrations/current (graphile-migrate); the schema reloads after each change");
+    }
     if (config.worker) {
       worker = await startWorker(db.ownerUrl);
       api.metrics.watchWorker(worker, Object.keys(taskList));
