@@ -18,7 +18,7 @@ import { freePort } from "../src/db/embedded";
  */
 jest.setTimeout(900_000);
 
-const root = path.resolve(__dirname, "../..");
+const root = path.resolve(__dirname, "..");
 let dataDir: string;
 const started: ChildProcess[] = [];
 
@@ -82,8 +82,11 @@ async function npmStart(port: number) {
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const ready = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`npm start exited (${child.exitCode ?? child.signalCode}):\n${output}`);
     try {
       return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
     } catch {
@@ -127,8 +130,9 @@ async function stopAndCheck(signal: NodeJS.Signals, run: Awaited<ReturnType<type
   const response = await request.finish();
   expect(response).toMatch(/^HTTP\/1\.1 200/);
   expect(response).toContain('"__typename":"Query"');
-  const code = await run.exited;
-  expect(code).toBe(0);
+  // npm exits 0, or re-raises the signal it forwarded (its own convention), once the app has exited.
+  const { code, signal: exitSignal } = await run.exited;
+  expect(code === 0 || exitSignal === signal).toBe(true);
   await until("every process of npm start to exit", () => tree.every((pid) => !alive(pid)), 30_000, () => `left: ${tree.filter(alive).join(", ")}\n${run.output()}`);
   expect(await listening(port)).toBe(false);
   expect(alive(postmaster)).toBe(false);
@@ -142,6 +146,8 @@ beforeAll(async () => {
 afterAll(async () => {
   // Only if a test failed half-way: end what this suite started (its own process groups).
   for (const child of started) {
+    child.stdout?.destroy();
+    child.stderr?.destroy();
     if (child.exitCode === null && child.signalCode === null) {
       try {
         process.kill(-child.pid!, "SIGKILL");
@@ -166,6 +172,11 @@ it("SIGTERM to npm start answers the request in flight and leaves no process, po
   expect(existsSync(file)).toBe(true);
   expect(postmasterPid()).toBe(postmaster);
   expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+  // A second `npm start` on the same DATA_DIR says why not, and does not touch the first.
+  const second = spawnSync("npm", ["start"], { cwd: root, env: env(await freePort()), encoding: "utf8" });
+  expect(second.status).toBe(1);
+  expect(`${second.stdout}${second.stderr}`).toMatch(/already running \(pid \d+, port \d+\).*stop it first/);
+  expect(postmasterPid()).toBe(postmaster);
 
   await stopAndCheck("SIGTERM", run, port);
 });

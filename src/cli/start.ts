@@ -52,9 +52,20 @@ async function main() {
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+  // npm (11) does not forward SIGTERM/SIGINT to the script it runs: it just dies, and we would
+  // be orphaned, still serving. So `npm start` runs node directly (no tsx wrapper in between)
+  // and, when the process that started us goes away (we are re-parented), we stop as if signalled.
+  const parent = process.ppid;
+  const orphanGuard = setInterval(() => {
+    if (!stopping && process.ppid !== parent) {
+      log.warn({ parent }, "the process that started us is gone (npm does not forward signals)");
+      shutdown("SIGTERM");
+    }
+  }, 500);
+  orphanGuard.unref();
 
   console.log("Ironclad: preparing the database…");
-  db = await prepareDatabase(config, step);
+  db = await prepareDatabase(config, step, { exclusive: true });
   try {
     if (config.seed) {
       step((await seedIfEmpty(db)) ? "loaded the demo data" : "database already has data; demo seed skipped");

@@ -102,6 +102,8 @@ export async function startEmbedded(options: {
   dataDir: string;
   superuserPassword: string;
   persistent?: boolean;
+  /** Refuse (instead of connecting to) a server another process already runs on this DATA_DIR. */
+  exclusive?: boolean;
   log?: (message: string) => void;
 }): Promise<EmbeddedServer> {
   const { dataDir, superuserPassword, persistent = true, log = () => undefined } = options;
@@ -111,7 +113,17 @@ export async function startEmbedded(options: {
   const databaseDir = path.join(dataDir, "pg");
   // One server per DATA_DIR: while `npm start` runs it, a CLI command connects to it instead
   // of starting a second postmaster (which Postgres would refuse: the data directory is locked).
-  const attached = persistent ? await attach(databaseDir, superuserPassword, log) : null;
+  // `npm start` itself (exclusive) never shares: its stop would stop the server under the other.
+  if (options.exclusive) {
+    const running = persistent ? await runningPostmaster(databaseDir) : null;
+    if (running) {
+      throw new Error(
+        `the embedded Postgres for ${dataDir} is already running (pid ${running.pid}, port ${running.port}): ` +
+          "another `npm start` (or a CLI command) uses this DATA_DIR; stop it first, or use another DATA_DIR",
+      );
+    }
+  }
+  const attached = persistent && !options.exclusive ? await attach(databaseDir, superuserPassword, log) : null;
   if (attached) return attached;
   const port = await freePort();
   await mkdir(dataDir, { recursive: true });
