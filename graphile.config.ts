@@ -31,6 +31,12 @@ export interface PresetOptions {
   statementTimeouts?: StatementTimeouts;
   /** Trusted-documents allowlist file; unset: any document is accepted. */
   trustedDocuments?: string;
+  /**
+   * Development (`npm run dev`): rebuild the schema on every NOTIFY on `postgraphile_watch`
+   * (sent after each change to migrations/current). No event-trigger fixtures are installed:
+   * the authenticator may not, and graphile-migrate's afterCurrent hook notifies instead.
+   */
+  watch?: boolean;
   /** bcrypt cost and token lifetimes, handed to Postgres per transaction. */
   credentials?: Partial<CredentialSettings>;
   /** Per-client-address budget of credential-checking requests. */
@@ -84,6 +90,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     pgServices: [makePgService({ pool: options.authPool, schemas: ["app_public", "app_shared"] })],
     gather: {
       pgJwtTypes: "app_public.jwt_token",
+      installWatchFixtures: false,
     },
     schema: {
       pgJwtSecret: options.jwtSecret,
@@ -125,7 +132,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       graphiqlOnGraphQLGET: false,
       websockets: false,
       maxRequestLength: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
-      watch: false,
+      watch: options.watch ?? false,
       maskError: makeMaskError({ suggestions: options.introspection }),
     },
   };

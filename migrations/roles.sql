@@ -39,6 +39,20 @@ begin
   end if;
   alter role ":ROLE_SHARED" with nologin noinherit nobypassrls;
 
+  -- Internal, NOLOGIN, BYPASSRLS: the operator's tools (`npm run gym -- export|import|offboard|
+  -- erase-person`, `npm run db:backup|db:restore`) must see every tenant table although RLS is
+  -- forced for the owner. Only the owner may SET ROLE to it (the owner already owns every table
+  -- and could lift RLS itself, so this grants it nothing new); never the authenticator, so no
+  -- API request can reach it. Its table rights come from migrations (section 2500).
+  if not exists (select 1 from pg_roles where rolname = ':ROLE_MAINTENANCE') then
+    create role ":ROLE_MAINTENANCE" with nologin noinherit bypassrls;
+  end if;
+  alter role ":ROLE_MAINTENANCE" with nologin noinherit bypassrls nosuperuser nocreatedb nocreaterole;
+  execute format('grant %I to %I', ':ROLE_MAINTENANCE', ':DATABASE_OWNER');
+  -- Importing a tenant bundle loads rows as they were exported, triggers off (a membership's
+  -- trigger would otherwise create a second profile); the import re-checks every foreign key.
+  execute format('grant set on parameter session_replication_role to %I', ':ROLE_MAINTENANCE');
+
   -- Visitor roles: one per JWT `role` claim. NOLOGIN; reachable only through the authenticator.
   foreach visitor in array array[
     ':ROLE_ANONYMOUS', ':ROLE_MEMBER', ':ROLE_PERSONAL_TRAINER',

@@ -1,9 +1,11 @@
 import path from "node:path";
 import { parseCorsOrigins } from "./http/cors";
+import { z } from "zod";
 
 /**
- * Every setting Ironclad reads, in one place. The README's configuration table mirrors this
- * file; keep them together.
+ * Every setting Ironclad reads, in one place, checked with one zod schema. The README's
+ * configuration table mirrors this file; keep them together. A bad environment is refused
+ * with ONE error that lists every bad setting (ConfigError), never the first one only.
  */
 export interface Config {
   /** HTTP port (PORT, default 5678). */
@@ -16,10 +18,12 @@ export interface Config {
   databaseUrl: string | undefined;
   /** The authenticator login the API pool uses (AUTH_DATABASE_URL). Required with DATABASE_URL. */
   authDatabaseUrl: string | undefined;
-  /** HS256 secret for signing and verifying tokens (JWT_SECRET); generated into DATA_DIR if unset with the embedded server. */
+  /** HS256 secret (JWT_SECRET, ≥ 32 characters); generated into DATA_DIR if unset with the embedded server. */
   jwtSecret: string | undefined;
   /** Expected and issued `aud` claim (JWT_AUDIENCE, default "ironclad"). */
   jwtAudience: string;
+  /** NODE_ENV=production: production GraphQL settings are required (no GraphiQL, no introspection). */
+  production: boolean;
   /** Serve Ruru at /graphiql (GRAPHIQL, default on unless NODE_ENV=production). */
   graphiql: boolean;
   /** Allow introspection queries (INTROSPECTION, default on unless NODE_ENV=production). */
@@ -42,7 +46,7 @@ export interface Config {
   maxQueryCost: number;
   /** Largest `first`/`last` (MAX_PAGE_SIZE, default 100) → PAGE_SIZE_EXCEEDED. */
   maxPageSize: number;
-  /** `first` applied to a connection asked for without `first`/`last` (DEFAULT_PAGE_SIZE, default 100; 0 = none). */
+  /** `first` applied to a connection asked for without `first`/`last` (DEFAULT_PAGE_SIZE, default 100, ≤ MAX_PAGE_SIZE; 0 = none). */
   defaultPageSize: number;
   /** Largest request body in bytes (MAX_REQUEST_BYTES, default 102400) → 413 PAYLOAD_TOO_LARGE. */
   maxRequestBytes: number;
@@ -74,72 +78,236 @@ export interface Config {
   mailFrom: string;
   /** Base URL of the app that links in mails point to (PUBLIC_URL, default http://localhost:PORT). */
   publicUrl: string;
+  /** Log level of the JSON logs (LOG_LEVEL, default info; silent turns them off). */
+  logLevel: LogLevel;
+  /** Milliseconds a stop waits for in-flight requests before closing their connections (SHUTDOWN_TIMEOUT_MS, default 10000). */
+  shutdownTimeoutMs: number;
 }
 
-function flag(value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined || value === "") return fallback;
-  return !["0", "false", "no", "off"].includes(value.toLowerCase());
-}
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+/** The shortest JWT_SECRET accepted: 32 characters (HS256 wants at least 256 bits of key). */
+export const MIN_JWT_SECRET_LENGTH = 32;
+
+/** Every bad setting at once: `message` lists them one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
   }
-  return value;
+}
+
+const unset = (v: unknown) => (v === undefined || v === "" ? undefined : v);
+
+const flag = (fallback: () => boolean) =>
+  z.preprocess(
+    unset,
+    z
+      .string()
+      .regex(/^(1|0|true|false|yes|no|on|off)$/i, "must be one of 1/0, true/false, yes/no, on/off")
+      .transform((v) => ["1", "true", "yes", "on"].includes(v.toLowerCase()))
+      .optional(),
+  ).transform((v) => v ?? fallback());
+
+/** A flag whose default depends on other settings: checked here, resolved in the transform. */
+const flagText = z.preprocess(unset, z.string().regex(/^(1|0|true|false|yes|no|on|off)$/i, "must be one of 1/0, true/false, yes/no, on/off").optional());
+
+const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(
+    unset,
+    z
+      .string()
+      .regex(/^\d+$/, `must be an integer >= ${min}`)
+      .transform(Number)
+      .pipe(z.number().int().min(min, `must be an integer >= ${min}`).max(max, `must be <= ${max}`))
+      .optional(),
+  ).transform((v) => v ?? fallback);
+
+const postgresUrl = z.preprocess(
+  unset,
+  z
+    .string()
+    .refine((v) => {
+      try {
+        return /^postgres(ql)?:$/.test(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, "must be a postgres:// connection string")
+    .optional(),
+);
+
+const fieldSchemas = {
+    NODE_ENV: z.string().optional(),
+    GRAPHILE_ENV: z.string().optional(),
+    PORT: int(5678, 0, 65535),
+    HOST: z.preprocess(unset, z.string().optional()),
+    DATA_DIR: z.preprocess(unset, z.string().optional()),
+    DATABASE_URL: postgresUrl,
+    AUTH_DATABASE_URL: postgresUrl,
+    JWT_SECRET: z.preprocess(
+      unset,
+      z.string().min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`).optional(),
+    ),
+    JWT_AUDIENCE: z.preprocess(unset, z.string().optional()),
+    GRAPHIQL: flagText,
+    INTROSPECTION: flagText,
+    WORKER: flag(() => true),
+    SEED: flagText,
+    MAX_QUERY_DEPTH: int(15, 1),
+    MAX_ALIASES: int(30, 1),
+    MAX_ROOT_FIELDS: int(20, 1),
+    MAX_SELECTION_WIDTH: int(200, 1),
+    MAX_DIRECTIVES: int(50, 1),
+    MAX_QUERY_COST: int(200_000, 1),
+    MAX_PAGE_SIZE: int(100, 1),
+    DEFAULT_PAGE_SIZE: int(100, 0),
+    MAX_REQUEST_BYTES: int(102_400, 1),
+    STATEMENT_TIMEOUT_MS: int(15_000, 1),
+    ANONYMOUS_STATEMENT_TIMEOUT_MS: int(5_000, 1),
+    TRUSTED_DOCUMENTS: z.preprocess(unset, z.string().optional()),
+    CORS_ORIGINS: z.preprocess(unset, z.string().optional()).transform((v, ctx) => {
+      try {
+        return parseCorsOrigins(v);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/^CORS_ORIGINS: /, "") });
+        return z.NEVER;
+      }
+    }),
+    // bcrypt allows 4..31; 15 is already ~2 s a login. Below 10 only outside production (cross check).
+    BCRYPT_COST: int(10, 4, 15),
+    ACCESS_TOKEN_TTL: int(900, 1, 900),
+    REFRESH_TOKEN_TTL: int(14 * 86_400, 60, 30 * 86_400),
+    LOGIN_ADDRESS_BUDGET: int(100, 1),
+    LOGIN_ADDRESS_WINDOW_SECONDS: int(900, 1),
+    TRUST_PROXY: z.preprocess(unset, z.string().optional()),
+    SMTP_URL: z.preprocess(unset, z.string().optional()),
+    MAIL_DIR: z.preprocess(unset, z.string().optional()),
+    MAIL_FROM: z.preprocess(unset, z.string().optional()),
+    PUBLIC_URL: z.preprocess(unset, z.string().url("must be a URL (e.g. https://app.example.com)").optional()),
+    LOG_LEVEL: z.preprocess(unset, z.enum(LOG_LEVELS).optional()),
+    SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
+};
+
+const schema = z
+  .object(fieldSchemas)
+  .transform((env, ctx) => {
+    const production = env.NODE_ENV === "production";
+    const parseFlag = (name: "GRAPHIQL" | "INTROSPECTION" | "SEED", fallback: boolean) => {
+      const result = flag(() => fallback).safeParse(env[name]);
+      if (result.success) return result.data;
+      ctx.addIssue({ code: "custom", path: [name], message: result.error.issues[0]?.message ?? "invalid" });
+      return fallback;
+    };
+    const graphiql = parseFlag("GRAPHIQL", !production);
+    const introspection = parseFlag("INTROSPECTION", !production);
+    const seed = parseFlag("SEED", !env.DATABASE_URL);
+    return { ...env, production, graphiql, introspection, seed };
+  })
+;
+
+type Fields = z.infer<typeof schema>;
+
+/** Settings that are wrong together. Each reads only fields that parsed on their own. */
+function crossChecks(env: Partial<Fields>): { name: string; message: string }[] {
+  const problems: { name: string; message: string }[] = [];
+  if (env.DATABASE_URL && !env.AUTH_DATABASE_URL) {
+    problems.push({
+      name: "AUTH_DATABASE_URL",
+      message:
+        "is required with DATABASE_URL: the API never serves requests as the owner " +
+        "(run `ROOT_DATABASE_URL=… npm run db:setup` and use the two URLs it prints)",
+    });
+  }
+  if (env.DATABASE_URL && !env.JWT_SECRET) {
+    problems.push({ name: "JWT_SECRET", message: "is required with DATABASE_URL (at least 32 random characters)" });
+  }
+  if (env.DEFAULT_PAGE_SIZE !== undefined && env.MAX_PAGE_SIZE !== undefined && env.DEFAULT_PAGE_SIZE > env.MAX_PAGE_SIZE) {
+    problems.push({
+      name: "DEFAULT_PAGE_SIZE",
+      message: `(${env.DEFAULT_PAGE_SIZE}) must not exceed MAX_PAGE_SIZE (${env.MAX_PAGE_SIZE}): connections asked for without first/last would be refused`,
+    });
+  }
+  if (env.production && env.BCRYPT_COST !== undefined && env.BCRYPT_COST < 10) {
+    problems.push({ name: "BCRYPT_COST", message: `must be at least 10 with NODE_ENV=production, got ${env.BCRYPT_COST}` });
+  }
+  if (env.production && env.graphiql) problems.push({ name: "GRAPHIQL", message: "must be off with NODE_ENV=production" });
+  if (env.production && env.introspection) problems.push({ name: "INTROSPECTION", message: "must be off with NODE_ENV=production" });
+  if (env.production && env.GRAPHILE_ENV && env.GRAPHILE_ENV !== "production") {
+    problems.push({ name: "GRAPHILE_ENV", message: `must be production (or unset) with NODE_ENV=production, got ${JSON.stringify(env.GRAPHILE_ENV)}` });
+  }
+  return problems;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(env);
+  // Field by field, so the cross checks see every setting that is fine on its own.
+  const partial: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(fieldSchemas)) {
+    const one = (field as z.ZodType).safeParse(env[key]);
+    if (one.success) partial[key] = one.data;
+  }
   const production = env.NODE_ENV === "production";
-  const port = Number(env.PORT ?? 5678);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
+  const flagOf = (name: string, fallback: boolean) => {
+    const one = flag(() => fallback).safeParse(env[name]);
+    return one.success ? one.data : undefined;
+  };
+  const cross = crossChecks({
+    ...(partial as Partial<Fields>),
+    production,
+    graphiql: flagOf("GRAPHIQL", !production),
+    introspection: flagOf("INTROSPECTION", !production),
+  });
+  if (!result.success || cross.length > 0) {
+    const issues = result.success ? [] : result.error.issues;
+    const problems = issues.map((issue) => {
+      const name = issue.path.join(".") || "settings";
+      const raw = env[name];
+      const shown = name === "JWT_SECRET" || /URL$/.test(name) || raw === undefined ? "" : ` (got ${JSON.stringify(raw)})`;
+      return `${name} ${issue.message}${shown}`;
+    });
+    problems.push(...cross.map((c) => `${c.name} ${c.message}`));
+    throw new ConfigError(problems);
   }
-  const databaseUrl = env.DATABASE_URL || undefined;
-  const authDatabaseUrl = env.AUTH_DATABASE_URL || undefined;
-  if (databaseUrl && !authDatabaseUrl) {
-    throw new Error(
-      "DATABASE_URL is set but AUTH_DATABASE_URL is not. The API never serves requests as the owner: " +
-        "run `ROOT_DATABASE_URL=… npm run db:setup` and use the two URLs it prints.",
-    );
-  }
+  const e = result.data;
   return {
-    port,
-    host: env.HOST || "127.0.0.1",
-    dataDir: path.resolve(env.DATA_DIR || ".data"),
-    databaseUrl,
-    authDatabaseUrl,
-    jwtSecret: env.JWT_SECRET || undefined,
-    jwtAudience: env.JWT_AUDIENCE || "ironclad",
-    graphiql: flag(env.GRAPHIQL, !production),
-    introspection: flag(env.INTROSPECTION, !production),
-    worker: flag(env.WORKER, true),
-    seed: flag(env.SEED, !databaseUrl),
-    maxQueryDepth: positiveInt(env, "MAX_QUERY_DEPTH", 15),
-    maxAliases: positiveInt(env, "MAX_ALIASES", 30),
-    maxRootFields: positiveInt(env, "MAX_ROOT_FIELDS", 20),
-    maxSelectionWidth: positiveInt(env, "MAX_SELECTION_WIDTH", 200),
-    maxDirectives: positiveInt(env, "MAX_DIRECTIVES", 50),
-    maxQueryCost: positiveInt(env, "MAX_QUERY_COST", 200_000),
-    maxPageSize: positiveInt(env, "MAX_PAGE_SIZE", 100),
-    defaultPageSize: positiveInt(env, "DEFAULT_PAGE_SIZE", 100, 0),
-    maxRequestBytes: positiveInt(env, "MAX_REQUEST_BYTES", 102_400),
-    statementTimeoutMs: positiveInt(env, "STATEMENT_TIMEOUT_MS", 15_000),
-    anonymousStatementTimeoutMs: positiveInt(env, "ANONYMOUS_STATEMENT_TIMEOUT_MS", 5_000),
-    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
-    trustedDocuments: env.TRUSTED_DOCUMENTS ? path.resolve(env.TRUSTED_DOCUMENTS) : undefined,
-    // bcrypt allows 4..31; below 10 only outside production (tests use a low cost for speed).
-    bcryptCost: positiveInt(env, "BCRYPT_COST", 10, production ? 10 : 4, 15),
-    accessTokenTtlSeconds: positiveInt(env, "ACCESS_TOKEN_TTL", 900, 1, 900),
-    refreshTokenTtlSeconds: positiveInt(env, "REFRESH_TOKEN_TTL", 14 * 86_400, 60, 30 * 86_400),
-    loginAddressBudget: positiveInt(env, "LOGIN_ADDRESS_BUDGET", 100),
-    loginAddressWindowSeconds: positiveInt(env, "LOGIN_ADDRESS_WINDOW_SECONDS", 900),
-    trustProxy: env.TRUST_PROXY || undefined,
-    smtpUrl: env.SMTP_URL || undefined,
-    mailDir: path.resolve(env.MAIL_DIR || path.join(env.DATA_DIR || ".data", "mail")),
-    mailFrom: env.MAIL_FROM || "Ironclad <no-reply@ironclad.test>",
-    publicUrl: (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ""),
+    port: e.PORT,
+    host: e.HOST ?? "127.0.0.1",
+    dataDir: path.resolve(e.DATA_DIR ?? ".data"),
+    databaseUrl: e.DATABASE_URL,
+    authDatabaseUrl: e.AUTH_DATABASE_URL,
+    jwtSecret: e.JWT_SECRET,
+    jwtAudience: e.JWT_AUDIENCE ?? "ironclad",
+    production: e.production,
+    graphiql: e.graphiql,
+    introspection: e.introspection,
+    worker: e.WORKER,
+    seed: e.seed,
+    maxQueryDepth: e.MAX_QUERY_DEPTH,
+    maxQueryCost: e.MAX_QUERY_COST,
+    maxPageSize: e.MAX_PAGE_SIZE,
+    defaultPageSize: e.DEFAULT_PAGE_SIZE,
+    maxRequestBytes: e.MAX_REQUEST_BYTES,
+    statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
+    anonymousStatementTimeoutMs: e.ANONYMOUS_STATEMENT_TIMEOUT_MS,
+    maxAliases: e.MAX_ALIASES,
+    maxRootFields: e.MAX_ROOT_FIELDS,
+    maxSelectionWidth: e.MAX_SELECTION_WIDTH,
+    maxDirectives: e.MAX_DIRECTIVES,
+    corsOrigins: e.CORS_ORIGINS,
+    trustedDocuments: e.TRUSTED_DOCUMENTS ? path.resolve(e.TRUSTED_DOCUMENTS) : undefined,
+    bcryptCost: e.BCRYPT_COST,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
+    loginAddressBudget: e.LOGIN_ADDRESS_BUDGET,
+    loginAddressWindowSeconds: e.LOGIN_ADDRESS_WINDOW_SECONDS,
+    trustProxy: e.TRUST_PROXY,
+    smtpUrl: e.SMTP_URL,
+    mailDir: path.resolve(e.MAIL_DIR ?? path.join(e.DATA_DIR ?? ".data", "mail")),
+    mailFrom: e.MAIL_FROM ?? "Ironclad <no-reply@ironclad.test>",
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    logLevel: e.LOG_LEVEL ?? "info",
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -11,6 +11,11 @@ import type { CredentialSettings, StatementTimeouts } from "./auth/pg-settings";
 import { authMiddleware } from "./auth/middleware";
 import { corsMiddleware } from "./http/cors";
 import type { RoleNames } from "./db/roles";
+import { expectedMigrationHash } from "./db/migration-files";
+import { log } from "./observability/logger";
+import { ObservabilityPlugin } from "./observability/graphql-plugin";
+import { createMetrics, type Metrics } from "./observability/metrics";
+import { requestLog } from "./observability/request-log";
 
 export interface ApiOptions {
   /** Authenticator connection string (never the owner's). */
@@ -40,12 +45,18 @@ export interface ApiOptions {
   loginBudget?: LoginBudget;
   /** Express `trust proxy` setting, for the client address behind a proxy (default: not trusted). */
   trustProxy?: string;
+  /** How long close() waits for in-flight requests before cutting their connections (default 10 s). */
+  shutdownTimeoutMs?: number;
+  /** Development: rebuild the schema when notified (see graphile.config.ts, `npm run dev`). */
+  watch?: boolean;
 }
 
 export interface RunningApi {
   url: string;
   port: number;
   server: Server;
+  metrics: Metrics;
+  /** Stop accepting, answer in-flight requests (up to shutdownTimeoutMs), then release the pools. */
   close(): Promise<void>;
 }
 
@@ -58,31 +69,52 @@ function trustProxyValue(value: string): number | boolean | string {
   return value;
 }
 
-/** express + PostGraphile: /graphql, /graphiql (Ruru) and /healthz. */
+/** express + PostGraphile: /graphql, /graphiql (Ruru), /healthz, /readyz and /metrics. */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const authPool = new Pool({ connectionString: options.authUrl, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
   // A dropped idle connection (server restart, killed backend) must not crash the process.
-  authPool.on("error", (error) => console.error("pg pool: idle client error:", error.message));
+  authPool.on("error", (error) => log.warn({ err: error }, "pg pool: idle client error"));
   // …and neither must one that dies while checked out (between two queries of a request): the
   // pool only listens on idle clients, and an unhandled 'error' event would end the process.
   // The request in flight gets its own error; the broken client is discarded on release.
   authPool.on("connect", (client) => {
-    client.on("error", (error) => console.error("pg pool: client error:", error.message));
+    client.on("error", (error) => log.warn({ err: error }, "pg pool: client error"));
   });
+
+  const metrics = createMetrics();
+  metrics.watchPool("api", authPool);
+  metrics.watchLeaderboards(() => leaderboardAgeSeconds(authPool, options.roles));
+  const expectedHash = await expectedMigrationHash();
 
   const app = express();
   app.disable("x-powered-by");
+  app.use(requestLog(metrics));
   if (options.trustProxy !== undefined) app.set("trust proxy", trustProxyValue(options.trustProxy));
   const corsHandler = corsMiddleware(options.corsOrigins ?? []);
   if (corsHandler) app.use(corsHandler);
 
-  app.get("/healthz", async (_req, res) => {
+  // Liveness: the process answers. Says nothing about the database (that is /readyz).
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  // Readiness: the database answers and has every committed migration. Never error text: the
+  // reason goes to the log (with the request id), the body names only which check failed.
+  app.get("/readyz", async (req, res) => {
+    const checks: Record<string, "ok" | "unavailable" | "behind"> = { database: "ok", migrations: "ok" };
     try {
-      await authPool.query("select 1");
-      res.json({ status: "ok" });
+      const { rows } = await authPool.query<{ hash: string | null }>("select app_hidden.latest_migration_hash() as hash");
+      if (rows[0]?.hash !== expectedHash) checks.migrations = "behind";
     } catch (error) {
-      res.status(503).json({ status: "unavailable", error: (error as Error).message });
+      checks.database = "unavailable";
+      checks.migrations = "unavailable";
+      log.warn({ reqId: req.ironcladRequestId, err: error }, "readyz: database check failed");
     }
+    const ready = Object.values(checks).every((c) => c === "ok");
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "unavailable", checks });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.setHeader("content-type", metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
   });
 
   // Refuse an oversized body before reading it when its length is declared; grafserv's own
@@ -103,8 +135,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const tokenOptions = { secret: options.jwtSecret, audience: options.jwtAudience, issuer: JWT_ISSUER };
   app.use("/graphql", authMiddleware({ ...tokenOptions, authPool }));
 
-  const pgl = postgraphile(
-    makePreset({
+  const pgl = postgraphile({
+    extends: [makePreset({
       authPool,
       roles: options.roles,
       jwtSecret: options.jwtSecret,
@@ -118,8 +150,10 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       trustedDocuments: options.trustedDocuments,
       credentials: options.credentials,
       loginBudget: options.loginBudget,
-    }),
-  );
+      watch: options.watch,
+    })],
+    plugins: [ObservabilityPlugin],
+  });
   const server = createHttpServer(app);
   const serv = pgl.createServ(grafserv);
   await serv.addTo(app, server);
@@ -130,7 +164,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       res.status(status).json({ errors: [{ message: "The request could not be read.", extensions: { code: "BAD_REQUEST" } }] });
       return;
     }
-    console.error("http: unhandled error:", error);
+    log.error({ reqId: _req.ironcladRequestId, err: error }, "http: unhandled error");
     if (!res.headersSent) {
       res.status(500).json({ errors: [{ message: "An unexpected error occurred.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
     }
@@ -143,15 +177,44 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
   return {
     url: `http://localhost:${port}`,
     port,
     server,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
-      await pgl.release();
-      await authPool.end();
+    metrics,
+    close() {
+      closing ??= (async () => {
+        // Stop accepting; idle keep-alive sockets go now, requests in flight are answered
+        // (server.close waits for them) unless they outlast the shutdown timeout.
+        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timeout = options.shutdownTimeoutMs ?? 10_000;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
+        clearTimeout(timer);
+        server.closeAllConnections();
+        await drained;
+        await pgl.release();
+        await authPool.end();
+      })();
+      return closing;
     },
   };
+}
+
+/** Seconds since the network leaderboards were refreshed (null: never), read as the platform owner role. */
+async function leaderboardAgeSeconds(pool: Pool, roles: RoleNames): Promise<number | null> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin read only");
+    await client.query(`set local role "${roles.visitor.platform_owner.replace(/"/g, '""')}"`);
+    const { rows } = await client.query<{ age: number | null }>(
+      "select extract(epoch from now() - app_shared.leaderboard_refreshed_at())::float8 as age",
+    );
+    return rows[0]?.age ?? null;
+  } finally {
+    await client.query("rollback").catch(() => undefined);
+    client.release();
+  }
 }

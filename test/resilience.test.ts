@@ -6,7 +6,7 @@ import { startTcpProxy } from "./support/tcp-proxy";
 /**
  * The API survives the database going away: a killed backend gives the requests in flight a
  * clean, coded error (never a stack trace, never another caller's data) and the pool recovers
- * without a restart; /healthz reports an outage (503) and the recovery (200).
+ * without a restart; /readyz reports an outage (503) and the recovery (200).
  */
 const STACK = /\n\s+at .+:\d+:\d+/;
 
@@ -76,15 +76,15 @@ describe("resilience", () => {
     }
   }, 60_000);
 
-  it("/healthz reports an outage (503) and the recovery (200); GraphQL answers a coded error meanwhile", async () => {
+  it("/readyz reports an outage (503) and the recovery (200); GraphQL answers a coded error meanwhile", async () => {
     const proxy = await startTcpProxy(testDb().authUrl);
     const api = await startTestApi({ authUrl: proxy.url, poolSize: 4 });
     try {
-      expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
       const [who] = await demoIdentities(api);
 
       await proxy.cut();
-      const health = await fetch(`${api.url}/healthz`);
+      const health = await fetch(`${api.url}/readyz`);
       expect(health.status).toBe(503);
       expect(await health.json()).toMatchObject({ status: "unavailable" });
       const during = await ask(api.url, who!);
@@ -100,7 +100,7 @@ describe("resilience", () => {
       await proxy.restore();
       let status = 0;
       for (let i = 0; i < 50 && status !== 200; i++) {
-        status = (await fetch(`${api.url}/healthz`)).status;
+        status = (await fetch(`${api.url}/readyz`)).status;
         if (status !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect(status).toBe(200);

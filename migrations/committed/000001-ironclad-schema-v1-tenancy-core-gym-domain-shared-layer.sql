@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:cb4711f21e8991b35dcb30fff6138f36d1e36280
+--! Hash: sha1:bbead4e3a352c1ca5a24d1eb9c933356ea574727
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -113,7 +113,10 @@ create table app_public.gyms (
   name       text not null check (length(name) between 1 and 200),
   slug       citext not null unique check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
   plan       text not null default 'free' check (plan in ('free', 'basic', 'pro')),
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  -- Set by `npm run gym -- suspend|offboard` (tenant lifecycle): nobody of the gym can log in
+  -- and every session of the gym ends at its next request (IC040).
+  suspended_at timestamptz
 );
 comment on table app_public.gyms is
   E'@tenantRoot\nA gym (affiliate): the tenant. Everything below the platform owner belongs to exactly one gym.';
@@ -144,6 +147,15 @@ grant select on app_public.gyms to
 grant update (name) on app_public.gyms to ":ROLE_GYM_ADMIN";
 grant update (name, plan) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
 grant select, insert (id, name, slug, plan) on app_public.gyms to ":ROLE_SYSTEM";
+
+-- Asked by the login and session checks (run as the system role, which reads every gym).
+-- Plain SQL, not definer: its callers already hold the rights it needs.
+create function app_private.gym_is_suspended(tenant_id uuid) returns boolean
+  language sql stable set search_path = pg_catalog
+as $$ select exists (select 1 from app_public.gyms g where g.id = gym_is_suspended.tenant_id and g.suspended_at is not null) $$;
+comment on function app_private.gym_is_suspended(uuid) is
+  'True when the gym is suspended (tenant lifecycle): its logins are refused with IC040 and its sessions end.';
+grant execute on function app_private.gym_is_suspended(uuid) to ":ROLE_SYSTEM";
 
 --! split: 300-users.sql
 --------------------------------------------------------------------------------
@@ -647,6 +659,7 @@ begin
     if v_tenant is null then
       raise exception 'You are not a member of that gym' using errcode = 'IC004';
     end if;
+    if app_private.gym_is_suspended(v_tenant) then raise exception 'This gym is suspended' using errcode = 'IC040'; end if; -- [ops: tenant lifecycle]
   end if;
 
   insert into app_private.sessions (user_id) values (v_user.id) returning id into v_sid;
@@ -765,6 +778,7 @@ as $$
       and s.user_id = session_is_valid.user_id
       and s.revoked_at is null
       and not u.is_disabled
+      and not app_private.gym_is_suspended(session_is_valid.tenant_id) -- [ops: tenant lifecycle]
       and case
             when session_is_valid.role = 'platform_owner' then
               session_is_valid.tenant_id is null and session_is_valid.membership_id is null
@@ -2573,7 +2587,7 @@ create table app_public.payments (
   check (period_end >= period_start)
 );
 comment on table app_public.payments is
-  'A member''s payment for a period of a membership plan. Private to the member and the gym admin.';
+  E'@retainOnErasure a gym must keep its accounting; erasing the member anonymises them instead\nA member''s payment for a period of a membership plan. Private to the member and the gym admin.';
 create index payments_tenant_id_member_id_idx on app_public.payments (tenant_id, member_id, period_start);
 create index payments_tenant_id_membership_plan_id_idx on app_public.payments (tenant_id, membership_plan_id);
 -- The admin's payments for a period (a month across all members): member_id leads the index
@@ -3521,3 +3535,48 @@ comment on function app_public.platform_audit_entries() is
   'Platform owner only: the audit log of platform-owner requests, newest first. SECURITY DEFINER (system): the log is private.';
 grant execute on function app_public.platform_audit_entries() to ":ROLE_PLATFORM_OWNER";
 alter function app_public.platform_audit_entries() owner to ":ROLE_SYSTEM";
+
+--! split: 2500-operations.sql
+--------------------------------------------------------------------------------
+-- Operating the platform: readiness and the maintenance role's rights.
+--------------------------------------------------------------------------------
+
+-- /readyz asks (as the authenticator) whether the newest committed migration is applied.
+-- SECURITY DEFINER (system): graphile-migrate's bookkeeping is not the authenticator's to read,
+-- and this returns a hash only.
+grant usage on schema graphile_migrate to ":ROLE_SYSTEM";
+grant select (hash, filename) on graphile_migrate.migrations to ":ROLE_SYSTEM";
+create function app_hidden.latest_migration_hash() returns text
+  language sql stable security definer set search_path = pg_catalog
+as $$ select m.hash from graphile_migrate.migrations m order by m.filename desc limit 1 $$;
+comment on function app_hidden.latest_migration_hash() is
+  'The hash of the newest applied committed migration (for /readyz). SECURITY DEFINER (system): graphile_migrate is private.';
+grant execute on function app_hidden.latest_migration_hash() to ":DATABASE_AUTHENTICATOR";
+alter function app_hidden.latest_migration_hash() owner to ":ROLE_SYSTEM";
+
+-- The maintenance role (NOLOGIN, BYPASSRLS, reachable only by the owner; see roles.sql) is
+-- what the operator's CLI becomes for tenant export/import/offboard, person erasure and
+-- backups. It reads and writes every table of our schemas, including tables added later
+-- (default privileges), so those tools need no code change for a new tenant table.
+-- (Tables the shared role owns — its materialized views and refresh log — are derived data:
+-- they are rebuilt by a refresh, never exported or restored.)
+grant usage on schema app_public, app_hidden, app_private, app_shared to ":ROLE_MAINTENANCE";
+do $$
+declare
+  t regclass;
+begin
+  for t in
+    select c.oid::regclass from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname in ('app_public', 'app_hidden', 'app_private', 'app_shared')
+      and c.relkind in ('r', 'p', 'S') and c.relowner = current_user::regrole
+  loop
+    execute format('grant %s on %s to %I',
+      case when (select relkind from pg_class where oid = t) = 'S' then 'usage, select' else 'select, insert, update, delete' end,
+      t, ':ROLE_MAINTENANCE');
+  end loop;
+end
+$$;
+alter default privileges in schema app_public, app_hidden, app_private, app_shared
+  grant select, insert, update, delete on tables to ":ROLE_MAINTENANCE";
+alter default privileges in schema app_public, app_hidden, app_private, app_shared
+  grant usage, select on sequences to ":ROLE_MAINTENANCE";

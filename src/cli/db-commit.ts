@@ -1,25 +1,45 @@
 /**
- * `npm run db:commit -- "message"`: turn migrations/current/ into the next committed
- * migration (graphile-migrate commit). It first replays every committed migration plus the
- * new one on a shadow database, so a migration that doesn't apply from empty can't be
- * committed. Uses the embedded server in DATA_DIR.
+ * `npm run db:commit -- "message" [--allow-lint-errors]`: turn migrations/current/ into the next
+ * committed migration (graphile-migrate commit). First the dev database (with current.sql
+ * applied) is linted: any error-level finding refuses the commit, so a table without RLS never
+ * reaches a committed migration. `--allow-lint-errors` overrides, and says so loudly (logged as
+ * a warning line naming every finding it let through). Then graphile-migrate replays every
+ * committed migration plus the new one on a shadow database. Uses the embedded server in DATA_DIR.
  */
+import { Client } from "pg";
 import { commit } from "graphile-migrate";
 import { loadConfig } from "../config";
-import { migrateSettings, releaseMigratePools } from "../db/migrate";
+import { migrateDatabase, migrateSettings, releaseMigratePools } from "../db/migrate";
 import { EMBEDDED_DATABASE, startEmbeddedDatabase } from "../db/prepare";
 import { withDatabase as otherDatabase } from "../db/urls";
+import { formatFinding, lintDatabase, summarize } from "../lint";
 import { fail } from "./with-database";
 
+export const OVERRIDE_FLAG = "--allow-lint-errors";
+
 async function main() {
+  const override = process.argv.includes(OVERRIDE_FLAG);
+  const message = process.argv.slice(2).find((a) => !a.startsWith("--"));
   const config = loadConfig();
   const { server, setup } = await startEmbeddedDatabase(config.dataDir);
   try {
+    await migrateDatabase(setup.ownerUrl, server.rootUrl);
+    const client = new Client({ connectionString: setup.ownerUrl });
+    await client.connect();
+    const findings = await lintDatabase(client, { roles: setup.roles }).finally(() => client.end());
+    const errors = findings.filter((f) => f.level === "error");
+    if (errors.length > 0) {
+      for (const f of errors) console.error(formatFinding(f));
+      if (!override) {
+        throw new Error(`db:lint reports ${summarize(findings).text}; fix them (or excuse one with a reasoned @lint-ignore) — not committed. ${OVERRIDE_FLAG} overrides.`);
+      }
+      console.warn(JSON.stringify({ level: "warn", msg: "db:commit: lint errors overridden", flag: OVERRIDE_FLAG, findings: errors.map((f) => `${f.rule} ${f.object}`) }));
+    }
     const settings = {
       ...migrateSettings(setup.ownerUrl, server.rootUrl),
       shadowConnectionString: otherDatabase(setup.ownerUrl, `${EMBEDDED_DATABASE}_shadow`),
     };
-    await commit(settings, process.argv[2] || undefined);
+    await commit(settings, message || undefined);
     console.log("Committed migrations/current. Run `npm run db:reset` to rebuild the dev database from the committed files.");
   } finally {
     releaseMigratePools();

@@ -10,13 +10,21 @@ import { databaseNameOf, redact, userOf } from "../db/urls";
 import { formatFinding, lintDatabase, RULES, summarize } from "../lint";
 import { fail, withDatabase } from "./with-database";
 
+/** `--json`: one JSON document on stdout ({rules, errors, warnings, findings}) for tools and CI. */
+const json = process.argv.includes("--json");
+if (json) console.log = console.error; // progress lines go to stderr; stdout carries only the JSON
+
 async function lint(url: string, roles: RoleNames): Promise<number> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
     const findings = await lintDatabase(client, { roles });
+    const { errors, warnings, text } = summarize(findings);
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ rules: RULES.length, errors, warnings, findings }, null, 2)}\n`);
+      return errors;
+    }
     for (const finding of findings) console.log(formatFinding(finding));
-    const { errors, text } = summarize(findings);
     console.log(`\ndb:lint: ${RULES.length} rules checked, ${text}.`);
     return errors;
   } finally {

@@ -1,36 +1,72 @@
+import "./graphile-env";
 import type { Runner } from "graphile-worker";
 import { loadConfig } from "../config";
+import { watchCurrentMigration } from "../db/migrate";
 import { prepareDatabase, seedIfEmpty, type PreparedDatabase } from "../db/prepare";
 import { DEMO_PASSWORD, demoLogins } from "../db/seed";
 import { createMailer } from "../mail/transport";
+import { configureLogger } from "../observability/logger";
 import { startApi, type RunningApi } from "../server";
-import { startWorker } from "../worker";
+import { startWorker, taskList } from "../worker";
 
 const step = (message: string) => console.log(`  • ${message}`);
 
+/**
+ * `npm start`. Stopping: SIGTERM or SIGINT (Ctrl+C) — to this process or to the `npm start`
+ * above it, which forwards the signal — stops accepting, answers requests in flight (up to
+ * SHUTDOWN_TIMEOUT_MS), stops the worker, releases the pools, then stops the embedded Postgres
+ * and exits 0. A second signal during the stop exits at once (status 130/143).
+ */
 async function main() {
   const config = loadConfig();
-  console.log("Ironclad: preparing the database…");
-  const db: PreparedDatabase = await prepareDatabase(config, step);
+  // `npm run dev`: migrations/current applied on every save, the GraphQL schema rebuilt after.
+  const dev = process.argv.includes("--dev");
+  const log = configureLogger({ level: config.logLevel });
+  let db: PreparedDatabase | undefined;
   let api: RunningApi | undefined;
   let worker: Runner | undefined;
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: shutting down…`);
-    try {
-      await worker?.stop();
-      await api?.close();
-    } finally {
-      await db.stop();
-      process.exit(0);
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal while stopping: exiting now");
+      process.exit(signal === "SIGINT" ? 130 : 143);
     }
+    log.info({ signal }, "shutting down");
+    stopping = (async () => {
+      let code = 0;
+      for (const [name, stop] of [
+        ["api", () => api?.close()],
+        ["worker", () => worker?.stop()],
+        ["database", () => db?.stop()],
+      ] as const) {
+        try {
+          await stop();
+        } catch (error) {
+          code = 1;
+          log.error({ err: error }, `shutdown: stopping the ${name} failed`);
+        }
+      }
+      log.info("stopped");
+      process.exit(code);
+    })();
   };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+  // npm (11) does not forward SIGTERM/SIGINT to the script it runs: it just dies, and we would
+  // be orphaned, still serving. So `npm start` runs node directly (no tsx wrapper in between)
+  // and, when the process that started us goes away (we are re-parented), we stop as if signalled.
+  const parent = process.ppid;
+  const orphanGuard = setInterval(() => {
+    if (!stopping && process.ppid !== parent) {
+      log.warn({ parent }, "the process that started us is gone (npm does not forward signals)");
+      shutdown("SIGTERM");
+    }
+  }, 500);
+  orphanGuard.unref();
 
+  console.log("Ironclad: preparing the database…");
+  db = await prepareDatabase(config, step, { exclusive: true });
   try {
     if (config.seed) {
       step((await seedIfEmpty(db)) ? "loaded the demo data" : "database already has data; demo seed skipped");
@@ -68,24 +104,32 @@ async function main() {
       },
       loginBudget: { attempts: config.loginAddressBudget, windowSeconds: config.loginAddressWindowSeconds },
       trustProxy: config.trustProxy,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      watch: dev,
     });
+    if (dev) {
+      await watchCurrentMigration(db.ownerUrl);
+      step("watching migrations/current (graphile-migrate); the schema reloads after each change");
+    }
     if (config.worker) {
       worker = await startWorker(db.ownerUrl);
+      api.metrics.watchWorker(worker, Object.keys(taskList));
       step("graphile-worker running in this process");
       step(`mail (invitations, password resets) goes to ${createMailer(config).describe()}`);
     }
   } catch (error) {
-    await worker?.stop();
-    await api?.close();
-    await db.stop();
+    await worker?.stop().catch(() => undefined);
+    await api?.close().catch(() => undefined);
+    await db.stop().catch(() => undefined);
     throw error;
   }
+  if (stopping) return;
 
   console.log(`
 Ironclad is running${db.embedded ? ` (embedded Postgres, data in ${config.dataDir})` : ""}.
   GraphQL   ${api.url}/graphql
   GraphiQL  ${config.graphiql ? `${api.url}/graphiql` : "(disabled)"}
-  Health    ${api.url}/healthz
+  Health    ${api.url}/healthz  ${api.url}/readyz  ${api.url}/metrics
   Mail      ${createMailer(config).describe()}
 `);
   if (config.seed) {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdir } from "node:fs/promises";
+import { chmod, mkdir, readFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 
@@ -11,7 +11,60 @@ export interface EmbeddedServer {
   /** Superuser connection to the `postgres` database. */
   rootUrl: string;
   port: number;
+  /** True when another process (`npm start`) runs this server: we only connected, stop() leaves it running. */
+  attached: boolean;
   stop(): Promise<void>;
+}
+
+/** The postmaster Postgres records in `<databaseDir>/postmaster.pid`, if that process is alive and is a postgres. */
+export async function runningPostmaster(databaseDir: string): Promise<{ pid: number; port: number; status: string } | null> {
+  const text = await readFile(path.join(databaseDir, "postmaster.pid"), "utf8").catch(() => null);
+  if (!text) return null;
+  const lines = text.split("\n");
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return null;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: alive, but another user's (root runs Postgres as `postgres`). ESRCH: a stale file.
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return null;
+  }
+  // A pid reused by an unrelated process after a crash is not our server (Linux: /proc).
+  const command = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "postgres");
+  if (!command.includes("postgres")) return null;
+  return { pid, port, status: (lines[7] ?? "").trim() || "unknown" };
+}
+
+/** Connect to the server another process runs on this DATA_DIR; wait briefly while it starts. */
+async function attach(databaseDir: string, superuserPassword: string, log: (m: string) => void): Promise<EmbeddedServer | null> {
+  const { Client } = require("pg") as typeof import("pg");
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const running = await runningPostmaster(databaseDir);
+    if (!running) return null;
+    const rootUrl = `postgres://postgres:${encodeURIComponent(superuserPassword)}@127.0.0.1:${running.port}/postgres`;
+    const client = new Client({ connectionString: rootUrl, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.query("select 1");
+      await client.end();
+      log(`the embedded Postgres for ${path.dirname(databaseDir)} is already running (pid ${running.pid}, port ${running.port}, e.g. under npm start): using it, and leaving it running`);
+      return { port: running.port, rootUrl, attached: true, stop: async () => undefined };
+    } catch (error) {
+      lastError = error;
+      await client.end().catch(() => undefined);
+      if (running.status === "stopping") break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  const running = await runningPostmaster(databaseDir);
+  if (!running) return null;
+  throw new Error(
+    `the embedded Postgres in ${databaseDir} is running (pid ${running.pid}, status ${running.status}) but does not answer on ` +
+      `127.0.0.1:${running.port} (${lastError instanceof Error ? lastError.message : String(lastError)}); ` +
+      "wait for the `npm start` that runs it to finish starting or stopping, then retry",
+  );
 }
 
 export async function freePort(): Promise<number> {
@@ -49,11 +102,29 @@ export async function startEmbedded(options: {
   dataDir: string;
   superuserPassword: string;
   persistent?: boolean;
+  /** Refuse (instead of connecting to) a server another process already runs on this DATA_DIR. */
+  exclusive?: boolean;
   log?: (message: string) => void;
 }): Promise<EmbeddedServer> {
   const { dataDir, superuserPassword, persistent = true, log = () => undefined } = options;
   const EmbeddedPostgres = loadEmbeddedPostgres();
+  /** Postgres' last lines on stderr, for the error if it will not start. */
+  const recent: string[] = [];
   const databaseDir = path.join(dataDir, "pg");
+  // One server per DATA_DIR: while `npm start` runs it, a CLI command connects to it instead
+  // of starting a second postmaster (which Postgres would refuse: the data directory is locked).
+  // `npm start` itself (exclusive) never shares: its stop would stop the server under the other.
+  if (options.exclusive) {
+    const running = persistent ? await runningPostmaster(databaseDir) : null;
+    if (running) {
+      throw new Error(
+        `the embedded Postgres for ${dataDir} is already running (pid ${running.pid}, port ${running.port}): ` +
+          "another `npm start` (or a CLI command) uses this DATA_DIR; stop it first, or use another DATA_DIR",
+      );
+    }
+  }
+  const attached = persistent && !options.exclusive ? await attach(databaseDir, superuserPassword, log) : null;
+  if (attached) return attached;
   const port = await freePort();
   await mkdir(dataDir, { recursive: true });
   // As root, Postgres runs as the `postgres` user, which must be able to reach <dataDir>/pg.
@@ -75,7 +146,10 @@ export async function startEmbedded(options: {
       "-c", "unix_socket_directories=",
       ...(persistent ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off"]),
     ],
-    onLog: () => undefined,
+    onLog: (message: string) => {
+      recent.push(...message.split("\n").filter(Boolean));
+      recent.splice(0, Math.max(0, recent.length - 10));
+    },
     onError: (error: unknown) => log(`postgres: ${String(error)}`),
   });
   if (!existsSync(path.join(databaseDir, "PG_VERSION"))) {
@@ -83,8 +157,15 @@ export async function startEmbedded(options: {
     await server.initialise();
   }
   log(`starting embedded Postgres on 127.0.0.1:${port}`);
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    // The package rejects with nothing when Postgres exits; say what Postgres said.
+    if (error instanceof Error) throw error;
+    throw new Error(`the embedded Postgres in ${databaseDir} did not start: ${recent.join(" | ") || "no output"}`);
+  }
   return {
+    attached: false,
     port,
     rootUrl: `postgres://postgres:${encodeURIComponent(superuserPassword)}@127.0.0.1:${port}/postgres`,
     stop: () => server.stop(),

@@ -61,6 +61,15 @@ export async function migrateDatabase(ownerUrl: string, rootUrl?: string, log: (
   }
 }
 
+/**
+ * `npm run dev`: keep applying migrations/current on every save (graphile-migrate watch), then
+ * run migrations/afterCurrent.sql, which notifies the dev API to rebuild its schema. The
+ * watcher lives as long as the process.
+ */
+export async function watchCurrentMigration(ownerUrl: string, rootUrl?: string) {
+  await watch({ ...migrateSettings(ownerUrl, rootUrl), afterCurrent: ["afterCurrent.sql"] });
+}
+
 /** graphile-worker's own migrations, as the owner (which therefore owns schema graphile_worker). */
 async function installWorkerSchema(ownerUrl: string) {
   await runWorkerMigrations({ connectionString: ownerUrl, logger: quietWorkerLogger });

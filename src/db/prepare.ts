@@ -26,7 +26,7 @@ export const EMBEDDED_DATABASE = "ironclad";
  * migrate. External (DATABASE_URL + AUTH_DATABASE_URL): migrate only; roles and database
  * come from `npm run db:setup`.
  */
-export async function prepareDatabase(config: Config, log: (m: string) => void): Promise<PreparedDatabase> {
+export async function prepareDatabase(config: Config, log: (m: string) => void, options: { exclusive?: boolean } = {}): Promise<PreparedDatabase> {
   if (config.databaseUrl && config.authDatabaseUrl) {
     if (!config.jwtSecret) throw new Error("JWT_SECRET must be set when DATABASE_URL is (at least 32 random characters).");
     log("migrating the database at DATABASE_URL");
@@ -40,7 +40,7 @@ export async function prepareDatabase(config: Config, log: (m: string) => void):
       stop: async () => undefined,
     };
   }
-  const { server, setup, secrets } = await startEmbeddedDatabase(config.dataDir, log);
+  const { server, setup, secrets } = await startEmbeddedDatabase(config.dataDir, log, options.exclusive);
   try {
     await migrateDatabase(setup.ownerUrl, server.rootUrl, log);
     return {
@@ -61,9 +61,9 @@ export async function prepareDatabase(config: Config, log: (m: string) => void):
  * The embedded server in `dataDir` with Ironclad's roles and database in place (not yet
  * migrated). Passwords and the JWT secret are generated once into `dataDir/secrets.json`.
  */
-export async function startEmbeddedDatabase(dataDir: string, log: (m: string) => void = () => undefined) {
+export async function startEmbeddedDatabase(dataDir: string, log: (m: string) => void = () => undefined, exclusive = false) {
   const secrets = await loadOrCreateSecrets(dataDir);
-  const server = await startEmbedded({ dataDir, superuserPassword: secrets.superuserPassword, log });
+  const server = await startEmbedded({ dataDir, superuserPassword: secrets.superuserPassword, log, exclusive });
   try {
     const setup = await setupDatabase({
       rootUrl: server.rootUrl,

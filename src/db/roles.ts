@@ -28,6 +28,8 @@ export interface RoleNames {
   system: string;
   /** Owns the cross-gym layer (app_shared); NOLOGIN, never granted to the authenticator. */
   shared: string;
+  /** NOLOGIN BYPASSRLS role for the operator's CLI (export, offboard, backup); granted to the owner only. */
+  maintenance: string;
   visitor: Record<AppRole, string>;
 }
 
@@ -39,6 +41,7 @@ export function roleNamesFor(databaseName: string, owner?: string): RoleNames {
     authenticator: `${prefix}_authenticator`,
     system: `${prefix}_system`,
     shared: `${prefix}_shared`,
+    maintenance: `${prefix}_maintenance`,
     visitor,
   };
 }
@@ -49,6 +52,7 @@ export function placeholdersFor(roles: RoleNames): Record<string, string> {
     ":DATABASE_AUTHENTICATOR": roles.authenticator,
     ":ROLE_SYSTEM": roles.system,
     ":ROLE_SHARED": roles.shared,
+    ":ROLE_MAINTENANCE": roles.maintenance,
     ":ROLE_ANONYMOUS": roles.visitor.anonymous,
     ":ROLE_MEMBER": roles.visitor.member,
     ":ROLE_PERSONAL_TRAINER": roles.visitor.personal_trainer,

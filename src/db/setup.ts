@@ -82,7 +82,11 @@ export async function dropDatabaseAndRoles(rootUrl: string, databaseName: string
   const roles = roleNamesFor(databaseName);
   await withClient(rootUrl, async (client) => {
     await client.query(`drop database if exists "${databaseName}" with (force)`);
-    for (const role of [...Object.values(roles.visitor), roles.system, roles.shared, roles.authenticator, roles.owner]) {
+    // The maintenance role holds a server-wide grant (SET on session_replication_role) that
+    // would keep it from being dropped.
+    const { rowCount } = await client.query("select 1 from pg_roles where rolname = $1", [roles.maintenance]);
+    if (rowCount) await client.query(`revoke set on parameter session_replication_role from "${roles.maintenance}"`);
+    for (const role of [...Object.values(roles.visitor), roles.system, roles.shared, roles.maintenance, roles.authenticator, roles.owner]) {
       await client.query(`drop role if exists "${role}"`);
     }
   });

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { isSafeError } from "postgraphile/grafast";
 import { GraphQLError } from "postgraphile/graphql";
 import { codedDocumentError } from "./validation-errors";
+import { log } from "../observability/logger";
 
 /**
  * What a client may learn from a failed operation. Errors Postgres raises for a reason the
@@ -78,7 +79,7 @@ export function maskError(error: GraphQLError, suggestions = true): GraphQLError
   }
   if (connectionLost(original)) {
     // The database went away mid-request (restart, failover, killed backend): retryable.
-    console.error("graphql: database connection lost:", (original as Error).message);
+    log.error({ err: original, code: "DATABASE_UNAVAILABLE" }, "graphql: database connection lost");
     return new GraphQLError("The database connection was interrupted; please retry.", {
       nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
       extensions: { code: "DATABASE_UNAVAILABLE" },
@@ -100,7 +101,7 @@ export function maskError(error: GraphQLError, suggestions = true): GraphQLError
     });
   }
   const reference = randomBytes(5).toString("hex").toUpperCase();
-  console.error(`graphql: internal error ${reference}:`, original);
+  log.error({ reference, err: original }, `graphql: internal error ${reference}`);
   return new GraphQLError(`An unexpected error occurred (reference ${reference}).`, {
     nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
     extensions: { code: "INTERNAL_SERVER_ERROR", reference },

@@ -37,6 +37,7 @@ function parameters(options: LintOptions): Record<string, ParamValue> {
     anonymous: roles.visitor.anonymous,
     authenticator: roles.authenticator,
     system: roles.system,
+    maintenance: roles.maintenance,
     owner: roles.owner,
     tenant_root: options.tenantRoot ?? DEFAULT_TENANT_ROOT,
   };
@@ -62,14 +63,32 @@ async function runRule(client: Queryable, rule: Rule, params: Record<string, Par
   }));
 }
 
-/** Run every rule (or options.only) and return the findings, in rule order. */
+/**
+ * A reasoned suppression lives next to the object it excuses, in its comment:
+ * `comment on table app_public.scratch is E'@lint-ignore rls-enabled-forced: <why>\n…'`.
+ * The reason is required (a bare `@lint-ignore rule` suppresses nothing).
+ */
+const SUPPRESSION = /@lint-ignore ([a-z0-9-]+):\s*\S/g;
+
+async function suppressedBy(client: Queryable, object: string): Promise<Set<string>> {
+  const relation = object.split(" ")[0]!;
+  const { rows } = await client.query<{ comment: string | null }>(
+    "select obj_description(to_regclass($1), 'pg_class') as comment",
+    [relation],
+  );
+  return new Set([...(rows[0]?.comment ?? "").matchAll(SUPPRESSION)].map((m) => m[1]!));
+}
+
+/** Run every rule (or options.only) and return the findings, in rule order, minus reasoned suppressions. */
 export async function lintDatabase(client: Queryable, options: LintOptions): Promise<Finding[]> {
   const params = parameters(options);
   const rules = options.only ? RULES.filter((r) => options.only?.includes(r.id)) : RULES;
   const findings: Finding[] = [];
   // One after another: the client may be inside the caller's transaction.
   for (const rule of rules) findings.push(...(await runRule(client, rule, params)));
-  return findings;
+  const kept: Finding[] = [];
+  for (const f of findings) if (!(await suppressedBy(client, f.object)).has(f.rule)) kept.push(f);
+  return kept;
 }
 
 /** `ERROR rule-id object — detail: why — fix` */

@@ -2,3 +2,4 @@
 process.env.GRAPHILE_ENV ??= "development";
 // The development mail transport writes here (read back by test/support/mail.ts), not .data/.
 process.env.MAIL_DIR ??= require("node:path").join(require("node:os").tmpdir(), `ironclad-test-mail-${process.pid}`);
+process.env.LOG_LEVEL ??= "silent"; // request log lines would flood jest output (operations.test.ts captures its own)

@@ -17,7 +17,7 @@ export const rolesExist: Rule = {
 export const authenticatorLocked: Rule = {
   id: "authenticator-locked-down",
   level: "error",
-  title: "The authenticator is not superuser, has no BYPASSRLS/CREATEROLE/REPLICATION, is NOINHERIT and cannot become system or owner",
+  title: "The authenticator is not superuser, has no BYPASSRLS/CREATEROLE/REPLICATION, is NOINHERIT and cannot become system, owner or maintenance",
   why: "The API's only login must have no rights of its own: with INHERIT it holds every visitor's policies at once (platform owner's included) before it switches role",
   fix: "alter role <authenticator> nosuperuser nobypassrls nocreaterole noreplication noinherit; revoke the system/owner role from it",
   sql: `
@@ -29,14 +29,17 @@ export const authenticatorLocked: Rule = {
              case when r.rolreplication then 'REPLICATION' end,
              case when r.rolinherit then 'INHERIT' end,
              case when pg_has_role(r.oid, s.oid, 'MEMBER') then 'member of ' || s.rolname end,
-             case when pg_has_role(r.oid, o.oid, 'MEMBER') then 'member of ' || o.rolname end) as detail
+             case when pg_has_role(r.oid, o.oid, 'MEMBER') then 'member of ' || o.rolname end,
+             case when pg_has_role(r.oid, m.oid, 'MEMBER') then 'member of ' || m.rolname end) as detail
     from pg_roles r
     left join pg_roles s on s.rolname = :system
     left join pg_roles o on o.rolname = :owner
+    left join pg_roles m on m.rolname = :maintenance
     where r.rolname = :authenticator
       and (r.rolsuper or r.rolbypassrls or r.rolcreaterole or r.rolreplication or r.rolinherit
            or coalesce(pg_has_role(r.oid, s.oid, 'MEMBER'), false)
-           or coalesce(pg_has_role(r.oid, o.oid, 'MEMBER'), false))`,
+           or coalesce(pg_has_role(r.oid, o.oid, 'MEMBER'), false)
+           or coalesce(pg_has_role(r.oid, m.oid, 'MEMBER'), false))`,
 };
 
 export const authenticatorOwnsNothing: Rule = {

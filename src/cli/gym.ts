@@ -1,0 +1,70 @@
+/**
+ * `npm run gym -- <command>`: tenant lifecycle for the platform operator (src/ops/tenant.ts).
+ *
+ *   export SLUG DIR            one gym's data as a bundle (JSON lines per table + manifest)
+ *   import DIR                 load a bundle as a gym (same ids; refused if it exists)
+ *   suspend SLUG | resume SLUG logins refused (IC040) and sessions ended / allowed again
+ *   offboard SLUG --yes        suspend, then delete the gym and every row of it
+ *   erase-person EMAIL --yes   right to erasure, in every gym
+ *
+ * Works on DATABASE_URL (the owner connection) or the embedded server in DATA_DIR — also while
+ * `npm start` runs on it (see with-database.ts).
+ */
+import { Client } from "pg";
+import { expectedMigrationHash } from "../db/migration-files";
+import { erasePerson, exportGym, importGym, offboardGym, suspendGym } from "../ops/tenant";
+import { fail, withDatabase } from "./with-database";
+
+const USAGE = `usage: npm run gym -- export SLUG DIR | import DIR | suspend SLUG | resume SLUG | offboard SLUG --yes | erase-person EMAIL --yes`;
+
+async function main() {
+  const [command, arg, arg2] = process.argv.slice(2).filter((a) => a !== "--yes");
+  const yes = process.argv.includes("--yes");
+  if (!command || !arg) throw new Error(USAGE);
+  if ((command === "offboard" || command === "erase-person") && !yes) {
+    throw new Error(`${command} deletes data for good: add --yes (export the gym first: npm run gym -- export SLUG DIR)`);
+  }
+  await withDatabase(async (db) => {
+    const client = new Client({ connectionString: db.ownerUrl });
+    await client.connect();
+    try {
+      const hash = await expectedMigrationHash();
+      switch (command) {
+        case "export": {
+          if (!arg2) throw new Error(USAGE);
+          const m = await exportGym(client, db.roles, arg, arg2, hash);
+          console.log(`Exported ${m.gym.slug} to ${arg2}: ${Object.values(m.tables).reduce((n, t) => n + t.rows, 0)} rows in ${Object.keys(m.tables).length} tables, checksum ${m.checksum}`);
+          break;
+        }
+        case "import": {
+          const m = await importGym(client, db.roles, arg, hash);
+          console.log(`Imported ${m.gym.slug} (${m.gym.id}).`);
+          break;
+        }
+        case "suspend":
+        case "resume":
+          await suspendGym(client, db.roles, arg, command === "suspend");
+          console.log(`${arg}: ${command === "suspend" ? "suspended (logins refused, sessions ended)" : "active again"}.`);
+          break;
+        case "offboard": {
+          const r = await offboardGym(client, db.roles, arg);
+          console.log(`Offboarded ${arg}: deleted ${JSON.stringify(r.deleted)}; no row of gym ${r.gymId} remains.`);
+          break;
+        }
+        case "erase-person": {
+          const r = await eraseAndReport(client, db.roles, arg);
+          console.log(`Erased ${arg} (user ${r.userId}): deleted ${JSON.stringify(r.deleted)}; retained payments are now anonymous.`);
+          break;
+        }
+        default:
+          throw new Error(USAGE);
+      }
+    } finally {
+      await client.end();
+    }
+  });
+}
+
+const eraseAndReport = erasePerson;
+
+main().catch(fail("gym"));
