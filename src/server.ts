@@ -10,6 +10,7 @@ import type { LoginBudget } from "./auth/login-guard";
 import type { CredentialSettings, StatementTimeouts } from "./auth/pg-settings";
 import { authMiddleware } from "./auth/middleware";
 import { corsMiddleware } from "./http/cors";
+import { attachWebsockets } from "./realtime/websocket-server";
 import type { RoleNames } from "./db/roles";
 
 export interface ApiOptions {
@@ -38,6 +39,8 @@ export interface ApiOptions {
   credentials?: Partial<CredentialSettings>;
   /** Per-client-address budget of credential-checking requests (default 100 per 900 s). */
   loginBudget?: LoginBudget;
+  /** How often an open websocket re-checks its session, in ms (REALTIME_SESSION_CHECK_MS, default 60 000). */
+  realtimeSessionCheckMs?: number;
   /** Express `trust proxy` setting, for the client address behind a proxy (default: not trusted). */
   trustProxy?: string;
 }
@@ -118,11 +121,13 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       trustedDocuments: options.trustedDocuments,
       credentials: options.credentials,
       loginBudget: options.loginBudget,
+      realtimeSessionCheckMs: options.realtimeSessionCheckMs,
     }),
   );
   const server = createHttpServer(app);
   const serv = pgl.createServ(grafserv);
-  await serv.addTo(app, server);
+  await serv.addTo(app, server, false);
+  const closeWebsockets = attachWebsockets(server, serv, "/graphql"); // subscriptions (src/realtime)
   // Anything that still escapes (express body errors, bugs): JSON, no stack trace.
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = (error as { status?: unknown }).status;
@@ -148,6 +153,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     port,
     server,
     async close() {
+      await closeWebsockets();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await pgl.release();

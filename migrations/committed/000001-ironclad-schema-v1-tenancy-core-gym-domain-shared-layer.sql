@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:5dc132ffa213525e15123eace1365512dabbbfa7
+--! Hash: sha1:ac691b55761f6cf4c19d0e30db468b8460c58ba1
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -3583,5 +3583,13 @@ end;
 $$;
 comment on function app_private.tg_leaderboard_refreshes__notify() is
   'Trigger: NOTIFY ironclad:network:leaderboards with the refreshed view''s name (no gym data).';
+-- The refresh log belongs to the shared role: it lends the TRIGGER privilege for this one
+-- CREATE TRIGGER and takes it back (the shared role may not use app_private itself).
+set role ":ROLE_SHARED";
+grant trigger on app_shared.leaderboard_refreshes to ":DATABASE_OWNER";
+reset role;
 create trigger _900_notify after insert or update on app_shared.leaderboard_refreshes
   for each row execute function app_private.tg_leaderboard_refreshes__notify();
+set role ":ROLE_SHARED";
+revoke trigger on app_shared.leaderboard_refreshes from ":DATABASE_OWNER";
+reset role;
