@@ -1,4 +1,4 @@
-import { access, constant, context, lambda, list, listen, rootValue, type Step } from "postgraphile/grafast";
+import { access, constant, context, lambda, list, listen, type Step } from "postgraphile/grafast";
 import type { GrafastSubscriber } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
 import type { RealtimeConnection } from "../src/realtime/connection";
@@ -84,7 +84,8 @@ export const RealtimePlugin = extendSchema((build) => {
       NetworkLeaderboardRefresh: {
         plans: {
           leaderboard: ($event: Step) => access($event, "leaderboard"),
-          query: () => rootValue(),
+          // The query root: its fields plan from nothing (a subscription has no root value).
+          query: () => constant({}),
         },
       },
     },

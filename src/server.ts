@@ -157,6 +157,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await pgl.release();
+      // The pg service's LISTEN client (subscriptions) holds a pool connection until released.
+      for (const service of pgl.getResolvedPreset().pgServices ?? []) await service.release?.();
       await authPool.end();
     },
   };

@@ -25,7 +25,14 @@ export function attachWebsockets(server: Server, serv: NodeGrafservBase, path: s
   server.on("upgrade", onUpgrade);
   return async () => {
     server.off("upgrade", onUpgrade);
-    await graphqlWs.dispose();
-    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    // Close every socket politely (1001); one whose peer never answers is cut after a second.
+    const cut = setTimeout(() => {
+      for (const socket of wss.clients) socket.terminate();
+    }, 1_000);
+    try {
+      await graphqlWs.dispose();
+    } finally {
+      clearTimeout(cut);
+    }
   };
 }
