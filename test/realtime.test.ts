@@ -56,6 +56,7 @@ function subscribe(api: RunningApi, token: string | null, query: string, variabl
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
     lazy: false,
+    onNonLazyError: () => undefined, // the close is recorded below
     on: {
       closed: (event) => {
         const e = event as { code: number; reason: string };

@@ -1,5 +1,6 @@
 import type { GrafastSubscriber } from "postgraphile/grafast";
 import { SafeError } from "postgraphile/grafast";
+import { AuthError } from "../auth/errors";
 import type { RealtimeConnection } from "./connection";
 
 /** What a subscription field asks for; the channel it maps to is built from the token, not from this. */
@@ -76,7 +77,12 @@ export function realtimeSubscriber(
         }
         if (!route.keep(payload)) return null;
         // Logged out, revoked or expired since the last event: the socket closes, nothing is read.
-        await connection.assertValid();
+        try {
+          await connection.assertValid();
+        } catch (error) {
+          if (error instanceof AuthError) throw new SafeError(error.message, { code: error.code });
+          throw error;
+        }
         return { ...payload, tenant_id: connection.claims.tenantId } as RealtimeEvent;
       });
     },
