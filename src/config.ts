@@ -64,6 +64,8 @@ export interface Config {
   loginAddressBudget: number;
   /** The budget's window in seconds (LOGIN_ADDRESS_WINDOW_SECONDS, default 900). */
   loginAddressWindowSeconds: number;
+  /** How often an open websocket re-checks its session, in ms (REALTIME_SESSION_CHECK_MS, default 60000). */
+  realtimeSessionCheckMs: number;
   /** Express `trust proxy` (TRUST_PROXY: unset = the socket address; e.g. 1, loopback, 10.0.0.0/8) for the client address. */
   trustProxy: string | undefined;
   /** SMTP server for outgoing mail (SMTP_URL, e.g. smtps://user:pass@smtp.example:465). Unset: mails are written as JSON files to mailDir. */
@@ -136,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: positiveInt(env, "REFRESH_TOKEN_TTL", 14 * 86_400, 60, 30 * 86_400),
     loginAddressBudget: positiveInt(env, "LOGIN_ADDRESS_BUDGET", 100),
     loginAddressWindowSeconds: positiveInt(env, "LOGIN_ADDRESS_WINDOW_SECONDS", 900),
+    realtimeSessionCheckMs: positiveInt(env, "REALTIME_SESSION_CHECK_MS", 60_000, 1_000),
     trustProxy: env.TRUST_PROXY || undefined,
     smtpUrl: env.SMTP_URL || undefined,
     mailDir: path.resolve(env.MAIL_DIR || path.join(env.DATA_DIR || ".data", "mail")),

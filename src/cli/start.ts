@@ -68,6 +68,7 @@ async function main() {
       },
       loginBudget: { attempts: config.loginAddressBudget, windowSeconds: config.loginAddressWindowSeconds },
       trustProxy: config.trustProxy,
+      realtimeSessionCheckMs: config.realtimeSessionCheckMs,
     });
     if (config.worker) {
       worker = await startWorker(db.ownerUrl);
