@@ -206,6 +206,13 @@ describe("realtime subscriptions", () => {
     expect(JSON.stringify([anon.errors, anon.events])).toContain("SUBSCRIPTION_FORBIDDEN");
   });
 
+  it("a subscription's page size from a variable is limited as over HTTP (PAGE_SIZE_EXCEEDED)", async () => {
+    const sub = subscribe(api, await token(email("coach", GYM_A)),
+      `subscription ($n: Int) { gymLeaderboardChanged { leaderboard(first: $n) { nodes { rank } } } }`, { n: 100_000 });
+    await sub.until(() => sub.errors.length > 0 || sub.events.length > 0, "a refusal");
+    expect(JSON.stringify([sub.errors, sub.events])).toContain("PAGE_SIZE_EXCEEDED");
+  });
+
   it("logging out ends the subscription (4401 SESSION_INVALID) and nothing more is delivered", async () => {
     const fresh = await login(api, email("member", GYM_A));
     const sub = subscribe(api, fresh, MESSAGES);
