@@ -213,6 +213,12 @@ describe("realtime subscriptions", () => {
     expect(JSON.stringify([sub.errors, sub.events])).toContain("PAGE_SIZE_EXCEEDED");
   });
 
+  it("a credential check over a websocket is refused (no client address for the login budget)", async () => {
+    const sub = subscribe(api, null, `mutation { authenticate(input: { email: "member@${GYM_A}.test", password: "x" }) { jwtToken } }`);
+    await sub.until(() => sub.errors.length > 0 || sub.events.length > 0, "an answer");
+    expect(JSON.stringify([sub.errors, sub.events])).toContain("AUTH_UNAVAILABLE");
+  });
+
   it("logging out ends the subscription (4401 SESSION_INVALID) and nothing more is delivered", async () => {
     const fresh = await login(api, email("member", GYM_A));
     const sub = subscribe(api, fresh, MESSAGES);
