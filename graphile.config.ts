@@ -11,6 +11,7 @@ import { pgSettingsFor, type CredentialSettings, type StatementTimeouts } from "
 import type { RoleNames } from "./src/db/roles";
 import { makeMaskError } from "./src/graphql/mask-error";
 import { ironcladPlugins } from "./plugins";
+import { IroncladNamingPreset } from "./plugins/naming";
 import { RealtimePlugin } from "./plugins/realtime";
 import { connectionCache } from "./src/realtime/connection";
 import type { QueryLimits } from "./plugins/limits";
@@ -87,7 +88,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     sessionCheckMs: options.realtimeSessionCheckMs,
   });
   return {
-    extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset],
+    extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset, IroncladNamingPreset],
     plugins: [PgJWTPlugin, RefreshTokenPlugin, RealtimePlugin, credentialsPlugin(options), ...ironcladPlugins({
       introspection: options.introspection,
       limits: options.limits,

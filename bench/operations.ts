@@ -17,7 +17,7 @@ export const OPERATIONS: Operation[] = [
   {
     name: "list",
     role: "member",
-    document: `query List { allWorkoutResults(first: 50) { nodes { rowId score performedOn isRx } } }`,
+    document: `query List { workoutResults(first: 50) { nodes { rowId score performedOn isRx } } }`,
     sql: `select id as "rowId", score, performed_on as "performedOn", is_rx as "isRx"
           from app_public.workout_results order by tenant_id, id limit 50`,
     floorParams: () => [],
@@ -25,20 +25,22 @@ export const OPERATIONS: Operation[] = [
   {
     name: "detail",
     role: "coach",
-    document: `query Detail($t: UUID!, $c: UUID!) {
-      classSessionByTenantIdAndRowId(tenantId: $t, rowId: $c) {
+    // The API takes the row's own key (the tenant comes from the token); the floor, which has
+    // no RLS to lean on, names the tenant explicitly.
+    document: `query Detail($c: UUID!) {
+      classSession(rowId: $c) {
         title startsAt capacity bookedCount
-        membershipByTenantIdAndCoachId { displayName }
-        bookingsByTenantIdAndClassSessionId(first: 20) { nodes { rowId checkedInAt membershipByTenantIdAndMemberId { displayName } } }
+        coach { displayName }
+        bookings(first: 20) { nodes { rowId checkedInAt member { displayName } } }
       }
     }`,
     sql: `select c.title, c.starts_at as "startsAt", c.capacity, c.booked_count as "bookedCount",
             (select json_build_object('displayName', m.display_name) from app_public.memberships m
-              where m.tenant_id = c.tenant_id and m.id = c.coach_id) as "membershipByTenantIdAndCoachId",
+              where m.tenant_id = c.tenant_id and m.id = c.coach_id) as "coach",
             (select json_agg(x) from (
                select b.id as "rowId", b.checked_in_at as "checkedInAt",
                       (select json_build_object('displayName', m.display_name) from app_public.memberships m
-                        where m.tenant_id = b.tenant_id and m.id = b.member_id) as "membershipByTenantIdAndMemberId"
+                        where m.tenant_id = b.tenant_id and m.id = b.member_id) as "member"
                from app_public.bookings b where b.tenant_id = c.tenant_id and b.class_session_id = c.id
                order by b.tenant_id, b.id limit 20) x) as "bookings"
           from app_public.class_sessions c where c.tenant_id = $1 and c.id = $2`,
@@ -47,7 +49,7 @@ export const OPERATIONS: Operation[] = [
   {
     name: "aggregate",
     role: "coach",
-    document: `query Aggregate { allWorkoutResults { groupedAggregates(groupBy: WORKOUT_ID) { keys average { score } } } }`,
+    document: `query Aggregate { workoutResults { groupedAggregates(groupBy: WORKOUT_ID) { keys average { score } } } }`,
     sql: `select workout_id, avg(score) as score from app_public.workout_results group by workout_id`,
     floorParams: () => [],
   },

@@ -80,12 +80,14 @@ export const ROLE_QUERIES: RoleQuery[] = [
   },
   {
     name: "admin: payments of last month",
+    // date bounds, not timestamptz: under RLS only leakproof operators become index conditions,
+    // and date >= timestamptz (date_ge_timestamptz) is not leakproof, date >= date is.
     who: (g) => g.admin,
     rls: `select id, member_id, amount_cents, status, paid_at from app_public.payments
-          where period_start >= date_trunc('month', now()) - interval '1 month' and period_start < date_trunc('month', now())`,
+          where period_start >= (date_trunc('month', now()) - interval '1 month')::date and period_start < date_trunc('month', now())::date`,
     explicit: `select id, member_id, amount_cents, status, paid_at from app_public.payments
                where tenant_id = $1 and $2::uuid is not null
-                 and period_start >= date_trunc('month', now()) - interval '1 month' and period_start < date_trunc('month', now())`,
+                 and period_start >= (date_trunc('month', now()) - interval '1 month')::date and period_start < date_trunc('month', now())::date`,
   },
 ];
 

@@ -15,6 +15,21 @@ create schema app_hidden;
 grant usage on schema app_hidden to ":DATABASE_AUTHENTICATOR", ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant usage, create on schema app_hidden to ":ROLE_SYSTEM";
 
+CREATE OR REPLACE FUNCTION app_hidden.assigned_client_ids()
+ RETURNS uuid[]
+ LANGUAGE sql
+ STABLE PARALLEL SAFE SECURITY DEFINER COST 1000
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select coalesce(array_agg(a.client_id), '{}')
+  from app_public.trainer_assignments a
+  where a.tenant_id = app_hidden.current_tenant_id()
+    and a.trainer_id = app_hidden.current_membership_id()
+$function$;
+alter function app_hidden.assigned_client_ids() owner to ":ROLE_SYSTEM";
+comment on function app_hidden.assigned_client_ids() is 'The members (membership ids) the caller is the assigned trainer of in the current gym; empty, never NULL. SECURITY DEFINER (system): policy helper, reads trainer_assignments whatever the caller may see.';
+grant execute on function app_hidden.assigned_client_ids() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+
 CREATE OR REPLACE FUNCTION app_hidden.current_app_role()
  RETURNS text
  LANGUAGE sql
@@ -53,23 +68,6 @@ CREATE OR REPLACE FUNCTION app_hidden.current_user_id()
 AS $function$ select nullif(current_setting('jwt.claims.user_id', true), '')::uuid $function$;
 comment on function app_hidden.current_user_id() is 'The user of the current request. The API checks the session is live before every request (see app_hidden.session_is_valid).';
 grant execute on function app_hidden.current_user_id() to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-
-CREATE OR REPLACE FUNCTION app_hidden.is_assigned_trainer_of(member_id uuid)
- RETURNS boolean
- LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO 'pg_catalog'
-AS $function$
-  select exists (
-    select 1 from app_public.trainer_assignments a
-    where a.tenant_id = app_hidden.current_tenant_id()
-      and a.trainer_id = app_hidden.current_membership_id()
-      and a.client_id = is_assigned_trainer_of.member_id
-  )
-$function$;
-alter function app_hidden.is_assigned_trainer_of(member_id uuid) owner to ":ROLE_SYSTEM";
-comment on function app_hidden.is_assigned_trainer_of(member_id uuid) is 'True when the caller is an assigned trainer of the member (a membership id) in the current gym. SECURITY DEFINER (system): policy helper, reads trainer_assignments whatever the caller may see.';
-grant execute on function app_hidden.is_assigned_trainer_of(member_id uuid) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 CREATE OR REPLACE FUNCTION app_hidden.membership_role(tenant_id uuid, membership_id uuid)
  RETURNS text
@@ -1400,7 +1398,7 @@ create policy bookings_select_staff on app_public.bookings as permissive for sel
   using ((tenant_id = app_hidden.current_tenant_id()));
 create policy bookings_select_trainer on app_public.bookings as permissive for select
   to ":ROLE_PERSONAL_TRAINER"
-  using (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)));
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = ANY (app_hidden.assigned_client_ids()))));
 create policy bookings_tenant on app_public.bookings as restrictive for all
   to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
   using ((tenant_id = app_hidden.current_tenant_id()))
@@ -1867,6 +1865,7 @@ alter table app_public.payments add constraint payments_tenant_id_member_id_fkey
 alter table app_public.payments add constraint payments_tenant_id_membership_plan_id_fkey FOREIGN KEY (tenant_id, membership_plan_id) REFERENCES app_public.membership_plans(tenant_id, id) ON DELETE SET NULL (membership_plan_id);
 CREATE INDEX payments_tenant_id_member_id_idx ON app_public.payments USING btree (tenant_id, member_id, period_start);
 CREATE INDEX payments_tenant_id_membership_plan_id_idx ON app_public.payments USING btree (tenant_id, membership_plan_id);
+CREATE INDEX payments_tenant_id_period_start_idx ON app_public.payments USING btree (tenant_id, period_start);
 alter table app_public.payments enable row level security;
 alter table app_public.payments force row level security;
 create policy payments_delete_admin on app_public.payments as permissive for delete
@@ -2112,8 +2111,8 @@ create policy progress_metrics_all_own on app_public.progress_metrics as permiss
   with check (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = app_hidden.current_membership_id())));
 create policy progress_metrics_all_trainer on app_public.progress_metrics as permissive for all
   to ":ROLE_PERSONAL_TRAINER"
-  using (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)))
-  with check (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)));
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = ANY (app_hidden.assigned_client_ids()))))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = ANY (app_hidden.assigned_client_ids()))));
 create policy progress_metrics_select_admin on app_public.progress_metrics as permissive for select
   to ":ROLE_GYM_ADMIN"
   using ((tenant_id = app_hidden.current_tenant_id()));
@@ -2267,7 +2266,7 @@ create policy workout_results_all_own on app_public.workout_results as permissiv
   with check (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = app_hidden.current_membership_id())));
 create policy workout_results_insert_trainer on app_public.workout_results as permissive for insert
   to ":ROLE_PERSONAL_TRAINER"
-  with check (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)));
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = ANY (app_hidden.assigned_client_ids()))));
 create policy workout_results_select_platform on app_public.workout_results as permissive for select
   to ":ROLE_PLATFORM_OWNER"
   using (true);
@@ -2282,15 +2281,15 @@ create policy workout_results_select_system on app_public.workout_results as per
   using (true);
 create policy workout_results_select_trainer on app_public.workout_results as permissive for select
   to ":ROLE_PERSONAL_TRAINER"
-  using (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)));
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = ANY (app_hidden.assigned_client_ids()))));
 create policy workout_results_tenant on app_public.workout_results as restrictive for all
   to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
   using ((tenant_id = app_hidden.current_tenant_id()))
   with check ((tenant_id = app_hidden.current_tenant_id()));
 create policy workout_results_update_trainer on app_public.workout_results as permissive for update
   to ":ROLE_PERSONAL_TRAINER"
-  using (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)))
-  with check (((tenant_id = app_hidden.current_tenant_id()) AND app_hidden.is_assigned_trainer_of(member_id)));
+  using (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = ANY (app_hidden.assigned_client_ids()))))
+  with check (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = ANY (app_hidden.assigned_client_ids()))));
 grant select on app_public.workout_results to ":ROLE_SYSTEM", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.workout_results to ":ROLE_MEMBER";
 grant select (tenant_id, id, workout_id, member_id, score, is_rx, performed_on) on app_public.workout_results to ":ROLE_SHARED";

@@ -87,8 +87,8 @@ describe("invitations, end to end over HTTP", () => {
     const mine = await login(api, address, "my-own-password", gym.id);
     const me = await gql(api, ME, {}, mine);
     expect(me.data).toEqual({ me: { email: address }, myRole: "coach", currentGym: { rowId: gym.id } });
-    const names = await gql(api, "{ allMemberships { nodes { role displayName } } }", {}, mine);
-    expect(names.data!.allMemberships.nodes).toContainEqual({ role: "coach", displayName: "Coach Newbie" });
+    const names = await gql(api, "{ memberships { nodes { role displayName } } }", {}, mine);
+    expect(names.data!.memberships.nodes).toContainEqual({ role: "coach", displayName: "Coach Newbie" });
   });
 
   it("a new person must choose a valid password (IC022); nothing is created", async () => {
@@ -135,10 +135,10 @@ describe("invitations, end to end over HTTP", () => {
     const invB = await invite(b.adminToken, email("b-person"), "member", "B person");
     expect(code(await gql(api, RESEND, { id: invB.rowId }, a.adminToken))).toBe("IC020");
     expect(code(await gql(api, REVOKE, { id: invB.rowId }, a.adminToken))).toBe("IC020");
-    const listA = await gql(api, "{ allInvitations { nodes { rowId } } }", {}, a.adminToken);
-    expect(listA.data!.allInvitations.nodes).toEqual([]);
-    const listB = await gql(api, "{ allInvitations { nodes { rowId email } } }", {}, b.adminToken);
-    expect(listB.data!.allInvitations.nodes).toEqual([{ rowId: invB.rowId, email: invB.email }]);
+    const listA = await gql(api, "{ invitations { nodes { rowId } } }", {}, a.adminToken);
+    expect(listA.data!.invitations.nodes).toEqual([]);
+    const listB = await gql(api, "{ invitations { nodes { rowId email } } }", {}, b.adminToken);
+    expect(listB.data!.invitations.nodes).toEqual([{ rowId: invB.rowId, email: invB.email }]);
   });
 });
 
@@ -174,9 +174,9 @@ describe("the cross-gym takeover story, step by step (issue 8)", () => {
     expect(accepted.data?.acceptInvitation.result).toMatchObject({ tenantId: b.gym.id, role: "coach" });
 
     // 4. A removes its own membership of x, then tries every password A ever used for B.
-    const removed = await gql(api, "{ m: allMemberships { nodes { id email } } }", {}, a.adminToken);
+    const removed = await gql(api, "{ m: memberships { nodes { id email } } }", {}, a.adminToken);
     const mine = removed.data!.m.nodes.find((n: { email: string }) => n.email === x);
-    expect((await gql(api, "mutation ($id: ID!) { deleteMembership(input: { id: $id }) { deletedMembershipId } }", { id: mine.id }, a.adminToken)).errors).toBeUndefined();
+    expect((await gql(api, "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { deletedMembershipId } }", { id: mine.id }, a.adminToken)).errors).toBeUndefined();
     for (const guess of ["attacker-password", "demo-password", "x-secret-passwor", ""]) {
       const res = await gql(api, "mutation ($e: String!, $p: String!, $t: UUID) { authenticate(input: { email: $e, password: $p, tenantId: $t }) { jwtToken } }",
         { e: x, p: guess, t: b.gym.id });
@@ -185,14 +185,14 @@ describe("the cross-gym takeover story, step by step (issue 8)", () => {
 
     // 5. A never learns B exists: not in its invitations, memberships, audit trail or names.
     const seen = JSON.stringify((await gql(api, `{
-      allInvitations { nodes { email tenantId displayName } }
-      allMemberships { nodes { tenantId displayName } }
-      allAccountEvents { nodes { tenantId action email } }
+      invitations { nodes { email tenantId displayName } }
+      memberships { nodes { tenantId displayName } }
+      accountEvents { nodes { tenantId action email } }
     }`, {}, a.adminToken)).data);
     expect(seen).not.toContain(b.gym.id);
     expect(seen).not.toContain("Coach X");
     // And B's view of x is B's own name, never A's.
-    const bSees = JSON.stringify((await gql(api, "{ allMemberships { nodes { displayName tenantId } } }", {}, b.adminToken)).data);
+    const bSees = JSON.stringify((await gql(api, "{ memberships { nodes { displayName tenantId } } }", {}, b.adminToken)).data);
     expect(bSees).toContain("Coach X");
     expect(bSees).not.toContain("X at A");
     expect(bSees).not.toContain(a.gym.id);
@@ -313,27 +313,27 @@ describe("account audit trail", () => {
     await gql(api, RESEND, { id: other.rowId }, a.adminToken);
     await gql(api, REVOKE, { id: other.rowId }, a.adminToken);
     const m = await rootQuery<{ id: string }>("select id from app_public.memberships where tenant_id = $1 and display_name = 'Audited'", [a.gym.id]);
-    const nodeId = (await gql(api, "{ allMemberships { nodes { id displayName } } }", {}, a.adminToken))
-      .data!.allMemberships.nodes.find((n: { displayName: string }) => n.displayName === "Audited").id;
-    expect((await gql(api, "mutation ($id: ID!) { updateMembership(input: { id: $id, membershipPatch: { role: \"coach\" } }) { clientMutationId } }", { id: nodeId }, a.adminToken)).errors).toBeUndefined();
-    expect((await gql(api, "mutation ($id: ID!) { deleteMembership(input: { id: $id }) { clientMutationId } }", { id: nodeId }, a.adminToken)).errors).toBeUndefined();
+    const nodeId = (await gql(api, "{ memberships { nodes { id displayName } } }", {}, a.adminToken))
+      .data!.memberships.nodes.find((n: { displayName: string }) => n.displayName === "Audited").id;
+    expect((await gql(api, "mutation ($id: ID!) { updateMembershipById(input: { id: $id, patch: { role: \"coach\" } }) { clientMutationId } }", { id: nodeId }, a.adminToken)).errors).toBeUndefined();
+    expect((await gql(api, "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { clientMutationId } }", { id: nodeId }, a.adminToken)).errors).toBeUndefined();
 
-    const events = await gql(api, "{ allAccountEvents(orderBy: OCCURRED_AT_ASC) { nodes { action actorRole membershipId invitationId email role previousRole } } }", {}, a.adminToken);
-    const actions = (events.data!.allAccountEvents.nodes as { action: string; invitationId: string | null }[]).map((e) => e.action);
+    const events = await gql(api, "{ accountEvents(orderBy: OCCURRED_AT_ASC) { nodes { action actorRole membershipId invitationId email role previousRole } } }", {}, a.adminToken);
+    const actions = (events.data!.accountEvents.nodes as { action: string; invitationId: string | null }[]).map((e) => e.action);
     expect(actions).toEqual([
       "membership_created", // the admin, bootstrapped
       "invitation_created", "membership_created", "invitation_accepted",
       "invitation_created", "invitation_resent", "invitation_revoked",
       "role_changed", "membership_removed",
     ]);
-    expect(events.data!.allAccountEvents.nodes).toContainEqual(expect.objectContaining({
+    expect(events.data!.accountEvents.nodes).toContainEqual(expect.objectContaining({
       action: "role_changed", actorRole: "gym_admin", membershipId: m[0]!.id, role: "coach", previousRole: "member",
     }));
-    expect(events.data!.allAccountEvents.nodes).toContainEqual(expect.objectContaining({ action: "invitation_created", invitationId: inv.rowId }));
+    expect(events.data!.accountEvents.nodes).toContainEqual(expect.objectContaining({ action: "invitation_created", invitationId: inv.rowId }));
     // Gym B sees none of it; a coach of A sees nothing at all; the trail cannot be rewritten.
-    expect((await gql(api, "{ allAccountEvents { totalCount } }", {}, b.adminToken)).data!.allAccountEvents.totalCount).toBe(1);
+    expect((await gql(api, "{ accountEvents { totalCount } }", {}, b.adminToken)).data!.accountEvents.totalCount).toBe(1);
     const coach = await createGymUser({ role: "coach", gym: a.gym });
-    expect(code(await gql(api, "{ allAccountEvents { totalCount } }", {}, await login(api, coach.email)))).toBe("42501");
+    expect(code(await gql(api, "{ accountEvents { totalCount } }", {}, await login(api, coach.email)))).toBe("42501");
     await expect(rootQuery("update app_public.account_events set role = 'gym_admin' where tenant_id = $1", [a.gym.id]))
       .rejects.toMatchObject({ code: "IC030" });
     await expect(rootQuery("delete from app_public.account_events where tenant_id = $1", [a.gym.id]))

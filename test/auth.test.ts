@@ -330,17 +330,17 @@ describe("switching gym", () => {
       aud: AUDIENCE,
     });
 
-    const seen = await gql<{ myRole: string; currentGym: { slug: string }; allGyms: { nodes: { slug: string }[] }; allMemberships: { nodes: { tenantId: string }[] } }>(
+    const seen = await gql<{ myRole: string; currentGym: { slug: string }; gyms: { nodes: { slug: string }[] }; memberships: { nodes: { tenantId: string }[] } }>(
       api,
-      "{ myRole currentGym { slug } allGyms { nodes { slug } } allMemberships { nodes { tenantId } } }",
+      "{ myRole currentGym { slug } gyms { nodes { slug } } memberships { nodes { tenantId } } }",
       {},
       second!,
     );
     expect(seen.errors).toBeUndefined();
     expect(seen.data?.myRole).toBe("member");
     expect(seen.data?.currentGym).toEqual({ slug: GYM_B });
-    expect(seen.data?.allGyms.nodes).toEqual([{ slug: GYM_B }]);
-    expect(new Set(seen.data?.allMemberships.nodes.map((n) => n.tenantId))).toEqual(new Set([b]));
+    expect(seen.data?.gyms.nodes).toEqual([{ slug: GYM_B }]);
+    expect(new Set(seen.data?.memberships.nodes.map((n) => n.tenantId))).toEqual(new Set([b]));
 
     // And back again.
     const back = (await switchGym(second!, a)).data?.switchGym?.jwtToken;

@@ -282,17 +282,17 @@ describe("numeric inputs are numbers", () => {
 
   it("the leaderboard and the aggregates stay numbers", async () => {
     const res = await gql<{
-      allWorkouts: { nodes: { leaderboard: { nodes: { score: string }[] } }[] };
-      allWorkoutResults: { aggregates: { sum: { score: string }; average: { score: string }; max: { score: string }; min: { score: string } } };
+      workouts: { nodes: { leaderboard: { nodes: { score: string }[] } }[] };
+      workoutResults: { aggregates: { sum: { score: string }; average: { score: string }; max: { score: string }; min: { score: string } } };
     }>(api,
       `query ($w: UUID!) {
-         allWorkouts(condition: { rowId: $w }) { nodes { leaderboard { nodes { score } } } }
-         allWorkoutResults { aggregates { sum { score } average { score } max { score } min { score } } }
+         workouts(condition: { rowId: $w }) { nodes { leaderboard { nodes { score } } } }
+         workoutResults { aggregates { sum { score } average { score } max { score } min { score } } }
        }`, { w: workoutId }, coach);
     expect(res.errors).toBeUndefined();
     const numbers = [
-      ...res.data!.allWorkouts.nodes.flatMap((w) => w.leaderboard.nodes.map((n) => n.score)),
-      ...Object.values(res.data!.allWorkoutResults.aggregates).map((a) => a.score),
+      ...res.data!.workouts.nodes.flatMap((w) => w.leaderboard.nodes.map((n) => n.score)),
+      ...Object.values(res.data!.workoutResults.aggregates).map((a) => a.score),
     ];
     expect(numbers.length).toBeGreaterThan(4);
     expect(numbers.filter((n) => !Number.isFinite(Number(n)))).toEqual([]);

@@ -64,10 +64,10 @@ describe("affiliate directory", () => {
         { name: "Iron Temple", city: "Lisbon", description: expect.any(String), memberCountBand: "1–10" },
       ]);
       const token = await login(api, `admin@${GYM_A}.test`);
-      const upd = await gql(api, `mutation ($id: UUID!) { updateGymByRowId(input: { rowId: $id, gymPatch: { city: "Lisbon" } }) { gym { city } } }`,
+      const upd = await gql(api, `mutation ($id: UUID!) { updateGym(input: { rowId: $id, patch: { city: "Lisbon" } }) { gym { city } } }`,
         { id: (await persona("gym_admin", GYM_A)).tenantId }, token);
       expect(upd.errors).toBeUndefined();
-      expect(upd.data!.updateGymByRowId.gym.city).toBe("Lisbon");
+      expect(upd.data!.updateGym.gym.city).toBe("Lisbon");
     } finally {
       await api.close();
     }

@@ -85,40 +85,40 @@ describe("what the GraphQL API shows each role", () => {
 
   it("a coach's average score per workout matches the database", async () => {
     const token = await login(api, "coach@iron-temple.test");
-    const res = await gql<{ allWorkoutResults: { groupedAggregates: { keys: string[]; average: { score: string } }[] } }>(api,
-      "{ allWorkoutResults { groupedAggregates(groupBy: WORKOUT_ID) { keys average { score } } } }", {}, token);
+    const res = await gql<{ workoutResults: { groupedAggregates: { keys: string[]; average: { score: string } }[] } }>(api,
+      "{ workoutResults { groupedAggregates(groupBy: WORKOUT_ID) { keys average { score } } } }", {}, token);
     const truth = await rootQuery<{ workout_id: string; avg: string }>(
       `select r.workout_id::text, avg(r.score)::text as avg from app_public.workout_results r
        join app_public.gyms g on g.id = r.tenant_id where g.slug = 'iron-temple' group by 1`);
-    const got = Object.fromEntries(res.data!.allWorkoutResults.groupedAggregates.map((g) => [g.keys[0], Number(g.average.score)]));
+    const got = Object.fromEntries(res.data!.workoutResults.groupedAggregates.map((g) => [g.keys[0], Number(g.average.score)]));
     expect(got).toEqual(Object.fromEntries(truth.map((t) => [t.workout_id, Number(t.avg)])));
   });
 
   it("a member sees the leaderboard of every member but only their own results rows", async () => {
     const token = await login(api, "member2@iron-temple.test");
     const res = await gql<any>(api,
-      `{ allWorkouts { nodes { isPublished leaderboard { nodes { displayName } } } }
-         allWorkoutResults { nodes { membershipByTenantIdAndMemberId { displayName } } } }`, {}, token);
+      `{ workouts { nodes { isPublished leaderboard { nodes { displayName } } } }
+         workoutResults { nodes { member { displayName } } } }`, {}, token);
     expect(res.errors).toBeUndefined();
-    expect(res.data.allWorkouts.nodes.every((w: { isPublished: boolean }) => w.isPublished)).toBe(true);
-    const board = new Set(res.data.allWorkouts.nodes.flatMap((w: any) => w.leaderboard.nodes.map((n: any) => n.displayName)));
+    expect(res.data.workouts.nodes.every((w: { isPublished: boolean }) => w.isPublished)).toBe(true);
+    const board = new Set(res.data.workouts.nodes.flatMap((w: any) => w.leaderboard.nodes.map((n: any) => n.displayName)));
     expect(board.size).toBeGreaterThan(1);
-    const own = new Set(res.data.allWorkoutResults.nodes.map((r: any) => r.membershipByTenantIdAndMemberId.displayName));
+    const own = new Set(res.data.workoutResults.nodes.map((r: any) => r.member.displayName));
     expect([...own]).toEqual(["Iron Temple Member Two"]);
   });
 
   it("messages stay private: the gym admin sees only their own, the platform owner is refused", async () => {
     const admin = await login(api, "admin@iron-temple.test");
-    const mine = await gql<any>(api, "{ allMessages { nodes { body } } }", {}, admin);
-    expect(mine.data.allMessages.nodes.map((n: { body: string }) => n.body).sort()).toEqual(
+    const mine = await gql<any>(api, "{ messages { nodes { body } } }", {}, admin);
+    expect(mine.data.messages.nodes.map((n: { body: string }) => n.body).sort()).toEqual(
       ["Sorry, paying today.", "Your payment for this month is pending."]);
     const owner = await login(api, "owner@ironclad.test");
-    const denied = await gql(api, "{ allMessages { totalCount } }", {}, owner);
+    const denied = await gql(api, "{ messages { totalCount } }", {}, owner);
     expect(denied.errors?.[0]?.extensions?.code).toBe("42501");
   });
 
   it("anonymous visitors read the plans and nothing of any gym", async () => {
-    const res = await gql(api, "{ allWorkouts { totalCount } }");
+    const res = await gql(api, "{ workouts { totalCount } }");
     expect(res.errors?.[0]?.extensions?.code).toBe("42501");
   });
 });

@@ -15,7 +15,7 @@ const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100_000);
 describe("cross-tenant leak fuzzer", () => {
   let api: RunningApi;
   beforeAll(async () => {
-    // The fuzzer hunts leaks, not limits: its deep sweeps of every root field (e.g. allGyms
+    // The fuzzer hunts leaks, not limits: its deep sweeps of every root field (e.g. gyms
     // with every relation two levels down) cost more than the production budget, and a probe
     // refused by a limit would be a probe that never ran. Limits have their own suite.
     api = await startTestApi({ limits: { maxCost: 5_000_000, maxDepth: 30 } });

@@ -57,19 +57,19 @@ describe("hostile input", () => {
   describe("query limits", () => {
     it("refuses a query nested too deeply: QUERY_TOO_DEEP", async () => {
       let q = "name";
-      for (let i = 0; i < 7; i++) q = `membershipsByTenantId(first: 1) { nodes { gymByTenantId { ${q} } } }`;
+      for (let i = 0; i < 7; i++) q = `members(first: 1) { nodes { gym { ${q} } } }`;
       const res = await gql(api, `{ currentGym { ${q} } }`, {}, admin);
       expect(res.status).toBe(400);
       expect(codes(res)).toContain("QUERY_TOO_DEEP");
     });
 
     it("refuses a query too expensive (aliases × page sizes): QUERY_TOO_COMPLEX", async () => {
-      const aliases = Array.from({ length: 1000 }, (_, i) => `a${i}: allMemberships(first: 100) { nodes { rowId role } }`).join(" ");
+      const aliases = Array.from({ length: 1000 }, (_, i) => `a${i}: memberships(first: 100) { nodes { rowId role } }`).join(" ");
       const res = await gql(api, `{ ${aliases} }`, {}, admin);
       expect(codes(res)).toContain("QUERY_TOO_COMPLEX");
       const nested = await gql(
         api,
-        "{ allGyms(first: 100) { nodes { membershipsByTenantId(first: 100) { nodes { gymByTenantId { membershipsByTenantId(first: 100) { nodes { rowId role userId createdAt } } } } } } } }",
+        "{ gyms(first: 100) { nodes { members(first: 100) { nodes { gym { members(first: 100) { nodes { rowId role userId createdAt } } } } } } } }",
         {},
         admin,
       );
@@ -77,22 +77,22 @@ describe("hostile input", () => {
     });
 
     it("caps first/last at 100, literal or variable: PAGE_SIZE_EXCEEDED", async () => {
-      expect(codes(await gql(api, "{ allMemberships(first: 101) { nodes { rowId } } }", {}, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
-      expect(codes(await gql(api, "{ allMemberships(last: 5000) { nodes { rowId } } }", {}, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
-      expect(codes(await gql(api, "{ allMemberships(first: -1) { nodes { rowId } } }", {}, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
-      const q = "query ($n: Int) { allMemberships(first: $n) { nodes { rowId } } }";
+      expect(codes(await gql(api, "{ memberships(first: 101) { nodes { rowId } } }", {}, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
+      expect(codes(await gql(api, "{ memberships(last: 5000) { nodes { rowId } } }", {}, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
+      expect(codes(await gql(api, "{ memberships(first: -1) { nodes { rowId } } }", {}, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
+      const q = "query ($n: Int) { memberships(first: $n) { nodes { rowId } } }";
       expect(codes(await gql(api, q, { n: 1_000_000 }, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
-      expect(codes(await gql(api, "query ($n: Int = 500) { allMemberships(first: $n) { nodes { rowId } } }", {}, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
+      expect(codes(await gql(api, "query ($n: Int = 500) { memberships(first: $n) { nodes { rowId } } }", {}, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
       const ok = await gql(api, q, { n: 100 }, admin);
       expect(ok.errors).toBeUndefined();
     });
 
     it("applies the default page size when first/last are absent (this server: 2)", async () => {
-      const res = await gql(api, "{ allMemberships { totalCount nodes { rowId } } }", {}, admin);
-      expect(res.data?.allMemberships.totalCount).toBeGreaterThan(2);
-      expect(res.data?.allMemberships.nodes).toHaveLength(2);
-      const last = await gql(api, "{ allMemberships(last: 3) { nodes { rowId } } }", {}, admin);
-      expect(last.data?.allMemberships.nodes).toHaveLength(3);
+      const res = await gql(api, "{ memberships { totalCount nodes { rowId } } }", {}, admin);
+      expect(res.data?.memberships.totalCount).toBeGreaterThan(2);
+      expect(res.data?.memberships.nodes).toHaveLength(2);
+      const last = await gql(api, "{ memberships(last: 3) { nodes { rowId } } }", {}, admin);
+      expect(last.data?.memberships.nodes).toHaveLength(3);
     });
   });
 
@@ -163,12 +163,12 @@ describe("hostile input", () => {
           "content-type": "application/json", authorization: `Bearer ${token}`,
         });
         expect(byHash.json.data.myRole).toBe("coach");
-        const other = await rawPost(trusted, JSON.stringify({ query: "{ allGyms { nodes { name } } }" }));
+        const other = await rawPost(trusted, JSON.stringify({ query: "{ gyms { nodes { name } } }" }));
         expect(other.status).toBe(400);
         expect(other.json.errors[0].extensions.code).toBe("DOCUMENT_NOT_TRUSTED");
         const unknownId = await rawPost(trusted, JSON.stringify({ documentId: "nope" }));
         expect(unknownId.json.errors[0].extensions.code).toBe("DOCUMENT_NOT_TRUSTED");
-        const mismatch = await rawPost(trusted, JSON.stringify({ documentId: "whoami", query: "{ allGyms { nodes { name } } }" }));
+        const mismatch = await rawPost(trusted, JSON.stringify({ documentId: "whoami", query: "{ gyms { nodes { name } } }" }));
         expect(mismatch.json.errors[0].extensions.code).toBe("DOCUMENT_NOT_TRUSTED");
       } finally {
         await trusted.close();
@@ -186,7 +186,7 @@ describe("hostile input", () => {
         expect(codes(await gql(closed, "query { ...F } fragment F on Query { __schema { queryType { name } } }"))).toContain("INTROSPECTION_DISABLED");
         expect((await gql(closed, "{ __typename }")).data).toEqual({ __typename: "Query" });
         // No "Did you mean …?" either: suggestions would spell out the schema one typo at a time.
-        const typo = await gql(closed, "{ allGyms { nodes { nme } } }");
+        const typo = await gql(closed, "{ gyms { nodes { nme } } }");
         expect(codes(typo)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
         expect(typo.errors?.[0]?.message).toBe('Cannot query field "nme" on type "Gym".');
         expect((await fetch(`${closed.url}/graphiql`)).status).toBe(404);
@@ -328,7 +328,7 @@ describe("hostile input", () => {
       expect(people[0]!.n).toBe(0);
       // The schema and its data are intact (`logout` was among the mutations: log in again).
       admin = await login(api, `admin@${GYM_A}.test`);
-      expect((await gql(api, "{ allGyms { nodes { slug } } }", {}, admin)).data?.allGyms.nodes).toEqual([{ slug: GYM_A }]);
+      expect((await gql(api, "{ gyms { nodes { slug } } }", {}, admin)).data?.gyms.nodes).toEqual([{ slug: GYM_A }]);
     }, 300_000); // ≈ 5 000 requests; well under a minute on a quiet machine
   });
 });

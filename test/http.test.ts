@@ -49,14 +49,14 @@ describe("plain HTTP endpoints", () => {
 type Seen = {
   myRole: string;
   currentGym: { rowId: string; slug: string } | null;
-  allGyms: { nodes: { rowId: string; slug: string }[] };
-  allMemberships: { nodes: { rowId: string; tenantId: string }[] };
+  gyms: { nodes: { rowId: string; slug: string }[] };
+  memberships: { nodes: { rowId: string; tenantId: string }[] };
 };
 const WHAT_I_SEE = `{
   myRole
   currentGym { rowId slug }
-  allGyms { nodes { rowId slug } }
-  allMemberships { nodes { rowId tenantId } }
+  gyms { nodes { rowId slug } }
+  memberships { nodes { rowId tenantId } }
 }`;
 
 describe.each([
@@ -72,20 +72,20 @@ describe.each([
     awayId = await gymId(away);
   });
 
-  it(`I am a ${role} of ${home}, and currentGym and allGyms show ${home} only`, async () => {
+  it(`I am a ${role} of ${home}, and currentGym and gyms show ${home} only`, async () => {
     const res = await gql<Seen>(api, WHAT_I_SEE, {}, token);
     expect(res.errors).toBeUndefined();
     expect(res.data?.myRole).toBe(role);
     expect(res.data?.currentGym).toEqual({ rowId: homeId, slug: home });
-    expect(res.data?.allGyms.nodes).toEqual([{ rowId: homeId, slug: home }]);
+    expect(res.data?.gyms.nodes).toEqual([{ rowId: homeId, slug: home }]);
   });
 
-  it(`allMemberships lists exactly ${home}'s memberships (superuser ground truth), none of ${away}'s`, async () => {
+  it(`memberships lists exactly ${home}'s memberships (superuser ground truth), none of ${away}'s`, async () => {
     const seen = await expectSameAsGroundTruth(
       async () => {
         const res = await gql<Seen>(api, WHAT_I_SEE, {}, token);
         expect(res.errors).toBeUndefined();
-        return res.data!.allMemberships.nodes.map((n) => n.rowId);
+        return res.data!.memberships.nodes.map((n) => n.rowId);
       },
       "select id from app_public.memberships where tenant_id = $1",
       [homeId],
@@ -99,9 +99,9 @@ describe.each([
       api,
       `query ($slug: String!, $gym: UUID!, $m: UUID!) {
          gymBySlug(slug: $slug) { rowId }
-         gymByRowId(rowId: $gym) { rowId }
-         membershipByTenantIdAndRowId(tenantId: $gym, rowId: $m) { rowId }
-         allMemberships(condition: { tenantId: $gym }) { nodes { rowId } }
+         gym(rowId: $gym) { rowId }
+         membership(rowId: $m) { rowId }
+         memberships(condition: { tenantId: $gym }) { nodes { rowId } }
        }`,
       { slug: away, gym: awayId, m: theirs!.id },
       token,
@@ -109,9 +109,9 @@ describe.each([
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({
       gymBySlug: null,
-      gymByRowId: null,
-      membershipByTenantIdAndRowId: null,
-      allMemberships: { nodes: [] },
+      gym: null,
+      membership: null,
+      memberships: { nodes: [] },
     });
   });
 });
@@ -123,13 +123,13 @@ async function aMembershipOf(slug: string) {
     [`member@${slug}.test`],
   );
   const token = await login(api, `coach@${slug}.test`);
-  const res = await gql<{ membershipByTenantIdAndRowId: { id: string; rowId: string } | null }>(
+  const res = await gql<{ membership: { id: string; rowId: string } | null }>(
     api,
-    "query ($t: UUID!, $m: UUID!) { membershipByTenantIdAndRowId(tenantId: $t, rowId: $m) { id rowId } }",
-    { t: await gymId(slug), m: row!.id },
+    "query ($m: UUID!) { membership(rowId: $m) { id rowId } }",
+    { m: row!.id },
     token,
   );
-  const found = res.data?.membershipByTenantIdAndRowId;
+  const found = res.data?.membership;
   if (!found) throw new Error(`could not read ${slug}'s membership: ${JSON.stringify(res.errors)}`);
   return found;
 }
@@ -151,7 +151,7 @@ describe("forbidden mutations: a stable error code, and nothing written", () => 
     const target = await aMembershipOf(GYM_B);
     const before = await membershipRow(target.rowId);
     const token = await login(api, `member@${GYM_A}.test`);
-    const res = await gql(api, "mutation ($id: ID!) { deleteMembership(input: { id: $id }) { deletedMembershipId } }", { id: target.id }, token);
+    const res = await gql(api, "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { deletedMembershipId } }", { id: target.id }, token);
     expect(res.data?.deleteMembership ?? null).toBeNull();
     expect(res.errors?.[0]?.extensions?.code).toBe("42501");
     expect(await membershipRow(target.rowId)).toEqual(before);
@@ -162,7 +162,7 @@ describe("forbidden mutations: a stable error code, and nothing written", () => 
     const target = await aMembershipOf(GYM_B);
     const before = await membershipRow(target.rowId);
     const token = await login(api, `admin@${GYM_A}.test`);
-    const res = await gql(api, "mutation ($id: ID!) { deleteMembership(input: { id: $id }) { deletedMembershipId } }", { id: target.id }, token);
+    const res = await gql(api, "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { deletedMembershipId } }", { id: target.id }, token);
     expect(res.data?.deleteMembership ?? null).toBeNull();
     expect(res.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
     expect(res.errors?.[0]?.message).not.toContain(target.rowId);
@@ -175,7 +175,7 @@ describe("forbidden mutations: a stable error code, and nothing written", () => 
     const token = await login(api, `admin@${GYM_A}.test`);
     const res = await gql(
       api,
-      "mutation ($id: ID!) { updateMembership(input: { id: $id, membershipPatch: { role: \"gym_admin\" } }) { membership { rowId } } }",
+      "mutation ($id: ID!) { updateMembershipById(input: { id: $id, patch: { role: \"gym_admin\" } }) { membership { rowId } } }",
       { id: target.id },
       token,
     );
@@ -220,9 +220,9 @@ describe("errors never leak internals", () => {
       await post("{not json"),
       await post(""),
       await post(query("{ nope }"), auth),
-      await post(query("{ allMemberships(after: \"garbage\") { nodes { rowId } } }"), auth),
-      await post(query("{ allMemberships(offset: -1) { nodes { rowId } } }"), auth),
-      await post(query(`{ membership(id: "${Buffer.from('["Membership","not-a-uuid","x"]').toString("base64")}") { rowId } }`), auth),
+      await post(query("{ memberships(after: \"garbage\") { nodes { rowId } } }"), auth),
+      await post(query("{ memberships(offset: -1) { nodes { rowId } } }"), auth),
+      await post(query(`{ membershipById(id: "${Buffer.from('["Membership","not-a-uuid"]').toString("base64")}") { rowId } }`), auth),
       await post(query("{ myRole }"), { authorization: "Bearer a.b.c" }),
     ];
     for (const { text } of responses) {

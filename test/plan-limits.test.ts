@@ -118,10 +118,10 @@ describe("plan limits", () => {
         message: "Plan limit reached: free plan allows 30 members",
         extensions: { code: "IC010", constraint: "plan_max_members" },
       });
-      const plans = await gql(api, "{ allPlans(orderBy: SORT_ORDER_ASC) { nodes { rowId maxMembers maxStaff } } currentGym { plan memberCount staffCount } }", {}, token);
+      const plans = await gql(api, "{ plans(orderBy: SORT_ORDER_ASC) { nodes { rowId maxMembers maxStaff } } currentGym { plan memberCount staffCount } }", {}, token);
       expect(plans.errors).toBeUndefined();
       expect(plans.data).toEqual({
-        allPlans: { nodes: [
+        plans: { nodes: [
           { rowId: "free", maxMembers: 30, maxStaff: 2 },
           { rowId: "basic", maxMembers: 200, maxStaff: null },
           { rowId: "pro", maxMembers: null, maxStaff: null },

@@ -20,13 +20,13 @@ describe("platform-owner analytics", () => {
     try {
       const ownerToken = await login(api, "owner@ironclad.test");
       const query = `query Analytics {
-        members: allPlatformMembershipFacts {
+        members: platformMembershipFacts {
           groupedAggregates(groupBy: [GYM_NAME, GYM_PLAN]) { keys distinctCount { membershipId } sum { active } }
         }
-        membersByMonth: allPlatformMembershipFacts { groupedAggregates(groupBy: [JOINED_MONTH]) { keys distinctCount { membershipId } } }
-        classes: allPlatformClassFacts { groupedAggregates(groupBy: [GYM_NAME, MONTH]) { keys distinctCount { classSessionId } sum { bookedCount } } }
-        results: allPlatformResultFacts { groupedAggregates(groupBy: [GYM_PLAN, MONTH]) { keys distinctCount { resultId } } }
-        revenue: allPlatformRevenueFacts { aggregates { sum { amountCents } } groupedAggregates(groupBy: [GYM_NAME, CURRENCY, MONTH]) { keys sum { amountCents } } }
+        membersByMonth: platformMembershipFacts { groupedAggregates(groupBy: [JOINED_MONTH]) { keys distinctCount { membershipId } } }
+        classes: platformClassFacts { groupedAggregates(groupBy: [GYM_NAME, MONTH]) { keys distinctCount { classSessionId } sum { bookedCount } } }
+        results: platformResultFacts { groupedAggregates(groupBy: [GYM_PLAN, MONTH]) { keys distinctCount { resultId } } }
+        revenue: platformRevenueFacts { aggregates { sum { amountCents } } groupedAggregates(groupBy: [GYM_NAME, CURRENCY, MONTH]) { keys sum { amountCents } } }
       }`;
       const res = await gql(api, query, {}, ownerToken);
       expect(res.errors).toBeUndefined();
@@ -53,19 +53,19 @@ describe("platform-owner analytics", () => {
   it("aggregates over tenant tables stay scoped to the gym for gym roles", async () => {
     const api = await startTestApi();
     try {
-      const q = `{ allMemberships { totalCount aggregates { distinctCount { tenantId } } }
-                   allWorkoutResults { aggregates { distinctCount { tenantId } } } }`;
+      const q = `{ memberships { totalCount aggregates { distinctCount { tenantId } } }
+                   workoutResults { aggregates { distinctCount { tenantId } } } }`;
       for (const slug of [GYM_A, GYM_B]) {
         const token = await login(api, `admin@${slug}.test`);
         const res = await gql(api, q, {}, token);
         expect(res.errors).toBeUndefined();
         const [{ n }] = (await rootQuery<{ n: string }>("select count(*) as n from app_public.memberships where tenant_id = $1", [await gymId(slug)])) as [{ n: string }];
-        expect(res.data!.allMemberships.totalCount).toBe(Number(n));
-        expect(res.data!.allMemberships.aggregates.distinctCount.tenantId).toBe("1");
-        expect(res.data!.allWorkoutResults.aggregates.distinctCount.tenantId).toBe("1");
+        expect(res.data!.memberships.totalCount).toBe(Number(n));
+        expect(res.data!.memberships.aggregates.distinctCount.tenantId).toBe("1");
+        expect(res.data!.workoutResults.aggregates.distinctCount.tenantId).toBe("1");
       }
       const ownerRes = await gql(api, q, {}, await login(api, "owner@ironclad.test"));
-      expect(Number(ownerRes.data!.allMemberships.aggregates.distinctCount.tenantId)).toBeGreaterThanOrEqual(2);
+      expect(Number(ownerRes.data!.memberships.aggregates.distinctCount.tenantId)).toBeGreaterThanOrEqual(2);
     } finally {
       await api.close();
     }

@@ -48,7 +48,7 @@ export async function demoIdentities(api: RunningApi): Promise<Identity[]> {
   return identities;
 }
 
-export const WHO_AM_I = `{ me { rowId } currentGym { rowId } myRole allMemberships(first: 100) { totalCount nodes { tenantId } } }`;
+export const WHO_AM_I = `{ me { rowId } currentGym { rowId } myRole memberships(first: 100) { totalCount nodes { tenantId } } }`;
 
 export interface HammerResult {
   requests: number;
@@ -107,9 +107,9 @@ export async function hammer(
       if ((d.currentGym?.rowId ?? null) !== who.tenantId) problems.push(`currentGym=${d.currentGym?.rowId}`);
       if (d.myRole !== who.role) problems.push(`myRole=${d.myRole}`);
       if (who.tenantId) {
-        const tenants = new Set(d.allMemberships.nodes.map((n: { tenantId: string }) => n.tenantId));
+        const tenants = new Set(d.memberships.nodes.map((n: { tenantId: string }) => n.tenantId));
         if (tenants.size > 1 || (tenants.size === 1 && !tenants.has(who.tenantId))) problems.push(`memberships of ${[...tenants].join(",")}`);
-        if (d.allMemberships.totalCount !== membershipCounts.get(who.tenantId)) problems.push(`totalCount=${d.allMemberships.totalCount}`);
+        if (d.memberships.totalCount !== membershipCounts.get(who.tenantId)) problems.push(`totalCount=${d.memberships.totalCount}`);
       }
       if (problems.length) failures.push(`${who.label}: ${problems.join("; ")}`);
     }

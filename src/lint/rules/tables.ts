@@ -101,7 +101,14 @@ export const foreignKeyIndexed: Rule = {
     where fk.contype = 'f'
       and not exists (
         select 1 from pg_index i
-        where i.indrelid = fk.conrelid and i.indpred is null
+        where i.indrelid = fk.conrelid
+          -- A partial index 'where <fk column> is not null' serves the key too: the checks and
+          -- cascades look up 'col = $1', which implies the predicate.
+          and (i.indpred is null
+               or pg_get_expr(i.indpred, i.indrelid) in (
+                    select format('(%s IS NOT NULL)', quote_ident(a.attname))
+                    from pg_attribute a
+                    where a.attrelid = fk.conrelid and a.attnum = any (fk.conkey)))
           and (i.indkey::int2[])[0:cardinality(fk.conkey) - 1] @> fk.conkey
           and (i.indkey::int2[])[0:cardinality(fk.conkey) - 1] <@ fk.conkey
       )
