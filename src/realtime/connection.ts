@@ -6,6 +6,8 @@ import type { TokenClaims, TokenOptions } from "../auth/verify-token";
 
 /** What this module needs of a `ws` socket (the server side of the connection). */
 export interface RealtimeSocket {
+  /** 1 = OPEN (the WebSocket readyState values). */
+  readonly readyState: number;
   close(code: number, reason: string): void;
   once(event: "close", listener: () => void): unknown;
 }
@@ -63,8 +65,10 @@ export class RealtimeConnection {
   private watch() {
     if (!this.socket) return;
     if (this.claims.expiresAt !== undefined) {
-      const ms = Math.max(0, this.claims.expiresAt * 1000 - Date.now());
-      this.timers.push(setTimeout(() => this.end(new AuthError("TOKEN_EXPIRED", "The token has expired.")), ms));
+      // At exp, assertValid ends the socket (TOKEN_EXPIRED). setTimeout holds at most 2^31-1 ms;
+      // a longer-lived token is caught by a later check.
+      const ms = Math.min(Math.max(0, this.claims.expiresAt * 1000 - Date.now()), 2 ** 31 - 1);
+      this.timers.push(setTimeout(() => void this.assertValid().catch(() => undefined), ms));
     }
     if (this.claims.role !== "anonymous") {
       const every = this.options.sessionCheckMs ?? DEFAULT_SESSION_CHECK_MS;
@@ -72,6 +76,7 @@ export class RealtimeConnection {
     }
     for (const timer of this.timers) timer.unref();
     this.socket.once("close", () => this.stop());
+    if (this.socket.readyState !== 1) this.stop(); // closed while the token was being checked
   }
 
   private stop() {
