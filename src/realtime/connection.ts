@@ -67,7 +67,7 @@ export class RealtimeConnection {
     if (this.claims.expiresAt !== undefined) {
       // At exp, assertValid ends the socket (TOKEN_EXPIRED). setTimeout holds at most 2^31-1 ms;
       // a longer-lived token is caught by a later check.
-      const ms = Math.min(Math.max(0, this.claims.expiresAt * 1000 - Date.now()), 2 ** 31 - 1);
+      const ms = Math.min(Math.max(0, this.claims.expiresAt * 1000 - Date.now() + 10), 2 ** 31 - 1);
       this.timers.push(setTimeout(() => void this.assertValid().catch(() => undefined), ms));
     }
     if (this.claims.role !== "anonymous") {
