@@ -270,8 +270,8 @@ describe("numeric inputs are numbers", () => {
     expect(row.score).toBe("61.00");
 
     const update = (score: string) => gql<{ updateWorkoutResult: { workoutResult: { score: string } } }>(api,
-      `mutation ($id: ID!, $s: BigFloat!) { updateWorkoutResult(input: { id: $id, workoutResultPatch: { score: $s } }) { workoutResult { score } } }`,
-      { id: row.id, s: score }, member);
+      `mutation ($id: UUID!, $s: BigFloat!) { updateWorkoutResult(input: { rowId: $id, patch: { score: $s } }) { workoutResult { score } } }`,
+      { id: row.rowId, s: score }, member);
     expect(firstError(await update("NaN"))?.extensions).toEqual({ code: "23514", constraint: "workout_results_score_finite" });
     expect((await update("5.125")).data?.updateWorkoutResult.workoutResult.score).toBe("5.13");
     const tooBig = await update("100000000");
