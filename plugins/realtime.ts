@@ -41,7 +41,7 @@ export const RealtimePlugin = extendSchema((build) => {
       One event of the network leaderboards: a refresh finished. Select the leaderboards you
       show through \`query\`.
       """
-      type NetworkLeaderboardRefresh {
+      type NetworkLeaderboardsRefreshed {
         "Which leaderboard view was refreshed."
         leaderboard: String!
         "The query root, read as you, for the fresh leaderboards."
@@ -56,7 +56,7 @@ export const RealtimePlugin = extendSchema((build) => {
         "A result was logged, changed or removed in my gym: the workout whose leaderboard changed."
         gymLeaderboardChanged: Workout
         "The network leaderboards were refreshed."
-        networkLeaderboardRefreshed: NetworkLeaderboardRefresh
+        networkLeaderboardRefreshed: NetworkLeaderboardsRefreshed
       }
     `,
     objects: {
@@ -81,7 +81,7 @@ export const RealtimePlugin = extendSchema((build) => {
           },
         },
       },
-      NetworkLeaderboardRefresh: {
+      NetworkLeaderboardsRefreshed: {
         plans: {
           leaderboard: ($event: Step) => access($event, "leaderboard"),
           // The query root: its fields plan from nothing (a subscription has no root value).
