@@ -12,6 +12,8 @@ import type { RoleNames } from "./src/db/roles";
 import { makeMaskError } from "./src/graphql/mask-error";
 import { ironcladPlugins } from "./plugins";
 import { IroncladNamingPreset } from "./plugins/naming";
+import { RealtimePlugin } from "./plugins/realtime";
+import { connectionCache } from "./src/realtime/connection";
 import type { QueryLimits } from "./plugins/limits";
 
 export interface PresetOptions {
@@ -41,6 +43,8 @@ export interface PresetOptions {
   credentials?: Partial<CredentialSettings>;
   /** Per-client-address budget of credential-checking requests. */
   loginBudget?: LoginBudget;
+  /** How often an open websocket re-checks its session, in ms (default 60 000). */
+  realtimeSessionCheckMs?: number;
 }
 
 /**
@@ -80,9 +84,18 @@ export const DEFAULT_MAX_REQUEST_BYTES = 102_400;
  * names, inside one transaction with the claims set transaction-locally.
  */
 export function makePreset(options: PresetOptions): GraphileConfig.Preset {
+  // Websocket operations carry their token in connectionParams.authorization; it is checked
+  // by the same code as the HTTP Authorization header (src/auth/middleware.ts).
+  const realtimeConnection = connectionCache({
+    authPool: options.authPool,
+    secret: options.jwtSecret,
+    audience: options.jwtAudience,
+    issuer: options.jwtIssuer,
+    sessionCheckMs: options.realtimeSessionCheckMs,
+  });
   return {
     extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset, IroncladNamingPreset],
-    plugins: [PgJWTPlugin, RefreshTokenPlugin, credentialsPlugin(options), ...ironcladPlugins({
+    plugins: [PgJWTPlugin, RefreshTokenPlugin, RealtimePlugin, credentialsPlugin(options), ...ironcladPlugins({
       introspection: options.introspection,
       limits: options.limits,
       trustedDocuments: options.trustedDocuments,
@@ -106,7 +119,9 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     grafast: {
       explain: false,
       async context(requestContext, args) {
-        const claims = requestContext.expressv4?.req.ironcladClaims;
+        const ws = requestContext.ws;
+        const connection = ws ? await realtimeConnection(ws.socket, ws.normalizedConnectionParams) : null;
+        const claims = connection ? connection.claims : requestContext.expressv4?.req.ironcladClaims;
         if (!claims) {
           // Fail closed: without verified claims there is no role to switch to, and PostGraphile
           // would otherwise run the query as the pool's login role.
@@ -122,6 +137,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
         });
         return {
           pgSettings: pgSettingsFor(claims, options.roles, { ...options.statementTimeouts, ...options.credentials }),
+          ironcladRealtime: connection,
         };
       },
     },
@@ -130,7 +146,8 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       graphiql: options.graphiql,
       graphiqlPath: "/graphiql",
       graphiqlOnGraphQLGET: false,
-      websockets: false,
+      // GraphQL over websockets (graphql-ws) at graphqlPath, for subscriptions.
+      websockets: true,
       maxRequestLength: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       watch: options.watch ?? false,
       maskError: makeMaskError({ suggestions: options.introspection }),

@@ -1006,6 +1006,19 @@ end;
 $function$;
 comment on function app_private.tg_class_sessions__check_coach() is 'Trigger: a class''s coach holds the coach or gym_admin role (IC012).';
 
+CREATE OR REPLACE FUNCTION app_private.tg_class_sessions__notify()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform pg_catalog.pg_notify('ironclad:gym:' || new.tenant_id || ':bookings',
+    pg_catalog.json_build_object('id', new.id)::text);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_class_sessions__notify() is 'Trigger: NOTIFY ironclad:gym:<tenant_id>:bookings with the class''s id when its booked count moves (ids only).';
+
 CREATE OR REPLACE FUNCTION app_private.tg_gyms__plan_fits()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1028,6 +1041,19 @@ begin
 end;
 $function$;
 comment on function app_private.tg_gyms__plan_fits() is 'Trigger: refuses moving a gym to a plan its current members or staff exceed (IC010).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_leaderboard_refreshes__notify()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform pg_catalog.pg_notify('ironclad:network:leaderboards',
+    pg_catalog.json_build_object('leaderboard', new.leaderboard)::text);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_leaderboard_refreshes__notify() is 'Trigger: NOTIFY ironclad:network:leaderboards with the refreshed view''s name (no gym data).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_mail_outbox__enqueue()
  RETURNS trigger
@@ -1144,6 +1170,19 @@ $function$;
 alter function app_private.tg_memberships__plan_limits() owner to ":ROLE_SYSTEM";
 comment on function app_private.tg_memberships__plan_limits() is 'Trigger: keeps gyms.member_count/staff_count and refuses a membership beyond the gym''s plan (IC010). SECURITY DEFINER (system): the caller (add_gym_user, a gym admin changing a role or removing someone) may not write the gym row''s counters.';
 
+CREATE OR REPLACE FUNCTION app_private.tg_messages__notify()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform pg_catalog.pg_notify('ironclad:gym:' || new.tenant_id || ':messages',
+    pg_catalog.json_build_object('id', new.id, 'recipient_id', new.recipient_id)::text);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_messages__notify() is 'Trigger: NOTIFY ironclad:gym:<tenant_id>:messages with the new message''s id and recipient (ids only).';
+
 CREATE OR REPLACE FUNCTION app_private.tg_network_preferences__touch()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1192,6 +1231,22 @@ begin
 end;
 $function$;
 comment on function app_private.tg_trainer_assignments__check_roles() is 'Trigger: the trainer is a personal_trainer and the client a member (IC012).';
+
+CREATE OR REPLACE FUNCTION app_private.tg_workout_results__notify()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  r app_public.workout_results := case when tg_op = 'DELETE' then old else new end;
+begin
+  -- NOTIFY folds identical payloads within a transaction: one event per workout.
+  perform pg_catalog.pg_notify('ironclad:gym:' || r.tenant_id || ':leaderboard',
+    pg_catalog.json_build_object('workout_id', r.workout_id)::text);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_workout_results__notify() is 'Trigger: NOTIFY ironclad:gym:<tenant_id>:leaderboard with the workout''s id when one of its results changes (ids only).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_workout_results__round_score()
  RETURNS trigger
@@ -1464,6 +1519,7 @@ grant update (booked_count) on app_public.class_sessions to ":ROLE_SYSTEM";
 grant update (title, starts_at, duration, coach_id, workout_id, capacity) on app_public.class_sessions to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.class_sessions FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _200_check_coach AFTER INSERT OR UPDATE OF coach_id ON app_public.class_sessions FOR EACH ROW WHEN ((new.coach_id IS NOT NULL)) EXECUTE FUNCTION app_private.tg_class_sessions__check_coach();
+CREATE TRIGGER _900_notify AFTER UPDATE OF booked_count ON app_public.class_sessions FOR EACH ROW WHEN ((old.booked_count IS DISTINCT FROM new.booked_count)) EXECUTE FUNCTION app_private.tg_class_sessions__notify();
 
 -- table app_public.comments
 create table app_public.comments (
@@ -1787,6 +1843,7 @@ grant select, insert, update, delete on app_public.messages to "<unknown role ir
 grant insert (tenant_id, recipient_id, body) on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (read_at) on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.messages FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+CREATE TRIGGER _900_notify AFTER INSERT ON app_public.messages FOR EACH ROW EXECUTE FUNCTION app_private.tg_messages__notify();
 
 -- table app_public.network_preferences
 create table app_public.network_preferences (
@@ -2299,6 +2356,7 @@ grant update (score, is_rx, notes, performed_on) on app_public.workout_results t
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _150_round_score BEFORE INSERT OR UPDATE OF score ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__round_score();
 CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER INSERT OR DELETE OR UPDATE ON app_public.workout_results FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+CREATE TRIGGER _900_notify AFTER INSERT OR DELETE OR UPDATE ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__notify();
 
 -- table app_public.workouts
 create table app_public.workouts (
@@ -2970,6 +3028,7 @@ create policy leaderboard_refreshes_shared on app_shared.leaderboard_refreshes a
   to ":ROLE_SHARED"
   using (true)
   with check (true);
+CREATE TRIGGER _900_notify AFTER INSERT OR UPDATE ON app_shared.leaderboard_refreshes FOR EACH ROW EXECUTE FUNCTION app_private.tg_leaderboard_refreshes__notify();
 
 -- materialized view app_shared.network_best_all_time
 create materialized view app_shared.network_best_all_time as

@@ -168,6 +168,14 @@ export function ironcladPlugins(options: IroncladPluginOptions): GraphileConfig.
           args.document = defaultPageSizer(args.schema, args.document);
           return next();
         },
+        subscribe(next, event) {
+          // Websocket subscriptions: the same page-size checks and default page size.
+          const { args } = event;
+          const errors = checkVariablePageSizes(args.schema, args.document, args.operationName, args.variableValues, limits);
+          if (errors.length > 0) return { errors: errors as GraphQLError[] };
+          args.document = defaultPageSizer(args.schema, args.document);
+          return next();
+        },
       },
     },
   };

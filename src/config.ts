@@ -68,6 +68,8 @@ export interface Config {
   loginAddressBudget: number;
   /** The budget's window in seconds (LOGIN_ADDRESS_WINDOW_SECONDS, default 900). */
   loginAddressWindowSeconds: number;
+  /** How often an open websocket re-checks its session, in ms (REALTIME_SESSION_CHECK_MS, default 60000). */
+  realtimeSessionCheckMs: number;
   /** Express `trust proxy` (TRUST_PROXY: unset = the socket address; e.g. 1, loopback, 10.0.0.0/8) for the client address. */
   trustProxy: string | undefined;
   /** SMTP server for outgoing mail (SMTP_URL, e.g. smtps://user:pass@smtp.example:465). Unset: mails are written as JSON files to mailDir. */
@@ -188,6 +190,7 @@ const fieldSchemas = {
     PUBLIC_URL: z.preprocess(unset, z.string().url("must be a URL (e.g. https://app.example.com)").optional()),
     LOG_LEVEL: z.preprocess(unset, z.enum(LOG_LEVELS).optional()),
     SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
+    REALTIME_SESSION_CHECK_MS: int(60_000, 1_000),
 };
 
 const schema = z
@@ -309,5 +312,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     logLevel: e.LOG_LEVEL ?? "info",
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    realtimeSessionCheckMs: e.REALTIME_SESSION_CHECK_MS,
   };
 }

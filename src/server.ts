@@ -10,6 +10,7 @@ import type { LoginBudget } from "./auth/login-guard";
 import type { CredentialSettings, StatementTimeouts } from "./auth/pg-settings";
 import { authMiddleware } from "./auth/middleware";
 import { corsMiddleware } from "./http/cors";
+import { attachWebsockets } from "./realtime/websocket-server";
 import type { RoleNames } from "./db/roles";
 import { expectedMigrationHash } from "./db/migration-files";
 import { log } from "./observability/logger";
@@ -43,6 +44,8 @@ export interface ApiOptions {
   credentials?: Partial<CredentialSettings>;
   /** Per-client-address budget of credential-checking requests (default 100 per 900 s). */
   loginBudget?: LoginBudget;
+  /** How often an open websocket re-checks its session, in ms (REALTIME_SESSION_CHECK_MS, default 60 000). */
+  realtimeSessionCheckMs?: number;
   /** Express `trust proxy` setting, for the client address behind a proxy (default: not trusted). */
   trustProxy?: string;
   /** How long close() waits for in-flight requests before cutting their connections (default 10 s). */
@@ -151,12 +154,14 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       credentials: options.credentials,
       loginBudget: options.loginBudget,
       watch: options.watch,
+      realtimeSessionCheckMs: options.realtimeSessionCheckMs,
     })],
     plugins: [ObservabilityPlugin],
   });
   const server = createHttpServer(app);
   const serv = pgl.createServ(grafserv);
-  await serv.addTo(app, server);
+  await serv.addTo(app, server, false);
+  const closeWebsockets = attachWebsockets(server, serv, "/graphql"); // subscriptions (src/realtime)
   // Anything that still escapes (express body errors, bugs): JSON, no stack trace.
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = (error as { status?: unknown }).status;
@@ -187,6 +192,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       closing ??= (async () => {
         // Stop accepting; idle keep-alive sockets go now, requests in flight are answered
         // (server.close waits for them) unless they outlast the shutdown timeout.
+        await closeWebsockets();
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const timeout = options.shutdownTimeoutMs ?? 10_000;
@@ -196,6 +202,8 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
         server.closeAllConnections();
         await drained;
         await pgl.release();
+        // The pg service's LISTEN client (subscriptions) holds a pool connection until released.
+        for (const service of pgl.getResolvedPreset().pgServices ?? []) await service.release?.();
         await authPool.end();
       })();
       return closing;

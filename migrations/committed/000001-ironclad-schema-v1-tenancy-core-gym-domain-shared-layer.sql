@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:bbead4e3a352c1ca5a24d1eb9c933356ea574727
+--! Hash: sha1:6442fc521a23ccf54d782e5bf3a419497c0637b1
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -3580,3 +3580,82 @@ alter default privileges in schema app_public, app_hidden, app_private, app_shar
   grant select, insert, update, delete on tables to ":ROLE_MAINTENANCE";
 alter default privileges in schema app_public, app_hidden, app_private, app_shared
   grant usage, select on sequences to ":ROLE_MAINTENANCE";
+
+--! split: 2600-realtime.sql
+--------------------------------------------------------------------------------
+-- Realtime: NOTIFY on the events GraphQL subscriptions follow (src/realtime). A payload
+-- carries ids only, never row data: the API re-reads the row under the subscriber's own
+-- role and claims, so RLS decides what arrives. Gym channels are named
+-- `ironclad:gym:<tenant_id>:<topic>` and the API LISTENs only to the channels of the gym
+-- in the subscriber's verified token (the channel is never built from client input); the
+-- network channel carries no gym data. Channel names stay under Postgres's 63-byte limit,
+-- which is why narrower filters (recipient, class) are payload ids, not channel names.
+-- pg_notify needs no privilege, so the triggers run as whoever made the change.
+--------------------------------------------------------------------------------
+create function app_private.tg_messages__notify() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  perform pg_catalog.pg_notify('ironclad:gym:' || new.tenant_id || ':messages',
+    pg_catalog.json_build_object('id', new.id, 'recipient_id', new.recipient_id)::text);
+  return null;
+end;
+$$;
+comment on function app_private.tg_messages__notify() is
+  'Trigger: NOTIFY ironclad:gym:<tenant_id>:messages with the new message''s id and recipient (ids only).';
+create trigger _900_notify after insert on app_public.messages
+  for each row execute function app_private.tg_messages__notify();
+
+create function app_private.tg_class_sessions__notify() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  perform pg_catalog.pg_notify('ironclad:gym:' || new.tenant_id || ':bookings',
+    pg_catalog.json_build_object('id', new.id)::text);
+  return null;
+end;
+$$;
+comment on function app_private.tg_class_sessions__notify() is
+  'Trigger: NOTIFY ironclad:gym:<tenant_id>:bookings with the class''s id when its booked count moves (ids only).';
+create trigger _900_notify after update of booked_count on app_public.class_sessions
+  for each row when (old.booked_count is distinct from new.booked_count)
+  execute function app_private.tg_class_sessions__notify();
+
+create function app_private.tg_workout_results__notify() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+declare
+  r app_public.workout_results := case when tg_op = 'DELETE' then old else new end;
+begin
+  -- NOTIFY folds identical payloads within a transaction: one event per workout.
+  perform pg_catalog.pg_notify('ironclad:gym:' || r.tenant_id || ':leaderboard',
+    pg_catalog.json_build_object('workout_id', r.workout_id)::text);
+  return null;
+end;
+$$;
+comment on function app_private.tg_workout_results__notify() is
+  'Trigger: NOTIFY ironclad:gym:<tenant_id>:leaderboard with the workout''s id when one of its results changes (ids only).';
+create trigger _900_notify after insert or update or delete on app_public.workout_results
+  for each row execute function app_private.tg_workout_results__notify();
+
+create function app_private.tg_leaderboard_refreshes__notify() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  perform pg_catalog.pg_notify('ironclad:network:leaderboards',
+    pg_catalog.json_build_object('leaderboard', new.leaderboard)::text);
+  return null;
+end;
+$$;
+comment on function app_private.tg_leaderboard_refreshes__notify() is
+  'Trigger: NOTIFY ironclad:network:leaderboards with the refreshed view''s name (no gym data).';
+-- The refresh log belongs to the shared role: it lends the TRIGGER privilege for this one
+-- CREATE TRIGGER and takes it back (the shared role may not use app_private itself).
+set role ":ROLE_SHARED";
+grant trigger on app_shared.leaderboard_refreshes to ":DATABASE_OWNER";
+reset role;
+create trigger _900_notify after insert or update on app_shared.leaderboard_refreshes
+  for each row execute function app_private.tg_leaderboard_refreshes__notify();
+set role ":ROLE_SHARED";
+revoke trigger on app_shared.leaderboard_refreshes from ":DATABASE_OWNER";
+reset role;

@@ -34,18 +34,28 @@ export function authMiddleware(options: TokenOptions & { authPool: Pool }) {
   };
 }
 
-async function claimsFor(header: string | undefined, options: TokenOptions & { authPool: Pool }): Promise<TokenClaims> {
+/**
+ * An Authorization header → verified claims whose session Postgres still honours. The one
+ * check for every transport: HTTP requests here, websocket connections (src/realtime) with
+ * `connectionParams.authorization`.
+ */
+export async function claimsFor(header: string | undefined, options: TokenOptions & { authPool: Pool }): Promise<TokenClaims> {
   if (header === undefined || header === "") return ANONYMOUS;
   const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header.trim());
   if (!match) throw new AuthError("AUTH_HEADER_INVALID", "Authorization header must be `Bearer <token>`.");
   const claims = verifyToken(match[1]!, options);
-  // Postgres decides whether the session is still alive (see app_hidden.session_is_valid).
-  const { rows } = await options.authPool.query<{ ok: boolean }>(
+  await assertSessionValid(options.authPool, claims);
+  return claims;
+}
+
+/** Postgres decides whether the session is still alive (see app_hidden.session_is_valid). */
+export async function assertSessionValid(authPool: Pool, claims: TokenClaims): Promise<void> {
+  if (claims.role === "anonymous") return;
+  const { rows } = await authPool.query<{ ok: boolean }>(
     "select app_hidden.session_is_valid($1, $2, $3, $4, $5, $6) as ok",
     [claims.sessionId, claims.userId, claims.tenantId, claims.membershipId, claims.membershipVersion, claims.role],
   );
   if (!rows[0]?.ok) {
     throw new AuthError("SESSION_INVALID", "The session has ended (logged out, membership removed or changed, or user disabled).");
   }
-  return claims;
 }

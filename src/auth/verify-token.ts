@@ -15,6 +15,8 @@ export interface Claims {
 /** What a verified token says: the claims, plus the membership version the session check compares. */
 export interface TokenClaims extends Claims {
   membershipVersion: number | null;
+  /** The token's `exp` (seconds since the epoch); a websocket closes then. Unset for anonymous. */
+  expiresAt?: number;
 }
 
 export const ANONYMOUS: TokenClaims = Object.freeze({
@@ -78,5 +80,6 @@ export function verifyToken(token: string, options: TokenOptions): TokenClaims {
     sessionId: sid as string,
     membershipId: (membershipId as string | undefined) ?? null,
     membershipVersion: (membershipVersion as number | undefined) ?? null,
+    expiresAt: payload.exp,
   };
 }

@@ -106,6 +106,7 @@ async function main() {
       trustProxy: config.trustProxy,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       watch: dev,
+      realtimeSessionCheckMs: config.realtimeSessionCheckMs,
     });
     if (dev) {
       await watchCurrentMigration(db.ownerUrl);
