@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from "../src/config";
 import { configureLogger } from "../src/observability/logger";
 import type { RunningApi } from "../src/server";
 import { lintDatabase } from "../src/lint";
+import { assertCommittable } from "../src/lint/commit-gate";
 import { gql, login, startTestApi } from "./support/api";
 import { testDb, withRootDb } from "./support/db";
 
@@ -171,6 +172,24 @@ describe("the DBA loop", () => {
       const after = await rulesFor();
       expect(after).not.toContain("rls-enabled-forced");
       expect(after.length).toBeGreaterThan(0); // the other rules still fire
+    });
+  });
+
+  it("db:commit refuses a table that breaks the rules; the override lets it through and logs it", async () => {
+    await withRootDb(async (db) => {
+      await db.query(`set local role "${testDb().roles.owner}"`);
+      const quiet = { error: () => undefined, warn: () => undefined };
+      // The real schema is committable.
+      await expect(assertCommittable(db, testDb().roles, { override: false, log: quiet })).resolves.toBeUndefined();
+      // A scratch tenant table without RLS (the issue's 9-error table) is not.
+      await db.query("create table app_public.zz_unsafe (id uuid primary key, tenant_id uuid not null references app_public.gyms (id), secret text)");
+      await db.query("grant select on app_public.zz_unsafe to " + JSON.stringify(testDb().roles.visitor.member));
+      await expect(assertCommittable(db, testDb().roles, { override: false, log: quiet })).rejects.toThrow(/not committed.*--allow-lint-errors/);
+      const warnings: string[] = [];
+      await assertCommittable(db, testDb().roles, { override: true, log: { error: () => undefined, warn: (line: string) => warnings.push(line) } });
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0]!)).toMatchObject({ msg: "db:commit: lint errors overridden", flag: "--allow-lint-errors" });
+      expect(warnings[0]).toContain("app_public.zz_unsafe");
     });
   });
 });

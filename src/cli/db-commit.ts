@@ -12,10 +12,8 @@ import { loadConfig } from "../config";
 import { migrateDatabase, migrateSettings, releaseMigratePools } from "../db/migrate";
 import { EMBEDDED_DATABASE, startEmbeddedDatabase } from "../db/prepare";
 import { withDatabase as otherDatabase } from "../db/urls";
-import { formatFinding, lintDatabase, summarize } from "../lint";
+import { assertCommittable, OVERRIDE_FLAG } from "../lint/commit-gate";
 import { fail } from "./with-database";
-
-export const OVERRIDE_FLAG = "--allow-lint-errors";
 
 async function main() {
   const override = process.argv.includes(OVERRIDE_FLAG);
@@ -26,15 +24,7 @@ async function main() {
     await migrateDatabase(setup.ownerUrl, server.rootUrl);
     const client = new Client({ connectionString: setup.ownerUrl });
     await client.connect();
-    const findings = await lintDatabase(client, { roles: setup.roles }).finally(() => client.end());
-    const errors = findings.filter((f) => f.level === "error");
-    if (errors.length > 0) {
-      for (const f of errors) console.error(formatFinding(f));
-      if (!override) {
-        throw new Error(`db:lint reports ${summarize(findings).text}; fix them (or excuse one with a reasoned @lint-ignore) — not committed. ${OVERRIDE_FLAG} overrides.`);
-      }
-      console.warn(JSON.stringify({ level: "warn", msg: "db:commit: lint errors overridden", flag: OVERRIDE_FLAG, findings: errors.map((f) => `${f.rule} ${f.object}`) }));
-    }
+    await assertCommittable(client, setup.roles, { override }).finally(() => client.end());
     const settings = {
       ...migrateSettings(setup.ownerUrl, server.rootUrl),
       shadowConnectionString: otherDatabase(setup.ownerUrl, `${EMBEDDED_DATABASE}_shadow`),
