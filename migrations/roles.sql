@@ -2,7 +2,7 @@
 -- (embedded server) and by the test harness, BEFORE the database exists (graphile-migrate's
 -- reset needs the owner role to exist). Idempotent: re-running it only re-asserts attributes
 -- and passwords. Role names are derived from the database name (placeholders filled by
--- src/db/roles-config.ts) so two Ironclad databases on one server never share a role.
+-- src/db/roles.ts) so two Ironclad databases on one server never share a role.
 
 do $$
 declare
