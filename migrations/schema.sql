@@ -6,21 +6,21 @@
 
 -- Default privileges (apply to objects the role creates later)
 alter default privileges for role ":DATABASE_OWNER" revoke execute on functions from public;
-alter default privileges for role ":DATABASE_OWNER" in schema app_hidden grant select, usage on sequences to "<unknown role ironclad_dump_d36a00e0_maintenance>";
-alter default privileges for role ":DATABASE_OWNER" in schema app_hidden grant select, insert, update, delete on tables to "<unknown role ironclad_dump_d36a00e0_maintenance>";
-alter default privileges for role ":DATABASE_OWNER" in schema app_private grant select, usage on sequences to "<unknown role ironclad_dump_d36a00e0_maintenance>";
-alter default privileges for role ":DATABASE_OWNER" in schema app_private grant select, insert, update, delete on tables to "<unknown role ironclad_dump_d36a00e0_maintenance>";
-alter default privileges for role ":DATABASE_OWNER" in schema app_public grant select, usage on sequences to "<unknown role ironclad_dump_d36a00e0_maintenance>";
-alter default privileges for role ":DATABASE_OWNER" in schema app_public grant select, insert, update, delete on tables to "<unknown role ironclad_dump_d36a00e0_maintenance>";
-alter default privileges for role ":DATABASE_OWNER" in schema app_shared grant select, usage on sequences to "<unknown role ironclad_dump_d36a00e0_maintenance>";
-alter default privileges for role ":DATABASE_OWNER" in schema app_shared grant select, insert, update, delete on tables to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+alter default privileges for role ":DATABASE_OWNER" in schema app_hidden grant select, usage on sequences to ":ROLE_MAINTENANCE";
+alter default privileges for role ":DATABASE_OWNER" in schema app_hidden grant select, insert, update, delete on tables to ":ROLE_MAINTENANCE";
+alter default privileges for role ":DATABASE_OWNER" in schema app_private grant select, usage on sequences to ":ROLE_MAINTENANCE";
+alter default privileges for role ":DATABASE_OWNER" in schema app_private grant select, insert, update, delete on tables to ":ROLE_MAINTENANCE";
+alter default privileges for role ":DATABASE_OWNER" in schema app_public grant select, usage on sequences to ":ROLE_MAINTENANCE";
+alter default privileges for role ":DATABASE_OWNER" in schema app_public grant select, insert, update, delete on tables to ":ROLE_MAINTENANCE";
+alter default privileges for role ":DATABASE_OWNER" in schema app_shared grant select, usage on sequences to ":ROLE_MAINTENANCE";
+alter default privileges for role ":DATABASE_OWNER" in schema app_shared grant select, insert, update, delete on tables to ":ROLE_MAINTENANCE";
 alter default privileges for role ":ROLE_SHARED" revoke execute on functions from public;
 
 --------------------------------------------------------------------------------
 -- schema app_hidden
 --------------------------------------------------------------------------------
 create schema app_hidden;
-grant usage on schema app_hidden to ":DATABASE_AUTHENTICATOR", ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant usage on schema app_hidden to ":DATABASE_AUTHENTICATOR", ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_MAINTENANCE";
 grant usage, create on schema app_hidden to ":ROLE_SYSTEM";
 
 CREATE OR REPLACE FUNCTION app_hidden.assigned_client_ids()
@@ -248,7 +248,7 @@ grant execute on function app_hidden.spend_login_budget(address_key bytea, budge
 -- schema app_private
 --------------------------------------------------------------------------------
 create schema app_private;
-grant usage on schema app_private to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant usage on schema app_private to ":ROLE_MAINTENANCE";
 grant usage, create on schema app_private to ":ROLE_SYSTEM";
 
 -- table app_private.login_address_budget
@@ -266,7 +266,7 @@ create policy login_address_budget_system on app_private.login_address_budget as
   to ":ROLE_SYSTEM"
   using (true)
   with check (true);
-grant select, insert, update, delete on app_private.login_address_budget to ":ROLE_SYSTEM", "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_private.login_address_budget to ":ROLE_SYSTEM", ":ROLE_MAINTENANCE";
 
 -- table app_private.login_throttle
 create table app_private.login_throttle (
@@ -284,7 +284,7 @@ create policy login_throttle_system on app_private.login_throttle as permissive 
   to ":ROLE_SYSTEM"
   using (true)
   with check (true);
-grant select, insert, update, delete on app_private.login_throttle to ":ROLE_SYSTEM", "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_private.login_throttle to ":ROLE_SYSTEM", ":ROLE_MAINTENANCE";
 
 -- table app_private.mail_outbox
 create table app_private.mail_outbox (
@@ -308,7 +308,7 @@ create policy mail_outbox_system on app_private.mail_outbox as permissive for al
   using (true)
   with check (true);
 grant select, insert, delete on app_private.mail_outbox to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_private.mail_outbox to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_private.mail_outbox to ":ROLE_MAINTENANCE";
 grant update (secret, attempts, sent_at, last_error) on app_private.mail_outbox to ":ROLE_SYSTEM";
 CREATE TRIGGER _900_enqueue AFTER INSERT ON app_private.mail_outbox FOR EACH ROW EXECUTE FUNCTION app_private.tg_mail_outbox__enqueue();
 
@@ -332,7 +332,7 @@ create policy password_resets_system on app_private.password_resets as permissiv
   using (true)
   with check (true);
 grant select, insert, delete on app_private.password_resets to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_private.password_resets to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_private.password_resets to ":ROLE_MAINTENANCE";
 grant update (used_at) on app_private.password_resets to ":ROLE_SYSTEM";
 
 -- table app_private.platform_audit_documents
@@ -352,7 +352,7 @@ create policy platform_audit_documents_system_select on app_private.platform_aud
   to ":ROLE_SYSTEM"
   using (true);
 grant select on app_private.platform_audit_documents to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_private.platform_audit_documents to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_private.platform_audit_documents to ":ROLE_MAINTENANCE";
 grant insert (sha256, document) on app_private.platform_audit_documents to ":ROLE_SYSTEM";
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.platform_audit_documents FOR EACH ROW EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
 CREATE TRIGGER _101_append_only_truncate BEFORE TRUNCATE ON app_private.platform_audit_documents FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
@@ -385,14 +385,14 @@ create policy platform_audit_log_system_select on app_private.platform_audit_log
   to ":ROLE_SYSTEM"
   using (true);
 grant select on app_private.platform_audit_log to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_private.platform_audit_log to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_private.platform_audit_log to ":ROLE_MAINTENANCE";
 grant insert (user_id, session_id, operation_type, operation_name, document_sha256, variables) on app_private.platform_audit_log to ":ROLE_SYSTEM";
 CREATE TRIGGER _100_append_only BEFORE DELETE OR UPDATE ON app_private.platform_audit_log FOR EACH ROW EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
 CREATE TRIGGER _101_append_only_truncate BEFORE TRUNCATE ON app_private.platform_audit_log FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_platform_audit_log__append_only();
 
 -- sequence app_private.platform_audit_log_id_seq
 create sequence app_private.platform_audit_log_id_seq;
-grant select, usage on app_private.platform_audit_log_id_seq to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, usage on app_private.platform_audit_log_id_seq to ":ROLE_MAINTENANCE";
 
 -- table app_private.platform_owners
 create table app_private.platform_owners (
@@ -408,7 +408,7 @@ create policy platform_owners_system on app_private.platform_owners as permissiv
   using (true)
   with check (true);
 grant select, insert on app_private.platform_owners to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_private.platform_owners to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_private.platform_owners to ":ROLE_MAINTENANCE";
 
 -- table app_private.refresh_tokens
 create table app_private.refresh_tokens (
@@ -435,7 +435,7 @@ create policy refresh_tokens_system on app_private.refresh_tokens as permissive 
   using (true)
   with check (true);
 grant select, insert, delete on app_private.refresh_tokens to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_private.refresh_tokens to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_private.refresh_tokens to ":ROLE_MAINTENANCE";
 grant update (used_at) on app_private.refresh_tokens to ":ROLE_SYSTEM";
 
 -- table app_private.sessions
@@ -455,7 +455,7 @@ create policy sessions_system on app_private.sessions as permissive for all
   using (true)
   with check (true);
 grant select, insert, delete on app_private.sessions to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_private.sessions to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_private.sessions to ":ROLE_MAINTENANCE";
 grant update (revoked_at) on app_private.sessions to ":ROLE_SYSTEM";
 
 -- table app_private.user_secrets
@@ -472,7 +472,7 @@ create policy user_secrets_system on app_private.user_secrets as permissive for 
   using (true)
   with check (true);
 grant select, insert, update on app_private.user_secrets to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_private.user_secrets to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_private.user_secrets to ":ROLE_MAINTENANCE";
 
 CREATE OR REPLACE FUNCTION app_private.bcrypt_cost()
  RETURNS integer
@@ -1278,7 +1278,7 @@ grant execute on function app_private.token_hash(token text) to ":ROLE_SYSTEM";
 -- schema app_public
 --------------------------------------------------------------------------------
 create schema app_public;
-grant usage on schema app_public to ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant usage on schema app_public to ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_MAINTENANCE";
 grant usage, create on schema app_public to ":ROLE_SYSTEM";
 
 create type app_public.accepted_invitation as (
@@ -1358,7 +1358,7 @@ create policy account_events_tenant on app_public.account_events as restrictive 
   with check ((tenant_id = app_hidden.current_tenant_id()));
 grant select on app_public.account_events to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant select, insert on app_public.account_events to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_public.account_events to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.account_events to ":ROLE_MAINTENANCE";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.account_events FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _101_append_only_truncate BEFORE TRUNCATE ON app_public.account_events FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg_account_events__no_truncate();
 CREATE TRIGGER _110_append_only BEFORE DELETE OR UPDATE ON app_public.account_events FOR EACH ROW EXECUTE FUNCTION app_private.tg_account_events__append_only();
@@ -1392,7 +1392,7 @@ create policy benchmarks_select on app_public.benchmarks as permissive for selec
   to ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
   using ((archived_at IS NULL));
 grant select on app_public.benchmarks to ":ROLE_SHARED", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant select, insert, update, delete on app_public.benchmarks to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.benchmarks to ":ROLE_MAINTENANCE";
 grant insert (slug, name, description, score_type) on app_public.benchmarks to ":ROLE_PLATFORM_OWNER";
 grant update (name, description, archived_at) on app_public.benchmarks to ":ROLE_PLATFORM_OWNER";
 
@@ -1449,7 +1449,7 @@ create policy bookings_update_staff on app_public.bookings as permissive for upd
   with check ((tenant_id = app_hidden.current_tenant_id()));
 grant select on app_public.bookings to ":ROLE_PERSONAL_TRAINER", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.bookings to ":ROLE_MEMBER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant select, insert, update, delete on app_public.bookings to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.bookings to ":ROLE_MAINTENANCE";
 grant insert (tenant_id, class_session_id, member_id) on app_public.bookings to ":ROLE_MEMBER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (checked_in_at) on app_public.bookings to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.bookings FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
@@ -1513,7 +1513,7 @@ create policy class_sessions_update_system on app_public.class_sessions as permi
   with check (true);
 grant select on app_public.class_sessions to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.class_sessions to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant select, insert, update, delete on app_public.class_sessions to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.class_sessions to ":ROLE_MAINTENANCE";
 grant insert (tenant_id, title, starts_at, duration, coach_id, workout_id, capacity) on app_public.class_sessions to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (booked_count) on app_public.class_sessions to ":ROLE_SYSTEM";
 grant update (title, starts_at, duration, coach_id, workout_id, capacity) on app_public.class_sessions to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
@@ -1566,7 +1566,7 @@ create policy comments_update_own on app_public.comments as permissive for updat
   with check (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())));
 grant select on app_public.comments to ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.comments to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant select, insert, update, delete on app_public.comments to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.comments to ":ROLE_MAINTENANCE";
 grant insert (tenant_id, post_id, body) on app_public.comments to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (body) on app_public.comments to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.comments FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
@@ -1633,7 +1633,7 @@ create policy gyms_update_system on app_public.gyms as permissive for update
   using (true)
   with check (true);
 grant select on app_public.gyms to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant select, insert, update, delete on app_public.gyms to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.gyms to ":ROLE_MAINTENANCE";
 grant select (id, name, network_opt_in, city, description) on app_public.gyms to ":ROLE_SHARED";
 grant insert (id, name, slug, plan) on app_public.gyms to ":ROLE_SYSTEM";
 grant update (member_count, staff_count) on app_public.gyms to ":ROLE_SYSTEM";
@@ -1686,7 +1686,7 @@ create policy invitations_tenant on app_public.invitations as restrictive for al
   to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
   using ((tenant_id = app_hidden.current_tenant_id()))
   with check ((tenant_id = app_hidden.current_tenant_id()));
-grant select, insert, update, delete on app_public.invitations to ":ROLE_SYSTEM", "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.invitations to ":ROLE_SYSTEM", ":ROLE_MAINTENANCE";
 grant select (tenant_id, id, email, role, display_name, expires_at, created_at, last_sent_at, accepted_at, revoked_at, membership_id) on app_public.invitations to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.invitations FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 
@@ -1733,7 +1733,7 @@ create policy membership_plans_update_admin on app_public.membership_plans as pe
   with check ((tenant_id = app_hidden.current_tenant_id()));
 grant select on app_public.membership_plans to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.membership_plans to ":ROLE_GYM_ADMIN";
-grant select, insert, update, delete on app_public.membership_plans to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.membership_plans to ":ROLE_MAINTENANCE";
 grant insert (tenant_id, name, price_cents, currency, billing_period, is_active) on app_public.membership_plans to ":ROLE_GYM_ADMIN";
 grant update (name, price_cents, currency, billing_period, is_active) on app_public.membership_plans to ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.membership_plans FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
@@ -1789,7 +1789,7 @@ create policy memberships_update_admin on app_public.memberships as permissive f
   with check ((tenant_id = app_hidden.current_tenant_id()));
 grant select on app_public.memberships to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH";
 grant select, delete on app_public.memberships to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant select, insert, update, delete on app_public.memberships to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.memberships to ":ROLE_MAINTENANCE";
 grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
 grant insert (tenant_id, user_id, role, display_name) on app_public.memberships to ":ROLE_SYSTEM";
 grant update (role, display_name) on app_public.memberships to ":ROLE_GYM_ADMIN";
@@ -1839,7 +1839,7 @@ create policy messages_update_recipient on app_public.messages as permissive for
   using (((tenant_id = app_hidden.current_tenant_id()) AND (recipient_id = app_hidden.current_membership_id())))
   with check (((tenant_id = app_hidden.current_tenant_id()) AND (recipient_id = app_hidden.current_membership_id())));
 grant select on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant select, insert, update, delete on app_public.messages to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.messages to ":ROLE_MAINTENANCE";
 grant insert (tenant_id, recipient_id, body) on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (read_at) on app_public.messages to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.messages FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
@@ -1881,7 +1881,7 @@ create policy network_preferences_tenant on app_public.network_preferences as re
   with check ((tenant_id = app_hidden.current_tenant_id()));
 grant select on app_public.network_preferences to ":ROLE_SYSTEM", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.network_preferences to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant select, insert, update, delete on app_public.network_preferences to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.network_preferences to ":ROLE_MAINTENANCE";
 grant select (tenant_id, membership_id, show_on_leaderboards, display_name) on app_public.network_preferences to ":ROLE_SHARED";
 grant insert (tenant_id, membership_id, show_on_leaderboards, display_name) on app_public.network_preferences to ":ROLE_SYSTEM";
 grant update (show_on_leaderboards, display_name) on app_public.network_preferences to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
@@ -1943,7 +1943,7 @@ create policy payments_update_admin on app_public.payments as permissive for upd
   with check ((tenant_id = app_hidden.current_tenant_id()));
 grant select on app_public.payments to ":ROLE_MEMBER", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.payments to ":ROLE_GYM_ADMIN";
-grant select, insert, update, delete on app_public.payments to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.payments to ":ROLE_MAINTENANCE";
 grant insert (tenant_id, member_id, membership_plan_id, amount_cents, currency, period_start, period_end, status, paid_at) on app_public.payments to ":ROLE_GYM_ADMIN";
 grant update (membership_plan_id, amount_cents, currency, period_start, period_end, status, paid_at) on app_public.payments to ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.payments FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
@@ -1971,7 +1971,7 @@ create policy plans_select on app_public.plans as permissive for select
   to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER"
   using (true);
 grant select on app_public.plans to ":ROLE_SYSTEM", ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant select, insert, update, delete on app_public.plans to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.plans to ":ROLE_MAINTENANCE";
 
 -- view app_public.platform_class_facts
 create view app_public.platform_class_facts with (security_invoker=true) as
@@ -2076,7 +2076,7 @@ create policy posts_update_own on app_public.posts as permissive for update
   with check (((tenant_id = app_hidden.current_tenant_id()) AND (author_id = app_hidden.current_membership_id())));
 grant select on app_public.posts to ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.posts to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant select, insert, update, delete on app_public.posts to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.posts to ":ROLE_MAINTENANCE";
 grant insert (tenant_id, body) on app_public.posts to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (body) on app_public.posts to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.posts FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
@@ -2123,7 +2123,7 @@ create policy profiles_update_own on app_public.profiles as permissive for updat
   using (((tenant_id = app_hidden.current_tenant_id()) AND (membership_id = app_hidden.current_membership_id())))
   with check (((tenant_id = app_hidden.current_tenant_id()) AND (membership_id = app_hidden.current_membership_id())));
 grant select on app_public.profiles to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant select, insert, update, delete on app_public.profiles to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.profiles to ":ROLE_MAINTENANCE";
 grant insert (tenant_id, membership_id) on app_public.profiles to ":ROLE_SYSTEM";
 grant update (headline, bio, specialties, goals) on app_public.profiles to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.profiles FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
@@ -2179,7 +2179,7 @@ create policy progress_metrics_tenant on app_public.progress_metrics as restrict
   with check ((tenant_id = app_hidden.current_tenant_id()));
 grant select on app_public.progress_metrics to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
-grant select, insert, update, delete on app_public.progress_metrics to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.progress_metrics to ":ROLE_MAINTENANCE";
 grant insert (tenant_id, member_id, kind, label, value, unit, measured_on) on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 grant update (kind, label, value, unit, measured_on) on app_public.progress_metrics to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.progress_metrics FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
@@ -2237,7 +2237,7 @@ create policy trainer_assignments_update_admin on app_public.trainer_assignments
   with check ((tenant_id = app_hidden.current_tenant_id()));
 grant select on app_public.trainer_assignments to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.trainer_assignments to ":ROLE_GYM_ADMIN";
-grant select, insert, update, delete on app_public.trainer_assignments to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.trainer_assignments to ":ROLE_MAINTENANCE";
 grant insert (tenant_id, trainer_id, client_id, started_on, notes) on app_public.trainer_assignments to ":ROLE_GYM_ADMIN";
 grant update (trainer_id, client_id, started_on, notes) on app_public.trainer_assignments to ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.trainer_assignments FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
@@ -2281,7 +2281,7 @@ create policy users_update_self on app_public.users as permissive for update
   using ((id = app_hidden.current_user_id()))
   with check ((id = app_hidden.current_user_id()));
 grant select on app_public.users to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_public.users to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.users to ":ROLE_MAINTENANCE";
 grant select (id, email, display_name, is_disabled, created_at) on app_public.users to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant insert (id, email, display_name) on app_public.users to ":ROLE_SYSTEM";
 grant update (display_name) on app_public.users to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
@@ -2349,7 +2349,7 @@ create policy workout_results_update_trainer on app_public.workout_results as pe
   with check (((tenant_id = app_hidden.current_tenant_id()) AND (member_id = ANY (app_hidden.assigned_client_ids()))));
 grant select on app_public.workout_results to ":ROLE_SYSTEM", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.workout_results to ":ROLE_MEMBER";
-grant select, insert, update, delete on app_public.workout_results to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.workout_results to ":ROLE_MAINTENANCE";
 grant select (tenant_id, id, workout_id, member_id, score, is_rx, performed_on) on app_public.workout_results to ":ROLE_SHARED";
 grant insert (tenant_id, workout_id, member_id, score, is_rx, notes, performed_on) on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 grant update (score, is_rx, notes, performed_on) on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
@@ -2421,7 +2421,7 @@ create policy workouts_update_staff on app_public.workouts as permissive for upd
   with check ((tenant_id = app_hidden.current_tenant_id()));
 grant select on app_public.workouts to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_PLATFORM_OWNER";
 grant select, delete on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant select, insert, update, delete on app_public.workouts to "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant select, insert, update, delete on app_public.workouts to ":ROLE_MAINTENANCE";
 grant select (tenant_id, id, is_published, benchmark_id) on app_public.workouts to ":ROLE_SHARED";
 grant insert (tenant_id, title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
@@ -2987,7 +2987,7 @@ grant execute on function app_public.workouts_leaderboard(w app_public.workouts)
 -- schema app_shared
 --------------------------------------------------------------------------------
 create schema app_shared;
-grant usage on schema app_shared to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", "<unknown role ironclad_dump_d36a00e0_maintenance>";
+grant usage on schema app_shared to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_MAINTENANCE";
 grant usage, create on schema app_shared to ":ROLE_SHARED";
 
 create type app_shared.gym_card as (

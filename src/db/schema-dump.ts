@@ -56,6 +56,7 @@ export class RoleVocabulary {
         Object.keys(placeholders).find((k) => placeholders[k] === roles.visitor[r]) ?? r,
         r,
       ]),
+      [roles.maintenance, ":ROLE_MAINTENANCE", "maintenance"],
     ];
     entries.forEach(([name, placeholder, label], rank) => this.byName.set(name, { placeholder, label, rank: rank + 1 }));
     this.byName.set("PUBLIC", { placeholder: "public", label: "PUBLIC", rank: 0 });
