@@ -113,7 +113,7 @@ describe("observability", () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     await new Promise((r) => setTimeout(r, 50));
     const [line] = requestLines(id);
-    expect(line).toMatchObject({ role: "anonymous", tenant: null, operation: "Nope", status: 400, errorCodes: ["BAD_REQUEST"], outcome: "client_error" });
+    expect(line).toMatchObject({ role: "anonymous", tenant: null, operation: "Nope", status: 400, errorCodes: ["GRAPHQL_VALIDATION_FAILED"], outcome: "client_error" });
   });
 
   it("serves Prometheus metrics a Prometheus text parser reads", async () => {
