@@ -2806,12 +2806,13 @@ CREATE OR REPLACE FUNCTION app_public.request_password_reset(email text)
 AS $function$
 declare
   v_user uuid;
+  v_email citext;
   -- The token and its hash are computed whether or not the address is known, so both paths
   -- do the same work and answer the same: true.
   v_token text := app_private.new_token();
   v_hash bytea := app_private.token_hash(v_token);
 begin
-  select u.id into v_user from app_public.users u
+  select u.id, u.email into v_user, v_email from app_public.users u
   where u.email = request_password_reset.email::citext and not u.is_disabled;
   -- At most one mail a minute per address (a flood of requests must not flood the inbox).
   if v_user is not null and not exists (
@@ -2819,7 +2820,10 @@ begin
        where r.user_id = v_user and r.created_at > now() - interval '1 minute') then
     insert into app_private.password_resets (user_id, token_hash, expires_at)
       values (v_user, v_hash, now() + app_private.password_reset_ttl());
-    perform app_private.queue_mail('password_reset', request_password_reset.email::citext,
+    -- To the address the login was made with, never the one typed here: citext equality folds
+    -- case under the database collation, so a look-alike (İ, the Kelvin sign …) typed by an
+    -- attacker matches the victim's login — the link must still only reach the victim.
+    perform app_private.queue_mail('password_reset', v_email,
       jsonb_build_object('expires_at', now() + app_private.password_reset_ttl()), v_token);
   end if;
   return true;

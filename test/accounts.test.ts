@@ -231,6 +231,23 @@ describe("the cross-gym takeover story, step by step (issue 8)", () => {
 });
 
 describe("self-service credentials", () => {
+  it("a reset link goes only to the address the login was made with, never to a look-alike that matches it", async () => {
+    const { gym } = await gymWithAdmin();
+    const victimEmail = `irene-${Date.now()}@mail.test`;
+    await createGymUser({ role: "gym_admin", gym, email: victimEmail, password: "victims-own-password" });
+    // "İ" (U+0130) lower-cases to "i" under the database's collation on some servers, so this
+    // typed address can match the victim's login; the attacker controls its (look-alike) mailbox.
+    const typed = victimEmail.replace(/^i/, "\u0130");
+    const before = (await mailsTo(victimEmail)).length;
+    expect((await gql(api, REQUEST_RESET, { email: typed })).data).toEqual({ requestPasswordReset: { result: true } });
+    await deliverMail();
+    // Nothing is ever sent to the typed look-alike …
+    expect((await mailsTo(typed)).map((m) => m.file)).toEqual([]);
+    // … and where the server folds it onto the victim's login, the link goes to the victim.
+    const [{ folds }] = await rootQuery<{ folds: boolean }>("select $1::citext = $2::citext as folds", [typed, victimEmail]);
+    expect((await mailsTo(victimEmail)).length).toBe(before + (folds ? 1 : 0));
+  });
+
   it("password reset over HTTP: same answer for known, unknown, disabled and password-less; mail only for the known one", async () => {
     const { gym } = await gymWithAdmin();
     const known = await createGymUser({ role: "member", gym, email: email("known"), password: "old-password-1" });
