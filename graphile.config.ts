@@ -121,6 +121,10 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       async context(requestContext, args) {
         const ws = requestContext.ws;
         const connection = ws ? await realtimeConnection(ws.socket, ws.normalizedConnectionParams) : null;
+        // Every operation over a websocket re-checks its token and session, as every HTTP
+        // request does: a socket opened before logout, a role change or a removal must not
+        // keep querying (or writing) until the next periodic check.
+        if (connection) await connection.assertValid();
         const claims = connection ? connection.claims : requestContext.expressv4?.req.ironcladClaims;
         if (!claims) {
           // Fail closed: without verified claims there is no role to switch to, and PostGraphile

@@ -235,6 +235,35 @@ describe("realtime subscriptions", () => {
     expect(sub.events.length).toBe(delivered);
   });
 
+  it("a socket opened before logout cannot run one more query or write (checked per operation, not only every minute)", async () => {
+    const fresh = await login(api, email("coach", GYM_A));
+    let closed: { code: number; reason: string } | null = null;
+    const client = createClient({
+      url: `${api.url.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: WebSocketImpl,
+      connectionParams: { authorization: `Bearer ${fresh}` },
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => undefined,
+      on: { closed: (event) => { const e = event as { code: number; reason: string }; closed = { code: e.code, reason: String(e.reason) }; } },
+    });
+    clients.push(client);
+    const run = (query: string) =>
+      new Promise<{ data?: unknown; errors?: unknown }>((resolve) => {
+        let result: { data?: unknown; errors?: unknown } = {};
+        client.subscribe({ query }, {
+          next: (value) => { result = value as typeof result; },
+          error: (error) => resolve({ errors: error }),
+          complete: () => resolve(result),
+        });
+      });
+    expect(await run("{ currentGym { slug } }")).toEqual({ data: { currentGym: { slug: GYM_A } } });
+    expect((await gql(api, "mutation { logout(input: {}) { result } }", {}, fresh)).data).toEqual({ logout: { result: true } });
+    const after = await run("{ currentGym { slug } }");
+    expect(after).not.toHaveProperty("data.currentGym.slug", GYM_A);
+    expect(closed).toEqual({ code: 4401, reason: "SESSION_INVALID" });
+  });
+
   it("a token that expires closes its socket (4401 TOKEN_EXPIRED)", async () => {
     // A genuine session, re-signed to expire in two seconds (same secret, audience, issuer).
     const { iat: _iat, exp: _exp, ...claims } = decodeToken(await login(api, email("member", GYM_A)));
