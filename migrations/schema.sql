@@ -931,7 +931,8 @@ CREATE OR REPLACE FUNCTION app_private.tg_account_events__append_only()
  SET search_path TO 'pg_catalog'
 AS $function$
 begin
-  if tg_op = 'DELETE' and not exists (select 1 from app_public.gyms g where g.id = old.tenant_id) then
+  if tg_op = 'DELETE' and not exists (
+       select 1 from app_public.gyms g where g.id = old.tenant_id and g.suspended_at is null) then
     return old;
   end if;
   raise exception 'The account audit log is append-only' using errcode = 'IC030';

@@ -101,7 +101,8 @@ it("a suspended gym refuses logins (IC040) and ends its sessions", async () => {
   const admin = await createGymUser({ role: "gym_admin" });
   const [session] = await rootQuery<{ id: string }>("insert into app_private.sessions (user_id) values ($1) returning id", [admin.userId]);
   const valid = async () =>
-    (await rootQuery<{ ok: boolean }>("select app_hidden.session_is_valid($1, $2, $3, 'gym_admin') as ok", [session!.id, admin.userId, admin.tenantId]))[0]!.ok;
+    (await rootQuery<{ ok: boolean }>(`select app_hidden.session_is_valid($1, $2, $3, m.id, m.token_version, 'gym_admin') as ok
+         from app_public.memberships m where m.tenant_id = $3 and m.user_id = $2`, [session!.id, admin.userId, admin.tenantId]))[0]!.ok;
   expect(await valid()).toBe(true);
   await suspendGym(owner, roles(), admin.gym.slug);
   expect(await valid()).toBe(false);

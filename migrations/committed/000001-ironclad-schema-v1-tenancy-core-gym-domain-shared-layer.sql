@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:70c8922429e828510706510898f63c9a61d9c051
+--! Hash: sha1:54d4b7b92227415caece897fa8d2fbb58db3142d
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -1022,14 +1022,17 @@ grant select on app_public.account_events to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_
 grant select, insert on app_public.account_events to ":ROLE_SYSTEM";
 
 -- Append-only for everyone, the owner included. The one exception: rows of a gym that is
--- being deleted go with it (the cascade from gyms), since a trail of a gym that no longer
--- exists has no reader. SECURITY DEFINER (system): checks the gym row, which RLS may hide
+-- being offboarded go with it — the cascade from a deleted gym row, or the offboarding of a
+-- suspended gym (`npm run gym -- offboard` suspends first, then deletes every tenant table's
+-- rows) — since a trail of a gym that no longer exists has no reader. No visitor role has a
+-- DELETE grant here at all. SECURITY DEFINER (system): checks the gym row, which RLS may hide
 -- from whoever deletes.
 create function app_private.tg_account_events__append_only() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
 begin
-  if tg_op = 'DELETE' and not exists (select 1 from app_public.gyms g where g.id = old.tenant_id) then
+  if tg_op = 'DELETE' and not exists (
+       select 1 from app_public.gyms g where g.id = old.tenant_id and g.suspended_at is null) then
     return old;
   end if;
   raise exception 'The account audit log is append-only' using errcode = 'IC030';
