@@ -13,4 +13,7 @@ module.exports = {
   // ground truth, and must not watch another suite's writes land mid-run.
   maxWorkers: 1,
   testSequencer: "<rootDir>/test/support/sequencer.js",
+  // A handle some suite forgets to close (a pg client, a socket) must not keep CI waiting for
+  // its 90-minute limit after every test has finished: exit when the run is done.
+  forceExit: true,
 };
