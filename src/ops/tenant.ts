@@ -120,9 +120,11 @@ export async function importGym(client: Client, roles: RoleNames, dir: string, m
   }
   const gymId = manifest.gym.id;
   await asMaintenance(client, roles, async () => {
-    const tables = await listTables(client, roles.owner);
+    // Only what an export can contain: a tampered bundle must not carry rows into credential or
+    // platform tables (platform_owners, user_secrets, sessions …) however its checksum reads.
+    const tables = exportedTables(await listTables(client, roles.owner));
     const known = new Set(tables.map((t) => t.name));
-    for (const name of rows.keys()) if (!known.has(name)) throw new Error(`the bundle has a table this database does not: ${name}`);
+    for (const name of rows.keys()) if (!known.has(name)) throw new Error(`the bundle has a table an export never contains: ${name}`);
     const existing = await client.query(`select 1 from ${TENANT_ROOT} where id = $1 or slug = $2`, [gymId, manifest.gym.slug]);
     if (existing.rowCount) throw new Error(`a gym with id ${gymId} or slug ${manifest.gym.slug} already exists`);
     // Triggers off: rows arrive exactly as exported (a membership's trigger would add a profile
