@@ -711,6 +711,39 @@ CREATE OR REPLACE FUNCTION app_private.password_reset_ttl()
 AS $function$ select interval '1 hour' $function$;
 grant execute on function app_private.password_reset_ttl() to ":ROLE_SYSTEM";
 
+CREATE OR REPLACE FUNCTION app_private.process_password_reset_request(email text)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'public'
+AS $function$
+declare
+  v_user uuid;
+  v_email citext;
+  v_token text := app_private.new_token();
+  v_hash bytea := app_private.token_hash(v_token);
+begin
+  select u.id, u.email into v_user, v_email from app_public.users u
+  where u.email = process_password_reset_request.email::citext and not u.is_disabled;
+  -- At most one mail a minute per address (a flood of requests must not flood the inbox).
+  if v_user is not null and not exists (
+       select 1 from app_private.password_resets r
+       where r.user_id = v_user and r.created_at > now() - interval '1 minute') then
+    insert into app_private.password_resets (user_id, token_hash, expires_at)
+      values (v_user, v_hash, now() + app_private.password_reset_ttl());
+    -- To the address the login was made with, never the one typed here: citext equality folds
+    -- case under the database collation, so a look-alike (İ, the Kelvin sign …) typed by an
+    -- attacker matches the victim's login — the link must still only reach the victim.
+    perform app_private.queue_mail('password_reset', v_email,
+      jsonb_build_object('expires_at', now() + app_private.password_reset_ttl()), v_token);
+  end if;
+  return;
+end;
+$function$;
+alter function app_private.process_password_reset_request(email text) owner to ":ROLE_SYSTEM";
+comment on function app_private.process_password_reset_request(email text) is 'Worker task password_reset_request: mail a one-time reset link (valid 1 hour) to the login an address names, if it exists and is enabled, at most one a minute. SECURITY DEFINER (system): reads logins by email and writes the outbox.';
+grant execute on function app_private.process_password_reset_request(email text) to ":DATABASE_OWNER";
+
 CREATE OR REPLACE FUNCTION app_private.prune_invitations()
  RETURNS integer
  LANGUAGE sql
@@ -797,6 +830,19 @@ AS $function$
   returning id
 $function$;
 grant execute on function app_private.queue_mail(template text, recipient citext, params jsonb, secret text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.queue_password_reset_request(email text)
+ RETURNS void
+ LANGUAGE sql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select null::void from graphile_worker.add_job('password_reset_request',
+    json_build_object('email', email), max_attempts => 1)
+$function$;
+comment on function app_private.queue_password_reset_request(email text) is '@lint-ignore definer-owned-by-system: only the owner of graphile_worker may add jobs, and this function does nothing but queue one fixed task
+Queue graphile-worker task password_reset_request for an address. SECURITY DEFINER (database owner, which owns graphile_worker).';
+grant execute on function app_private.queue_password_reset_request(email text) to ":ROLE_SYSTEM";
 
 CREATE OR REPLACE FUNCTION app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text DEFAULT NULL::text)
  RETURNS void
@@ -2805,34 +2851,14 @@ CREATE OR REPLACE FUNCTION app_public.request_password_reset(email text)
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'public'
 AS $function$
-declare
-  v_user uuid;
-  v_email citext;
-  -- The token and its hash are computed whether or not the address is known, so both paths
-  -- do the same work and answer the same: true.
-  v_token text := app_private.new_token();
-  v_hash bytea := app_private.token_hash(v_token);
 begin
-  select u.id, u.email into v_user, v_email from app_public.users u
-  where u.email = request_password_reset.email::citext and not u.is_disabled;
-  -- At most one mail a minute per address (a flood of requests must not flood the inbox).
-  if v_user is not null and not exists (
-       select 1 from app_private.password_resets r
-       where r.user_id = v_user and r.created_at > now() - interval '1 minute') then
-    insert into app_private.password_resets (user_id, token_hash, expires_at)
-      values (v_user, v_hash, now() + app_private.password_reset_ttl());
-    -- To the address the login was made with, never the one typed here: citext equality folds
-    -- case under the database collation, so a look-alike (İ, the Kelvin sign …) typed by an
-    -- attacker matches the victim's login — the link must still only reach the victim.
-    perform app_private.queue_mail('password_reset', v_email,
-      jsonb_build_object('expires_at', now() + app_private.password_reset_ttl()), v_token);
-  end if;
+  perform app_private.queue_password_reset_request(request_password_reset.email);
   return true;
 end;
 $function$;
 alter function app_public.request_password_reset(email text) owner to ":ROLE_SYSTEM";
 comment on function app_public.request_password_reset(email text) is '@anonymousOk a person who forgot their password has no token
-Mail a one-time password-reset link (valid 1 hour) if the address has an enabled login. Always returns true, known address or not. SECURITY DEFINER (system): reads logins by email and writes the outbox.';
+Mail a one-time password-reset link (valid 1 hour) if the address has an enabled login. Always returns true, known address or not, after the same work (one queued job). SECURITY DEFINER (system): visitors may not queue jobs (app_private.queue_password_reset_request).';
 grant execute on function app_public.request_password_reset(email text) to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_public.resend_invitation(invitation_id uuid)

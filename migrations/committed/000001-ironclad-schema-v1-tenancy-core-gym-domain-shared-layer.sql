@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:54d4b7b92227415caece897fa8d2fbb58db3142d
+--! Hash: sha1:68186ea0fe1eb47a66ac3856267671852ac99c9c
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -1554,19 +1554,17 @@ create function app_private.password_reset_ttl() returns interval
   language sql immutable set search_path = pg_catalog as $$ select interval '1 hour' $$;
 grant execute on function app_private.password_reset_ttl() to ":ROLE_SYSTEM";
 
-create function app_public.request_password_reset(email text) returns boolean
+create function app_private.process_password_reset_request(email text) returns void
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
 declare
   v_user uuid;
   v_email citext;
-  -- The token and its hash are computed whether or not the address is known, so both paths
-  -- do the same work and answer the same: true.
   v_token text := app_private.new_token();
   v_hash bytea := app_private.token_hash(v_token);
 begin
   select u.id, u.email into v_user, v_email from app_public.users u
-  where u.email = request_password_reset.email::citext and not u.is_disabled;
+  where u.email = process_password_reset_request.email::citext and not u.is_disabled;
   -- At most one mail a minute per address (a flood of requests must not flood the inbox).
   if v_user is not null and not exists (
        select 1 from app_private.password_resets r
@@ -1579,11 +1577,39 @@ begin
     perform app_private.queue_mail('password_reset', v_email,
       jsonb_build_object('expires_at', now() + app_private.password_reset_ttl()), v_token);
   end if;
+  return;
+end;
+$$;
+comment on function app_private.process_password_reset_request(text) is
+  'Worker task password_reset_request: mail a one-time reset link (valid 1 hour) to the login an address names, if it exists and is enabled, at most one a minute. SECURITY DEFINER (system): reads logins by email and writes the outbox.';
+
+-- Queues the worker's part of a reset request. SECURITY DEFINER (database owner, which owns
+-- graphile_worker): neither visitors nor the system role may add jobs themselves.
+create function app_private.queue_password_reset_request(email text) returns void
+  language sql volatile security definer set search_path = pg_catalog
+as $$
+  select null::void from graphile_worker.add_job('password_reset_request',
+    json_build_object('email', email), max_attempts => 1)
+$$;
+comment on function app_private.queue_password_reset_request(text) is
+  E'@lint-ignore definer-owned-by-system: only the owner of graphile_worker may add jobs, and this function does nothing but queue one fixed task\nQueue graphile-worker task password_reset_request for an address. SECURITY DEFINER (database owner, which owns graphile_worker).';
+grant execute on function app_private.queue_password_reset_request(text) to ":ROLE_SYSTEM";
+
+-- Asking for a reset must answer alike for every address — same body, same time — so the
+-- request itself only queues a job (the same single insert whatever the address); the lookup,
+-- the one-a-minute limit, the token and the mail happen in the worker
+-- (app_private.process_password_reset_request, task `password_reset_request`), out of the
+-- requester's sight.
+create function app_public.request_password_reset(email text) returns boolean
+  language plpgsql volatile security definer set search_path = pg_catalog, public
+as $$
+begin
+  perform app_private.queue_password_reset_request(request_password_reset.email);
   return true;
 end;
 $$;
 comment on function app_public.request_password_reset(text) is
-  E'@anonymousOk a person who forgot their password has no token\nMail a one-time password-reset link (valid 1 hour) if the address has an enabled login. Always returns true, known address or not. SECURITY DEFINER (system): reads logins by email and writes the outbox.';
+  E'@anonymousOk a person who forgot their password has no token\nMail a one-time password-reset link (valid 1 hour) if the address has an enabled login. Always returns true, known address or not, after the same work (one queued job). SECURITY DEFINER (system): visitors may not queue jobs (app_private.queue_password_reset_request).';
 
 create function app_public.reset_password(token text, new_password text) returns boolean
   language plpgsql volatile security definer set search_path = pg_catalog, public
@@ -1645,8 +1671,9 @@ alter function app_public.request_password_reset(text) owner to ":ROLE_SYSTEM";
 alter function app_public.reset_password(text, text) owner to ":ROLE_SYSTEM";
 alter function app_public.logout_everywhere() owner to ":ROLE_SYSTEM";
 alter function app_private.prune_password_resets() owner to ":ROLE_SYSTEM";
+alter function app_private.process_password_reset_request(text) owner to ":ROLE_SYSTEM";
 set role ":ROLE_SYSTEM";
-grant execute on function app_private.prune_password_resets() to ":DATABASE_OWNER";
+grant execute on function app_private.prune_password_resets(), app_private.process_password_reset_request(text) to ":DATABASE_OWNER";
 reset role;
 
 --! split: 1000-plans.sql

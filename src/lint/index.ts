@@ -64,18 +64,23 @@ async function runRule(client: Queryable, rule: Rule, params: Record<string, Par
 }
 
 /**
- * A reasoned suppression lives next to the object it excuses, in its comment:
- * `comment on table app_public.scratch is E'@lint-ignore rls-enabled-forced: <why>\n…'`.
+ * A reasoned suppression lives next to the object it excuses, in its comment (a table's, or a
+ * function's): `comment on table app_public.scratch is E'@lint-ignore rls-enabled-forced: <why>\n…'`.
  * The reason is required (a bare `@lint-ignore rule` suppresses nothing).
  */
 const SUPPRESSION = /@lint-ignore ([a-z0-9-]+):\s*\S/g;
 
 async function suppressedBy(client: Queryable, object: string): Promise<Set<string>> {
-  const relation = object.split(" ")[0]!;
-  const { rows } = await client.query<{ comment: string | null }>(
-    "select obj_description(to_regclass($1), 'pg_class') as comment",
-    [relation],
-  );
+  // A function is named `schema.name(args …)`: its comment (any overload's) may excuse it.
+  const fn = /^([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\(/.exec(object);
+  const { rows } = fn
+    ? await client.query<{ comment: string | null }>(
+        `select string_agg(obj_description(p.oid, 'pg_proc'), ' ') as comment
+         from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+         where n.nspname = $1 and p.proname = $2`,
+        [fn[1], fn[2]],
+      )
+    : await client.query<{ comment: string | null }>("select obj_description(to_regclass($1), 'pg_class') as comment", [object.split(" ")[0]!]);
   return new Set([...(rows[0]?.comment ?? "").matchAll(SUPPRESSION)].map((m) => m[1]!));
 }
 

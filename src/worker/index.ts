@@ -1,5 +1,6 @@
 import { run, type Runner, type TaskList } from "graphile-worker";
 import { crontab } from "./crontab";
+import { passwordResetRequest } from "./tasks/password_reset_request";
 import { pruneAccounts } from "./tasks/prune_accounts";
 import { pruneSessions } from "./tasks/prune_sessions";
 import { refreshLeaderboards } from "./tasks/refresh_leaderboards";
@@ -7,6 +8,7 @@ import { sendMail } from "./tasks/send_mail";
 
 /** Every task the worker knows, by identifier. One file per task in ./tasks. */
 export const taskList: TaskList = {
+  password_reset_request: passwordResetRequest,
   prune_accounts: pruneAccounts,
   prune_sessions: pruneSessions,
   refresh_leaderboards: refreshLeaderboards,

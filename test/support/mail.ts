@@ -1,14 +1,17 @@
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { Logger, runOnce } from "graphile-worker";
+import { passwordResetRequest } from "../../src/worker/tasks/password_reset_request";
 import { sendMail } from "../../src/worker/tasks/send_mail";
 import { loadConfig } from "../../src/config";
 import { testDb } from "./db";
 
-/** Run the real graphile-worker task `send_mail` for every queued mail (the outbox), once. */
+/** Run the real graphile-worker tasks `password_reset_request` and `send_mail` for every queued job, once. */
 export const quietLogger = new Logger(() => () => undefined);
 
 export async function deliverMail(): Promise<void> {
+  // Reset requests first (they write the outbox), then the mail they and everything else queued.
+  await runOnce({ connectionString: testDb().ownerUrl, taskList: { password_reset_request: passwordResetRequest }, concurrency: 1, logger: quietLogger });
   await runOnce({ connectionString: testDb().ownerUrl, taskList: { send_mail: sendMail }, concurrency: 1, logger: quietLogger });
 }
 
