@@ -833,12 +833,14 @@ grant execute on function app_private.queue_mail(template text, recipient citext
 
 CREATE OR REPLACE FUNCTION app_private.queue_password_reset_request(email text)
  RETURNS void
- LANGUAGE sql
+ LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  select null::void from graphile_worker.add_job('password_reset_request',
-    json_build_object('email', email), max_attempts => 1)
+begin
+  perform graphile_worker.add_job('password_reset_request',
+    json_build_object('email', queue_password_reset_request.email), max_attempts => 1);
+end;
 $function$;
 comment on function app_private.queue_password_reset_request(email text) is '@lint-ignore definer-owned-by-system: only the owner of graphile_worker may add jobs, and this function does nothing but queue one fixed task
 Queue graphile-worker task password_reset_request for an address. SECURITY DEFINER (database owner, which owns graphile_worker).';

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:68186ea0fe1eb47a66ac3856267671852ac99c9c
+--! Hash: sha1:507fa46e28c4cbbc7b4f43e31473e9b03d5def81
 --! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -1585,11 +1585,15 @@ comment on function app_private.process_password_reset_request(text) is
 
 -- Queues the worker's part of a reset request. SECURITY DEFINER (database owner, which owns
 -- graphile_worker): neither visitors nor the system role may add jobs themselves.
+-- plpgsql, not sql: its body names graphile_worker, whose schema `db:reset` installs after the
+-- committed migrations (an sql body is resolved when the function is created).
 create function app_private.queue_password_reset_request(email text) returns void
-  language sql volatile security definer set search_path = pg_catalog
+  language plpgsql volatile security definer set search_path = pg_catalog
 as $$
-  select null::void from graphile_worker.add_job('password_reset_request',
-    json_build_object('email', email), max_attempts => 1)
+begin
+  perform graphile_worker.add_job('password_reset_request',
+    json_build_object('email', queue_password_reset_request.email), max_attempts => 1);
+end;
 $$;
 comment on function app_private.queue_password_reset_request(text) is
   E'@lint-ignore definer-owned-by-system: only the owner of graphile_worker may add jobs, and this function does nothing but queue one fixed task\nQueue graphile-worker task password_reset_request for an address. SECURITY DEFINER (database owner, which owns graphile_worker).';
