@@ -1,5 +1,6 @@
 import { PRESETS, seedPlatform, tableCounts, type SeedOptions } from "./seed";
-import { openBenchDatabase, withClient, writeSeedRecord, type BenchDatabase, type SeedRecord } from "./target";
+import { withClient } from "../src/db/with-client";
+import { openBenchDatabase, writeSeedRecord, type BenchDatabase, type SeedRecord } from "./target";
 
 /** Drop and recreate `name` on the server, migrate it, fill it; the record is kept on the database. */
 export async function createSeededDatabase(

@@ -63,15 +63,6 @@ export async function openBenchDatabase(
   return { name, rootUrl: withDatabase(serverRootUrl, name), ownerUrl: setup.ownerUrl, authUrl: setup.authUrl, roles: setup.roles };
 }
 
-export async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** What the generator wrote, kept as the database's comment so `npm run bench` can report it. */
 export interface SeedRecord {

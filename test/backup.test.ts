@@ -13,6 +13,7 @@ import { dropDatabaseAndRoles, setupDatabase, type SetupResult } from "../src/db
 import { withDatabase } from "../src/db/urls";
 import { backupDatabase, restoreDatabase } from "../src/ops/backup";
 import { testDb } from "./support/db";
+import { withClient } from "../src/db/with-client";
 
 /**
  * Backups that restore (issue 11, item 2): a backup of the test database, restored into a
@@ -78,34 +79,25 @@ afterAll(async () => {
   await dropDatabaseAndRoles(testDb().serverRootUrl, fresh);
 });
 
-async function asOwner<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 it("backup → restore into a fresh database gives equal row counts for every table, and the demo logins work", async () => {
   const hash = await expectedMigrationHash();
   const file = path.join(dir, "all.backup.gz");
   const before = await census(testDb().database, testDb().roles.owner);
-  const summary = await asOwner(testDb().ownerUrl, (c) => backupDatabase(c, testDb().roles, file, hash));
+  const summary = await withClient(testDb().ownerUrl, (c) => backupDatabase(c, testDb().roles, file, hash));
   // Every owner-owned table is in the backup, and the tenant tables are not empty (RLS did not hide them).
   expect(Object.keys(summary.tables).sort()).toEqual(Object.keys(before.tables).sort());
   expect(summary.tables["app_public.memberships"]).toBeGreaterThan(0);
   expect(summary.tables["app_private.user_secrets"]).toBeGreaterThan(0);
 
-  await asOwner(setup.ownerUrl, (c) => restoreDatabase(c, setup.roles, file, hash));
+  await withClient(setup.ownerUrl, (c) => restoreDatabase(c, setup.roles, file, hash));
   const after = await census(fresh, setup.roles.owner);
   expect(after.tables).toEqual(before.tables);
   expect(after.tables).toEqual(summary.tables);
   expect(after.sequences).toEqual(before.sequences);
 
   // A demo person logs in on the restored database (password hash, membership, gym restored).
-  const token = await asOwner(setup.authUrl, async (c) => {
+  const token = await withClient(setup.authUrl, async (c) => {
     await c.query("begin");
     for (const [key, value] of Object.entries(pgSettingsFor(ANONYMOUS, setup.roles))) {
       await c.query("select set_config($1, $2, true)", [key, value]);
@@ -123,11 +115,11 @@ it("backup → restore into a fresh database gives equal row counts for every ta
   const lines = gunzipSync(await readFile(file)).toString("utf8").split("\n").filter(Boolean);
   const cut = path.join(dir, "cut.backup.gz");
   await writeFile(cut, gzipSync(`${lines.slice(0, -1).join("\n")}\n`));
-  await expect(asOwner(setup.ownerUrl, (c) => restoreDatabase(c, setup.roles, cut, hash))).rejects.toThrow(/incomplete/);
+  await expect(withClient(setup.ownerUrl, (c) => restoreDatabase(c, setup.roles, cut, hash))).rejects.toThrow(/incomplete/);
   expect((await census(fresh, setup.roles.owner)).tables).toEqual(before.tables);
 });
 
 it("a backup taken at another schema version is refused", async () => {
   const file = path.join(dir, "all.backup.gz");
-  await expect(asOwner(setup.ownerUrl, (c) => restoreDatabase(c, setup.roles, file, "sha1:other"))).rejects.toThrow(/schema/);
+  await expect(withClient(setup.ownerUrl, (c) => restoreDatabase(c, setup.roles, file, "sha1:other"))).rejects.toThrow(/schema/);
 });

@@ -11,6 +11,7 @@ import { randomSecret } from "../src/db/secrets";
 import { dropDatabaseAndRoles, setupDatabase, type SetupResult } from "../src/db/setup";
 import { withDatabase } from "../src/db/urls";
 import { testDb } from "./support/db";
+import { withClient } from "../src/db/with-client";
 
 /**
  * The migrations build the whole schema from an empty database, and whatever state a
@@ -28,19 +29,10 @@ let setup: SetupResult | undefined;
 
 const rootUrl = () => testDb().serverRootUrl;
 
-async function connect<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 /** As a superuser, on the migrations' database. */
-const asRoot = <T>(fn: (client: Client) => Promise<T>) => connect(withDatabase(rootUrl(), databaseName), fn);
+const asRoot = <T>(fn: (client: Client) => Promise<T>) => withClient(withDatabase(rootUrl(), databaseName), fn);
 /** As the owner, the way graphile-migrate runs migrations. */
-const asOwner = <T>(fn: (client: Client) => Promise<T>) => connect(setup!.ownerUrl, fn);
+const asOwner = <T>(fn: (client: Client) => Promise<T>) => withClient(setup!.ownerUrl, fn);
 
 /** What the migrations built: the generated schema dump, every file of it. */
 async function schemaDump(): Promise<Map<string, string>> {
@@ -177,7 +169,7 @@ describe("migrations", () => {
   });
 
   it("leave a database the API's roles can use: the authenticator logs in and sees nothing without a role", async () => {
-    await connect(setup!.authUrl, async (client) => {
+    await withClient(setup!.authUrl, async (client) => {
       await expect(client.query("select * from app_public.memberships")).rejects.toMatchObject({ code: "42501" });
       const { rows } = await client.query("select app_hidden.session_is_valid(gen_random_uuid(), gen_random_uuid(), null, null, null, 'member') as ok");
       expect(rows).toEqual([{ ok: false }]);

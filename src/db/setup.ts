@@ -1,6 +1,6 @@
-import { Client } from "pg";
 import { fillPlaceholders, placeholdersFor, readMigrationFile, roleNamesFor, type RoleNames } from "./roles";
 import { databaseNameOf, withDatabase } from "./urls";
+import { withClient } from "./with-client";
 
 export interface SetupOptions {
   /** A superuser connection to any database on the server (usually `postgres`). */
@@ -21,15 +21,6 @@ export interface SetupResult {
   created: boolean;
 }
 
-async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function assertSafeSecret(name: string, value: string): void {
   // Passwords are spliced into role DDL; keep them to characters that need no quoting.
