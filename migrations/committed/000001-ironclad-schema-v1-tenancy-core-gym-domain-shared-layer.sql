@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:8f8562595a540fc602f53288f597f384d30bc50b
+--! Hash: sha1:84efcba823b4d87eaa52765828d3a62a990ffeea
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -23,9 +23,7 @@ create schema app_shared;
 -- Functions are executable by PUBLIC by default; we grant execute explicitly instead.
 alter default privileges revoke execute on functions from public;
 
-grant usage on schema app_public, app_hidden, app_shared to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant usage on schema app_public, app_hidden, app_shared to :VISITOR_ROLES;
 
 -- The system role owns SECURITY DEFINER functions (it needs CREATE to be made their owner)
 -- and reads the identity tables through its own narrow policies.
@@ -75,8 +73,7 @@ grant execute on function
   app_hidden.current_tenant_id(), app_hidden.current_user_id(),
   app_hidden.current_session_id(), app_hidden.current_app_role(),
   app_hidden.current_membership_id()
-to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-   ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+to :VISITOR_ROLES, ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
 -- Tenant column guard, shared by every tenant-scoped table.
@@ -197,12 +194,9 @@ insert into app_public.plans (id, name, max_members, max_staff, sort_order) valu
 alter table app_public.plans enable row level security;
 alter table app_public.plans force row level security;
 create policy plans_select on app_public.plans for select
-  to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-     ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM"
+  to :VISITOR_ROLES, ":ROLE_SYSTEM"
   using (true);
-grant select on app_public.plans to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant select on app_public.plans to :VISITOR_ROLES, ":ROLE_SYSTEM";
 
 --! split: 200-gyms.sql
 --------------------------------------------------------------------------------
@@ -249,7 +243,7 @@ alter table app_public.gyms force row level security;
 
 -- Every gym-level role sees its own gym and nothing else.
 create policy gyms_select_own on app_public.gyms for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (id = app_hidden.current_tenant_id());
 -- The gym admin may rename the gym (plan changes are a platform-owner action).
 create policy gyms_update_own on app_public.gyms for update
@@ -271,8 +265,7 @@ create policy gyms_update_system on app_public.gyms for update
 create policy gyms_select_shared on app_public.gyms for select
   to ":ROLE_SHARED" using (network_opt_in);
 
-grant select on app_public.gyms to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.gyms to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 grant update (name, network_opt_in, city, description) on app_public.gyms to ":ROLE_GYM_ADMIN";
 grant update (name, plan, network_opt_in, city, description) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
 grant select, insert (id, name, slug, plan), update (member_count, staff_count) on app_public.gyms to ":ROLE_SYSTEM";
@@ -354,10 +347,10 @@ alter table app_public.users enable row level security;
 alter table app_public.users force row level security;
 
 create policy users_select_self on app_public.users for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (id = app_hidden.current_user_id());
 create policy users_update_self on app_public.users for update
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (id = app_hidden.current_user_id())
   with check (id = app_hidden.current_user_id());
 create policy users_select_platform on app_public.users for select
@@ -368,9 +361,8 @@ create policy users_select_system on app_public.users for select to ":ROLE_SYSTE
 create policy users_insert_system on app_public.users for insert to ":ROLE_SYSTEM" with check (true);
 
 grant select (id, email, display_name, is_disabled, created_at) on app_public.users to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant update (display_name) on app_public.users to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+  :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
+grant update (display_name) on app_public.users to :GYM_ROLES;
 grant update (display_name, is_disabled) on app_public.users to ":ROLE_PLATFORM_OWNER";
 grant select, insert (id, email, display_name) on app_public.users to ":ROLE_SYSTEM";
 
@@ -482,13 +474,13 @@ alter table app_public.memberships force row level security;
 -- The tenant rule, for every gym-level role and every command. Each permissive policy below
 -- repeats the predicate so isolation never rests on this one policy alone.
 create policy memberships_tenant on app_public.memberships as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 
 -- Everyone in a gym may see who else is in it (staff lists, class rosters).
 create policy memberships_select on app_public.memberships for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 -- The gym admin changes roles and removes people from the gym.
 create policy memberships_update_admin on app_public.memberships for update
@@ -509,8 +501,7 @@ create policy memberships_select_system on app_public.memberships for select
 create policy memberships_insert_system on app_public.memberships for insert
   to ":ROLE_SYSTEM" with check (true);
 
-grant select on app_public.memberships to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.memberships to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 grant update (role, display_name) on app_public.memberships to ":ROLE_GYM_ADMIN";
 grant delete on app_public.memberships to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant select, insert (tenant_id, user_id, role, display_name) on app_public.memberships to ":ROLE_SYSTEM";
@@ -539,7 +530,7 @@ $$;
 comment on function app_public.memberships_email(app_public.memberships) is
   'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system): users rows are private to their owner.';
 grant execute on function app_public.memberships_email(app_public.memberships)
-to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 
 alter function app_public.memberships_email(app_public.memberships) owner to ":ROLE_SYSTEM";
 
@@ -1077,11 +1068,10 @@ comment on function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer,
   'True while the session is live, the user enabled and the claimed membership (same id, role and token_version) or platform ownership still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
 
 grant execute on function app_public.authenticate(text, text, uuid), app_public.refresh_token(text) to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+  :VISITOR_ROLES;
 
 grant execute on function app_public.switch_gym(uuid), app_public.logout() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+  :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 grant execute on function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer, text),
   app_hidden.revoke_reused_refresh_token(bytea) to ":DATABASE_AUTHENTICATOR";
 -- Grants first: once the system role owns them, the migration owner can no longer grant.
@@ -1127,9 +1117,7 @@ create function app_public.my_role() returns text
 comment on function app_public.my_role() is
   'Your role in the current gym: member, personal_trainer, coach, gym_admin, platform_owner or anonymous.';
 
-grant execute on function app_public.me(), app_public.current_gym(), app_public.my_role() to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_public.me(), app_public.current_gym(), app_public.my_role() to :VISITOR_ROLES;
 
 --------------------------------------------------------------------------------
 -- Housekeeping (graphile-worker task `prune_sessions`, daily): forget sessions that were
@@ -1290,7 +1278,7 @@ create index account_events_tenant_occurred_idx on app_public.account_events (te
 alter table app_public.account_events enable row level security;
 alter table app_public.account_events force row level security;
 create policy account_events_tenant on app_public.account_events as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy account_events_select_admin on app_public.account_events for select
@@ -1505,7 +1493,7 @@ create trigger _100_tenant_id_immutable before update on app_public.invitations
 alter table app_public.invitations enable row level security;
 alter table app_public.invitations force row level security;
 create policy invitations_tenant on app_public.invitations as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy invitations_select_admin on app_public.invitations for select
@@ -1727,9 +1715,7 @@ comment on function app_private.prune_invitations() is
 grant execute on function app_public.invite_to_gym(text, text, text, uuid),
   app_public.resend_invitation(uuid), app_public.revoke_invitation(uuid)
   to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant execute on function app_public.accept_invitation(text, text) to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_public.accept_invitation(text, text) to :VISITOR_ROLES;
 alter function app_public.invite_to_gym(text, text, text, uuid) owner to ":ROLE_SYSTEM";
 alter function app_public.resend_invitation(uuid) owner to ":ROLE_SYSTEM";
 alter function app_public.revoke_invitation(uuid) owner to ":ROLE_SYSTEM";
@@ -1914,10 +1900,9 @@ comment on function app_private.prune_password_resets() is
   'Delete reset tokens used or expired over a day ago. SECURITY DEFINER (system): the table is private.';
 
 grant execute on function app_public.request_password_reset(text), app_public.reset_password(text, text) to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+  :VISITOR_ROLES;
 grant execute on function app_public.change_password(text, text), app_public.logout_everywhere() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+  :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 alter function app_public.change_password(text, text) owner to ":ROLE_SYSTEM";
 alter function app_public.request_password_reset(text) owner to ":ROLE_SYSTEM";
 alter function app_public.reset_password(text, text) owner to ":ROLE_SYSTEM";
@@ -1944,8 +1929,7 @@ as $$
 $$;
 comment on function app_hidden.membership_role(uuid, uuid) is
   'Role of a membership in the caller''s gym (NULL otherwise). SECURITY DEFINER (system) so validation triggers work whatever the caller may read.';
-grant execute on function app_hidden.membership_role(uuid, uuid) to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_hidden.membership_role(uuid, uuid) to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 alter function app_hidden.membership_role(uuid, uuid) owner to ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
@@ -1984,12 +1968,12 @@ alter table app_public.profiles enable row level security;
 alter table app_public.profiles force row level security;
 
 create policy profiles_tenant on app_public.profiles as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 -- The gym's directory: everyone in the gym sees everyone's profile.
 create policy profiles_select on app_public.profiles for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 -- You edit your own profile...
 create policy profiles_update_own on app_public.profiles for update
@@ -2007,10 +1991,8 @@ create policy profiles_select_platform on app_public.profiles for select
 create policy profiles_insert_system on app_public.profiles for insert
   to ":ROLE_SYSTEM" with check (true);
 
-grant select on app_public.profiles to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant update (headline, bio, specialties, goals) on app_public.profiles to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select on app_public.profiles to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
+grant update (headline, bio, specialties, goals) on app_public.profiles to :GYM_ROLES;
 grant insert (tenant_id, membership_id) on app_public.profiles to ":ROLE_SYSTEM";
 
 -- The profile's display name, so a profile can be shown without walking to the membership.
@@ -2022,7 +2004,7 @@ create function app_public.profiles_display_name(p app_public.profiles) returns 
   $$;
 comment on function app_public.profiles_display_name(app_public.profiles) is 'Display name of the person.';
 grant execute on function app_public.profiles_display_name(app_public.profiles) to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+  :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 
 --! split: 1150-network-preferences.sql
 --------------------------------------------------------------------------------
@@ -2066,12 +2048,12 @@ alter table app_public.network_preferences enable row level security;
 alter table app_public.network_preferences force row level security;
 
 create policy network_preferences_tenant on app_public.network_preferences as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 -- Your own row only, whatever your role (a display name is the member's choice).
 create policy network_preferences_own on app_public.network_preferences for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and membership_id = app_hidden.current_membership_id())
   with check (tenant_id = app_hidden.current_tenant_id() and membership_id = app_hidden.current_membership_id());
 create policy network_preferences_select_platform on app_public.network_preferences for select
@@ -2085,10 +2067,9 @@ create policy network_preferences_select_shared on app_public.network_preference
 create policy network_preferences_system on app_public.network_preferences for all
   to ":ROLE_SYSTEM" using (true) with check (true);
 
-grant select, delete on app_public.network_preferences to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select, delete on app_public.network_preferences to :GYM_ROLES;
 grant update (show_on_leaderboards, display_name)
-  on app_public.network_preferences to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+  on app_public.network_preferences to :GYM_ROLES;
 grant select on app_public.network_preferences to ":ROLE_PLATFORM_OWNER";
 grant select, insert (tenant_id, membership_id, show_on_leaderboards, display_name),
       update (show_on_leaderboards, display_name)
@@ -2137,8 +2118,7 @@ end;
 $$;
 comment on function app_public.set_network_preferences(boolean, text) is
   'Choose whether your scores appear on network leaderboards, and under which name. Takes effect on the live leaderboards at once. SECURITY DEFINER (system): creates only the caller''s own row (gym and membership from the token).';
-grant execute on function app_public.set_network_preferences(boolean, text) to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant execute on function app_public.set_network_preferences(boolean, text) to :GYM_ROLES;
 alter function app_public.set_network_preferences(boolean, text) owner to ":ROLE_SYSTEM";
 
 create function app_public.current_network_preferences() returns app_public.network_preferences
@@ -2148,8 +2128,7 @@ as $$
   where p.tenant_id = app_hidden.current_tenant_id() and p.membership_id = app_hidden.current_membership_id()
 $$;
 comment on function app_public.current_network_preferences() is 'Your network leaderboard preference in the current gym, or null (not shown).';
-grant execute on function app_public.current_network_preferences() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant execute on function app_public.current_network_preferences() to :GYM_ROLES;
 
 create trigger _900_enqueue_leaderboard_refresh
   after insert or update or delete on app_public.network_preferences
@@ -2210,7 +2189,7 @@ alter table app_public.trainer_assignments enable row level security;
 alter table app_public.trainer_assignments force row level security;
 
 create policy trainer_assignments_tenant on app_public.trainer_assignments as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy trainer_assignments_select_client on app_public.trainer_assignments for select
@@ -2238,8 +2217,7 @@ create policy trainer_assignments_select_platform on app_public.trainer_assignme
 create policy trainer_assignments_select_system on app_public.trainer_assignments for select
   to ":ROLE_SYSTEM" using (true);
 
-grant select on app_public.trainer_assignments to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant select on app_public.trainer_assignments to :GYM_ROLES, ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
 grant insert (tenant_id, trainer_id, client_id, started_on, notes),
       update (trainer_id, client_id, started_on, notes), delete
   on app_public.trainer_assignments to ":ROLE_GYM_ADMIN";
@@ -2266,8 +2244,7 @@ as $$
 $$;
 comment on function app_hidden.assigned_client_ids() is
   'The members (membership ids) the caller is the assigned trainer of in the current gym; empty, never NULL. SECURITY DEFINER (system): policy helper, reads trainer_assignments whatever the caller may see.';
-grant execute on function app_hidden.assigned_client_ids() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant execute on function app_hidden.assigned_client_ids() to :GYM_ROLES;
 alter function app_hidden.assigned_client_ids() owner to ":ROLE_SYSTEM";
 
 -- IC012 a membership has the wrong role for this column (e.g. a class coach who is not a coach)
@@ -2297,14 +2274,12 @@ alter table app_public.benchmarks enable row level security;
 alter table app_public.benchmarks force row level security;
 -- Everyone (and the shared role) reads the live catalog; archived entries only the platform owner.
 create policy benchmarks_select on app_public.benchmarks for select
-  to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_SHARED"
+  to ":ROLE_ANONYMOUS", :GYM_ROLES, ":ROLE_SHARED"
   using (archived_at is null);
 create policy benchmarks_platform on app_public.benchmarks for all
   to ":ROLE_PLATFORM_OWNER" using (true) with check (true);
 
-grant select on app_public.benchmarks to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN",
-  ":ROLE_PLATFORM_OWNER", ":ROLE_SHARED";
+grant select on app_public.benchmarks to :VISITOR_ROLES, ":ROLE_SHARED";
 grant insert (slug, name, description, score_type), update (name, description, archived_at)
   on app_public.benchmarks to ":ROLE_PLATFORM_OWNER";
 
@@ -2372,7 +2347,7 @@ alter table app_public.workouts enable row level security;
 alter table app_public.workouts force row level security;
 
 create policy workouts_tenant on app_public.workouts as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy workouts_select_published on app_public.workouts for select
@@ -2403,8 +2378,7 @@ create policy workouts_select_shared on app_public.workouts for select
   to ":ROLE_SHARED"
   using (benchmark_id is not null and is_published and app_shared.gym_in_network(tenant_id));
 
-grant select on app_public.workouts to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant select on app_public.workouts to :GYM_ROLES, ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
 -- author_id is in neither list: it is the default (the caller), so nobody writes under
 -- another coach's name and GraphQL offers no authorId input.
 grant insert (tenant_id, title, description, scoring_type, is_published, benchmark_id),
@@ -2473,11 +2447,11 @@ alter table app_public.class_sessions enable row level security;
 alter table app_public.class_sessions force row level security;
 
 create policy class_sessions_tenant on app_public.class_sessions as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy class_sessions_select on app_public.class_sessions for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 create policy class_sessions_insert_staff on app_public.class_sessions for insert
   to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
@@ -2497,8 +2471,7 @@ create policy class_sessions_select_system on app_public.class_sessions for sele
 create policy class_sessions_update_system on app_public.class_sessions for update
   to ":ROLE_SYSTEM" using (true) with check (true);
 
-grant select on app_public.class_sessions to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant select on app_public.class_sessions to :GYM_ROLES, ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
 -- booked_count is not in these lists: only the triggers move it.
 grant insert (tenant_id, title, starts_at, duration, coach_id, workout_id, capacity),
       update (title, starts_at, duration, coach_id, workout_id, capacity), delete
@@ -2601,7 +2574,7 @@ alter table app_public.bookings enable row level security;
 alter table app_public.bookings force row level security;
 
 create policy bookings_tenant on app_public.bookings as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy bookings_select_own on app_public.bookings for select
@@ -2632,8 +2605,7 @@ create policy bookings_delete_staff on app_public.bookings for delete
 create policy bookings_select_platform on app_public.bookings for select
   to ":ROLE_PLATFORM_OWNER" using (true);
 
-grant select on app_public.bookings to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.bookings to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 grant insert (tenant_id, class_session_id, member_id), delete on app_public.bookings to
   ":ROLE_MEMBER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (checked_in_at) on app_public.bookings to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
@@ -2696,7 +2668,7 @@ alter table app_public.workout_results enable row level security;
 alter table app_public.workout_results force row level security;
 
 create policy workout_results_tenant on app_public.workout_results as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy workout_results_all_own on app_public.workout_results for all
@@ -2721,8 +2693,7 @@ create policy workout_results_select_platform on app_public.workout_results for 
 create policy workout_results_select_system on app_public.workout_results for select
   to ":ROLE_SYSTEM" using (true);
 
-grant select on app_public.workout_results to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant select on app_public.workout_results to :GYM_ROLES, ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
 -- member_id (the subject) is choosable within the policies; recorded_by is not granted: it
 -- is the default (the caller).
 grant insert (tenant_id, workout_id, member_id, score, is_rx, notes, performed_on),
@@ -2805,8 +2776,7 @@ as $$
 $$;
 comment on function app_public.workouts_leaderboard(app_public.workouts) is
   'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). SECURITY DEFINER (system): members see each other''s scores here but not each other''s results rows; answers only for a workout of the caller''s gym.';
-grant execute on function app_public.workouts_leaderboard(app_public.workouts) to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant execute on function app_public.workouts_leaderboard(app_public.workouts) to :GYM_ROLES;
 alter function app_public.workouts_leaderboard(app_public.workouts) owner to ":ROLE_SYSTEM";
 
 --! split: 1600-metrics.sql
@@ -2863,7 +2833,7 @@ alter table app_public.progress_metrics enable row level security;
 alter table app_public.progress_metrics force row level security;
 
 create policy progress_metrics_tenant on app_public.progress_metrics as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy progress_metrics_all_own on app_public.progress_metrics for all
@@ -2916,11 +2886,11 @@ alter table app_public.membership_plans enable row level security;
 alter table app_public.membership_plans force row level security;
 
 create policy membership_plans_tenant on app_public.membership_plans as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy membership_plans_select on app_public.membership_plans for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 create policy membership_plans_insert_admin on app_public.membership_plans for insert
   to ":ROLE_GYM_ADMIN" with check (tenant_id = app_hidden.current_tenant_id());
@@ -2933,8 +2903,7 @@ create policy membership_plans_delete_admin on app_public.membership_plans for d
 create policy membership_plans_select_platform on app_public.membership_plans for select
   to ":ROLE_PLATFORM_OWNER" using (true);
 
-grant select on app_public.membership_plans to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.membership_plans to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 grant insert (tenant_id, name, price_cents, currency, billing_period, is_active),
       update (name, price_cents, currency, billing_period, is_active), delete
   on app_public.membership_plans to ":ROLE_GYM_ADMIN";
@@ -2977,7 +2946,7 @@ alter table app_public.payments enable row level security;
 alter table app_public.payments force row level security;
 
 create policy payments_tenant on app_public.payments as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy payments_select_own on app_public.payments for select
@@ -3037,29 +3006,27 @@ alter table app_public.messages enable row level security;
 alter table app_public.messages force row level security;
 
 create policy messages_tenant on app_public.messages as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy messages_select_sender on app_public.messages for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and sender_id = app_hidden.current_membership_id());
 create policy messages_select_recipient on app_public.messages for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and recipient_id = app_hidden.current_membership_id());
 create policy messages_insert_sender on app_public.messages for insert
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   with check (tenant_id = app_hidden.current_tenant_id() and sender_id = app_hidden.current_membership_id());
 create policy messages_update_recipient on app_public.messages for update
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and recipient_id = app_hidden.current_membership_id())
   with check (tenant_id = app_hidden.current_tenant_id() and recipient_id = app_hidden.current_membership_id());
 -- Deliberately no policy for the platform owner or the system role.
 
-grant select on app_public.messages to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select on app_public.messages to :GYM_ROLES;
 -- sender_id is not granted: it is the default (the caller), so GraphQL offers no senderId.
-grant insert (tenant_id, recipient_id, body), update (read_at) on app_public.messages to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, recipient_id, body), update (read_at) on app_public.messages to :GYM_ROLES;
 
 create function app_private.tg_messages__notify() returns trigger
   language plpgsql volatile set search_path = pg_catalog
@@ -3106,17 +3073,17 @@ alter table app_public.posts enable row level security;
 alter table app_public.posts force row level security;
 
 create policy posts_tenant on app_public.posts as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy posts_select on app_public.posts for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 create policy posts_insert_own on app_public.posts for insert
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
 create policy posts_update_own on app_public.posts for update
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id())
   with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
 create policy posts_delete_own on app_public.posts for delete
@@ -3127,11 +3094,9 @@ create policy posts_delete_admin on app_public.posts for delete
 create policy posts_select_platform on app_public.posts for select
   to ":ROLE_PLATFORM_OWNER" using (true);
 
-grant select on app_public.posts to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.posts to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 -- author_id is not granted: it is the default (the caller), so GraphQL offers no authorId.
-grant insert (tenant_id, body), update (body), delete on app_public.posts to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, body), update (body), delete on app_public.posts to :GYM_ROLES;
 
 create table app_public.comments (
   tenant_id  uuid not null default app_hidden.current_tenant_id()
@@ -3160,17 +3125,17 @@ alter table app_public.comments enable row level security;
 alter table app_public.comments force row level security;
 
 create policy comments_tenant on app_public.comments as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy comments_select on app_public.comments for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 create policy comments_insert_own on app_public.comments for insert
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
 create policy comments_update_own on app_public.comments for update
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id())
   with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
 create policy comments_delete_own on app_public.comments for delete
@@ -3181,11 +3146,9 @@ create policy comments_delete_admin on app_public.comments for delete
 create policy comments_select_platform on app_public.comments for select
   to ":ROLE_PLATFORM_OWNER" using (true);
 
-grant select on app_public.comments to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.comments to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 -- author_id is not granted, as for posts.
-grant insert (tenant_id, post_id, body), update (body), delete on app_public.comments to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, post_id, body), update (body), delete on app_public.comments to :GYM_ROLES;
 
 --! split: 2100-network-leaderboards.sql
 --------------------------------------------------------------------------------
@@ -3344,8 +3307,7 @@ comment on function app_shared.leaderboard_refreshed_at() is
 -- Logged-in people only: the leaderboard names athletes, so it is not for anonymous visitors.
 grant execute on function
   app_shared.network_leaderboard(text, boolean, boolean), app_shared.leaderboard_refreshed_at()
-to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-   ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 
 reset role;
 
@@ -3407,9 +3369,7 @@ as $$
 $$;
 comment on function app_shared.gym_directory() is
   E'@name gym_directory\n@anonymousOk the directory is the network''s public shop window\n@sharedSafe only opted-in gyms, only name, city, description and a member count band\nThe network''s gym directory (gyms that chose to be listed). Open to everyone, logged in or not.';
-grant execute on function app_shared.gym_directory() to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_shared.gym_directory() to :VISITOR_ROLES;
 
 reset role;
 
