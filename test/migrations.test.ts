@@ -254,6 +254,13 @@ describe("the committed migration's layout", () => {
     expect(wrong).toEqual([]);
   });
 
+  it("names the role groups by placeholder (:GYM_ROLES, :VISITOR_ROLES), never spelled out", () => {
+    const gymRoles = /":ROLE_MEMBER",\s*":ROLE_PERSONAL_TRAINER",\s*":ROLE_COACH",\s*":ROLE_GYM_ADMIN"/;
+    expect(body.match(new RegExp(gymRoles, "g")) ?? []).toEqual([]);
+    expect(body).toMatch(/to :GYM_ROLES\b/);
+    expect(body).toMatch(/to :VISITOR_ROLES\b/);
+  });
+
   it("the check finds a statement away from its table's section", () => {
     const moved = body.replace(/^(--! split: 1300-workouts\.sql\n)/m, "$1create policy gyms_x on app_public.gyms for select to \":ROLE_COACH\" using (true);\n");
     expect(moved).not.toBe(body);

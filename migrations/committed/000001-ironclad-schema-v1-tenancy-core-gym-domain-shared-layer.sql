@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:84efcba823b4d87eaa52765828d3a62a990ffeea
+--! Hash: sha1:a4ea239bdcae00f982bbfa408854611136f3a331
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -580,7 +580,7 @@ begin
 end;
 $$;
 comment on function app_private.tg_memberships__plan_limits() is
-  'Trigger: keeps gyms.member_count/staff_count and refuses a membership beyond the gym''s plan (IC010). SECURITY DEFINER (system): the caller (add_gym_user, a gym admin changing a role or removing someone) may not write the gym row''s counters.';
+  'Trigger: keeps gyms.member_count/staff_count and refuses a membership beyond the gym''s plan (IC010). SECURITY DEFINER (system): the caller (accepting an invitation, a gym admin changing a role or removing someone) may not write the gym row''s counters.';
 -- The trigger is created before the ownership moves: CREATE TRIGGER needs EXECUTE, which
 -- the migration owner loses with ownership. Triggers fire whatever the caller may execute.
 create trigger _200_plan_limits after insert or delete or update of role on app_public.memberships
