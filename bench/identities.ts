@@ -9,11 +9,11 @@ import jwt from "jsonwebtoken";
 import type { Client } from "pg";
 import { JWT_ISSUER } from "../src/server";
 import type { Claims } from "../src/auth/verify-token";
+import type { GymRole } from "../src/roles";
 
-export type GymRoleName = "member" | "personal_trainer" | "coach" | "gym_admin";
 
 export interface Person extends Claims {
-  role: GymRoleName;
+  role: GymRole;
   tenantId: string;
   userId: string;
   sessionId: string;
@@ -44,7 +44,7 @@ export async function gymsBySize(client: Client): Promise<{ id: string; slug: st
 /** The people of one gym (superuser connection); each gets a live session. */
 export async function peopleOf(client: Client, tenantId: string): Promise<GymPeople> {
   const pick = async (where: string, offset = 0): Promise<Person> => {
-    const { rows } = await client.query<{ id: string; user_id: string; role: GymRoleName; email: string; token_version: number }>(
+    const { rows } = await client.query<{ id: string; user_id: string; role: GymRole; email: string; token_version: number }>(
       `select m.id, m.user_id, m.role, m.token_version, u.email::text as email from app_public.memberships m join app_public.users u on u.id = m.user_id
        where m.tenant_id = $1 and ${where} order by m.created_at offset $2 limit 1`,
       [tenantId, offset],

@@ -2,11 +2,11 @@
  * The HTTP workload: each operation as the GraphQL document the API gets and as the SQL the
  * floor server runs for the same answer. Variables are built per person (see http.ts).
  */
-import type { GymRoleName } from "./identities";
+import type { GymRole } from "../src/roles";
 
 export interface Operation {
   name: "list" | "detail" | "aggregate" | "write";
-  role: GymRoleName;
+  role: GymRole;
   document: string;
   /** SQL for the floor; its parameters are `floorParams(variables)`. */
   sql: string;

@@ -1217,7 +1217,7 @@ begin
 end;
 $function$;
 alter function app_private.tg_memberships__plan_limits() owner to ":ROLE_SYSTEM";
-comment on function app_private.tg_memberships__plan_limits() is 'Trigger: keeps gyms.member_count/staff_count and refuses a membership beyond the gym''s plan (IC010). SECURITY DEFINER (system): the caller (add_gym_user, a gym admin changing a role or removing someone) may not write the gym row''s counters.';
+comment on function app_private.tg_memberships__plan_limits() is 'Trigger: keeps gyms.member_count/staff_count and refuses a membership beyond the gym''s plan (IC010). SECURITY DEFINER (system): the caller (accepting an invitation, a gym admin changing a role or removing someone) may not write the gym row''s counters.';
 
 CREATE OR REPLACE FUNCTION app_private.tg_messages__notify()
  RETURNS trigger

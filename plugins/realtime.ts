@@ -16,8 +16,8 @@ declare global {
 type Resource = { get(spec: Record<string, Step>): Step };
 
 /**
- * GraphQL subscriptions (graphql-ws at /graphql). Each event carries ids only (see migration
- * section 2600-realtime.sql); the row is read with the subscriber's own role and claims, so
+ * GraphQL subscriptions (graphql-ws at /graphql). Each event carries ids only (see the
+ * migration's `_900_notify` triggers); the row is read with the subscriber's own role and claims, so
  * RLS decides what arrives. The channel comes from the socket's verified claims, never from
  * arguments.
  */

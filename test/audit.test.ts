@@ -1,4 +1,4 @@
-import { GYM_A, asPersona, expectPgError, persona, rootQuery, testDb, userId } from "./support/db";
+import { GYM_A, GYM_ROLES, asPersona, expectPgError, persona, rootQuery, testDb, userId } from "./support/db";
 import { gql, login, startTestApi } from "./support/api";
 import { Client } from "pg";
 import { createHash, randomUUID } from "node:crypto";
@@ -69,7 +69,7 @@ describe("platform audit log", () => {
     } finally {
       await api.close();
     }
-    for (const role of ["member", "personal_trainer", "coach", "gym_admin"] as const) {
+    for (const role of GYM_ROLES) {
       const who = await persona(role, GYM_A);
       expect((await expectPgError(who, "select * from app_private.platform_audit_log")).code).toBe("42501");
       expect((await expectPgError(who, "select * from app_public.platform_audit_entries()")).code).toBe("42501");

@@ -176,3 +176,94 @@ describe("migrations", () => {
     });
   });
 });
+
+/**
+ * The committed migration has one `--! split:` section per table holding its final state:
+ * every statement that names a table (alter table, create policy, create index, create
+ * trigger, grant/revoke … on, comment on table/column/constraint) is in the section that
+ * creates it. Pure text: comments, quoted strings and dollar-quoted bodies are skipped.
+ */
+type Placement = { section: string; statement: string; table: string };
+
+function statementsBySection(body: string): { section: string; statement: string }[] {
+  const out: { section: string; statement: string }[] = [];
+  for (const part of body.split(/^(?=--! split: )/m).filter((s) => s.startsWith("--! split: "))) {
+    const section = /^--! split: (\S+)/.exec(part)![1]!;
+    let code = "";
+    for (let i = part.indexOf("\n") + 1; i < part.length; i++) {
+      const rest = part.slice(i);
+      if (rest.startsWith("--")) { const end = part.indexOf("\n", i); i = end < 0 ? part.length : end; code += " "; continue; }
+      const quote = /^(\$[A-Za-z_]*\$|'|")/.exec(rest)?.[1];
+      if (quote) {
+        let end = part.indexOf(quote, i + quote.length);
+        while (quote === "'" && part[end + 1] === "'") end = part.indexOf(quote, end + 2);
+        code += quote === '"' ? part.slice(i, end + 1) : " '' ";
+        i = end + quote.length - 1;
+        continue;
+      }
+      if (part[i] === ";") { out.push({ section, statement: code.replace(/\s+/g, " ").trim().toLowerCase() }); code = ""; continue; }
+      code += part[i];
+    }
+  }
+  return out;
+}
+
+function misplaced(body: string): { tables: Map<string, string>; checked: number; wrong: Placement[] } {
+  const statements = statementsBySection(body);
+  const tables = new Map<string, string>();
+  const name = String.raw`([a-z_]+\.[a-z_0-9]+)`;
+  for (const { section, statement } of statements) {
+    const created = new RegExp(String.raw`^create (?:unlogged )?table ${name}`).exec(statement)?.[1];
+    if (created) {
+      expect({ table: created, sections: [tables.get(created), section] }).toEqual({ table: created, sections: [undefined, section] });
+      tables.set(created, section);
+    }
+  }
+  const naming = [
+    String.raw`^alter table (?:if exists )?(?:only )?${name}`,
+    String.raw`^create policy \S+ on ${name}`,
+    String.raw`^create (?:unique )?index (?:\S+ )?on (?:only )?${name}`,
+    String.raw`^create (?:constraint )?trigger \S+ (?:before|after|instead of) .*? on ${name} `,
+    String.raw`^(?:grant|revoke) .*? on (?:table )?${name} (?:to|from) `,
+    String.raw`^comment on (?:table|column) ${name}`,
+    String.raw`^comment on constraint \S+ on ${name}`,
+  ].map((r) => new RegExp(r));
+  let checked = 0;
+  const wrong: Placement[] = [];
+  for (const { section, statement } of statements) {
+    for (const pattern of naming) {
+      const table = pattern.exec(statement)?.[1]?.replace(/^(\w+\.\w+)\.\w+$/, "$1");
+      if (!table || !tables.has(table)) continue;
+      checked++;
+      if (tables.get(table) !== section) wrong.push({ section, statement: statement.slice(0, 120), table });
+      break;
+    }
+  }
+  return { tables, checked, wrong };
+}
+
+describe("the committed migration's layout", () => {
+  const file = readdirSync(path.join(MIGRATIONS_DIR, "committed")).filter((f) => f.endsWith(".sql")).sort()[0]!;
+  const body = readFileSync(path.join(MIGRATIONS_DIR, "committed", file), "utf8");
+
+  it("one section per table: everything naming a table is in the section that creates it", () => {
+    const { tables, checked, wrong } = misplaced(body);
+    expect(tables.size).toBeGreaterThan(30);
+    expect(tables.get("app_public.gyms")).toBe("200-gyms.sql");
+    expect(checked).toBeGreaterThan(400);
+    expect(wrong).toEqual([]);
+  });
+
+  it("names the role groups by placeholder (:GYM_ROLES, :VISITOR_ROLES), never spelled out", () => {
+    const gymRoles = /":ROLE_MEMBER",\s*":ROLE_PERSONAL_TRAINER",\s*":ROLE_COACH",\s*":ROLE_GYM_ADMIN"/;
+    expect(body.match(new RegExp(gymRoles, "g")) ?? []).toEqual([]);
+    expect(body).toMatch(/to :GYM_ROLES\b/);
+    expect(body).toMatch(/to :VISITOR_ROLES\b/);
+  });
+
+  it("the check finds a statement away from its table's section", () => {
+    const moved = body.replace(/^(--! split: 1300-workouts\.sql\n)/m, "$1create policy gyms_x on app_public.gyms for select to \":ROLE_COACH\" using (true);\n");
+    expect(moved).not.toBe(body);
+    expect(misplaced(moved).wrong).toEqual([{ section: "1300-workouts.sql", statement: expect.stringContaining("create policy gyms_x"), table: "app_public.gyms" }]);
+  });
+});

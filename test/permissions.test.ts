@@ -10,9 +10,9 @@ import path from "node:path";
 import type { PoolClient } from "pg";
 import { FUNCTIONS, MATRIX, OPERATIONS, ROLES, type Access, type Role } from "../src/permissions/matrix";
 import { renderPermissionsMarkdown } from "../src/permissions/render";
+import type { GymRole } from "../src/roles";
 import { GYM_A, GYM_B, asPersona, gymId, persona, rootQuery, type Persona } from "./support/db";
 
-type GymRole = "member" | "personal_trainer" | "coach" | "gym_admin";
 type Row = Record<string, string | boolean | null>;
 
 interface InsertCtx {

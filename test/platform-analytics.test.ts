@@ -1,4 +1,4 @@
-import { GYM_A, GYM_B, asPersona, expectPgError, gymId, persona, rootQuery } from "./support/db";
+import { GYM_A, GYM_B, GYM_ROLES, asPersona, expectPgError, gymId, persona, rootQuery } from "./support/db";
 import { gql, login, startTestApi } from "./support/api";
 
 describe("platform-owner analytics", () => {
@@ -7,7 +7,7 @@ describe("platform-owner analytics", () => {
     const gyms = await asPersona(owner, async (db) =>
       (await db.query<{ gym_name: string }>("select distinct gym_name from app_public.platform_membership_facts order by 1")).rows);
     expect(gyms.map((g) => g.gym_name)).toEqual(expect.arrayContaining(["Harbor Barbell", "Iron Temple"]));
-    for (const role of ["gym_admin", "coach", "member", "personal_trainer"] as const) {
+    for (const role of GYM_ROLES) {
       for (const view of ["platform_membership_facts", "platform_class_facts", "platform_result_facts", "platform_revenue_facts"]) {
         expect((await expectPgError(await persona(role, GYM_A), `select * from app_public.${view}`)).code).toBe("42501");
       }

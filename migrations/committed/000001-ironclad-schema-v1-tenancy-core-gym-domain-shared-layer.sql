@@ -1,6 +1,6 @@
 --! Previous: -
---! Hash: sha1:507fa46e28c4cbbc7b4f43e31473e9b03d5def81
---! Message: Ironclad schema v1: tenancy core, gym domain, shared layer
+--! Hash: sha1:a4ea239bdcae00f982bbfa408854611136f3a331
+--! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
 --------------------------------------------------------------------------------
@@ -8,7 +8,7 @@
 --   app_public  tenant-scoped tables and functions exposed to GraphQL
 --   app_hidden  helpers visitors may call but GraphQL never exposes (request context)
 --   app_private credentials, sessions, internals: no visitor role has any right here
---   app_shared  the only place cross-gym data may ever be read from (later issue)
+--   app_shared  the only place cross-gym data may ever be read from
 --------------------------------------------------------------------------------
 drop schema if exists app_public cascade;
 drop schema if exists app_hidden cascade;
@@ -23,9 +23,7 @@ create schema app_shared;
 -- Functions are executable by PUBLIC by default; we grant execute explicitly instead.
 alter default privileges revoke execute on functions from public;
 
-grant usage on schema app_public, app_hidden, app_shared to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant usage on schema app_public, app_hidden, app_shared to :VISITOR_ROLES;
 
 -- The system role owns SECURITY DEFINER functions (it needs CREATE to be made their owner)
 -- and reads the identity tables through its own narrow policies.
@@ -75,8 +73,7 @@ grant execute on function
   app_hidden.current_tenant_id(), app_hidden.current_user_id(),
   app_hidden.current_session_id(), app_hidden.current_app_role(),
   app_hidden.current_membership_id()
-to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-   ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+to :VISITOR_ROLES, ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
 -- Tenant column guard, shared by every tenant-scoped table.
@@ -98,10 +95,108 @@ $$;
 comment on function app_private.tg__tenant_id_immutable() is
   'Trigger: rejects any UPDATE that changes tenant_id (error IC001).';
 
+--------------------------------------------------------------------------------
+-- Enqueue a refresh whenever what the leaderboards show may have changed. One job key:
+-- while a refresh is waiting, further changes only join it (preserve_run_at keeps the first
+-- run time, so a steady stream of results cannot postpone it forever).
+-- SECURITY DEFINER (database owner): visitors have no rights on graphile_worker, which the
+-- owner owns. Statement-level: a bulk insert enqueues once.
+--------------------------------------------------------------------------------
+create function app_private.tg__enqueue_leaderboard_refresh() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  perform graphile_worker.add_job(
+    'refresh_leaderboards',
+    job_key := 'refresh_leaderboards',
+    run_at := pg_catalog.now() + interval '1 second',
+    job_key_mode := 'preserve_run_at'
+  );
+  return null;
+end;
+$$;
+comment on function app_private.tg__enqueue_leaderboard_refresh() is
+  'Trigger: enqueue one (debounced) refresh_leaderboards job. SECURITY DEFINER (database owner, which owns graphile_worker): visitors may not add jobs themselves.';
+
+--------------------------------------------------------------------------------
+-- Realtime: NOTIFY on the events GraphQL subscriptions follow (src/realtime): the `_900_notify`
+-- trigger of each table that has one, beside its table. A payload
+-- carries ids only, never row data: the API re-reads the row under the subscriber's own
+-- role and claims, so RLS decides what arrives. Gym channels are named
+-- `ironclad:gym:<tenant_id>:<topic>` and the API LISTENs only to the channels of the gym
+-- in the subscriber's verified token (the channel is never built from client input); the
+-- network channel carries no gym data. Channel names stay under Postgres's 63-byte limit,
+-- which is why narrower filters (recipient, class) are payload ids, not channel names.
+-- pg_notify needs no privilege, so the triggers run as whoever made the change.
+--------------------------------------------------------------------------------
+
+--------------------------------------------------------------------------------
+-- The network: gyms and members choose to appear across gyms (directory, leaderboards).
+--
+-- The cross-gym layer (schema app_shared) is owned by the shared role (":ROLE_SHARED",
+-- NOLOGIN, never granted to the authenticator). Tenant tables force RLS on everyone,
+-- including the shared role, so the shared role reads tenant data only through the
+-- policies below, each limited to rows that opted into the network, and only the columns
+-- granted to it. Nothing here is granted to a visitor role except through app_shared's
+-- functions, which return only the permitted columns (see docs/SHARED.md).
+--------------------------------------------------------------------------------
+
+grant usage on schema app_public, app_hidden to ":ROLE_SHARED";
+-- CREATE: the shared role owns app_shared's materialized views and functions.
+grant usage, create on schema app_shared to ":ROLE_SHARED";
+-- The worker (owner) calls app_shared.refresh_leaderboards(); the authenticator nothing here.
+grant usage on schema app_shared to ":DATABASE_OWNER";
+
+-- REFRESH … CONCURRENTLY builds the new contents in a temporary table, as the views' owner.
+do $$ begin
+  execute format('grant temporary on database %I to %I', current_database(), ':ROLE_SHARED');
+end $$;
+
+-- Functions the shared role creates are not executable by PUBLIC either.
+set role ":ROLE_SHARED";
+alter default privileges revoke execute on functions from public;
+reset role;
+
 -- Error codes raised by Ironclad's own SQL live in class IC (see README "Errors").
 --   IC001 tenant_id is immutable          IC002 not allowed for this role
 --   IC003 invalid credentials              IC004 not a member of that gym
 --   IC005 too many failed logins (locked)  IC006 invalid or expired refresh token
+
+--! split: 150-plans.sql
+--------------------------------------------------------------------------------
+-- plans: what a gym's subscription to Ironclad allows. Global (every gym on the same plan
+-- gets the same limits) and readable by everyone, anonymous included: it is the price list.
+-- Rows are reference data written only by migrations; no visitor role may change them.
+-- gyms.plan is a foreign key to this table, so a plan name is always one we know.
+--------------------------------------------------------------------------------
+create table app_public.plans (
+  id          text primary key check (id ~ '^[a-z][a-z0-9_]{0,30}$'),
+  name        text not null,
+  max_members integer check (max_members >= 0),
+  max_staff   integer check (max_staff >= 0),
+  sort_order  integer not null default 0
+);
+comment on table app_public.plans is
+  E'@global Plan limits are the same for every gym; reference data, readable by anyone.\nAn Ironclad subscription plan and its limits.';
+comment on column app_public.plans.max_members is
+  'Most memberships with role member a gym on this plan may hold; NULL means unlimited.';
+comment on column app_public.plans.max_staff is
+  'Most staff memberships (personal_trainer, coach, gym_admin) a gym on this plan may hold; NULL means unlimited.';
+
+-- Lets GraphQL order plans by sort_order (PostGraphile only offers orderBy on indexed columns).
+create index plans_sort_order_idx on app_public.plans (sort_order);
+
+insert into app_public.plans (id, name, max_members, max_staff, sort_order) values
+  ('free',  'Free',  30,   2,    1),
+  ('basic', 'Basic', 200,  null, 2),
+  ('pro',   'Pro',   null, null, 3);
+
+alter table app_public.plans enable row level security;
+alter table app_public.plans force row level security;
+create policy plans_select on app_public.plans for select
+  to :VISITOR_ROLES, ":ROLE_SYSTEM"
+  using (true);
+grant select on app_public.plans to :VISITOR_ROLES, ":ROLE_SYSTEM";
 
 --! split: 200-gyms.sql
 --------------------------------------------------------------------------------
@@ -112,21 +207,43 @@ create table app_public.gyms (
   id         uuid primary key default gen_random_uuid(),
   name       text not null check (length(name) between 1 and 200),
   slug       citext not null unique check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
-  plan       text not null default 'free' check (plan in ('free', 'basic', 'pro')),
+  plan       text not null default 'free' references app_public.plans (id),
   created_at timestamptz not null default now(),
   -- Set by `npm run gym -- suspend|offboard` (tenant lifecycle): nobody of the gym can log in
   -- and every session of the gym ends at its next request (IC040).
-  suspended_at timestamptz
+  suspended_at timestamptz,
+  -- Usage counters, kept by a trigger on memberships (app_private.tg_memberships__plan_limits).
+  -- Why counters on the gym row rather than count(*) at insert time: the counter UPDATE takes
+  -- the gym row's lock, so two admins adding people to the same gym at the same moment are
+  -- serialised there; the second waits, re-reads the committed count and is refused if the
+  -- first took the last place (READ COMMITTED re-evaluates the updated row; under
+  -- REPEATABLE READ the loser gets 40001 instead, never an overshoot). A plan change locks the
+  -- same row, so a downgrade and an add cannot interleave either.
+  -- Visitors see the counters (admins use them) but only the system role may write them.
+  member_count integer not null default 0 check (member_count >= 0),
+  staff_count  integer not null default 0 check (staff_count >= 0),
+  -- Network opt-in and directory card. Default: not in the network.
+  network_opt_in boolean not null default false,
+  city           text check (length(city) between 1 and 100),
+  description    text check (length(description) between 1 and 1000)
 );
 comment on table app_public.gyms is
   E'@tenantRoot\nA gym (affiliate): the tenant. Everything below the platform owner belongs to exactly one gym.';
+comment on column app_public.gyms.member_count is 'Memberships with role member (kept by a trigger; what the plan limit counts).';
+comment on column app_public.gyms.staff_count is 'Staff memberships: personal trainers, coaches and gym admins (kept by a trigger).';
+comment on column app_public.gyms.network_opt_in is
+  'The gym appears in the network: the public directory and cross-gym leaderboards. Off by default; turning it off hides the gym from the network at once.';
+comment on column app_public.gyms.city is 'City shown on the gym''s directory card (if it is in the network).';
+comment on column app_public.gyms.description is 'Short description shown on the gym''s directory card (if it is in the network).';
+-- Covers the foreign key to plans (a plan's gyms).
+create index gyms_plan_idx on app_public.gyms (plan);
 
 alter table app_public.gyms enable row level security;
 alter table app_public.gyms force row level security;
 
 -- Every gym-level role sees its own gym and nothing else.
 create policy gyms_select_own on app_public.gyms for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (id = app_hidden.current_tenant_id());
 -- The gym admin may rename the gym (plan changes are a platform-owner action).
 create policy gyms_update_own on app_public.gyms for update
@@ -141,12 +258,18 @@ create policy gyms_update_platform on app_public.gyms for update
 -- System (login, provisioning) reads and creates gyms.
 create policy gyms_select_system on app_public.gyms for select to ":ROLE_SYSTEM" using (true);
 create policy gyms_insert_system on app_public.gyms for insert to ":ROLE_SYSTEM" with check (true);
+create policy gyms_update_system on app_public.gyms for update
+  to ":ROLE_SYSTEM" using (true) with check (true);
 
-grant select on app_public.gyms to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant update (name) on app_public.gyms to ":ROLE_GYM_ADMIN";
-grant update (name, plan) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
-grant select, insert (id, name, slug, plan) on app_public.gyms to ":ROLE_SYSTEM";
+-- Shared role: sees a gym only while it is in the network, and only its public columns.
+create policy gyms_select_shared on app_public.gyms for select
+  to ":ROLE_SHARED" using (network_opt_in);
+
+grant select on app_public.gyms to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
+grant update (name, network_opt_in, city, description) on app_public.gyms to ":ROLE_GYM_ADMIN";
+grant update (name, plan, network_opt_in, city, description) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
+grant select, insert (id, name, slug, plan), update (member_count, staff_count) on app_public.gyms to ":ROLE_SYSTEM";
+grant select (id, name, network_opt_in, city, description) on app_public.gyms to ":ROLE_SHARED";
 
 -- Asked by the login and session checks (run as the system role, which reads every gym).
 -- Plain SQL, not definer: its callers already hold the rights it needs.
@@ -156,6 +279,51 @@ as $$ select exists (select 1 from app_public.gyms g where g.id = gym_is_suspend
 comment on function app_private.gym_is_suspended(uuid) is
   'True when the gym is suspended (tenant lifecycle): its logins are refused with IC040 and its sessions end.';
 grant execute on function app_private.gym_is_suspended(uuid) to ":ROLE_SYSTEM";
+
+-- A plan change (platform owner) must fit what the gym already has.
+create function app_private.tg_gyms__plan_fits() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+declare
+  v_plan app_public.plans;
+begin
+  select * into v_plan from app_public.plans where id = new.plan;
+  if new.member_count > v_plan.max_members then
+    raise exception 'Plan limit reached: % plan allows % members', v_plan.id, v_plan.max_members
+      using errcode = 'IC010', constraint = 'plan_max_members',
+            hint = 'The gym has ' || new.member_count || ' members; remove some before moving to this plan.';
+  elsif new.staff_count > v_plan.max_staff then
+    raise exception 'Plan limit reached: % plan allows % staff', v_plan.id, v_plan.max_staff
+      using errcode = 'IC010', constraint = 'plan_max_staff',
+            hint = 'The gym has ' || new.staff_count || ' staff; remove some before moving to this plan.';
+  end if;
+  return new;
+end;
+$$;
+comment on function app_private.tg_gyms__plan_fits() is
+  'Trigger: refuses moving a gym to a plan its current members or staff exceed (IC010).';
+create trigger _200_plan_fits before update of plan on app_public.gyms
+  for each row execute function app_private.tg_gyms__plan_fits();
+
+-- IC010 plan limit reached (message names the plan and the limit; constraint plan_max_members / plan_max_staff)
+
+-- The network leaderboards show gym names of gyms in the network.
+create trigger _900_enqueue_leaderboard_refresh
+  after update of network_opt_in, name on app_public.gyms
+  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
+
+--------------------------------------------------------------------------------
+-- Policy helpers for the shared role. STABLE, invoker (they run as the shared role, so
+-- they see only what its policies allow), pinned search_path (REFRESH MATERIALIZED VIEW runs
+-- with a restricted search_path since PostgreSQL 17; everything is schema-qualified).
+--------------------------------------------------------------------------------
+create function app_shared.gym_in_network(tenant_id uuid) returns boolean
+  language sql stable parallel safe set search_path = pg_catalog
+as $$
+  select coalesce((select g.network_opt_in from app_public.gyms g where g.id = gym_in_network.tenant_id), false)
+$$;
+comment on function app_shared.gym_in_network(uuid) is
+  E'@behavior -*\nTrue while the gym is in the network. Policy helper for the shared role (invoker).';
 
 --! split: 300-users.sql
 --------------------------------------------------------------------------------
@@ -179,10 +347,10 @@ alter table app_public.users enable row level security;
 alter table app_public.users force row level security;
 
 create policy users_select_self on app_public.users for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (id = app_hidden.current_user_id());
 create policy users_update_self on app_public.users for update
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (id = app_hidden.current_user_id())
   with check (id = app_hidden.current_user_id());
 create policy users_select_platform on app_public.users for select
@@ -193,9 +361,8 @@ create policy users_select_system on app_public.users for select to ":ROLE_SYSTE
 create policy users_insert_system on app_public.users for insert to ":ROLE_SYSTEM" with check (true);
 
 grant select (id, email, display_name, is_disabled, created_at) on app_public.users to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant update (display_name) on app_public.users to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+  :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
+grant update (display_name) on app_public.users to :GYM_ROLES;
 grant update (display_name, is_disabled) on app_public.users to ":ROLE_PLATFORM_OWNER";
 grant select, insert (id, email, display_name) on app_public.users to ":ROLE_SYSTEM";
 
@@ -307,13 +474,13 @@ alter table app_public.memberships force row level security;
 -- The tenant rule, for every gym-level role and every command. Each permissive policy below
 -- repeats the predicate so isolation never rests on this one policy alone.
 create policy memberships_tenant on app_public.memberships as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 
 -- Everyone in a gym may see who else is in it (staff lists, class rosters).
 create policy memberships_select on app_public.memberships for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 -- The gym admin changes roles and removes people from the gym.
 create policy memberships_update_admin on app_public.memberships for update
@@ -334,11 +501,16 @@ create policy memberships_select_system on app_public.memberships for select
 create policy memberships_insert_system on app_public.memberships for insert
   to ":ROLE_SYSTEM" with check (true);
 
-grant select on app_public.memberships to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.memberships to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 grant update (role, display_name) on app_public.memberships to ":ROLE_GYM_ADMIN";
 grant delete on app_public.memberships to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant select, insert (tenant_id, user_id, role, display_name) on app_public.memberships to ":ROLE_SYSTEM";
+
+-- Shared role: counts members of network gyms (directory size band) and links results
+-- to members. No user_id, no role.
+create policy memberships_select_shared on app_public.memberships for select
+  to ":ROLE_SHARED" using (app_shared.gym_in_network(tenant_id));
+grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
 
 -- Email of the person behind a membership. users rows are private to their owner, so this
 -- runs as the system role; it answers only for a membership the caller can see (same gym, or
@@ -358,17 +530,117 @@ $$;
 comment on function app_public.memberships_email(app_public.memberships) is
   'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system): users rows are private to their owner.';
 grant execute on function app_public.memberships_email(app_public.memberships)
-to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 
 alter function app_public.memberships_email(app_public.memberships) owner to ":ROLE_SYSTEM";
 
+-- Which limit a role counts against.
+create function app_hidden.plan_bucket(role text) returns text
+  language sql immutable parallel safe
+  as $$ select case when role = 'member' then 'members' when role is null then null else 'staff' end $$;
+grant execute on function app_hidden.plan_bucket(text) to ":ROLE_SYSTEM";
+
+create function app_private.tg_memberships__plan_limits() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_old text := case when tg_op in ('UPDATE', 'DELETE') then app_hidden.plan_bucket(old.role) end;
+  v_new text := case when tg_op in ('UPDATE', 'INSERT') then app_hidden.plan_bucket(new.role) end;
+  v_gym app_public.gyms;
+  v_plan app_public.plans;
+begin
+  if v_old is not distinct from v_new then
+    return null;
+  end if;
+  if v_old is not null then
+    update app_public.gyms
+       set member_count = member_count - (v_old = 'members')::int,
+           staff_count  = staff_count  - (v_old = 'staff')::int
+     where id = old.tenant_id;
+  end if;
+  if v_new is not null then
+    -- This UPDATE is the lock: concurrent adds to the same gym queue here.
+    update app_public.gyms
+       set member_count = member_count + (v_new = 'members')::int,
+           staff_count  = staff_count  + (v_new = 'staff')::int
+     where id = new.tenant_id
+    returning * into v_gym;
+    select * into v_plan from app_public.plans where id = v_gym.plan;
+    if v_new = 'members' and v_gym.member_count > v_plan.max_members then
+      raise exception 'Plan limit reached: % plan allows % members', v_plan.id, v_plan.max_members
+        using errcode = 'IC010', constraint = 'plan_max_members',
+              hint = 'Limit max_members of the ' || v_plan.id || ' plan; the platform owner can change the gym''s plan.';
+    elsif v_new = 'staff' and v_gym.staff_count > v_plan.max_staff then
+      raise exception 'Plan limit reached: % plan allows % staff', v_plan.id, v_plan.max_staff
+        using errcode = 'IC010', constraint = 'plan_max_staff',
+              hint = 'Limit max_staff of the ' || v_plan.id || ' plan; the platform owner can change the gym''s plan.';
+    end if;
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg_memberships__plan_limits() is
+  'Trigger: keeps gyms.member_count/staff_count and refuses a membership beyond the gym''s plan (IC010). SECURITY DEFINER (system): the caller (accepting an invitation, a gym admin changing a role or removing someone) may not write the gym row''s counters.';
+-- The trigger is created before the ownership moves: CREATE TRIGGER needs EXECUTE, which
+-- the migration owner loses with ownership. Triggers fire whatever the caller may execute.
+create trigger _200_plan_limits after insert or delete or update of role on app_public.memberships
+  for each row execute function app_private.tg_memberships__plan_limits();
+alter function app_private.tg_memberships__plan_limits() owner to ":ROLE_SYSTEM";
+
+-- Every write to memberships, by any role and any path (GraphQL update/delete, acceptance,
+-- the bootstrap), leaves an event. SECURITY DEFINER (system): visitors may not write the trail
+-- nor read the email of the login behind the membership.
+create function app_private.tg_memberships__audit() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_row app_public.memberships;
+begin
+  if tg_op = 'DELETE' then v_row := old; else v_row := new; end if;
+  -- Deleting a gym cascades to its memberships: nothing left to audit, nobody left to read it.
+  if not exists (select 1 from app_public.gyms g where g.id = v_row.tenant_id) then
+    return null;
+  end if;
+  perform app_private.record_account_event(
+    v_row.tenant_id,
+    case tg_op when 'INSERT' then 'membership_created' when 'UPDATE' then 'role_changed' else 'membership_removed' end,
+    v_row.id, null,
+    (select u.email from app_public.users u where u.id = v_row.user_id),
+    v_row.role,
+    case when tg_op = 'UPDATE' then old.role end);
+  return null;
+end;
+$$;
+comment on function app_private.tg_memberships__audit() is
+  'Trigger: account_events row for every membership insert, role change and removal. SECURITY DEFINER (system): writes the trail.';
+create trigger _800_audit after insert or delete on app_public.memberships
+  for each row execute function app_private.tg_memberships__audit();
+create trigger _801_audit_role after update of role on app_public.memberships
+  for each row when (old.role is distinct from new.role)
+  execute function app_private.tg_memberships__audit();
+alter function app_private.tg_memberships__audit() owner to ":ROLE_SYSTEM";
+
+-- Every membership has its profile (1100-profiles.sql).
+create function app_private.tg_memberships__create_profile() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  insert into app_public.profiles (tenant_id, membership_id) values (new.tenant_id, new.id);
+  return null;
+end;
+$$;
+comment on function app_private.tg_memberships__create_profile() is
+  'Trigger: every new membership gets its (empty) profile. SECURITY DEFINER (system): no visitor role may insert profiles.';
+create trigger _300_create_profile after insert on app_public.memberships
+  for each row execute function app_private.tg_memberships__create_profile();
+alter function app_private.tg_memberships__create_profile() owner to ":ROLE_SYSTEM"; -- after CREATE TRIGGER (see _200_plan_limits)
+
 --! split: 450-login-throttle.sql
 --------------------------------------------------------------------------------
--- Password hashing and login throttling. Kept in Postgres so every API process shares one
+-- Login throttling. Kept in Postgres so every API process shares one
 -- count: failed logins per account back off and then lock (IC005), and the API spends a
 -- per-client-address budget here before it runs any credential-checking field.
 --------------------------------------------------------------------------------
-
 
 -- The throttle key of a login: sha256 of the lower-cased email, so unknown emails back off
 -- and lock exactly like known ones (a lock must not reveal that an account exists) and no
@@ -796,11 +1068,10 @@ comment on function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer,
   'True while the session is live, the user enabled and the claimed membership (same id, role and token_version) or platform ownership still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
 
 grant execute on function app_public.authenticate(text, text, uuid), app_public.refresh_token(text) to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+  :VISITOR_ROLES;
 
 grant execute on function app_public.switch_gym(uuid), app_public.logout() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+  :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 grant execute on function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer, text),
   app_hidden.revoke_reused_refresh_token(bytea) to ":DATABASE_AUTHENTICATOR";
 -- Grants first: once the system role owns them, the migration owner can no longer grant.
@@ -846,9 +1117,7 @@ create function app_public.my_role() returns text
 comment on function app_public.my_role() is
   'Your role in the current gym: member, personal_trainer, coach, gym_admin, platform_owner or anonymous.';
 
-grant execute on function app_public.me(), app_public.current_gym(), app_public.my_role() to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_public.me(), app_public.current_gym(), app_public.my_role() to :VISITOR_ROLES;
 
 --------------------------------------------------------------------------------
 -- Housekeeping (graphile-worker task `prune_sessions`, daily): forget sessions that were
@@ -1009,7 +1278,7 @@ create index account_events_tenant_occurred_idx on app_public.account_events (te
 alter table app_public.account_events enable row level security;
 alter table app_public.account_events force row level security;
 create policy account_events_tenant on app_public.account_events as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy account_events_select_admin on app_public.account_events for select
@@ -1076,39 +1345,6 @@ $$;
 comment on function app_private.record_account_event(uuid, text, uuid, uuid, citext, text, text) is
   'Append one account event; the actor comes from the request claims (owner when there are none).';
 grant execute on function app_private.record_account_event(uuid, text, uuid, uuid, citext, text, text) to ":ROLE_SYSTEM";
-
--- Every write to memberships, by any role and any path (GraphQL update/delete, acceptance,
--- the bootstrap), leaves an event. SECURITY DEFINER (system): visitors may not write the trail
--- nor read the email of the login behind the membership.
-create function app_private.tg_memberships__audit() returns trigger
-  language plpgsql volatile security definer set search_path = pg_catalog
-as $$
-declare
-  v_row app_public.memberships;
-begin
-  if tg_op = 'DELETE' then v_row := old; else v_row := new; end if;
-  -- Deleting a gym cascades to its memberships: nothing left to audit, nobody left to read it.
-  if not exists (select 1 from app_public.gyms g where g.id = v_row.tenant_id) then
-    return null;
-  end if;
-  perform app_private.record_account_event(
-    v_row.tenant_id,
-    case tg_op when 'INSERT' then 'membership_created' when 'UPDATE' then 'role_changed' else 'membership_removed' end,
-    v_row.id, null,
-    (select u.email from app_public.users u where u.id = v_row.user_id),
-    v_row.role,
-    case when tg_op = 'UPDATE' then old.role end);
-  return null;
-end;
-$$;
-comment on function app_private.tg_memberships__audit() is
-  'Trigger: account_events row for every membership insert, role change and removal. SECURITY DEFINER (system): writes the trail.';
-create trigger _800_audit after insert or delete on app_public.memberships
-  for each row execute function app_private.tg_memberships__audit();
-create trigger _801_audit_role after update of role on app_public.memberships
-  for each row when (old.role is distinct from new.role)
-  execute function app_private.tg_memberships__audit();
-alter function app_private.tg_memberships__audit() owner to ":ROLE_SYSTEM";
 
 --! split: 620-mail-outbox.sql
 --------------------------------------------------------------------------------
@@ -1257,7 +1493,7 @@ create trigger _100_tenant_id_immutable before update on app_public.invitations
 alter table app_public.invitations enable row level security;
 alter table app_public.invitations force row level security;
 create policy invitations_tenant on app_public.invitations as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy invitations_select_admin on app_public.invitations for select
@@ -1479,9 +1715,7 @@ comment on function app_private.prune_invitations() is
 grant execute on function app_public.invite_to_gym(text, text, text, uuid),
   app_public.resend_invitation(uuid), app_public.revoke_invitation(uuid)
   to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant execute on function app_public.accept_invitation(text, text) to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_public.accept_invitation(text, text) to :VISITOR_ROLES;
 alter function app_public.invite_to_gym(text, text, text, uuid) owner to ":ROLE_SYSTEM";
 alter function app_public.resend_invitation(uuid) owner to ":ROLE_SYSTEM";
 alter function app_public.revoke_invitation(uuid) owner to ":ROLE_SYSTEM";
@@ -1666,10 +1900,9 @@ comment on function app_private.prune_password_resets() is
   'Delete reset tokens used or expired over a day ago. SECURITY DEFINER (system): the table is private.';
 
 grant execute on function app_public.request_password_reset(text), app_public.reset_password(text, text) to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+  :VISITOR_ROLES;
 grant execute on function app_public.change_password(text, text), app_public.logout_everywhere() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+  :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 alter function app_public.change_password(text, text) owner to ":ROLE_SYSTEM";
 alter function app_public.request_password_reset(text) owner to ":ROLE_SYSTEM";
 alter function app_public.reset_password(text, text) owner to ":ROLE_SYSTEM";
@@ -1679,151 +1912,6 @@ alter function app_private.process_password_reset_request(text) owner to ":ROLE_
 set role ":ROLE_SYSTEM";
 grant execute on function app_private.prune_password_resets(), app_private.process_password_reset_request(text) to ":DATABASE_OWNER";
 reset role;
-
---! split: 1000-plans.sql
---------------------------------------------------------------------------------
--- plans: what a gym's subscription to Ironclad allows. Global (every gym on the same plan
--- gets the same limits) and readable by everyone, anonymous included: it is the price list.
--- Rows are reference data written only by migrations; no visitor role may change them.
--- gyms.plan becomes a foreign key to this table, so a plan name is always one we know.
---------------------------------------------------------------------------------
-create table app_public.plans (
-  id          text primary key check (id ~ '^[a-z][a-z0-9_]{0,30}$'),
-  name        text not null,
-  max_members integer check (max_members >= 0),
-  max_staff   integer check (max_staff >= 0),
-  sort_order  integer not null default 0
-);
-comment on table app_public.plans is
-  E'@global Plan limits are the same for every gym; reference data, readable by anyone.\nAn Ironclad subscription plan and its limits.';
-comment on column app_public.plans.max_members is
-  'Most memberships with role member a gym on this plan may hold; NULL means unlimited.';
-comment on column app_public.plans.max_staff is
-  'Most staff memberships (personal_trainer, coach, gym_admin) a gym on this plan may hold; NULL means unlimited.';
-
--- Lets GraphQL order plans by sort_order (PostGraphile only offers orderBy on indexed columns).
-create index plans_sort_order_idx on app_public.plans (sort_order);
-
-insert into app_public.plans (id, name, max_members, max_staff, sort_order) values
-  ('free',  'Free',  30,   2,    1),
-  ('basic', 'Basic', 200,  null, 2),
-  ('pro',   'Pro',   null, null, 3);
-
-alter table app_public.plans enable row level security;
-alter table app_public.plans force row level security;
-create policy plans_select on app_public.plans for select
-  to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-     ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM"
-  using (true);
-grant select on app_public.plans to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
-
--- gyms.plan: from a CHECK list to a foreign key (the check in 200-gyms.sql predates plans).
-alter table app_public.gyms drop constraint gyms_plan_check;
-alter table app_public.gyms
-  add constraint gyms_plan_fkey foreign key (plan) references app_public.plans (id);
-create index gyms_plan_idx on app_public.gyms (plan);
-
---------------------------------------------------------------------------------
--- Usage counters, kept on the gym row by a trigger on memberships.
--- Why counters on the gym row rather than count(*) at insert time: the counter UPDATE takes
--- the gym row's lock, so two admins adding people to the same gym at the same moment are
--- serialised there; the second waits, re-reads the committed count and is refused if the
--- first took the last place (READ COMMITTED re-evaluates the updated row; under
--- REPEATABLE READ the loser gets 40001 instead, never an overshoot). A plan change locks the
--- same row, so a downgrade and an add cannot interleave either.
--- Visitors see the counters (admins use them) but only the system role may write them.
---------------------------------------------------------------------------------
-alter table app_public.gyms
-  add column member_count integer not null default 0 check (member_count >= 0),
-  add column staff_count  integer not null default 0 check (staff_count >= 0);
-comment on column app_public.gyms.member_count is 'Memberships with role member (kept by a trigger; what the plan limit counts).';
-comment on column app_public.gyms.staff_count is 'Staff memberships: personal trainers, coaches and gym admins (kept by a trigger).';
-
-create policy gyms_update_system on app_public.gyms for update
-  to ":ROLE_SYSTEM" using (true) with check (true);
-grant update (member_count, staff_count) on app_public.gyms to ":ROLE_SYSTEM";
-
--- Which limit a role counts against.
-create function app_hidden.plan_bucket(role text) returns text
-  language sql immutable parallel safe
-  as $$ select case when role = 'member' then 'members' when role is null then null else 'staff' end $$;
-grant execute on function app_hidden.plan_bucket(text) to ":ROLE_SYSTEM";
-
-create function app_private.tg_memberships__plan_limits() returns trigger
-  language plpgsql volatile security definer set search_path = pg_catalog
-as $$
-declare
-  v_old text := case when tg_op in ('UPDATE', 'DELETE') then app_hidden.plan_bucket(old.role) end;
-  v_new text := case when tg_op in ('UPDATE', 'INSERT') then app_hidden.plan_bucket(new.role) end;
-  v_gym app_public.gyms;
-  v_plan app_public.plans;
-begin
-  if v_old is not distinct from v_new then
-    return null;
-  end if;
-  if v_old is not null then
-    update app_public.gyms
-       set member_count = member_count - (v_old = 'members')::int,
-           staff_count  = staff_count  - (v_old = 'staff')::int
-     where id = old.tenant_id;
-  end if;
-  if v_new is not null then
-    -- This UPDATE is the lock: concurrent adds to the same gym queue here.
-    update app_public.gyms
-       set member_count = member_count + (v_new = 'members')::int,
-           staff_count  = staff_count  + (v_new = 'staff')::int
-     where id = new.tenant_id
-    returning * into v_gym;
-    select * into v_plan from app_public.plans where id = v_gym.plan;
-    if v_new = 'members' and v_gym.member_count > v_plan.max_members then
-      raise exception 'Plan limit reached: % plan allows % members', v_plan.id, v_plan.max_members
-        using errcode = 'IC010', constraint = 'plan_max_members',
-              hint = 'Limit max_members of the ' || v_plan.id || ' plan; the platform owner can change the gym''s plan.';
-    elsif v_new = 'staff' and v_gym.staff_count > v_plan.max_staff then
-      raise exception 'Plan limit reached: % plan allows % staff', v_plan.id, v_plan.max_staff
-        using errcode = 'IC010', constraint = 'plan_max_staff',
-              hint = 'Limit max_staff of the ' || v_plan.id || ' plan; the platform owner can change the gym''s plan.';
-    end if;
-  end if;
-  return null;
-end;
-$$;
-comment on function app_private.tg_memberships__plan_limits() is
-  'Trigger: keeps gyms.member_count/staff_count and refuses a membership beyond the gym''s plan (IC010). SECURITY DEFINER (system): the caller (add_gym_user, a gym admin changing a role or removing someone) may not write the gym row''s counters.';
--- The trigger is created before the ownership moves: CREATE TRIGGER needs EXECUTE, which
--- the migration owner loses with ownership. Triggers fire whatever the caller may execute.
-create trigger _200_plan_limits after insert or delete or update of role on app_public.memberships
-  for each row execute function app_private.tg_memberships__plan_limits();
-alter function app_private.tg_memberships__plan_limits() owner to ":ROLE_SYSTEM";
-
--- A plan change (platform owner) must fit what the gym already has.
-create function app_private.tg_gyms__plan_fits() returns trigger
-  language plpgsql volatile set search_path = pg_catalog
-as $$
-declare
-  v_plan app_public.plans;
-begin
-  select * into v_plan from app_public.plans where id = new.plan;
-  if new.member_count > v_plan.max_members then
-    raise exception 'Plan limit reached: % plan allows % members', v_plan.id, v_plan.max_members
-      using errcode = 'IC010', constraint = 'plan_max_members',
-            hint = 'The gym has ' || new.member_count || ' members; remove some before moving to this plan.';
-  elsif new.staff_count > v_plan.max_staff then
-    raise exception 'Plan limit reached: % plan allows % staff', v_plan.id, v_plan.max_staff
-      using errcode = 'IC010', constraint = 'plan_max_staff',
-            hint = 'The gym has ' || new.staff_count || ' staff; remove some before moving to this plan.';
-  end if;
-  return new;
-end;
-$$;
-comment on function app_private.tg_gyms__plan_fits() is
-  'Trigger: refuses moving a gym to a plan its current members or staff exceed (IC010).';
-create trigger _200_plan_fits before update of plan on app_public.gyms
-  for each row execute function app_private.tg_gyms__plan_fits();
-
--- IC010 plan limit reached (message names the plan and the limit; constraint plan_max_members / plan_max_staff)
 
 --! split: 1100-profiles.sql
 --------------------------------------------------------------------------------
@@ -1841,8 +1929,7 @@ as $$
 $$;
 comment on function app_hidden.membership_role(uuid, uuid) is
   'Role of a membership in the caller''s gym (NULL otherwise). SECURITY DEFINER (system) so validation triggers work whatever the caller may read.';
-grant execute on function app_hidden.membership_role(uuid, uuid) to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_hidden.membership_role(uuid, uuid) to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 alter function app_hidden.membership_role(uuid, uuid) owner to ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
@@ -1881,12 +1968,12 @@ alter table app_public.profiles enable row level security;
 alter table app_public.profiles force row level security;
 
 create policy profiles_tenant on app_public.profiles as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 -- The gym's directory: everyone in the gym sees everyone's profile.
 create policy profiles_select on app_public.profiles for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 -- You edit your own profile...
 create policy profiles_update_own on app_public.profiles for update
@@ -1904,25 +1991,9 @@ create policy profiles_select_platform on app_public.profiles for select
 create policy profiles_insert_system on app_public.profiles for insert
   to ":ROLE_SYSTEM" with check (true);
 
-grant select on app_public.profiles to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
-grant update (headline, bio, specialties, goals) on app_public.profiles to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select on app_public.profiles to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
+grant update (headline, bio, specialties, goals) on app_public.profiles to :GYM_ROLES;
 grant insert (tenant_id, membership_id) on app_public.profiles to ":ROLE_SYSTEM";
-
-create function app_private.tg_memberships__create_profile() returns trigger
-  language plpgsql volatile security definer set search_path = pg_catalog
-as $$
-begin
-  insert into app_public.profiles (tenant_id, membership_id) values (new.tenant_id, new.id);
-  return null;
-end;
-$$;
-comment on function app_private.tg_memberships__create_profile() is
-  'Trigger: every new membership gets its (empty) profile. SECURITY DEFINER (system): no visitor role may insert profiles.';
-create trigger _300_create_profile after insert on app_public.memberships
-  for each row execute function app_private.tg_memberships__create_profile();
-alter function app_private.tg_memberships__create_profile() owner to ":ROLE_SYSTEM"; -- after CREATE TRIGGER (see 1000)
 
 -- The profile's display name, so a profile can be shown without walking to the membership.
 create function app_public.profiles_display_name(p app_public.profiles) returns text
@@ -1933,7 +2004,135 @@ create function app_public.profiles_display_name(p app_public.profiles) returns 
   $$;
 comment on function app_public.profiles_display_name(app_public.profiles) is 'Display name of the person.';
 grant execute on function app_public.profiles_display_name(app_public.profiles) to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+  :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
+
+--! split: 1150-network-preferences.sql
+--------------------------------------------------------------------------------
+-- network_preferences: a member's own choice to appear on network leaderboards, and the
+-- name shown there. No row (the default) or show_on_leaderboards = false: not shown.
+--------------------------------------------------------------------------------
+create table app_public.network_preferences (
+  tenant_id            uuid not null default app_hidden.current_tenant_id()
+                       references app_public.gyms (id) on delete cascade,
+  membership_id        uuid not null default app_hidden.current_membership_id(),
+  show_on_leaderboards boolean not null default true,
+  display_name         text not null check (length(btrim(display_name)) between 1 and 50),
+  updated_at           timestamptz not null default now(),
+  primary key (tenant_id, membership_id),
+  foreign key (tenant_id, membership_id) references app_public.memberships (tenant_id, id) on delete cascade
+);
+comment on table app_public.network_preferences is
+  'Your choice to appear on network (cross-gym) leaderboards, and the name shown there. Only yours is visible to you. Without a row you do not appear.';
+comment on column app_public.network_preferences.display_name is
+  'The name other gyms see next to your scores (not your login name).';
+-- The primary key (tenant_id, membership_id) covers the foreign key.
+
+create trigger _100_tenant_id_immutable before update on app_public.network_preferences
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+create function app_private.tg_network_preferences__touch() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  new.updated_at := now();
+  if new.membership_id is distinct from old.membership_id then
+    raise exception 'A preference belongs to one membership' using errcode = 'IC002';
+  end if;
+  return new;
+end;
+$$;
+create trigger _200_touch before update on app_public.network_preferences
+  for each row execute function app_private.tg_network_preferences__touch();
+
+alter table app_public.network_preferences enable row level security;
+alter table app_public.network_preferences force row level security;
+
+create policy network_preferences_tenant on app_public.network_preferences as restrictive for all
+  to :GYM_ROLES
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+-- Your own row only, whatever your role (a display name is the member's choice).
+create policy network_preferences_own on app_public.network_preferences for all
+  to :GYM_ROLES
+  using (tenant_id = app_hidden.current_tenant_id() and membership_id = app_hidden.current_membership_id())
+  with check (tenant_id = app_hidden.current_tenant_id() and membership_id = app_hidden.current_membership_id());
+create policy network_preferences_select_platform on app_public.network_preferences for select
+  to ":ROLE_PLATFORM_OWNER" using (true);
+-- Shared role: only members who chose to show, in gyms that are in the network.
+create policy network_preferences_select_shared on app_public.network_preferences for select
+  to ":ROLE_SHARED" using (show_on_leaderboards and app_shared.gym_in_network(tenant_id));
+
+-- Rows are created through app_public.set_network_preferences (below), never by a direct
+-- INSERT: one row per membership, always the caller's own.
+create policy network_preferences_system on app_public.network_preferences for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+
+grant select, delete on app_public.network_preferences to :GYM_ROLES;
+grant update (show_on_leaderboards, display_name)
+  on app_public.network_preferences to :GYM_ROLES;
+grant select on app_public.network_preferences to ":ROLE_PLATFORM_OWNER";
+grant select, insert (tenant_id, membership_id, show_on_leaderboards, display_name),
+      update (show_on_leaderboards, display_name)
+  on app_public.network_preferences to ":ROLE_SYSTEM";
+grant select (tenant_id, membership_id, show_on_leaderboards, display_name)
+  on app_public.network_preferences to ":ROLE_SHARED";
+
+-- True while this member shows on network leaderboards (their choice and their gym's).
+create function app_shared.member_in_network(tenant_id uuid, membership_id uuid) returns boolean
+  language sql stable parallel safe set search_path = pg_catalog
+as $$
+  select exists (
+    select 1 from app_public.network_preferences p
+    where p.tenant_id = member_in_network.tenant_id
+      and p.membership_id = member_in_network.membership_id
+      and p.show_on_leaderboards
+  ) and app_shared.gym_in_network(member_in_network.tenant_id)
+$$;
+comment on function app_shared.member_in_network(uuid, uuid) is
+  E'@behavior -*\nTrue while the member and their gym are in the network. Policy helper for the shared role (invoker).';
+
+grant execute on function app_shared.gym_in_network(uuid), app_shared.member_in_network(uuid, uuid)
+  to ":ROLE_SHARED";
+
+-- Set (create or change) your own preference. SECURITY DEFINER (system) so that the row is
+-- always the caller's own: it takes gym and membership from the token, never from input.
+create function app_public.set_network_preferences(show_on_leaderboards boolean, display_name text)
+  returns app_public.network_preferences
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  v_membership uuid := app_hidden.current_membership_id();
+  v_row app_public.network_preferences;
+begin
+  if v_membership is null then
+    raise exception 'Only a member of a gym has network preferences' using errcode = 'IC002';
+  end if;
+  insert into app_public.network_preferences as p (tenant_id, membership_id, show_on_leaderboards, display_name)
+    values (app_hidden.current_tenant_id(), v_membership,
+            coalesce(set_network_preferences.show_on_leaderboards, false), set_network_preferences.display_name)
+  on conflict (tenant_id, membership_id) do update
+    set show_on_leaderboards = excluded.show_on_leaderboards, display_name = excluded.display_name
+  returning p.* into v_row;
+  return v_row;
+end;
+$$;
+comment on function app_public.set_network_preferences(boolean, text) is
+  'Choose whether your scores appear on network leaderboards, and under which name. Takes effect on the live leaderboards at once. SECURITY DEFINER (system): creates only the caller''s own row (gym and membership from the token).';
+grant execute on function app_public.set_network_preferences(boolean, text) to :GYM_ROLES;
+alter function app_public.set_network_preferences(boolean, text) owner to ":ROLE_SYSTEM";
+
+create function app_public.current_network_preferences() returns app_public.network_preferences
+  language sql stable set search_path = pg_catalog
+as $$
+  select p.* from app_public.network_preferences p
+  where p.tenant_id = app_hidden.current_tenant_id() and p.membership_id = app_hidden.current_membership_id()
+$$;
+comment on function app_public.current_network_preferences() is 'Your network leaderboard preference in the current gym, or null (not shown).';
+grant execute on function app_public.current_network_preferences() to :GYM_ROLES;
+
+create trigger _900_enqueue_leaderboard_refresh
+  after insert or update or delete on app_public.network_preferences
+  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
 
 --! split: 1200-trainer-assignments.sql
 --------------------------------------------------------------------------------
@@ -1990,7 +2189,7 @@ alter table app_public.trainer_assignments enable row level security;
 alter table app_public.trainer_assignments force row level security;
 
 create policy trainer_assignments_tenant on app_public.trainer_assignments as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy trainer_assignments_select_client on app_public.trainer_assignments for select
@@ -2018,8 +2217,7 @@ create policy trainer_assignments_select_platform on app_public.trainer_assignme
 create policy trainer_assignments_select_system on app_public.trainer_assignments for select
   to ":ROLE_SYSTEM" using (true);
 
-grant select on app_public.trainer_assignments to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant select on app_public.trainer_assignments to :GYM_ROLES, ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
 grant insert (tenant_id, trainer_id, client_id, started_on, notes),
       update (trainer_id, client_id, started_on, notes), delete
   on app_public.trainer_assignments to ":ROLE_GYM_ADMIN";
@@ -2046,11 +2244,58 @@ as $$
 $$;
 comment on function app_hidden.assigned_client_ids() is
   'The members (membership ids) the caller is the assigned trainer of in the current gym; empty, never NULL. SECURITY DEFINER (system): policy helper, reads trainer_assignments whatever the caller may see.';
-grant execute on function app_hidden.assigned_client_ids() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant execute on function app_hidden.assigned_client_ids() to :GYM_ROLES;
 alter function app_hidden.assigned_client_ids() owner to ":ROLE_SYSTEM";
 
 -- IC012 a membership has the wrong role for this column (e.g. a class coach who is not a coach)
+
+--! split: 1250-benchmarks.sql
+--------------------------------------------------------------------------------
+-- benchmarks: the global catalog of named benchmark workouts (Fran, Grace, Murph…). A gym's
+-- workout may link to one; results of such workouts rank on network leaderboards.
+--------------------------------------------------------------------------------
+create table app_public.benchmarks (
+  id              uuid primary key default gen_random_uuid(),
+  slug            citext not null unique check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
+  name            text not null check (length(name) between 1 and 100),
+  description     text not null default '',
+  score_type      text not null check (score_type in ('time', 'reps', 'rounds_reps', 'load')),
+  lower_is_better boolean not null generated always as (score_type = 'time') stored,
+  archived_at     timestamptz,
+  -- target of workouts (benchmark_id, scoring_type): a linked workout scores the same way.
+  unique (id, score_type)
+);
+comment on table app_public.benchmarks is
+  E'@global The benchmark catalog is platform-wide reference data (no gym''s data): every gym links its workouts to the same Fran.\nA named benchmark workout ranked across the network.';
+comment on column app_public.benchmarks.score_type is
+  'How a result is scored, as workouts.scoring_type: time (seconds, lower is better), reps, rounds_reps (rounds + reps/100) or load (kg); higher is better except for time.';
+
+alter table app_public.benchmarks enable row level security;
+alter table app_public.benchmarks force row level security;
+-- Everyone (and the shared role) reads the live catalog; archived entries only the platform owner.
+create policy benchmarks_select on app_public.benchmarks for select
+  to ":ROLE_ANONYMOUS", :GYM_ROLES, ":ROLE_SHARED"
+  using (archived_at is null);
+create policy benchmarks_platform on app_public.benchmarks for all
+  to ":ROLE_PLATFORM_OWNER" using (true) with check (true);
+
+grant select on app_public.benchmarks to :VISITOR_ROLES, ":ROLE_SHARED";
+grant insert (slug, name, description, score_type), update (name, description, archived_at)
+  on app_public.benchmarks to ":ROLE_PLATFORM_OWNER";
+
+-- The catalog ships with the classic benchmarks. (Runs as the owner: a bypass of the
+-- platform-owner policy is needed only here, hence the brief role switch.)
+set role ":ROLE_PLATFORM_OWNER";
+insert into app_public.benchmarks (slug, name, score_type, description) values
+  ('fran',   'Fran',   'time',        '21-15-9 thrusters (43/30 kg) and pull-ups'),
+  ('grace',  'Grace',  'time',        '30 clean and jerks (61/43 kg) for time'),
+  ('helen',  'Helen',  'time',        '3 rounds: 400 m run, 21 kettlebell swings, 12 pull-ups'),
+  ('diane',  'Diane',  'time',        '21-15-9 deadlifts (102/70 kg) and handstand push-ups'),
+  ('karen',  'Karen',  'time',        '150 wall-ball shots for time'),
+  ('murph',  'Murph',  'time',        '1 mile run, 100 pull-ups, 200 push-ups, 300 squats, 1 mile run'),
+  ('cindy',  'Cindy',  'rounds_reps', 'AMRAP 20: 5 pull-ups, 10 push-ups, 15 squats'),
+  ('back-squat-1rm', 'Back squat 1RM', 'load', 'Heaviest single back squat');
+reset role;
 
 --! split: 1300-workouts.sql
 --------------------------------------------------------------------------------
@@ -2069,8 +2314,15 @@ create table app_public.workouts (
   scoring_type text not null check (scoring_type in ('time', 'reps', 'load', 'rounds_reps')),
   is_published boolean not null default false,
   created_at   timestamptz not null default now(),
+  -- A workout may be one of the network's benchmarks. Benchmarks are global, so the link
+  -- needs no tenant_id; it is composite with scoring_type so that a "Fran" is always scored
+  -- as the catalog's Fran is (time), whatever gym wrote it.
+  benchmark_id uuid,
   primary key (tenant_id, id),
-  foreign key (tenant_id, author_id) references app_public.memberships (tenant_id, id) on delete set null (author_id)
+  foreign key (tenant_id, author_id) references app_public.memberships (tenant_id, id) on delete set null (author_id),
+  constraint workouts_benchmark_fkey
+    foreign key (benchmark_id, scoring_type) references app_public.benchmarks (id, score_type)
+    on delete set null (benchmark_id)
 );
 comment on table app_public.workouts is
   'A workout (programming) written by a coach: title, description, how it is scored, and whether members can see it yet.';
@@ -2081,6 +2333,12 @@ comment on column app_public.workouts.author_id is
   'The coach (or admin) who wrote it: always the caller that created it, never chosen by the client.';
 create index workouts_tenant_id_author_id_idx on app_public.workouts (tenant_id, author_id);
 create index workouts_tenant_id_published_idx on app_public.workouts (tenant_id, is_published);
+comment on column app_public.workouts.benchmark_id is
+  'The network benchmark this workout is (e.g. Fran), if any: its results can rank on network leaderboards. The workout must score like the benchmark.';
+comment on constraint workouts_benchmark_fkey on app_public.workouts is
+  E'@fieldName benchmark\n@foreignFieldName workouts\n@behavior -manyRelation:resource:list -manyRelation:resource:connection';
+create index workouts_benchmark_id_idx on app_public.workouts (benchmark_id, scoring_type)
+  where benchmark_id is not null;
 
 create trigger _100_tenant_id_immutable before update on app_public.workouts
   for each row execute function app_private.tg__tenant_id_immutable();
@@ -2089,7 +2347,7 @@ alter table app_public.workouts enable row level security;
 alter table app_public.workouts force row level security;
 
 create policy workouts_tenant on app_public.workouts as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy workouts_select_published on app_public.workouts for select
@@ -2115,13 +2373,23 @@ create policy workouts_select_platform on app_public.workouts for select
 create policy workouts_select_system on app_public.workouts for select
   to ":ROLE_SYSTEM" using (true);
 
-grant select on app_public.workouts to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+-- Shared role: published benchmark workouts of network gyms; the columns the join needs.
+create policy workouts_select_shared on app_public.workouts for select
+  to ":ROLE_SHARED"
+  using (benchmark_id is not null and is_published and app_shared.gym_in_network(tenant_id));
+
+grant select on app_public.workouts to :GYM_ROLES, ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
 -- author_id is in neither list: it is the default (the caller), so nobody writes under
 -- another coach's name and GraphQL offers no authorId input.
-grant insert (tenant_id, title, description, scoring_type, is_published),
-      update (title, description, scoring_type, is_published), delete
+grant insert (tenant_id, title, description, scoring_type, is_published, benchmark_id),
+      update (title, description, scoring_type, is_published, benchmark_id), delete
   on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select (tenant_id, id, benchmark_id, is_published) on app_public.workouts to ":ROLE_SHARED";
+
+-- The network leaderboards rank results of published benchmark workouts.
+create trigger _900_enqueue_leaderboard_refresh
+  after update of benchmark_id, is_published, scoring_type or delete on app_public.workouts
+  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
 
 --! split: 1400-classes-and-bookings.sql
 --------------------------------------------------------------------------------
@@ -2179,11 +2447,11 @@ alter table app_public.class_sessions enable row level security;
 alter table app_public.class_sessions force row level security;
 
 create policy class_sessions_tenant on app_public.class_sessions as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy class_sessions_select on app_public.class_sessions for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 create policy class_sessions_insert_staff on app_public.class_sessions for insert
   to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
@@ -2203,13 +2471,27 @@ create policy class_sessions_select_system on app_public.class_sessions for sele
 create policy class_sessions_update_system on app_public.class_sessions for update
   to ":ROLE_SYSTEM" using (true) with check (true);
 
-grant select on app_public.class_sessions to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant select on app_public.class_sessions to :GYM_ROLES, ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
 -- booked_count is not in these lists: only the triggers move it.
 grant insert (tenant_id, title, starts_at, duration, coach_id, workout_id, capacity),
       update (title, starts_at, duration, coach_id, workout_id, capacity), delete
   on app_public.class_sessions to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (booked_count) on app_public.class_sessions to ":ROLE_SYSTEM";
+
+create function app_private.tg_class_sessions__notify() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  perform pg_catalog.pg_notify('ironclad:gym:' || new.tenant_id || ':bookings',
+    pg_catalog.json_build_object('id', new.id)::text);
+  return null;
+end;
+$$;
+comment on function app_private.tg_class_sessions__notify() is
+  'Trigger: NOTIFY ironclad:gym:<tenant_id>:bookings with the class''s id when its booked count moves (ids only).';
+create trigger _900_notify after update of booked_count on app_public.class_sessions
+  for each row when (old.booked_count is distinct from new.booked_count)
+  execute function app_private.tg_class_sessions__notify();
 
 --------------------------------------------------------------------------------
 -- bookings: a member holds a seat in a class. Members book and cancel their own seats;
@@ -2271,7 +2553,7 @@ comment on function app_private.tg_bookings__seat() is
   'Trigger: takes (or gives back) a seat in the class, refusing when it is full (IC011). SECURITY DEFINER (system): members may not write class rows.';
 create trigger _200_seat after insert or delete on app_public.bookings
   for each row execute function app_private.tg_bookings__seat();
-alter function app_private.tg_bookings__seat() owner to ":ROLE_SYSTEM"; -- after CREATE TRIGGER (see 1000)
+alter function app_private.tg_bookings__seat() owner to ":ROLE_SYSTEM"; -- after CREATE TRIGGER (see _200_plan_limits)
 
 create function app_private.tg_bookings__member_only() returns trigger
   language plpgsql volatile set search_path = pg_catalog
@@ -2292,7 +2574,7 @@ alter table app_public.bookings enable row level security;
 alter table app_public.bookings force row level security;
 
 create policy bookings_tenant on app_public.bookings as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy bookings_select_own on app_public.bookings for select
@@ -2323,8 +2605,7 @@ create policy bookings_delete_staff on app_public.bookings for delete
 create policy bookings_select_platform on app_public.bookings for select
   to ":ROLE_PLATFORM_OWNER" using (true);
 
-grant select on app_public.bookings to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.bookings to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 grant insert (tenant_id, class_session_id, member_id), delete on app_public.bookings to
   ":ROLE_MEMBER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (checked_in_at) on app_public.bookings to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
@@ -2387,7 +2668,7 @@ alter table app_public.workout_results enable row level security;
 alter table app_public.workout_results force row level security;
 
 create policy workout_results_tenant on app_public.workout_results as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy workout_results_all_own on app_public.workout_results for all
@@ -2412,14 +2693,42 @@ create policy workout_results_select_platform on app_public.workout_results for 
 create policy workout_results_select_system on app_public.workout_results for select
   to ":ROLE_SYSTEM" using (true);
 
-grant select on app_public.workout_results to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
+grant select on app_public.workout_results to :GYM_ROLES, ":ROLE_PLATFORM_OWNER", ":ROLE_SYSTEM";
 -- member_id (the subject) is choosable within the policies; recorded_by is not granted: it
 -- is the default (the caller).
 grant insert (tenant_id, workout_id, member_id, score, is_rx, notes, performed_on),
       update (score, is_rx, notes, performed_on)
   on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 grant delete on app_public.workout_results to ":ROLE_MEMBER";
+
+-- Shared role: results of members who opted in (in gyms that opted in). No notes.
+create policy workout_results_select_shared on app_public.workout_results for select
+  to ":ROLE_SHARED"
+  using (app_shared.member_in_network(tenant_id, member_id));
+grant select (tenant_id, id, workout_id, member_id, score, is_rx, performed_on)
+  on app_public.workout_results to ":ROLE_SHARED";
+
+-- The network leaderboards rank results.
+create trigger _900_enqueue_leaderboard_refresh
+  after insert or update or delete on app_public.workout_results
+  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
+
+create function app_private.tg_workout_results__notify() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+declare
+  r app_public.workout_results := case when tg_op = 'DELETE' then old else new end;
+begin
+  -- NOTIFY folds identical payloads within a transaction: one event per workout.
+  perform pg_catalog.pg_notify('ironclad:gym:' || r.tenant_id || ':leaderboard',
+    pg_catalog.json_build_object('workout_id', r.workout_id)::text);
+  return null;
+end;
+$$;
+comment on function app_private.tg_workout_results__notify() is
+  'Trigger: NOTIFY ironclad:gym:<tenant_id>:leaderboard with the workout''s id when one of its results changes (ids only).';
+create trigger _900_notify after insert or update or delete on app_public.workout_results
+  for each row execute function app_private.tg_workout_results__notify();
 
 --------------------------------------------------------------------------------
 -- The gym's internal leaderboard for a workout: each member's best result (Rx ahead of
@@ -2467,8 +2776,7 @@ as $$
 $$;
 comment on function app_public.workouts_leaderboard(app_public.workouts) is
   'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). SECURITY DEFINER (system): members see each other''s scores here but not each other''s results rows; answers only for a workout of the caller''s gym.';
-grant execute on function app_public.workouts_leaderboard(app_public.workouts) to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant execute on function app_public.workouts_leaderboard(app_public.workouts) to :GYM_ROLES;
 alter function app_public.workouts_leaderboard(app_public.workouts) owner to ":ROLE_SYSTEM";
 
 --! split: 1600-metrics.sql
@@ -2525,7 +2833,7 @@ alter table app_public.progress_metrics enable row level security;
 alter table app_public.progress_metrics force row level security;
 
 create policy progress_metrics_tenant on app_public.progress_metrics as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy progress_metrics_all_own on app_public.progress_metrics for all
@@ -2578,11 +2886,11 @@ alter table app_public.membership_plans enable row level security;
 alter table app_public.membership_plans force row level security;
 
 create policy membership_plans_tenant on app_public.membership_plans as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy membership_plans_select on app_public.membership_plans for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 create policy membership_plans_insert_admin on app_public.membership_plans for insert
   to ":ROLE_GYM_ADMIN" with check (tenant_id = app_hidden.current_tenant_id());
@@ -2595,8 +2903,7 @@ create policy membership_plans_delete_admin on app_public.membership_plans for d
 create policy membership_plans_select_platform on app_public.membership_plans for select
   to ":ROLE_PLATFORM_OWNER" using (true);
 
-grant select on app_public.membership_plans to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.membership_plans to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 grant insert (tenant_id, name, price_cents, currency, billing_period, is_active),
       update (name, price_cents, currency, billing_period, is_active), delete
   on app_public.membership_plans to ":ROLE_GYM_ADMIN";
@@ -2639,7 +2946,7 @@ alter table app_public.payments enable row level security;
 alter table app_public.payments force row level security;
 
 create policy payments_tenant on app_public.payments as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy payments_select_own on app_public.payments for select
@@ -2699,29 +3006,41 @@ alter table app_public.messages enable row level security;
 alter table app_public.messages force row level security;
 
 create policy messages_tenant on app_public.messages as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy messages_select_sender on app_public.messages for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and sender_id = app_hidden.current_membership_id());
 create policy messages_select_recipient on app_public.messages for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and recipient_id = app_hidden.current_membership_id());
 create policy messages_insert_sender on app_public.messages for insert
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   with check (tenant_id = app_hidden.current_tenant_id() and sender_id = app_hidden.current_membership_id());
 create policy messages_update_recipient on app_public.messages for update
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and recipient_id = app_hidden.current_membership_id())
   with check (tenant_id = app_hidden.current_tenant_id() and recipient_id = app_hidden.current_membership_id());
 -- Deliberately no policy for the platform owner or the system role.
 
-grant select on app_public.messages to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select on app_public.messages to :GYM_ROLES;
 -- sender_id is not granted: it is the default (the caller), so GraphQL offers no senderId.
-grant insert (tenant_id, recipient_id, body), update (read_at) on app_public.messages to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, recipient_id, body), update (read_at) on app_public.messages to :GYM_ROLES;
+
+create function app_private.tg_messages__notify() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  perform pg_catalog.pg_notify('ironclad:gym:' || new.tenant_id || ':messages',
+    pg_catalog.json_build_object('id', new.id, 'recipient_id', new.recipient_id)::text);
+  return null;
+end;
+$$;
+comment on function app_private.tg_messages__notify() is
+  'Trigger: NOTIFY ironclad:gym:<tenant_id>:messages with the new message''s id and recipient (ids only).';
+create trigger _900_notify after insert on app_public.messages
+  for each row execute function app_private.tg_messages__notify();
 
 --! split: 1900-feed.sql
 --------------------------------------------------------------------------------
@@ -2754,17 +3073,17 @@ alter table app_public.posts enable row level security;
 alter table app_public.posts force row level security;
 
 create policy posts_tenant on app_public.posts as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy posts_select on app_public.posts for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 create policy posts_insert_own on app_public.posts for insert
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
 create policy posts_update_own on app_public.posts for update
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id())
   with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
 create policy posts_delete_own on app_public.posts for delete
@@ -2775,11 +3094,9 @@ create policy posts_delete_admin on app_public.posts for delete
 create policy posts_select_platform on app_public.posts for select
   to ":ROLE_PLATFORM_OWNER" using (true);
 
-grant select on app_public.posts to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.posts to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 -- author_id is not granted: it is the default (the caller), so GraphQL offers no authorId.
-grant insert (tenant_id, body), update (body), delete on app_public.posts to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant insert (tenant_id, body), update (body), delete on app_public.posts to :GYM_ROLES;
 
 create table app_public.comments (
   tenant_id  uuid not null default app_hidden.current_tenant_id()
@@ -2808,17 +3125,17 @@ alter table app_public.comments enable row level security;
 alter table app_public.comments force row level security;
 
 create policy comments_tenant on app_public.comments as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
 create policy comments_select on app_public.comments for select
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id());
 create policy comments_insert_own on app_public.comments for insert
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
 create policy comments_update_own on app_public.comments for update
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id())
   with check (tenant_id = app_hidden.current_tenant_id() and author_id = app_hidden.current_membership_id());
 create policy comments_delete_own on app_public.comments for delete
@@ -2829,248 +3146,9 @@ create policy comments_delete_admin on app_public.comments for delete
 create policy comments_select_platform on app_public.comments for select
   to ":ROLE_PLATFORM_OWNER" using (true);
 
-grant select on app_public.comments to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant select on app_public.comments to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 -- author_id is not granted, as for posts.
-grant insert (tenant_id, post_id, body), update (body), delete on app_public.comments to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-
---! split: 2000-network-opt-in.sql
---------------------------------------------------------------------------------
--- The network: gyms and members choose to appear across gyms (directory, leaderboards).
---
--- The cross-gym layer (schema app_shared) is owned by the shared role (":ROLE_SHARED",
--- NOLOGIN, never granted to the authenticator). Tenant tables force RLS on everyone,
--- including the shared role, so the shared role reads tenant data only through the
--- policies below, each limited to rows that opted into the network, and only the columns
--- granted to it. Nothing here is granted to a visitor role except through app_shared's
--- functions, which return only the permitted columns (see docs/SHARED.md).
---------------------------------------------------------------------------------
-
-grant usage on schema app_public, app_hidden to ":ROLE_SHARED";
--- CREATE: the shared role owns app_shared's materialized views and functions.
-grant usage, create on schema app_shared to ":ROLE_SHARED";
--- The worker (owner) calls app_shared.refresh_leaderboards(); the authenticator nothing here.
-grant usage on schema app_shared to ":DATABASE_OWNER";
-
---------------------------------------------------------------------------------
--- Gym opt-in and directory card. Default: not in the network.
---------------------------------------------------------------------------------
-alter table app_public.gyms
-  add column network_opt_in boolean not null default false,
-  add column city text check (length(city) between 1 and 100),
-  add column description text check (length(description) between 1 and 1000);
-comment on column app_public.gyms.network_opt_in is
-  'The gym appears in the network: the public directory and cross-gym leaderboards. Off by default; turning it off hides the gym from the network at once.';
-comment on column app_public.gyms.city is 'City shown on the gym''s directory card (if it is in the network).';
-comment on column app_public.gyms.description is 'Short description shown on the gym''s directory card (if it is in the network).';
-
-grant update (network_opt_in, city, description) on app_public.gyms to ":ROLE_GYM_ADMIN";
-grant update (network_opt_in, city, description) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
-
--- Shared role: sees a gym only while it is in the network, and only its public columns.
-create policy gyms_select_shared on app_public.gyms for select
-  to ":ROLE_SHARED" using (network_opt_in);
-grant select (id, name, network_opt_in, city, description) on app_public.gyms to ":ROLE_SHARED";
-
---------------------------------------------------------------------------------
--- Policy helpers for the shared role. STABLE, invoker (they run as the shared role, so
--- they see only what its policies allow), pinned search_path (REFRESH MATERIALIZED VIEW runs
--- with a restricted search_path since PostgreSQL 17; everything is schema-qualified).
---------------------------------------------------------------------------------
-create function app_shared.gym_in_network(tenant_id uuid) returns boolean
-  language sql stable parallel safe set search_path = pg_catalog
-as $$
-  select coalesce((select g.network_opt_in from app_public.gyms g where g.id = gym_in_network.tenant_id), false)
-$$;
-comment on function app_shared.gym_in_network(uuid) is
-  E'@behavior -*\nTrue while the gym is in the network. Policy helper for the shared role (invoker).';
-
--- (app_hidden.current_membership_id(), the caller's membership in the current gym, is
--- defined with the profiles in 1100.)
-
---------------------------------------------------------------------------------
--- memberships: the shared role counts members of network gyms (directory size band) and
--- links results to members. No user_id, no role.
---------------------------------------------------------------------------------
-create policy memberships_select_shared on app_public.memberships for select
-  to ":ROLE_SHARED" using (app_shared.gym_in_network(tenant_id));
-grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
-
---------------------------------------------------------------------------------
--- network_preferences: a member's own choice to appear on network leaderboards, and the
--- name shown there. No row (the default) or show_on_leaderboards = false: not shown.
---------------------------------------------------------------------------------
-create table app_public.network_preferences (
-  tenant_id            uuid not null default app_hidden.current_tenant_id()
-                       references app_public.gyms (id) on delete cascade,
-  membership_id        uuid not null default app_hidden.current_membership_id(),
-  show_on_leaderboards boolean not null default true,
-  display_name         text not null check (length(btrim(display_name)) between 1 and 50),
-  updated_at           timestamptz not null default now(),
-  primary key (tenant_id, membership_id),
-  foreign key (tenant_id, membership_id) references app_public.memberships (tenant_id, id) on delete cascade
-);
-comment on table app_public.network_preferences is
-  'Your choice to appear on network (cross-gym) leaderboards, and the name shown there. Only yours is visible to you. Without a row you do not appear.';
-comment on column app_public.network_preferences.display_name is
-  'The name other gyms see next to your scores (not your login name).';
--- The primary key (tenant_id, membership_id) covers the foreign key.
-
-create trigger _100_tenant_id_immutable before update on app_public.network_preferences
-  for each row execute function app_private.tg__tenant_id_immutable();
-
-create function app_private.tg_network_preferences__touch() returns trigger
-  language plpgsql volatile set search_path = pg_catalog
-as $$
-begin
-  new.updated_at := now();
-  if new.membership_id is distinct from old.membership_id then
-    raise exception 'A preference belongs to one membership' using errcode = 'IC002';
-  end if;
-  return new;
-end;
-$$;
-create trigger _200_touch before update on app_public.network_preferences
-  for each row execute function app_private.tg_network_preferences__touch();
-
-alter table app_public.network_preferences enable row level security;
-alter table app_public.network_preferences force row level security;
-
-create policy network_preferences_tenant on app_public.network_preferences as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
-  using (tenant_id = app_hidden.current_tenant_id())
-  with check (tenant_id = app_hidden.current_tenant_id());
--- Your own row only, whatever your role (a display name is the member's choice).
-create policy network_preferences_own on app_public.network_preferences for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
-  using (tenant_id = app_hidden.current_tenant_id() and membership_id = app_hidden.current_membership_id())
-  with check (tenant_id = app_hidden.current_tenant_id() and membership_id = app_hidden.current_membership_id());
-create policy network_preferences_select_platform on app_public.network_preferences for select
-  to ":ROLE_PLATFORM_OWNER" using (true);
--- Shared role: only members who chose to show, in gyms that are in the network.
-create policy network_preferences_select_shared on app_public.network_preferences for select
-  to ":ROLE_SHARED" using (show_on_leaderboards and app_shared.gym_in_network(tenant_id));
-
--- Rows are created through app_public.set_network_preferences (below), never by a direct
--- INSERT: one row per membership, always the caller's own.
-create policy network_preferences_system on app_public.network_preferences for all
-  to ":ROLE_SYSTEM" using (true) with check (true);
-
-grant select, delete on app_public.network_preferences to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant update (show_on_leaderboards, display_name)
-  on app_public.network_preferences to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-grant select on app_public.network_preferences to ":ROLE_PLATFORM_OWNER";
-grant select, insert (tenant_id, membership_id, show_on_leaderboards, display_name),
-      update (show_on_leaderboards, display_name)
-  on app_public.network_preferences to ":ROLE_SYSTEM";
-grant select (tenant_id, membership_id, show_on_leaderboards, display_name)
-  on app_public.network_preferences to ":ROLE_SHARED";
-
--- True while this member shows on network leaderboards (their choice and their gym's).
-create function app_shared.member_in_network(tenant_id uuid, membership_id uuid) returns boolean
-  language sql stable parallel safe set search_path = pg_catalog
-as $$
-  select exists (
-    select 1 from app_public.network_preferences p
-    where p.tenant_id = member_in_network.tenant_id
-      and p.membership_id = member_in_network.membership_id
-      and p.show_on_leaderboards
-  ) and app_shared.gym_in_network(member_in_network.tenant_id)
-$$;
-comment on function app_shared.member_in_network(uuid, uuid) is
-  E'@behavior -*\nTrue while the member and their gym are in the network. Policy helper for the shared role (invoker).';
-
-grant execute on function app_shared.gym_in_network(uuid), app_shared.member_in_network(uuid, uuid)
-  to ":ROLE_SHARED";
-
--- Set (create or change) your own preference. SECURITY DEFINER (system) so that the row is
--- always the caller's own: it takes gym and membership from the token, never from input.
-create function app_public.set_network_preferences(show_on_leaderboards boolean, display_name text)
-  returns app_public.network_preferences
-  language plpgsql volatile security definer set search_path = pg_catalog
-as $$
-declare
-  v_membership uuid := app_hidden.current_membership_id();
-  v_row app_public.network_preferences;
-begin
-  if v_membership is null then
-    raise exception 'Only a member of a gym has network preferences' using errcode = 'IC002';
-  end if;
-  insert into app_public.network_preferences as p (tenant_id, membership_id, show_on_leaderboards, display_name)
-    values (app_hidden.current_tenant_id(), v_membership,
-            coalesce(set_network_preferences.show_on_leaderboards, false), set_network_preferences.display_name)
-  on conflict (tenant_id, membership_id) do update
-    set show_on_leaderboards = excluded.show_on_leaderboards, display_name = excluded.display_name
-  returning p.* into v_row;
-  return v_row;
-end;
-$$;
-comment on function app_public.set_network_preferences(boolean, text) is
-  'Choose whether your scores appear on network leaderboards, and under which name. Takes effect on the live leaderboards at once. SECURITY DEFINER (system): creates only the caller''s own row (gym and membership from the token).';
-grant execute on function app_public.set_network_preferences(boolean, text) to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-alter function app_public.set_network_preferences(boolean, text) owner to ":ROLE_SYSTEM";
-
-create function app_public.current_network_preferences() returns app_public.network_preferences
-  language sql stable set search_path = pg_catalog
-as $$
-  select p.* from app_public.network_preferences p
-  where p.tenant_id = app_hidden.current_tenant_id() and p.membership_id = app_hidden.current_membership_id()
-$$;
-comment on function app_public.current_network_preferences() is 'Your network leaderboard preference in the current gym, or null (not shown).';
-grant execute on function app_public.current_network_preferences() to
-  ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-
---------------------------------------------------------------------------------
--- benchmarks: the global catalog of named benchmark workouts (Fran, Grace, Murph…). A gym's
--- workout may link to one; results of such workouts rank on network leaderboards.
---------------------------------------------------------------------------------
-create table app_public.benchmarks (
-  id              uuid primary key default gen_random_uuid(),
-  slug            citext not null unique check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
-  name            text not null check (length(name) between 1 and 100),
-  description     text not null default '',
-  score_type      text not null check (score_type in ('time', 'reps', 'rounds_reps', 'load')),
-  lower_is_better boolean not null generated always as (score_type = 'time') stored,
-  archived_at     timestamptz,
-  -- target of workouts (benchmark_id, scoring_type): a linked workout scores the same way.
-  unique (id, score_type)
-);
-comment on table app_public.benchmarks is
-  E'@global The benchmark catalog is platform-wide reference data (no gym''s data): every gym links its workouts to the same Fran.\nA named benchmark workout ranked across the network.';
-comment on column app_public.benchmarks.score_type is
-  'How a result is scored, as workouts.scoring_type: time (seconds, lower is better), reps, rounds_reps (rounds + reps/100) or load (kg); higher is better except for time.';
-
-alter table app_public.benchmarks enable row level security;
-alter table app_public.benchmarks force row level security;
--- Everyone (and the shared role) reads the live catalog; archived entries only the platform owner.
-create policy benchmarks_select on app_public.benchmarks for select
-  to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_SHARED"
-  using (archived_at is null);
-create policy benchmarks_platform on app_public.benchmarks for all
-  to ":ROLE_PLATFORM_OWNER" using (true) with check (true);
-
-grant select on app_public.benchmarks to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN",
-  ":ROLE_PLATFORM_OWNER", ":ROLE_SHARED";
-grant insert (slug, name, description, score_type), update (name, description, archived_at)
-  on app_public.benchmarks to ":ROLE_PLATFORM_OWNER";
-
--- The catalog ships with the classic benchmarks. (Runs as the owner: a bypass of the
--- platform-owner policy is needed only here, hence the brief role switch.)
-set role ":ROLE_PLATFORM_OWNER";
-insert into app_public.benchmarks (slug, name, score_type, description) values
-  ('fran',   'Fran',   'time',        '21-15-9 thrusters (43/30 kg) and pull-ups'),
-  ('grace',  'Grace',  'time',        '30 clean and jerks (61/43 kg) for time'),
-  ('helen',  'Helen',  'time',        '3 rounds: 400 m run, 21 kettlebell swings, 12 pull-ups'),
-  ('diane',  'Diane',  'time',        '21-15-9 deadlifts (102/70 kg) and handstand push-ups'),
-  ('karen',  'Karen',  'time',        '150 wall-ball shots for time'),
-  ('murph',  'Murph',  'time',        '1 mile run, 100 pull-ups, 200 push-ups, 300 squats, 1 mile run'),
-  ('cindy',  'Cindy',  'rounds_reps', 'AMRAP 20: 5 pull-ups, 10 push-ups, 15 squats'),
-  ('back-squat-1rm', 'Back squat 1RM', 'load', 'Heaviest single back squat');
-reset role;
+grant insert (tenant_id, post_id, body), update (body), delete on app_public.comments to :GYM_ROLES;
 
 --! split: 2100-network-leaderboards.sql
 --------------------------------------------------------------------------------
@@ -3091,46 +3169,6 @@ reset role;
 --   graphile-worker task `refresh_leaderboards`, enqueued by triggers with a job key so a
 --   burst of changes collapses into one refresh, and by the crontab as a safety net.
 --------------------------------------------------------------------------------
-
--- REFRESH … CONCURRENTLY builds the new contents in a temporary table, as the views' owner.
-do $$ begin
-  execute format('grant temporary on database %I to %I', current_database(), ':ROLE_SHARED');
-end $$;
-
--- Functions the shared role creates are not executable by PUBLIC either.
-set role ":ROLE_SHARED";
-alter default privileges revoke execute on functions from public;
-reset role;
-
---------------------------------------------------------------------------------
--- A gym's workout may be one of the network's benchmarks. Benchmarks are global, so the
--- link needs no tenant_id; it is composite with scoring_type so that a "Fran" is always
--- scored as the catalog's Fran is (time), whatever gym wrote it.
---------------------------------------------------------------------------------
-alter table app_public.workouts add column benchmark_id uuid;
-alter table app_public.workouts add constraint workouts_benchmark_fkey
-  foreign key (benchmark_id, scoring_type) references app_public.benchmarks (id, score_type)
-  on delete set null (benchmark_id);
-comment on column app_public.workouts.benchmark_id is
-  'The network benchmark this workout is (e.g. Fran), if any: its results can rank on network leaderboards. The workout must score like the benchmark.';
-comment on constraint workouts_benchmark_fkey on app_public.workouts is
-  E'@fieldName benchmark\n@foreignFieldName workouts\n@behavior -manyRelation:resource:list -manyRelation:resource:connection';
-create index workouts_benchmark_id_idx on app_public.workouts (benchmark_id, scoring_type)
-  where benchmark_id is not null;
-grant insert (benchmark_id), update (benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
-
--- Shared role: published benchmark workouts of network gyms; the columns the join needs.
-create policy workouts_select_shared on app_public.workouts for select
-  to ":ROLE_SHARED"
-  using (benchmark_id is not null and is_published and app_shared.gym_in_network(tenant_id));
-grant select (tenant_id, id, benchmark_id, is_published) on app_public.workouts to ":ROLE_SHARED";
-
--- Shared role: results of members who opted in (in gyms that opted in). No notes.
-create policy workout_results_select_shared on app_public.workout_results for select
-  to ":ROLE_SHARED"
-  using (app_shared.member_in_network(tenant_id, member_id));
-grant select (tenant_id, id, workout_id, member_id, score, is_rx, performed_on)
-  on app_public.workout_results to ":ROLE_SHARED";
 
 --------------------------------------------------------------------------------
 -- The materialized views: each member's best result per benchmark and Rx/scaled.
@@ -3269,50 +3307,34 @@ comment on function app_shared.leaderboard_refreshed_at() is
 -- Logged-in people only: the leaderboard names athletes, so it is not for anonymous visitors.
 grant execute on function
   app_shared.network_leaderboard(text, boolean, boolean), app_shared.leaderboard_refreshed_at()
-to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-   ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 
+reset role;
+
+create function app_private.tg_leaderboard_refreshes__notify() returns trigger
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+begin
+  perform pg_catalog.pg_notify('ironclad:network:leaderboards',
+    pg_catalog.json_build_object('leaderboard', new.leaderboard)::text);
+  return null;
+end;
+$$;
+comment on function app_private.tg_leaderboard_refreshes__notify() is
+  'Trigger: NOTIFY ironclad:network:leaderboards with the refreshed view''s name (no gym data).';
+-- The refresh log belongs to the shared role: it lends the TRIGGER privilege for this one
+-- CREATE TRIGGER and takes it back (the shared role may not use app_private itself).
+set role ":ROLE_SHARED";
+grant trigger on app_shared.leaderboard_refreshes to ":DATABASE_OWNER";
+reset role;
+create trigger _900_notify after insert or update on app_shared.leaderboard_refreshes
+  for each row execute function app_private.tg_leaderboard_refreshes__notify();
+set role ":ROLE_SHARED";
+revoke trigger on app_shared.leaderboard_refreshes from ":DATABASE_OWNER";
 reset role;
 
 -- First fill (as the shared role, under its policies).
 select app_shared.refresh_leaderboards();
-
---------------------------------------------------------------------------------
--- Enqueue a refresh whenever what the leaderboards show may have changed. One job key:
--- while a refresh is waiting, further changes only join it (preserve_run_at keeps the first
--- run time, so a steady stream of results cannot postpone it forever).
--- SECURITY DEFINER (database owner): visitors have no rights on graphile_worker, which the
--- owner owns. Statement-level: a bulk insert enqueues once.
---------------------------------------------------------------------------------
-create function app_private.tg__enqueue_leaderboard_refresh() returns trigger
-  language plpgsql volatile security definer set search_path = pg_catalog
-as $$
-begin
-  perform graphile_worker.add_job(
-    'refresh_leaderboards',
-    job_key := 'refresh_leaderboards',
-    run_at := pg_catalog.now() + interval '1 second',
-    job_key_mode := 'preserve_run_at'
-  );
-  return null;
-end;
-$$;
-comment on function app_private.tg__enqueue_leaderboard_refresh() is
-  'Trigger: enqueue one (debounced) refresh_leaderboards job. SECURITY DEFINER (database owner, which owns graphile_worker): visitors may not add jobs themselves.';
-
-create trigger _900_enqueue_leaderboard_refresh
-  after insert or update or delete on app_public.workout_results
-  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
-create trigger _900_enqueue_leaderboard_refresh
-  after update of benchmark_id, is_published, scoring_type or delete on app_public.workouts
-  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
-create trigger _900_enqueue_leaderboard_refresh
-  after update of network_opt_in, name on app_public.gyms
-  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
-create trigger _900_enqueue_leaderboard_refresh
-  after insert or update or delete on app_public.network_preferences
-  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
-
 --! split: 2200-directory.sql
 --------------------------------------------------------------------------------
 -- Affiliate directory: a public card for every gym in the network.
@@ -3347,9 +3369,7 @@ as $$
 $$;
 comment on function app_shared.gym_directory() is
   E'@name gym_directory\n@anonymousOk the directory is the network''s public shop window\n@sharedSafe only opted-in gyms, only name, city, description and a member count band\nThe network''s gym directory (gyms that chose to be listed). Open to everyone, logged in or not.';
-grant execute on function app_shared.gym_directory() to
-  ":ROLE_ANONYMOUS", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH",
-  ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+grant execute on function app_shared.gym_directory() to :VISITOR_ROLES;
 
 reset role;
 
@@ -3618,82 +3638,3 @@ alter default privileges in schema app_public, app_hidden, app_private, app_shar
   grant select, insert, update, delete on tables to ":ROLE_MAINTENANCE";
 alter default privileges in schema app_public, app_hidden, app_private, app_shared
   grant usage, select on sequences to ":ROLE_MAINTENANCE";
-
---! split: 2600-realtime.sql
---------------------------------------------------------------------------------
--- Realtime: NOTIFY on the events GraphQL subscriptions follow (src/realtime). A payload
--- carries ids only, never row data: the API re-reads the row under the subscriber's own
--- role and claims, so RLS decides what arrives. Gym channels are named
--- `ironclad:gym:<tenant_id>:<topic>` and the API LISTENs only to the channels of the gym
--- in the subscriber's verified token (the channel is never built from client input); the
--- network channel carries no gym data. Channel names stay under Postgres's 63-byte limit,
--- which is why narrower filters (recipient, class) are payload ids, not channel names.
--- pg_notify needs no privilege, so the triggers run as whoever made the change.
---------------------------------------------------------------------------------
-create function app_private.tg_messages__notify() returns trigger
-  language plpgsql volatile set search_path = pg_catalog
-as $$
-begin
-  perform pg_catalog.pg_notify('ironclad:gym:' || new.tenant_id || ':messages',
-    pg_catalog.json_build_object('id', new.id, 'recipient_id', new.recipient_id)::text);
-  return null;
-end;
-$$;
-comment on function app_private.tg_messages__notify() is
-  'Trigger: NOTIFY ironclad:gym:<tenant_id>:messages with the new message''s id and recipient (ids only).';
-create trigger _900_notify after insert on app_public.messages
-  for each row execute function app_private.tg_messages__notify();
-
-create function app_private.tg_class_sessions__notify() returns trigger
-  language plpgsql volatile set search_path = pg_catalog
-as $$
-begin
-  perform pg_catalog.pg_notify('ironclad:gym:' || new.tenant_id || ':bookings',
-    pg_catalog.json_build_object('id', new.id)::text);
-  return null;
-end;
-$$;
-comment on function app_private.tg_class_sessions__notify() is
-  'Trigger: NOTIFY ironclad:gym:<tenant_id>:bookings with the class''s id when its booked count moves (ids only).';
-create trigger _900_notify after update of booked_count on app_public.class_sessions
-  for each row when (old.booked_count is distinct from new.booked_count)
-  execute function app_private.tg_class_sessions__notify();
-
-create function app_private.tg_workout_results__notify() returns trigger
-  language plpgsql volatile set search_path = pg_catalog
-as $$
-declare
-  r app_public.workout_results := case when tg_op = 'DELETE' then old else new end;
-begin
-  -- NOTIFY folds identical payloads within a transaction: one event per workout.
-  perform pg_catalog.pg_notify('ironclad:gym:' || r.tenant_id || ':leaderboard',
-    pg_catalog.json_build_object('workout_id', r.workout_id)::text);
-  return null;
-end;
-$$;
-comment on function app_private.tg_workout_results__notify() is
-  'Trigger: NOTIFY ironclad:gym:<tenant_id>:leaderboard with the workout''s id when one of its results changes (ids only).';
-create trigger _900_notify after insert or update or delete on app_public.workout_results
-  for each row execute function app_private.tg_workout_results__notify();
-
-create function app_private.tg_leaderboard_refreshes__notify() returns trigger
-  language plpgsql volatile set search_path = pg_catalog
-as $$
-begin
-  perform pg_catalog.pg_notify('ironclad:network:leaderboards',
-    pg_catalog.json_build_object('leaderboard', new.leaderboard)::text);
-  return null;
-end;
-$$;
-comment on function app_private.tg_leaderboard_refreshes__notify() is
-  'Trigger: NOTIFY ironclad:network:leaderboards with the refreshed view''s name (no gym data).';
--- The refresh log belongs to the shared role: it lends the TRIGGER privilege for this one
--- CREATE TRIGGER and takes it back (the shared role may not use app_private itself).
-set role ":ROLE_SHARED";
-grant trigger on app_shared.leaderboard_refreshes to ":DATABASE_OWNER";
-reset role;
-create trigger _900_notify after insert or update on app_shared.leaderboard_refreshes
-  for each row execute function app_private.tg_leaderboard_refreshes__notify();
-set role ":ROLE_SHARED";
-revoke trigger on app_shared.leaderboard_refreshes from ":DATABASE_OWNER";
-reset role;

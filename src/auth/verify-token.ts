@@ -1,5 +1,5 @@
 import jwt from "jsonwebtoken";
-import { isAppRole, type AppRole } from "../db/roles";
+import { isAppRole, isGymRole, type AppRole } from "../roles";
 import { AuthError } from "./errors";
 
 /** The claims Postgres is told about. Nothing else from a token ever reaches the database. */
@@ -60,7 +60,7 @@ export function verifyToken(token: string, options: TokenOptions): TokenClaims {
 
   const { role, sub, sid, tenant_id: tenantId, membership_id: membershipId, membership_version: membershipVersion } =
     payload as Record<string, unknown>;
-  const gymRole = role === "member" || role === "personal_trainer" || role === "coach" || role === "gym_admin";
+  const gymRole = isGymRole(role);
   const absent = (value: unknown) => value === null || value === undefined;
   const valid =
     isAppRole(role) &&

@@ -1,6 +1,7 @@
 import type { Client } from "pg";
 import { pgSettingsFor } from "../auth/pg-settings";
-import type { AppRole, RoleNames } from "./roles";
+import type { AppRole } from "../roles";
+import type { RoleNames } from "./roles";
 
 /**
  * Become a visitor for the rest of the transaction with exactly the settings a request gets

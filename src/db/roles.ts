@@ -1,22 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { APP_ROLES, GYM_ROLES, type AppRole } from "../roles";
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, "../../migrations");
-
-/** The JWT `role` claims a visitor can hold, in increasing order of power inside a gym. */
-export const APP_ROLES = [
-  "anonymous",
-  "member",
-  "personal_trainer",
-  "coach",
-  "gym_admin",
-  "platform_owner",
-] as const;
-export type AppRole = (typeof APP_ROLES)[number];
-
-export function isAppRole(value: unknown): value is AppRole {
-  return typeof value === "string" && (APP_ROLES as readonly string[]).includes(value);
-}
 
 /**
  * Postgres role names for one database. They are derived from the database name so that two
@@ -46,9 +32,16 @@ export function roleNamesFor(databaseName: string, owner?: string): RoleNames {
   };
 }
 
-/** graphile-migrate placeholders: how migrations name our roles. */
+/**
+ * graphile-migrate placeholders: how migrations name our roles. One per role (`":ROLE_MEMBER"`,
+ * quoted in the SQL), and the groups policies and grants name again and again, already quoted
+ * (`to :GYM_ROLES`): every gym role, and every visitor role.
+ */
 export function placeholdersFor(roles: RoleNames): Record<string, string> {
+  const list = (keys: readonly AppRole[]) => keys.map((k) => `"${roles.visitor[k]}"`).join(", ");
   return {
+    ":GYM_ROLES": list(GYM_ROLES),
+    ":VISITOR_ROLES": list(APP_ROLES),
     ":DATABASE_AUTHENTICATOR": roles.authenticator,
     ":ROLE_SYSTEM": roles.system,
     ":ROLE_SHARED": roles.shared,

@@ -14,7 +14,8 @@
  * `npm run db:dump` writes the files; test/generated-docs.test.ts fails when they are stale.
  */
 import type { ClientBase } from "pg";
-import { APP_ROLES, placeholdersFor, type RoleNames } from "./roles";
+import { APP_ROLES } from "../roles";
+import { placeholdersFor, type RoleNames } from "./roles";
 import { readCatalog, type Catalog, type Column, type FunctionInfo, type Grant, type Policy, type Relation } from "./schema-catalog";
 
 export const SCHEMA_FILE = "migrations/schema.sql";

@@ -1,6 +1,7 @@
 import type { Client } from "pg";
 import { actAs } from "./act-as";
-import type { AppRole, RoleNames } from "./roles";
+import type { AppRole } from "../roles";
+import type { RoleNames } from "./roles";
 
 /** The demo gyms in the network (tiny-box, if present, stays out: a gym that never opted in). */
 export const NETWORK_GYMS: Record<string, { city: string; description: string }> = {

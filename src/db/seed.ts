@@ -1,6 +1,7 @@
 import type { Client } from "pg";
 import { actAs } from "./act-as";
-import type { AppRole, RoleNames } from "./roles";
+import type { GymRole } from "../roles";
+import type { RoleNames } from "./roles";
 import { seedNetworkDemo } from "./seed-network";
 
 export const DEMO_PASSWORD = "demo-password";
@@ -20,7 +21,6 @@ export const DEMO_GYMS: DemoGym[] = [
 /** The free plan's member limit: tiny-box is seeded exactly at it. */
 export const TINY_BOX_MEMBERS = 30;
 
-type GymRole = Exclude<AppRole, "anonymous" | "platform_owner">;
 interface Person {
   local: string;
   name: (gym: string) => string;

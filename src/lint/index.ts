@@ -5,6 +5,7 @@
  */
 import type { ClientBase } from "pg";
 import type { RoleNames } from "../db/roles";
+import { GYM_ROLES } from "../roles";
 import { bindNamed, type ParamValue } from "./params";
 import { RULES } from "./rules";
 import type { Finding, LintOptions, Rule } from "./types";
@@ -18,8 +19,6 @@ export const DEFAULT_TENANT_ROOT = "app_public.gyms";
 
 /** Anything with pg's query(): a Client, a PoolClient. */
 export type Queryable = Pick<ClientBase, "query">;
-
-const GYM_ROLES = ["member", "personal_trainer", "coach", "gym_admin"] as const;
 
 function parameters(options: LintOptions): Record<string, ParamValue> {
   const roles: RoleNames = options.roles;

@@ -4,11 +4,12 @@
  * Every cell says what one role may do with one table through the API (as that Postgres
  * role, under the real RLS policies and grants). docs/PERMISSIONS.md is generated from this
  * file (`npm run docs:permissions`) and test/permissions.test.ts proves every cell against
- * the database, so the policies in migrations/current/1000+ and this file cannot drift apart.
+ * the database, so the policies of the committed migration and this file cannot drift apart.
  */
-import type { AppRole } from "../db/roles";
+import { GYM_ROLES, type AppRole } from "../roles";
 
-export const ROLES = ["member", "personal_trainer", "coach", "gym_admin", "platform_owner", "anonymous"] as const satisfies readonly AppRole[];
+/** The matrix's columns: the gym roles, then the platform owner and anonymous visitors. */
+export const ROLES = [...GYM_ROLES, "platform_owner", "anonymous"] as const satisfies readonly AppRole[];
 export type Role = (typeof ROLES)[number];
 
 export const OPERATIONS = ["select", "insert", "update", "delete"] as const;
@@ -317,16 +318,16 @@ export const FUNCTIONS: FunctionRule[] = [
   {
     fn: "change_password",
     about: "Change your own password (needs the current one; ends your other sessions). Nobody can set another person's password.",
-    allowed: roles("member", "personal_trainer", "coach", "gym_admin", "platform_owner"),
+    allowed: roles(...GYM_ROLES, "platform_owner"),
   },
   {
     fn: "logout_everywhere",
     about: "End every session of yours.",
-    allowed: roles("member", "personal_trainer", "coach", "gym_admin", "platform_owner"),
+    allowed: roles(...GYM_ROLES, "platform_owner"),
   },
   {
     fn: "workouts_leaderboard",
     about: "The gym's leaderboard for a workout (best score per member, no notes).",
-    allowed: roles("member", "personal_trainer", "coach", "gym_admin"),
+    allowed: roles(...GYM_ROLES),
   },
 ];

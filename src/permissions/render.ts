@@ -1,13 +1,6 @@
-import { ACCESS, FUNCTIONS, MATRIX, OPERATIONS, ROLES, type Access, type Role } from "./matrix";
+import { ROLE_LABELS } from "../roles";
+import { ACCESS, FUNCTIONS, MATRIX, OPERATIONS, ROLES, type Access } from "./matrix";
 
-const ROLE_LABEL: Record<Role, string> = {
-  member: "member",
-  personal_trainer: "personal trainer",
-  coach: "coach",
-  gym_admin: "gym admin",
-  platform_owner: "platform owner",
-  anonymous: "anonymous",
-};
 
 const ACCESS_LABEL: Record<Access, string> = {
   all: "all",
@@ -42,7 +35,7 @@ export function renderPermissionsMarkdown(): string {
   out.push("");
   out.push("Each cell reads **select / insert / update / delete**.");
   out.push("");
-  out.push(`| table | ${ROLES.map((r) => ROLE_LABEL[r]).join(" | ")} |`);
+  out.push(`| table | ${ROLES.map((r) => ROLE_LABELS[r]).join(" | ")} |`);
   out.push(`|---|${ROLES.map(() => "---").join("|")}|`);
   for (const rule of MATRIX) {
     const cells = ROLES.map((r) => OPERATIONS.map((op) => ACCESS_LABEL[rule.access[r][op]]).join(" / "));
@@ -62,12 +55,12 @@ export function renderPermissionsMarkdown(): string {
     out.push("");
     out.push(`| role | ${OPERATIONS.join(" | ")} |`);
     out.push(`|---|${OPERATIONS.map(() => "---").join("|")}|`);
-    for (const r of ROLES) out.push(`| ${ROLE_LABEL[r]} | ${OPERATIONS.map((op) => ACCESS_LABEL[rule.access[r][op]]).join(" | ")} |`);
+    for (const r of ROLES) out.push(`| ${ROLE_LABELS[r]} | ${OPERATIONS.map((op) => ACCESS_LABEL[rule.access[r][op]]).join(" | ")} |`);
   }
   out.push("");
   out.push("## Functions");
   out.push("");
-  out.push(`| function | about | ${ROLES.map((r) => ROLE_LABEL[r]).join(" | ")} |`);
+  out.push(`| function | about | ${ROLES.map((r) => ROLE_LABELS[r]).join(" | ")} |`);
   out.push(`|---|---|${ROLES.map(() => "---").join("|")}|`);
   for (const f of FUNCTIONS) {
     out.push(`| \`${f.fn}\` | ${f.about} | ${ROLES.map((r) => (f.allowed[r] ? "✅" : "—")).join(" | ")} |`);

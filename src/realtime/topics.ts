@@ -16,7 +16,7 @@ export interface RealtimeEvent {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The channels the triggers of migration section 2600-realtime.sql notify. */
+/** The channels the migration's `_900_notify` triggers notify. */
 export function gymChannel(tenantId: string, topic: "messages" | "bookings" | "leaderboard"): string {
   return `ironclad:gym:${tenantId}:${topic}`;
 }

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { Client, Pool, type PoolClient } from "pg";
 import { pgSettingsFor } from "../../src/auth/pg-settings";
 import { ANONYMOUS, type Claims } from "../../src/auth/verify-token";
-import { roleNamesFor, type AppRole } from "../../src/db/roles";
+import { roleNamesFor } from "../../src/db/roles";
+import { GYM_ROLES, type AppRole, type GymRole } from "../../src/roles";
 import { DEMO_PASSWORD } from "../../src/db/seed";
 
 /** Connection details of this run's throwaway database (see global-setup.ts). */
@@ -62,7 +63,7 @@ export const TEST_BCRYPT_COST = 8;
 
 export type Persona = Claims & { email: string | null; label: string };
 
-const LOCAL_PART: Record<Exclude<AppRole, "anonymous" | "platform_owner">, string> = {
+const LOCAL_PART: Record<GymRole, string> = {
   gym_admin: "admin",
   coach: "coach",
   personal_trainer: "pt",
@@ -71,7 +72,7 @@ const LOCAL_PART: Record<Exclude<AppRole, "anonymous" | "platform_owner">, strin
 
 export const GYM_A = "iron-temple";
 export const GYM_B = "harbor-barbell";
-export const GYM_ROLES = ["member", "personal_trainer", "coach", "gym_admin"] as const;
+export { GYM_ROLES, type GymRole };
 
 export async function gymId(slug: string): Promise<string> {
   const rows = await rootQuery<{ id: string }>("select id from app_public.gyms where slug = $1", [slug]);
@@ -229,8 +230,6 @@ export async function attemptWrite(who: Claims, sql: string, params: unknown[] =
     return { code: e.code, message: String(e.message) };
   }
 }
-
-export type GymRole = (typeof GYM_ROLES)[number];
 
 export interface FreshGym {
   id: string;
