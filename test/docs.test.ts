@@ -3,6 +3,7 @@ import path from "node:path";
 import {
   docReferences,
   existsInTree,
+  headingAnchors,
   layoutTable,
   pathInCodeSpan,
   readTree,
@@ -63,11 +64,23 @@ describe("paths the docs name", () => {
     expect(existsInTree("src/auth/", tree)).toBe(true);
     expect(existsInTree("src/config.ts/", tree)).toBe(false);
     expect(existsInTree("src/no-such-file.ts", tree)).toBe(false);
+    expect(
+      headingAnchors(
+        "# Ironclad\n## Accounts: invitations and self-service credentials\n```\n# not a heading\n```\n## `src/` layout",
+      ),
+    ).toEqual(new Set(["ironclad", "accounts-invitations-and-self-service-credentials", "src-layout"]));
   });
 
   it("all exist", () => {
     const missing = refs.filter((r) => !existsInTree(r.target, tree)).map(where);
     expect(missing).toEqual([]);
+  });
+
+  it("link to headings that exist", () => {
+    const linked = refs.filter((r) => r.anchor && r.target.endsWith(".md") && existsInTree(r.target, tree));
+    expect(linked.length).toBeGreaterThan(0);
+    const broken = linked.filter((r) => !headingAnchors(readFileSync(path.join(REPO_ROOT, r.target), "utf8")).has(r.anchor!));
+    expect(broken.map(where)).toEqual([]);
   });
 });
 

@@ -51,6 +51,8 @@ export interface DocReference {
   target: string;
   /** As written in the doc. */
   written: string;
+  /** The `#fragment` of a link, naming a heading of the target doc. */
+  anchor?: string;
 }
 
 const FILE_EXTENSION = /\.(ts|js|cjs|mjs|sql|md|json|graphql)$/;
@@ -94,13 +96,31 @@ export function docReferences(doc: string, markdown: string, topLevel: Set<strin
     }
     const withoutCode = text.replace(/`[^`]*`/g, "``");
     for (const [written, href] of withoutCode.matchAll(/\]\(([^)\s]+)[^)]*\)/g)) {
-      if (/^([a-z]+:|#)/i.test(href!)) continue;
-      const file = href!.replace(/[#?].*$/, "");
-      const target = path.posix.normalize(path.posix.join(path.posix.dirname(doc), file));
-      refs.push({ doc, line, target, written: written! });
+      if (/^[a-z]+:/i.test(href!)) continue;
+      const [file, anchor] = href!.split("#");
+      const target = file ? path.posix.normalize(path.posix.join(path.posix.dirname(doc), file)) : doc;
+      refs.push({ doc, line, target, written: written!, ...(anchor ? { anchor } : {}) });
     }
   }
   return refs;
+}
+
+/** The `#fragment`s a Markdown file's headings get on GitHub: `## Accounts: invitations` → `accounts-invitations`. */
+export function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const [, text] of proseLines(markdown)) {
+    const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(text);
+    if (!heading) continue;
+    const slug = heading[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+      .replace(/\s/g, "-");
+    const n = seen.get(slug) ?? 0;
+    seen.set(slug, n + 1);
+    anchors.add(n ? `${slug}-${n}` : slug);
+  }
+  return anchors;
 }
 
 function globPattern(glob: string): RegExp {
