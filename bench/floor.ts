@@ -14,7 +14,8 @@ import { AuthError } from "../src/auth/errors";
 import { pgSettingsFor } from "../src/auth/pg-settings";
 import { verifyToken } from "../src/auth/verify-token";
 import { roleNamesFor } from "../src/db/roles";
-import { JWT_ISSUER } from "../src/server";
+import { JWT_ISSUER } from "../src/auth/verify-token";
+import { DEFAULT_JWT_AUDIENCE } from "../src/config";
 import { instrument } from "./api-server";
 import { OPERATIONS } from "./operations";
 
@@ -24,7 +25,7 @@ async function main() {
   const stats = instrument();
   const roles = roleNamesFor(process.env.BENCH_DATABASE_NAME!);
   const pool = new Pool({ connectionString: process.env.BENCH_AUTH_URL, max: Number(process.env.BENCH_POOL_SIZE || 10) });
-  const tokenOptions = { secret: process.env.BENCH_JWT_SECRET!, audience: "ironclad", issuer: JWT_ISSUER };
+  const tokenOptions = { secret: process.env.BENCH_JWT_SECRET!, audience: DEFAULT_JWT_AUDIENCE, issuer: JWT_ISSUER };
   const byName = new Map(OPERATIONS.map((o) => [o.name as string, o]));
   const oneTrip = process.env.BENCH_FLOOR_ONE_TRIP === "1";
 

@@ -8,12 +8,13 @@
  */
 import globalSetup from "../test/support/global-setup";
 import globalTeardown from "../test/support/global-teardown";
-import { HOSTILE_DOCUMENTS } from "../test/support/hostile-documents";
+import { HOSTILE_DOCUMENTS } from "../src/fuzz/hostile-documents";
 import { Pool } from "pg";
 import { makeSchema } from "postgraphile";
 import { parse, specifiedRules, validate } from "postgraphile/graphql";
-import { makePreset } from "../graphile.config";
-import { DEFAULT_LIMITS, makeLimitsRule } from "../plugins/limits";
+import { makePreset } from "../src/graphql/preset";
+import { DEFAULT_LIMITS } from "../src/config";
+import { makeLimitsRule } from "../src/graphql/plugins/limits";
 import { makeErrorCodeRule } from "../src/graphql/validation-errors";
 import { testDb } from "../test/support/db";
 import { spawnTestApi } from "../test/support/api";
@@ -33,9 +34,9 @@ async function validationTimes(rounds: number): Promise<Map<string, { parse: num
   const times = new Map<string, { parse: number; validate: number }>();
   try {
     const { schema } = await makeSchema(
-      makePreset({ authPool, roles, jwtSecret, jwtAudience: "bench", jwtIssuer: "bench", graphiql: false, introspection: true }),
+      makePreset({ authPool, roles, jwtSecret, jwtAudience: "bench", graphiql: false, introspection: true }),
     );
-    const rules = [makeLimitsRule(DEFAULT_LIMITS), makeErrorCodeRule({ suggestions: true }), ...specifiedRules];
+    const rules = [makeLimitsRule({ ...DEFAULT_LIMITS, introspection: true }), makeErrorCodeRule({ suggestions: true }), ...specifiedRules];
     for (const { name, query } of HOSTILE_DOCUMENTS) {
       const parsing: number[] = [];
       const validating: number[] = [];

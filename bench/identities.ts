@@ -7,7 +7,7 @@
  */
 import jwt from "jsonwebtoken";
 import type { Client } from "pg";
-import { JWT_ISSUER } from "../src/server";
+import { JWT_ISSUER } from "../src/auth/verify-token";
 import type { Claims } from "../src/auth/verify-token";
 import type { GymRole } from "../src/roles";
 

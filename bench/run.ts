@@ -9,7 +9,8 @@ import { cpus, totalmem } from "node:os";
 import { Client } from "pg";
 import { randomSecret } from "../src/db/secrets";
 import { verifyToken } from "../src/auth/verify-token";
-import { JWT_ISSUER } from "../src/server";
+import { JWT_ISSUER } from "../src/auth/verify-token";
+import { DEFAULT_JWT_AUDIENCE } from "../src/config";
 import { gymsBySize, peopleOf, tokenFor, type GymPeople } from "./identities";
 import { callersFor, load, OPERATIONS, runAutocannon, smoke, startChild, type Child, type LoadFigures } from "./http";
 import { writeReport, type BenchReport } from "./report";
@@ -205,7 +206,7 @@ async function loginScenario(report: BenchReport, api: Child, sample: GymPeople[
   const token = tokenFor(sample[0]!.member, secret);
   const n = 20_000;
   const t = performance.now();
-  for (let k = 0; k < n; k++) verifyToken(token, { secret, audience: "ironclad", issuer: JWT_ISSUER });
+  for (let k = 0; k < n; k++) verifyToken(token, { secret, audience: DEFAULT_JWT_AUDIENCE, issuer: JWT_ISSUER });
   const verifyUs = ((performance.now() - t) / n) * 1000;
   report.login = {
     rps: Math.round((result.requests.total / P.loginSeconds) * 10) / 10,

@@ -1,6 +1,42 @@
 import path from "node:path";
 import { parseCorsOrigins } from "./http/cors";
 import { z } from "zod";
+import type { LoginBudget } from "./auth/login-guard";
+import type { CredentialSettings, StatementTimeouts } from "./auth/pg-settings";
+import type { QueryLimits } from "./graphql/plugins/limits";
+
+/**
+ * Every default, written once: the environment's defaults below and every option left unset
+ * in code (startApi, the preset, the plugins, tests) read these.
+ */
+export const DEFAULT_PORT = 5678;
+export const DEFAULT_JWT_AUDIENCE = "ironclad";
+/** Largest request body grafserv reads, in bytes → 413 PAYLOAD_TOO_LARGE. */
+export const DEFAULT_MAX_REQUEST_BYTES = 102_400;
+/** Depth/cost/page-size limits (src/graphql/plugins/limits.ts); introspection follows the environment. */
+export const DEFAULT_LIMITS: Omit<QueryLimits, "introspection"> = {
+  maxDepth: 15,
+  maxCost: 200_000,
+  maxPageSize: 100,
+  defaultPageSize: 100,
+  maxAliases: 30,
+  maxRootFields: 20,
+  maxSelectionWidth: 200,
+  maxDirectives: 50,
+};
+export const DEFAULT_STATEMENT_TIMEOUTS: StatementTimeouts = { statementTimeoutMs: 15_000, anonymousStatementTimeoutMs: 5_000 };
+export const DEFAULT_CREDENTIAL_SETTINGS: CredentialSettings = {
+  bcryptCost: 10,
+  accessTokenTtlSeconds: 900,
+  refreshTokenTtlSeconds: 14 * 86_400,
+};
+export const DEFAULT_LOGIN_BUDGET: LoginBudget = { attempts: 100, windowSeconds: 900 };
+/** How often an open websocket re-checks its session, in ms. */
+export const DEFAULT_SESSION_CHECK_MS = 60_000;
+/** Connections in the API's authenticator pool. */
+export const DEFAULT_POOL_SIZE = 10;
+/** How long a stop waits for in-flight requests before cutting their connections, in ms. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /**
  * Every setting Ironclad reads, in one place, checked with one zod schema. The README's
@@ -143,7 +179,7 @@ const postgresUrl = z.preprocess(
 const fieldSchemas = {
     NODE_ENV: z.string().optional(),
     GRAPHILE_ENV: z.string().optional(),
-    PORT: int(5678, 0, 65535),
+    PORT: int(DEFAULT_PORT, 0, 65535),
     HOST: z.preprocess(unset, z.string().optional()),
     DATA_DIR: z.preprocess(unset, z.string().optional()),
     DATABASE_URL: postgresUrl,
@@ -157,17 +193,17 @@ const fieldSchemas = {
     INTROSPECTION: flagText,
     WORKER: flag(() => true),
     SEED: flagText,
-    MAX_QUERY_DEPTH: int(15, 1),
-    MAX_ALIASES: int(30, 1),
-    MAX_ROOT_FIELDS: int(20, 1),
-    MAX_SELECTION_WIDTH: int(200, 1),
-    MAX_DIRECTIVES: int(50, 1),
-    MAX_QUERY_COST: int(200_000, 1),
-    MAX_PAGE_SIZE: int(100, 1),
-    DEFAULT_PAGE_SIZE: int(100, 0),
-    MAX_REQUEST_BYTES: int(102_400, 1),
-    STATEMENT_TIMEOUT_MS: int(15_000, 1),
-    ANONYMOUS_STATEMENT_TIMEOUT_MS: int(5_000, 1),
+    MAX_QUERY_DEPTH: int(DEFAULT_LIMITS.maxDepth, 1),
+    MAX_ALIASES: int(DEFAULT_LIMITS.maxAliases, 1),
+    MAX_ROOT_FIELDS: int(DEFAULT_LIMITS.maxRootFields, 1),
+    MAX_SELECTION_WIDTH: int(DEFAULT_LIMITS.maxSelectionWidth, 1),
+    MAX_DIRECTIVES: int(DEFAULT_LIMITS.maxDirectives, 1),
+    MAX_QUERY_COST: int(DEFAULT_LIMITS.maxCost, 1),
+    MAX_PAGE_SIZE: int(DEFAULT_LIMITS.maxPageSize, 1),
+    DEFAULT_PAGE_SIZE: int(DEFAULT_LIMITS.defaultPageSize, 0),
+    MAX_REQUEST_BYTES: int(DEFAULT_MAX_REQUEST_BYTES, 1),
+    STATEMENT_TIMEOUT_MS: int(DEFAULT_STATEMENT_TIMEOUTS.statementTimeoutMs, 1),
+    ANONYMOUS_STATEMENT_TIMEOUT_MS: int(DEFAULT_STATEMENT_TIMEOUTS.anonymousStatementTimeoutMs, 1),
     TRUSTED_DOCUMENTS: z.preprocess(unset, z.string().optional()),
     CORS_ORIGINS: z.preprocess(unset, z.string().optional()).transform((v, ctx) => {
       try {
@@ -178,19 +214,19 @@ const fieldSchemas = {
       }
     }),
     // bcrypt allows 4..31; 15 is already ~2 s a login. Below 10 only outside production (cross check).
-    BCRYPT_COST: int(10, 4, 15),
-    ACCESS_TOKEN_TTL: int(900, 1, 900),
-    REFRESH_TOKEN_TTL: int(14 * 86_400, 60, 30 * 86_400),
-    LOGIN_ADDRESS_BUDGET: int(100, 1),
-    LOGIN_ADDRESS_WINDOW_SECONDS: int(900, 1),
+    BCRYPT_COST: int(DEFAULT_CREDENTIAL_SETTINGS.bcryptCost, 4, 15),
+    ACCESS_TOKEN_TTL: int(DEFAULT_CREDENTIAL_SETTINGS.accessTokenTtlSeconds, 1, 900),
+    REFRESH_TOKEN_TTL: int(DEFAULT_CREDENTIAL_SETTINGS.refreshTokenTtlSeconds, 60, 30 * 86_400),
+    LOGIN_ADDRESS_BUDGET: int(DEFAULT_LOGIN_BUDGET.attempts, 1),
+    LOGIN_ADDRESS_WINDOW_SECONDS: int(DEFAULT_LOGIN_BUDGET.windowSeconds, 1),
     TRUST_PROXY: z.preprocess(unset, z.string().optional()),
     SMTP_URL: z.preprocess(unset, z.string().optional()),
     MAIL_DIR: z.preprocess(unset, z.string().optional()),
     MAIL_FROM: z.preprocess(unset, z.string().optional()),
     PUBLIC_URL: z.preprocess(unset, z.string().url("must be a URL (e.g. https://app.example.com)").optional()),
     LOG_LEVEL: z.preprocess(unset, z.enum(LOG_LEVELS).optional()),
-    SHUTDOWN_TIMEOUT_MS: int(10_000, 0),
-    REALTIME_SESSION_CHECK_MS: int(60_000, 1_000),
+    SHUTDOWN_TIMEOUT_MS: int(DEFAULT_SHUTDOWN_TIMEOUT_MS, 0),
+    REALTIME_SESSION_CHECK_MS: int(DEFAULT_SESSION_CHECK_MS, 1_000),
 };
 
 const schema = z
@@ -281,7 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     authDatabaseUrl: e.AUTH_DATABASE_URL,
     jwtSecret: e.JWT_SECRET,
-    jwtAudience: e.JWT_AUDIENCE ?? "ironclad",
+    jwtAudience: e.JWT_AUDIENCE ?? DEFAULT_JWT_AUDIENCE,
     production: e.production,
     graphiql: e.graphiql,
     introspection: e.introspection,

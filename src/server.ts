@@ -2,15 +2,13 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { Pool } from "pg";
-import { postgraphile } from "postgraphile";
-import { grafserv } from "postgraphile/grafserv/express/v4";
-import { DEFAULT_MAX_REQUEST_BYTES, makePreset } from "../graphile.config";
-import type { QueryLimits } from "../plugins/limits";
-import type { LoginBudget } from "./auth/login-guard";
-import type { CredentialSettings, StatementTimeouts } from "./auth/pg-settings";
 import { authMiddleware } from "./auth/middleware";
+import { JWT_ISSUER } from "./auth/verify-token";
+import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_POOL_SIZE, DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./config";
+import { errorBody } from "./graphql/error-body";
+import type { PresetOptions } from "./graphql/preset";
+import { mountGraphQL } from "./graphql/serve";
 import { corsMiddleware } from "./http/cors";
-import { attachWebsockets } from "./realtime/websocket-server";
 import type { RoleNames } from "./db/roles";
 import { expectedMigrationHash } from "./db/migration-files";
 import { log } from "./observability/logger";
@@ -18,41 +16,24 @@ import { ObservabilityPlugin } from "./observability/graphql-plugin";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { requestLog } from "./observability/request-log";
 
-export interface ApiOptions {
+/**
+ * startApi's options: the GraphQL API's (PresetOptions, the one options type, minus the pool
+ * startApi opens itself) and the HTTP server's own. Unset fields take src/config.ts's defaults.
+ */
+export type ApiOptions = Omit<PresetOptions, "authPool"> & {
   /** Authenticator connection string (never the owner's). */
   authUrl: string;
-  roles: RoleNames;
-  jwtSecret: string;
-  jwtAudience: string;
   port: number;
-  graphiql: boolean;
-  introspection: boolean;
   host?: string;
-  /** Depth/cost/page-size limits (defaults in plugins/limits.ts). */
-  limits?: Partial<Omit<QueryLimits, "introspection">>;
-  /** Largest request body in bytes (default 102400) → 413 PAYLOAD_TOO_LARGE. */
-  maxRequestBytes?: number;
-  /** Per-role statement_timeout (default 15 s, anonymous 5 s). */
-  statementTimeouts?: StatementTimeouts;
-  /** Trusted-documents allowlist file (TRUSTED_DOCUMENTS). */
-  trustedDocuments?: string;
   /** Origins allowed to call the API from a browser (CORS_ORIGINS); empty/unset = CORS off. */
   corsOrigins?: string[];
-  /** Pool size (default 10). */
+  /** Connections in the authenticator pool. */
   poolSize?: number;
-  /** bcrypt cost and token lifetimes the database applies (defaults: cost 10, 900 s, 14 days). */
-  credentials?: Partial<CredentialSettings>;
-  /** Per-client-address budget of credential-checking requests (default 100 per 900 s). */
-  loginBudget?: LoginBudget;
-  /** How often an open websocket re-checks its session, in ms (REALTIME_SESSION_CHECK_MS, default 60 000). */
-  realtimeSessionCheckMs?: number;
   /** Express `trust proxy` setting, for the client address behind a proxy (default: not trusted). */
   trustProxy?: string;
-  /** How long close() waits for in-flight requests before cutting their connections (default 10 s). */
+  /** How long close() waits for in-flight requests before cutting their connections. */
   shutdownTimeoutMs?: number;
-  /** Development: rebuild the schema when notified (see graphile.config.ts, `npm run dev`). */
-  watch?: boolean;
-}
+};
 
 export interface RunningApi {
   url: string;
@@ -63,8 +44,6 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export const JWT_ISSUER = "ironclad";
-
 /** TRUST_PROXY as express wants it: a hop count, true/false, or addresses/subnets. */
 function trustProxyValue(value: string): number | boolean | string {
   if (/^\d+$/.test(value)) return Number(value);
@@ -74,7 +53,7 @@ function trustProxyValue(value: string): number | boolean | string {
 
 /** express + PostGraphile: /graphql, /graphiql (Ruru), /healthz, /readyz and /metrics. */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
-  const authPool = new Pool({ connectionString: options.authUrl, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
+  const authPool = new Pool({ connectionString: options.authUrl, max: options.poolSize ?? DEFAULT_POOL_SIZE, idleTimeoutMillis: 30_000 });
   // A dropped idle connection (server restart, killed backend) must not crash the process.
   authPool.on("error", (error) => log.warn({ err: error }, "pg pool: idle client error"));
   // …and neither must one that dies while checked out (between two queries of a request): the
@@ -127,9 +106,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > maxRequestBytes) {
       res.setHeader("connection", "close");
-      res.status(413).json({
-        errors: [{ message: "The request body is too large.", extensions: { code: "PAYLOAD_TOO_LARGE", limit: maxRequestBytes } }],
-      });
+      res.status(413).json(errorBody("PAYLOAD_TOO_LARGE", "The request body is too large.", { limit: maxRequestBytes }));
       return;
     }
     next();
@@ -138,45 +115,21 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const tokenOptions = { secret: options.jwtSecret, audience: options.jwtAudience, issuer: JWT_ISSUER };
   app.use("/graphql", authMiddleware({ ...tokenOptions, authPool }));
 
-  const pgl = postgraphile({
-    extends: [makePreset({
-      authPool,
-      roles: options.roles,
-      jwtSecret: options.jwtSecret,
-      jwtAudience: options.jwtAudience,
-      jwtIssuer: JWT_ISSUER,
-      graphiql: options.graphiql,
-      introspection: options.introspection,
-      limits: options.limits,
-      maxRequestBytes,
-      statementTimeouts: options.statementTimeouts,
-      trustedDocuments: options.trustedDocuments,
-      credentials: options.credentials,
-      loginBudget: options.loginBudget,
-      watch: options.watch,
-      realtimeSessionCheckMs: options.realtimeSessionCheckMs,
-    })],
-    plugins: [ObservabilityPlugin],
-  });
   const server = createHttpServer(app);
-  const serv = pgl.createServ(grafserv);
-  await serv.addTo(app, server, false);
-  const closeWebsockets = attachWebsockets(server, serv, "/graphql"); // subscriptions (src/realtime)
+  // The preset reads its own fields of the options; the HTTP-only ones pass through unread.
+  const graphql = await mountGraphQL(app, server, { ...options, authPool, maxRequestBytes }, [ObservabilityPlugin]);
   // Anything that still escapes (express body errors, bugs): JSON, no stack trace.
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = (error as { status?: unknown }).status;
     if (typeof status === "number" && status >= 400 && status < 500) {
-      res.status(status).json({ errors: [{ message: "The request could not be read.", extensions: { code: "BAD_REQUEST" } }] });
+      res.status(status).json(errorBody("BAD_REQUEST", "The request could not be read."));
       return;
     }
     log.error({ reqId: _req.ironcladRequestId, err: error }, "http: unhandled error");
     if (!res.headersSent) {
-      res.status(500).json({ errors: [{ message: "An unexpected error occurred.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      res.status(500).json(errorBody("INTERNAL_SERVER_ERROR", "An unexpected error occurred."));
     }
   });
-  // Build the schema now, so a broken database fails the start instead of the first request.
-  await pgl.getSchemaResult();
-
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
@@ -192,18 +145,16 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       closing ??= (async () => {
         // Stop accepting; idle keep-alive sockets go now, requests in flight are answered
         // (server.close waits for them) unless they outlast the shutdown timeout.
-        await closeWebsockets();
+        await graphql.closeWebsockets();
         const drained = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        const timeout = options.shutdownTimeoutMs ?? 10_000;
+        const timeout = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
         clearTimeout(timer);
         server.closeAllConnections();
         await drained;
-        await pgl.release();
-        // The pg service's LISTEN client (subscriptions) holds a pool connection until released.
-        for (const service of pgl.getResolvedPreset().pgServices ?? []) await service.release?.();
+        await graphql.release();
         await authPool.end();
       })();
       return closing;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { RunningApi } from "../src/server";
-import { JWT_ISSUER } from "../src/server";
+import { JWT_ISSUER } from "../src/auth/verify-token";
 import { AUDIENCE, decodeToken, gql, login, startTestApi, type GraphQLResponse } from "./support/api";
 import { GYM_A, GYM_B, createGymUser, gymId, rootQuery, testDb } from "./support/db";
 

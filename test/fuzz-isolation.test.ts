@@ -2,10 +2,10 @@ import { DEMO_PASSWORD } from "../src/db/seed";
 import type { RunningApi } from "../src/server";
 import { startTestApi } from "./support/api";
 import { GYM_A, GYM_B, rootQuery } from "./support/db";
-import { formatReport, runIsolationFuzz, type FuzzReport } from "./fuzz/isolation";
+import { formatReport, runIsolationFuzz, type FuzzReport } from "../src/fuzz/isolation";
 
 /**
- * Cross-tenant leak fuzzer (see test/fuzz/isolation.ts): discovers the API by introspection and
+ * Cross-tenant leak fuzzer (see src/fuzz/isolation.ts): discovers the API by introspection and
  * checks, in both directions between the two demo gyms, that nothing of one gym reaches the
  * other. FUZZ_ITERATIONS / FUZZ_SEED widen or replay a run.
  */

@@ -13,10 +13,10 @@ import {
   type IntrospectionQuery,
 } from "postgraphile/graphql";
 import type { RunningApi } from "../src/server";
-import { sha256 } from "../plugins/trusted-documents";
+import { sha256 } from "../src/graphql/plugins/trusted-documents";
 import { gql, login, startTestApi } from "./support/api";
 import { GYM_A, GYM_B, asPersona, persona, rootQuery } from "./support/db";
-import { discoverTables, gymTruth } from "./fuzz/ground-truth";
+import { discoverTables, gymTruth } from "../src/fuzz/ground-truth";
 import { rawPost, type RawResponse } from "./support/guard";
 import { WHO_AM_I } from "./support/hammer";
 

@@ -3,7 +3,7 @@ import type { RunningApi } from "../src/server";
 import { gql, login, startTestApi } from "./support/api";
 import { GYM_A } from "./support/db";
 import { rawPost } from "./support/guard";
-import { HOSTILE_DOCUMENTS, aliasedIntrospection, doublingFragments } from "./support/hostile-documents";
+import { HOSTILE_DOCUMENTS, aliasedIntrospection, doublingFragments } from "../src/fuzz/hostile-documents";
 
 /**
  * Limits that hold against documents built to be cheap to send and expensive to serve

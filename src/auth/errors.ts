@@ -1,3 +1,5 @@
+import { errorBody, type ErrorBody } from "../graphql/error-body";
+
 /**
  * Why a request was refused at the door. Each becomes HTTP 401 (or 503) with a JSON body
  * `{ "errors": [{ "message", "extensions": { "code" } }] }`, so a client can switch on it.
@@ -21,7 +23,7 @@ export class AuthError extends Error {
     this.name = "AuthError";
   }
 
-  toJSON() {
-    return { errors: [{ message: this.message, extensions: { code: this.code } }] };
+  toJSON(): ErrorBody {
+    return errorBody(this.code, this.message);
   }
 }

@@ -17,8 +17,6 @@ export interface LoginBudget {
   windowSeconds: number;
 }
 
-export const DEFAULT_LOGIN_BUDGET: LoginBudget = { attempts: 100, windowSeconds: 900 };
-
 /** The most credential-checking fields one request may contain. */
 export const MAX_CREDENTIAL_FIELDS = 1;
 

@@ -1,3 +1,4 @@
+import { DEFAULT_CREDENTIAL_SETTINGS, DEFAULT_STATEMENT_TIMEOUTS } from "../config";
 import type { RoleNames } from "../db/roles";
 import type { Claims } from "./verify-token";
 
@@ -24,14 +25,6 @@ export interface CredentialSettings {
 }
 
 export type RequestSettings = StatementTimeouts & CredentialSettings;
-
-export const DEFAULT_STATEMENT_TIMEOUTS: StatementTimeouts = { statementTimeoutMs: 15_000, anonymousStatementTimeoutMs: 5_000 };
-
-export const DEFAULT_CREDENTIAL_SETTINGS: CredentialSettings = {
-  bcryptCost: 10,
-  accessTokenTtlSeconds: 900,
-  refreshTokenTtlSeconds: 14 * 86_400,
-};
 
 /**
  * `statement_timeout` is set per request and per role, transaction-locally like the claims

@@ -28,6 +28,9 @@ export const ANONYMOUS: TokenClaims = Object.freeze({
   membershipVersion: null,
 });
 
+/** `iss` of every token this API issues and accepts. */
+export const JWT_ISSUER = "ironclad";
+
 export interface TokenOptions {
   secret: string;
   audience: string;

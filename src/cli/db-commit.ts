@@ -7,9 +7,8 @@
  * committed migration plus the new one on a shadow database. Uses the embedded server in DATA_DIR.
  */
 import { Client } from "pg";
-import { commit } from "graphile-migrate";
 import { loadConfig } from "../config";
-import { migrateDatabase, migrateSettings, releaseMigratePools } from "../db/migrate";
+import { migrateDatabase, migrateSettings, runGraphileMigrate } from "../db/migrate";
 import { EMBEDDED_DATABASE, startEmbeddedDatabase } from "../db/prepare";
 import { withDatabase as otherDatabase } from "../db/urls";
 import { assertCommittable, OVERRIDE_FLAG } from "../lint/commit-gate";
@@ -29,12 +28,9 @@ async function main() {
       ...migrateSettings(setup.ownerUrl, server.rootUrl),
       shadowConnectionString: otherDatabase(setup.ownerUrl, `${EMBEDDED_DATABASE}_shadow`),
     };
-    await commit(settings, message || undefined);
+    await runGraphileMigrate("commit", settings, message || undefined);
     console.log("Committed migrations/current. Run `npm run db:reset` to rebuild the dev database from the committed files.");
   } finally {
-    releaseMigratePools();
-    // pg-pool's end() is not awaitable here; let the sockets close before the server stops.
-    await new Promise((resolve) => setTimeout(resolve, 500));
     await server.stop();
   }
 }

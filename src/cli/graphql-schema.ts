@@ -5,35 +5,20 @@
  * served schema, writes the file and drops the database and its roles. With --check it writes
  * nothing and exits 1 when the committed file is stale (the suite checks the same).
  */
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { startEmbedded, type EmbeddedServer } from "../db/embedded";
-import { migrateDatabase } from "../db/migrate";
-import { randomSecret } from "../db/secrets";
-import { dropDatabaseAndRoles, setupDatabase } from "../db/setup";
+import { createThrowawayDatabase } from "../db/throwaway";
 import { redact } from "../db/urls";
 import { buildServedSchema, contractStaleness, printContract, SCHEMA_GRAPHQL, writeContract } from "../graphql/contract";
 import { fail } from "./with-database";
 
 async function generate(log: (m: string) => void): Promise<string> {
-  let rootUrl = process.env.ROOT_DATABASE_URL;
-  let embedded: EmbeddedServer | undefined;
-  if (!rootUrl) {
-    log("starting a throwaway embedded PostgreSQL");
-    embedded = await startEmbedded({ dataDir: await mkdtemp(path.join(tmpdir(), "ironclad-sdl-")), superuserPassword: randomSecret(), persistent: false });
-    rootUrl = embedded.rootUrl;
-  } else log(`using ${redact(rootUrl)}`);
-  const databaseName = `ironclad_sdl_${randomSecret(4).toLowerCase()}`;
+  const serverRootUrl = process.env.ROOT_DATABASE_URL;
+  if (serverRootUrl) log(`using ${redact(serverRootUrl)}`);
+  const db = await createThrowawayDatabase({ serverRootUrl, prefix: "ironclad_sdl", log });
   try {
-    const setup = await setupDatabase({ rootUrl, databaseName, ownerPassword: randomSecret(), authenticatorPassword: randomSecret() });
-    log(`migrating ${databaseName}`);
-    await migrateDatabase(setup.ownerUrl, rootUrl);
     log("building the served schema");
-    return printContract(await buildServedSchema(setup.authUrl, setup.roles));
+    return printContract(await buildServedSchema(db.authUrl, db.roles));
   } finally {
-    if (embedded) await embedded.stop();
-    else await dropDatabaseAndRoles(rootUrl, databaseName);
+    await db.drop();
   }
 }
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { Pool } from "pg";
 import { postgraphile } from "postgraphile";
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "postgraphile/graphql";
-import { makePreset } from "../../graphile.config";
+import { makePreset } from "./preset";
 import type { RoleNames } from "../db/roles";
 
 export const SCHEMA_GRAPHQL = "schema.graphql";
@@ -22,7 +22,7 @@ export async function buildServedSchema(authUrl: string, roles: RoleNames): Prom
   try {
     // Secrets and audience only sign tokens at run time; they do not shape the schema.
     const pgl = postgraphile(
-      makePreset({ authPool, roles, jwtSecret: "contract", jwtAudience: "contract", jwtIssuer: "contract", graphiql: false, introspection: true }),
+      makePreset({ authPool, roles, jwtSecret: "contract", jwtAudience: "contract", graphiql: false, introspection: true }),
     );
     try {
       return (await pgl.getSchemaResult()).schema;

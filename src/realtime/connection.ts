@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Pool } from "pg";
 import { AuthError } from "../auth/errors";
+import { DEFAULT_SESSION_CHECK_MS } from "../config";
 import { assertSessionValid, claimsFor } from "../auth/middleware";
 import type { TokenClaims, TokenOptions } from "../auth/verify-token";
 
@@ -15,12 +16,9 @@ export interface RealtimeSocket {
 /** graphql-ws close codes: 4401 Unauthorized (the token expired, or its session ended). */
 export const CLOSE_UNAUTHORIZED = 4401;
 
-/** Default interval between session re-checks of an open socket (REALTIME_SESSION_CHECK_MS). */
-export const DEFAULT_SESSION_CHECK_MS = 60_000;
-
 export interface RealtimeAuthOptions extends TokenOptions {
   authPool: Pool;
-  /** How often an open socket re-checks its session, in ms (default 60 000). */
+  /** How often an open socket re-checks its session, in ms (default DEFAULT_SESSION_CHECK_MS in src/config.ts). */
   sessionCheckMs?: number;
 }
 

@@ -1,12 +1,5 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { Client } from "pg";
-import { startEmbedded, type EmbeddedServer } from "../../src/db/embedded";
-import { migrateDatabase } from "../../src/db/migrate";
-import { seedDemoData } from "../../src/db/seed";
+import { createThrowawayDatabase, type ThrowawayDatabase } from "../../src/db/throwaway";
 import { randomSecret } from "../../src/db/secrets";
-import { setupDatabase } from "../../src/db/setup";
 
 /**
  * One throwaway database for the whole run: on a private embedded server by default, or on
@@ -16,38 +9,15 @@ import { setupDatabase } from "../../src/db/setup";
  */
 export default async function globalSetup() {
   process.env.GRAPHILE_ENV ??= "development";
-  let rootUrl = process.env.TEST_DATABASE_URL;
-  let embedded: EmbeddedServer | undefined;
-  if (!rootUrl) {
-    const dataDir = await mkdtemp(path.join(tmpdir(), "ironclad-test-"));
-    embedded = await startEmbedded({ dataDir, superuserPassword: randomSecret(), persistent: false });
-    rootUrl = embedded.rootUrl;
-  }
-  const databaseName = `ironclad_test_${randomSecret(4)}`;
-  const setup = await setupDatabase({
-    rootUrl,
-    databaseName,
-    ownerPassword: randomSecret(),
-    authenticatorPassword: randomSecret(),
-  });
   // bcrypt cost 4 in tests (production default 10): accepting invitations and resetting
   // passwords over and over must not dominate the suite's time.
-  const root = new Client({ connectionString: rootUrl });
-  await root.connect();
-  await root.query(`alter database "${databaseName}" set ironclad.bcrypt_cost = '4'`);
-  await root.end();
-  await migrateDatabase(setup.ownerUrl, rootUrl);
-  const owner = new Client({ connectionString: setup.ownerUrl });
-  await owner.connect();
-  await seedDemoData(owner, setup.roles);
-  await owner.end();
-
+  const db = await createThrowawayDatabase({ serverRootUrl: process.env.TEST_DATABASE_URL, prefix: "ironclad_test", seed: true, bcryptCost: 4 });
   Object.assign(process.env, {
-    IRONCLAD_TEST_ROOT_URL: rootUrl,
-    IRONCLAD_TEST_DATABASE: databaseName,
-    IRONCLAD_TEST_OWNER_URL: setup.ownerUrl,
-    IRONCLAD_TEST_AUTH_URL: setup.authUrl,
+    IRONCLAD_TEST_ROOT_URL: db.serverRootUrl,
+    IRONCLAD_TEST_DATABASE: db.databaseName,
+    IRONCLAD_TEST_OWNER_URL: db.ownerUrl,
+    IRONCLAD_TEST_AUTH_URL: db.authUrl,
     IRONCLAD_TEST_JWT_SECRET: randomSecret(32),
   });
-  (globalThis as { __ironcladEmbedded?: EmbeddedServer }).__ironcladEmbedded = embedded;
+  (globalThis as { __ironcladTestDatabase?: ThrowawayDatabase }).__ironcladTestDatabase = db;
 }

@@ -54,18 +54,6 @@ export interface QueryLimits {
   introspection: boolean;
 }
 
-export const DEFAULT_LIMITS: QueryLimits = {
-  maxDepth: 15,
-  maxCost: 200_000,
-  maxPageSize: 100,
-  defaultPageSize: 100,
-  maxAliases: 30,
-  maxRootFields: 20,
-  maxSelectionWidth: 200,
-  maxDirectives: 50,
-  introspection: true,
-};
-
 export type LimitCode =
   | "QUERY_TOO_DEEP"
   | "QUERY_TOO_COMPLEX"

@@ -4,34 +4,41 @@ import { PgJWTPlugin } from "postgraphile/graphile-build-pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { PgAggregatesPreset } from "@graphile/pg-aggregates";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
-import { auditPlatformRequest } from "./src/auth/audit";
-import { RefreshTokenPlugin } from "./src/auth/jwt-plugin";
-import { DEFAULT_LOGIN_BUDGET, makeCredentialFieldsRule, makeLoginGuard, type LoginBudget } from "./src/auth/login-guard";
-import { pgSettingsFor, type CredentialSettings, type StatementTimeouts } from "./src/auth/pg-settings";
-import type { RoleNames } from "./src/db/roles";
-import { makeMaskError } from "./src/graphql/mask-error";
+import { auditPlatformRequest } from "../auth/audit";
+import { RefreshTokenPlugin } from "../auth/jwt-plugin";
+import type { LoginBudget } from "../auth/login-guard";
+import { pgSettingsFor, type CredentialSettings, type StatementTimeouts } from "../auth/pg-settings";
+import { JWT_ISSUER } from "../auth/verify-token";
+import { DEFAULT_MAX_REQUEST_BYTES } from "../config";
+import type { RoleNames } from "../db/roles";
+import { connectionCache } from "../realtime/connection";
+import { makeMaskError } from "./mask-error";
 import { ironcladPlugins } from "./plugins";
+import { credentialsPlugin } from "./plugins/credentials";
+import type { QueryLimits } from "./plugins/limits";
 import { IroncladNamingPreset } from "./plugins/naming";
 import { RealtimePlugin } from "./plugins/realtime";
-import { connectionCache } from "./src/realtime/connection";
-import type { QueryLimits } from "./plugins/limits";
 
+/**
+ * What shapes the GraphQL API. The one options type: startApi's ApiOptions (src/server.ts) are
+ * these minus the pool, plus the HTTP server's own settings. Unset fields take the defaults in
+ * src/config.ts.
+ */
 export interface PresetOptions {
   /** Pool logged in as the authenticator role: the only database login the API uses. */
   authPool: Pool;
   roles: RoleNames;
   jwtSecret: string;
   jwtAudience: string;
-  jwtIssuer: string;
   graphiql: boolean;
   introspection: boolean;
-  /** Depth/cost/page-size limits (plugins/limits.ts); unset fields take the defaults there. */
+  /** Depth/cost/page-size limits (src/graphql/plugins/limits.ts); unset fields take DEFAULT_LIMITS. */
   limits?: Partial<Omit<QueryLimits, "introspection">>;
-  /** Largest request body grafserv reads, in bytes (default 102400). */
+  /** Largest request body grafserv reads, in bytes → 413 PAYLOAD_TOO_LARGE. */
   maxRequestBytes?: number;
-  /** Per-role statement_timeout (default 15 s, anonymous 5 s). */
-  statementTimeouts?: StatementTimeouts;
-  /** Trusted-documents allowlist file; unset: any document is accepted. */
+  /** Per-role statement_timeout → 57014. */
+  statementTimeouts?: Partial<StatementTimeouts>;
+  /** Trusted-documents allowlist file (TRUSTED_DOCUMENTS); unset: any document is accepted. */
   trustedDocuments?: string;
   /**
    * Development (`npm run dev`): rebuild the schema on every NOTIFY on `postgraphile_watch`
@@ -43,39 +50,9 @@ export interface PresetOptions {
   credentials?: Partial<CredentialSettings>;
   /** Per-client-address budget of credential-checking requests. */
   loginBudget?: LoginBudget;
-  /** How often an open websocket re-checks its session, in ms (default 60 000). */
+  /** How often an open websocket re-checks its session, in ms (REALTIME_SESSION_CHECK_MS). */
   realtimeSessionCheckMs?: number;
 }
-
-/**
- * Credentials: at most one credential-checking field per operation (validation), a
- * per-address budget and the throttle's bookkeeping around execution (src/auth/login-guard.ts).
- */
-function credentialsPlugin(options: PresetOptions): GraphileConfig.Plugin {
-  const guard = makeLoginGuard(options.authPool, options.loginBudget ?? DEFAULT_LOGIN_BUDGET);
-  return {
-    name: "IroncladCredentialsPlugin",
-    version: "0.1.0",
-    description: "One credential check per request, a per-address login budget, login throttle bookkeeping",
-    grafserv: {
-      middleware: {
-        setPreset(next, event) {
-          event.validationRules.push(makeCredentialFieldsRule());
-          return next();
-        },
-      },
-    },
-    grafast: {
-      middleware: {
-        execute(next, event) {
-          return guard(() => next(), event.args) as ReturnType<typeof next>;
-        },
-      },
-    },
-  };
-}
-
-export const DEFAULT_MAX_REQUEST_BYTES = 102_400;
 
 /**
  * The PostGraphile preset: what the GraphQL API exposes and how a request reaches Postgres.
@@ -90,12 +67,12 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     authPool: options.authPool,
     secret: options.jwtSecret,
     audience: options.jwtAudience,
-    issuer: options.jwtIssuer,
+    issuer: JWT_ISSUER,
     sessionCheckMs: options.realtimeSessionCheckMs,
   });
   return {
     extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset, IroncladNamingPreset],
-    plugins: [PgJWTPlugin, RefreshTokenPlugin, RealtimePlugin, credentialsPlugin(options), ...ironcladPlugins({
+    plugins: [PgJWTPlugin, RefreshTokenPlugin, RealtimePlugin, credentialsPlugin(options.authPool, options.loginBudget), ...ironcladPlugins({
       introspection: options.introspection,
       limits: options.limits,
       trustedDocuments: options.trustedDocuments,
@@ -107,7 +84,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
     },
     schema: {
       pgJwtSecret: options.jwtSecret,
-      pgJwtSignOptions: { algorithm: "HS256", audience: options.jwtAudience, issuer: options.jwtIssuer },
+      pgJwtSignOptions: { algorithm: "HS256", audience: options.jwtAudience, issuer: JWT_ISSUER },
       // Filters only on columns that can use an index (and never on computed columns that
       // cost a query per row); `connectionFilterAllowedOperators` left at the defaults.
       connectionFilterComputedColumns: false,

@@ -1,13 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { isSafeError } from "postgraphile/grafast";
 import { GraphQLError, getOperationAST } from "postgraphile/graphql";
-import { DEFAULT_LIMITS, checkVariablePageSizes, expandLimitErrors, httpRefusal, makeDefaultPageSizer, makeLimitsRule, type QueryLimits } from "./limits";
+import { DEFAULT_LIMITS } from "../../config";
+import { errorBody } from "../error-body";
+import { checkVariablePageSizes, expandLimitErrors, httpRefusal, makeDefaultPageSizer, makeLimitsRule, type QueryLimits } from "./limits";
 import { loadTrustedDocuments, resolveTrusted } from "./trusted-documents";
-import { PARSE_FAILED, makeErrorCodeRule } from "../src/graphql/validation-errors";
+import { PARSE_FAILED, makeErrorCodeRule } from "../validation-errors";
 
 export interface IroncladPluginOptions {
   introspection: boolean;
-  /** Depth/cost/page-size limits; unset fields take DEFAULT_LIMITS. */
+  /** Depth/cost/page-size limits; unset fields take DEFAULT_LIMITS (src/config.ts). */
   limits?: Partial<Omit<QueryLimits, "introspection">>;
   /** Path of a trusted-documents allowlist (JSON); unset: any document is accepted. */
   trustedDocuments?: string;
@@ -24,7 +26,7 @@ const HTTP_CODES: Record<number, string> = {
 };
 
 function jsonBuffer(statusCode: number, message: string, code: string, extra: Record<string, unknown> = {}) {
-  const buffer = Buffer.from(JSON.stringify({ errors: [{ message, extensions: { code, ...extra } }] }), "utf8");
+  const buffer = Buffer.from(JSON.stringify(errorBody(code, message, extra)), "utf8");
   return {
     type: "buffer" as const,
     statusCode,

@@ -1,13 +1,13 @@
 import { access, constant, context, lambda, list, listen, type Step } from "postgraphile/grafast";
 import type { GrafastSubscriber } from "postgraphile/grafast";
 import { extendSchema, gql } from "postgraphile/utils";
-import type { RealtimeConnection } from "../src/realtime/connection";
-import { realtimeSubscriber, type RealtimeEvent } from "../src/realtime/topics";
+import type { RealtimeConnection } from "../../realtime/connection";
+import { realtimeSubscriber, type RealtimeEvent } from "../../realtime/topics";
 
 declare global {
   namespace Grafast {
     interface Context {
-      /** Set for a websocket operation (graphile.config.ts): the socket's checked identity. */
+      /** Set for a websocket operation (src/graphql/preset.ts): the socket's checked identity. */
       ironcladRealtime?: RealtimeConnection | null;
     }
   }
