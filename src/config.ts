@@ -35,6 +35,8 @@ export const DEFAULT_LOGIN_BUDGET: LoginBudget = { attempts: 100, windowSeconds:
 export const DEFAULT_SESSION_CHECK_MS = 60_000;
 /** Connections in the API's authenticator pool. */
 export const DEFAULT_POOL_SIZE = 10;
+/** Verified access tokens the API remembers until their expiry (src/auth/verify-token.ts). */
+export const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
 /** How long a stop waits for in-flight requests before cutting their connections, in ms. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 

@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import { Pool } from "pg";
 import { authMiddleware } from "./auth/middleware";
-import { JWT_ISSUER } from "./auth/verify-token";
-import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_POOL_SIZE, DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./config";
+import { cachedTokenVerifier, JWT_ISSUER } from "./auth/verify-token";
+import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_POOL_SIZE, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_TOKEN_CACHE_SIZE } from "./config";
 import { errorBody } from "./graphql/error-body";
 import type { PresetOptions } from "./graphql/preset";
 import { mountGraphQL } from "./graphql/serve";
@@ -33,6 +33,8 @@ export type ApiOptions = Omit<PresetOptions, "authPool"> & {
   trustProxy?: string;
   /** How long close() waits for in-flight requests before cutting their connections. */
   shutdownTimeoutMs?: number;
+  /** Verified tokens kept until their expiry (LRU bound; 0 = verify every request). */
+  tokenCacheSize?: number;
 };
 
 export interface RunningApi {
@@ -113,7 +115,14 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   });
 
   const tokenOptions = { secret: options.jwtSecret, audience: options.jwtAudience, issuer: JWT_ISSUER };
-  app.use("/graphql", authMiddleware({ ...tokenOptions, authPool }));
+  const tokenCacheSize = options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE;
+  app.use("/graphql", authMiddleware({
+    ...tokenOptions,
+    authPool,
+    verify: tokenCacheSize > 0 ? cachedTokenVerifier(tokenCacheSize) : undefined,
+    // The session check moves into the transaction only where the adaptor performs it.
+    sessionCheckInTransaction: options.transactions?.oneRoundTrip !== false && options.transactions?.sessionCheckInTransaction !== false,
+  }));
 
   const server = createHttpServer(app);
   // The preset reads its own fields of the options; the HTTP-only ones pass through unread.

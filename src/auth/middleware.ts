@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import type { Pool } from "pg";
 import { AuthError } from "./errors";
 import { clientAddressKey } from "./client-address";
-import { ANONYMOUS, verifyToken, type TokenClaims, type TokenOptions } from "./verify-token";
+import { ANONYMOUS, verifyToken, type TokenClaims, type TokenOptions, type TokenVerifier } from "./verify-token";
 
 declare module "http" {
   interface IncomingMessage {
@@ -17,11 +17,18 @@ declare module "http" {
  * removed or changed membership) → 401 with a JSON error. Never a silent downgrade to
  * anonymous. Also tags the request with its client-address key for the login budget.
  */
-export function authMiddleware(options: TokenOptions & { authPool: Pool }) {
+export function authMiddleware(options: TokenOptions & { authPool: Pool; sessionCheckInTransaction?: boolean; verify?: TokenVerifier }) {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       req.ironcladClientKey = clientAddressKey(req, options.secret);
-      req.ironcladClaims = await claimsFor(req.headers.authorization, options);
+      req.ironcladClaims = await claimsFor(req.headers.authorization, {
+        ...options,
+        // Folded into the transaction (session-guard.ts) for gym roles. Platform-owner requests
+        // are audited before they run, and the audit needs a live session: checked here.
+        skipSessionCheck: options.sessionCheckInTransaction
+          ? (claims) => (req.ironcladSessionDeferred = claims.role !== "platform_owner")
+          : undefined,
+      });
       next();
     } catch (error) {
       const authError =
@@ -39,12 +46,15 @@ export function authMiddleware(options: TokenOptions & { authPool: Pool }) {
  * check for every transport: HTTP requests here, websocket connections (src/realtime) with
  * `connectionParams.authorization`.
  */
-export async function claimsFor(header: string | undefined, options: TokenOptions & { authPool: Pool }): Promise<TokenClaims> {
+export async function claimsFor(
+  header: string | undefined,
+  options: TokenOptions & { authPool: Pool; verify?: TokenVerifier; skipSessionCheck?: (claims: TokenClaims) => boolean },
+): Promise<TokenClaims> {
   if (header === undefined || header === "") return ANONYMOUS;
   const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header.trim());
   if (!match) throw new AuthError("AUTH_HEADER_INVALID", "Authorization header must be `Bearer <token>`.");
-  const claims = verifyToken(match[1]!, options);
-  await assertSessionValid(options.authPool, claims);
+  const claims = (options.verify ?? verifyToken)(match[1]!, options);
+  if (!options.skipSessionCheck?.(claims)) await assertSessionValid(options.authPool, claims);
   return claims;
 }
 

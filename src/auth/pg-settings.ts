@@ -31,7 +31,7 @@ export type RequestSettings = StatementTimeouts & CredentialSettings;
  * (so it is safe behind a transaction-mode pooler and never leaks to the next request on the
  * connection). A query that runs too long fails with SQLSTATE 57014.
  */
-export function pgSettingsFor(claims: Claims, roles: RoleNames, settings: Partial<RequestSettings> = {}): Record<string, string> {
+export function pgSettingsFor(claims: Claims & { membershipVersion?: number | null }, roles: RoleNames, settings: Partial<RequestSettings> = {}): Record<string, string> {
   const s: RequestSettings = { ...DEFAULT_STATEMENT_TIMEOUTS, ...DEFAULT_CREDENTIAL_SETTINGS, ...settings };
   const timeout = claims.role === "anonymous" ? s.anonymousStatementTimeoutMs : s.statementTimeoutMs;
   return {
@@ -42,6 +42,8 @@ export function pgSettingsFor(claims: Claims, roles: RoleNames, settings: Partia
     "jwt.claims.tenant_id": claims.tenantId ?? "",
     "jwt.claims.session_id": claims.sessionId ?? "",
     "jwt.claims.membership_id": claims.membershipId ?? "",
+    // Read only by the session check in the transaction's first round trip (session-guard.ts).
+    "jwt.claims.membership_version": claims.membershipVersion == null ? "" : String(claims.membershipVersion),
     "ironclad.bcrypt_cost": String(s.bcryptCost),
     "ironclad.access_token_ttl": String(s.accessTokenTtlSeconds),
     "ironclad.refresh_token_ttl": String(s.refreshTokenTtlSeconds),

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { isAppRole, isGymRole, type AppRole } from "../roles";
 import { AuthError } from "./errors";
@@ -84,5 +85,33 @@ export function verifyToken(token: string, options: TokenOptions): TokenClaims {
     membershipId: (membershipId as string | undefined) ?? null,
     membershipVersion: (membershipVersion as number | undefined) ?? null,
     expiresAt: payload.exp,
+  };
+}
+
+export type TokenVerifier = (token: string, options: TokenOptions) => TokenClaims;
+
+/**
+ * verifyToken behind a bounded cache of tokens that already verified: keyed by the sha256 of
+ * the token (and of the options it verified against), kept until the token's `exp`, least
+ * recently used evicted beyond `maxEntries`. Only successes are kept; a refused token is
+ * verified (and refused) again every time. This caches the signature check only: the session
+ * is still checked in Postgres on every request.
+ */
+export function cachedTokenVerifier(maxEntries: number): TokenVerifier {
+  const cache = new Map<string, TokenClaims>();
+  return (token, options) => {
+    const key = createHash("sha256").update(`${options.secret}\0${options.audience}\0${options.issuer}\0${token}`).digest("base64");
+    const hit = cache.get(key);
+    if (hit) {
+      cache.delete(key);
+      if (hit.expiresAt !== undefined && Date.now() / 1000 < hit.expiresAt) {
+        cache.set(key, hit); // most recently used last
+        return hit;
+      }
+    }
+    const claims = Object.freeze(verifyToken(token, options));
+    cache.set(key, claims);
+    if (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
+    return claims;
   };
 }

@@ -6,10 +6,12 @@ import { PgAggregatesPreset } from "@graphile/pg-aggregates";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
 import { auditPlatformRequest } from "../auth/audit";
 import { RefreshTokenPlugin } from "../auth/jwt-plugin";
+import { sessionGuard, sessionInTransactionPlugin } from "../auth/session-guard";
 import type { LoginBudget } from "../auth/login-guard";
 import { pgSettingsFor, type CredentialSettings, type StatementTimeouts } from "../auth/pg-settings";
 import { JWT_ISSUER } from "../auth/verify-token";
 import { DEFAULT_MAX_REQUEST_BYTES } from "../config";
+import { makeOneTripPgService, type SettingsStyle } from "../db/pg-adaptor";
 import type { RoleNames } from "../db/roles";
 import { connectionCache } from "../realtime/connection";
 import { makeMaskError } from "./mask-error";
@@ -52,6 +54,29 @@ export interface PresetOptions {
   loginBudget?: LoginBudget;
   /** How often an open websocket re-checks its session, in ms (REALTIME_SESSION_CHECK_MS). */
   realtimeSessionCheckMs?: number;
+  /** How a request's transaction is opened (src/db/pg-adaptor.ts); default: one round trip, session check inside. */
+  transactions?: TransactionOptions;
+}
+
+export interface TransactionOptions {
+  /** BEGIN and the settings in one round trip (default true); false = the stock adaptor. */
+  oneRoundTrip?: boolean;
+  /** "set_local" for Citus (role first, in its own statement); default "set_config". */
+  settingsStyle?: SettingsStyle;
+  /** The session check in that same round trip instead of a query at the door (default true; needs oneRoundTrip). */
+  sessionCheckInTransaction?: boolean;
+}
+
+function pgService(options: PresetOptions): GraphileConfig.PgServiceConfiguration {
+  const t = options.transactions ?? {};
+  const schemas = ["app_public", "app_shared"];
+  if (t.oneRoundTrip === false) return makePgService({ pool: options.authPool, schemas });
+  return makeOneTripPgService({
+    pool: options.authPool,
+    schemas,
+    settingsStyle: t.settingsStyle,
+    guard: t.sessionCheckInTransaction === false ? undefined : sessionGuard,
+  });
 }
 
 /**
@@ -72,12 +97,12 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
   });
   return {
     extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset, IroncladNamingPreset],
-    plugins: [PgJWTPlugin, RefreshTokenPlugin, RealtimePlugin, credentialsPlugin(options.authPool, options.loginBudget), ...ironcladPlugins({
+    plugins: [PgJWTPlugin, RefreshTokenPlugin, RealtimePlugin, sessionInTransactionPlugin(options.authPool), credentialsPlugin(options.authPool, options.loginBudget), ...ironcladPlugins({
       introspection: options.introspection,
       limits: options.limits,
       trustedDocuments: options.trustedDocuments,
     })],
-    pgServices: [makePgService({ pool: options.authPool, schemas: ["app_public", "app_shared"] })],
+    pgServices: [pgService(options)],
     gather: {
       pgJwtTypes: "app_public.jwt_token",
       installWatchFixtures: false,
