@@ -2,11 +2,15 @@
  * The API as a child process of the bench (forked with tsx), so the load generator never
  * shares its event loop. Env: BENCH_AUTH_URL, BENCH_DATABASE_NAME, BENCH_JWT_SECRET,
  * BENCH_POOL_SIZE (default 10), BENCH_WORKER_URL (run graphile-worker in this process, as
- * `npm start` does by default). Reports its port over IPC, then answers "stats" with what it
+ * `npm start` does by default), BENCH_TRANSACTIONS (`stock`: PostGraphile's adaptor and the
+ * session check at the door; `one-trip`: one round trip, check at the door; unset: the
+ * server's default, one round trip with the check inside), BENCH_TOKEN_CACHE (entries; 0 =
+ * off; unset: the server's default). Reports its port over IPC, then answers "stats" with what it
  * saw since the last ask: GC pauses (count, total, longest) and event-loop delay.
  */
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import type { Runner } from "graphile-worker";
+import type { TransactionOptions } from "../src/graphql/preset";
 import { roleNamesFor } from "../src/db/roles";
 import { startApi } from "../src/server";
 import { startWorker } from "../src/worker";
@@ -47,6 +51,14 @@ export function instrument(): () => ProcessStats {
   };
 }
 
+function transactionsFromEnv(value: string | undefined): TransactionOptions | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value === "stock") return { oneRoundTrip: false };
+  if (value === "one-trip") return { oneRoundTrip: true, sessionCheckInTransaction: false };
+  if (value === "one-trip-check") return { oneRoundTrip: true, sessionCheckInTransaction: true };
+  throw new Error(`BENCH_TRANSACTIONS=${value}: expected stock, one-trip or one-trip-check`);
+}
+
 async function main() {
   const env = (name: string) => {
     const v = process.env[name];
@@ -65,6 +77,8 @@ async function main() {
     graphiql: false,
     introspection: false,
     poolSize: Number(process.env.BENCH_POOL_SIZE || 10),
+    transactions: transactionsFromEnv(process.env.BENCH_TRANSACTIONS),
+    tokenCacheSize: process.env.BENCH_TOKEN_CACHE === undefined ? undefined : Number(process.env.BENCH_TOKEN_CACHE),
   });
   process.on("message", async (m) => {
     if (m === "stats") process.send!({ stats: stats() });

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only rls,alone,leaderboards,http,login]`
+ * `npm run bench [-- --quick] [-- --only rls,alone,leaderboards,http,login] [-- --servers floor,api,api-stock,…]`
  *
  * Runs every scenario against the bench database filled by `npm run bench:seed`, each
  * comparison side by side and interleaved, and writes bench/results.json and the generated
@@ -8,8 +8,7 @@
 import { cpus, totalmem } from "node:os";
 import { Client } from "pg";
 import { randomSecret } from "../src/db/secrets";
-import { verifyToken } from "../src/auth/verify-token";
-import { JWT_ISSUER } from "../src/auth/verify-token";
+import { cachedTokenVerifier, JWT_ISSUER, verifyToken } from "../src/auth/verify-token";
 import { DEFAULT_JWT_AUDIENCE } from "../src/config";
 import { gymsBySize, peopleOf, tokenFor, type GymPeople } from "./identities";
 import { callersFor, load, OPERATIONS, runAutocannon, smoke, startChild, type Child, type LoadFigures } from "./http";
@@ -25,6 +24,7 @@ const quick = argv.includes("--quick");
 const onlyArg = argv.includes("--only") ? argv[argv.indexOf("--only") + 1]!.split(",") : null;
 const run = (s: string) => !onlyArg || onlyArg.includes(s);
 const opsArg = argv.includes("--ops") ? argv[argv.indexOf("--ops") + 1]!.split(",") : null;
+const serversArg = argv.includes("--servers") ? argv[argv.indexOf("--servers") + 1]!.split(",") : null;
 const P = quick
   ? { sqlRounds: 40, budgetMs: 4_000, httpRounds: 2, seconds: 5, lbCalls: 50, refreshes: 1, loginSeconds: 5 }
   : { sqlRounds: 200, budgetMs: 15_000, httpRounds: 3, seconds: 10, lbCalls: 100, refreshes: 1, loginSeconds: 10 };
@@ -91,17 +91,33 @@ async function main() {
       const secret = randomSecret(32);
       const sample = await sampleGyms(root, gyms, 40);
       const env = { BENCH_AUTH_URL: db.authUrl, BENCH_DATABASE_NAME: db.name, BENCH_JWT_SECRET: secret };
-      const floor = await startChild("floor", "floor.ts", env);
-      const floorOneTrip = await startChild("floor, one round trip", "floor.ts", { ...env, BENCH_FLOOR_ONE_TRIP: "1" });
-      const api = await startChild("api", "api-server.ts", { ...env, BENCH_WORKER_URL: db.ownerUrl });
-      const apiNoWorker = await startChild("api, no in-process worker", "api-server.ts", env);
+      const worker = { BENCH_WORKER_URL: db.ownerUrl };
+      // Every server the HTTP scenario can compare; `--servers key,…` picks some (the floor is always first).
+      const variants: Record<string, [string, string, Record<string, string>]> = {
+        floor: ["floor", "floor.ts", env],
+        "floor-one-trip": ["floor, one round trip", "floor.ts", { ...env, BENCH_FLOOR_ONE_TRIP: "1" }],
+        api: ["api", "api-server.ts", { ...env, ...worker }],
+        "api-no-worker": ["api, no in-process worker", "api-server.ts", env],
+        "api-stock": ["api, stock adaptor, no token cache", "api-server.ts", { ...env, ...worker, BENCH_TRANSACTIONS: "stock", BENCH_TOKEN_CACHE: "0" }],
+        "api-one-trip": ["api, one trip, check at the door, no token cache", "api-server.ts", { ...env, ...worker, BENCH_TRANSACTIONS: "one-trip", BENCH_TOKEN_CACHE: "0" }],
+        "api-one-trip-check": ["api, one trip with the check, no token cache", "api-server.ts", { ...env, ...worker, BENCH_TRANSACTIONS: "one-trip-check", BENCH_TOKEN_CACHE: "0" }],
+      };
+      const picked = serversArg ?? ["floor", "floor-one-trip", "api", "api-stock", "api-no-worker"];
+      if (picked[0] !== "floor") picked.unshift("floor");
+      const servers: Child[] = [];
       try {
+        for (const key of picked) {
+          const v = variants[key];
+          if (!v) throw new Error(`--servers: unknown ${key} (one of ${Object.keys(variants).join(", ")})`);
+          servers.push(await startChild(v[0], v[1], v[2]));
+        }
+        const api = servers.find((s) => s.name === "api") ?? servers[1]!;
         // Login first: the write operation enqueues leaderboard refreshes, which the in-process
         // worker then runs (full rebuilds) while later rounds are measured.
         if (run("login")) await loginScenario(report, api, sample, secret);
-        if (run("http")) await httpScenario(report, [floor, floorOneTrip, api, apiNoWorker], sample, secret);
+        if (run("http")) await httpScenario(report, servers, sample, secret);
       } finally {
-        await Promise.all([floor.stop(), floorOneTrip.stop(), api.stop(), apiNoWorker.stop()]);
+        await Promise.all(servers.map((s) => s.stop()));
       }
     }
     await visitor.end();
@@ -208,6 +224,10 @@ async function loginScenario(report: BenchReport, api: Child, sample: GymPeople[
   const t = performance.now();
   for (let k = 0; k < n; k++) verifyToken(token, { secret, audience: DEFAULT_JWT_AUDIENCE, issuer: JWT_ISSUER });
   const verifyUs = ((performance.now() - t) / n) * 1000;
+  const cached = cachedTokenVerifier(10);
+  const t2 = performance.now();
+  for (let k = 0; k < n; k++) cached(token, { secret, audience: DEFAULT_JWT_AUDIENCE, issuer: JWT_ISSUER });
+  const cachedUs = ((performance.now() - t2) / n) * 1000;
   report.login = {
     rps: Math.round((result.requests.total / P.loginSeconds) * 10) / 10,
     latency: summarize(latencies),
@@ -215,6 +235,7 @@ async function loginScenario(report: BenchReport, api: Child, sample: GymPeople[
     connections: 10,
     bcryptCost: 8,
     verifyTokenMicros: Math.round(verifyUs * 10) / 10,
+    cachedVerifyMicros: Math.round(cachedUs * 10) / 10,
   };
   log(`login: ${report.login.rps} req/s, p99 ${report.login.latency.p99} ms; verifyToken ${report.login.verifyTokenMicros} µs`);
 }
