@@ -79,6 +79,8 @@ async function main() {
     poolSize: Number(process.env.BENCH_POOL_SIZE || 10),
     transactions: transactionsFromEnv(process.env.BENCH_TRANSACTIONS),
     tokenCacheSize: process.env.BENCH_TOKEN_CACHE === undefined ? undefined : Number(process.env.BENCH_TOKEN_CACHE),
+    // Every bench login comes from 127.0.0.1: the per-address budget would refuse nearly all of them.
+    loginBudget: { attempts: 1_000_000, windowSeconds: 900 },
   });
   process.on("message", async (m) => {
     if (m === "stats") process.send!({ stats: stats() });
