@@ -153,9 +153,13 @@ begin
   end if;
   if record_platform_request.document is not null then
     v_sha := sha256(convert_to(record_platform_request.document, 'UTF8'));
-    insert into app_private.platform_audit_documents (sha256, document)
-      values (v_sha, record_platform_request.document)
-    on conflict on constraint platform_audit_documents_pkey do nothing;
+    -- Not ON CONFLICT: on Citus, an upsert into a reference table takes a lock that needs
+    -- UPDATE/DELETE rights (the table is append-only); a document already stored is ignored.
+    begin
+      insert into app_private.platform_audit_documents (sha256, document)
+        values (v_sha, record_platform_request.document);
+    exception when unique_violation then null;
+    end;
   end if;
   insert into app_private.platform_audit_log
       (user_id, session_id, operation_type, operation_name, document_sha256, variables)
@@ -535,7 +539,12 @@ AS $function$
 declare
   v_id uuid := app_private.bootstrap_user(email, display_name, app_private.hash_password(password));
 begin
-  insert into app_private.platform_owners (user_id) values (v_id) on conflict do nothing;
+  -- Not ON CONFLICT: on Citus, an upsert into a reference table takes a lock that needs
+  -- UPDATE/DELETE rights the system role does not have here; a duplicate is simply ignored.
+  begin
+    insert into app_private.platform_owners (user_id) values (v_id);
+  exception when unique_violation then null;
+  end;
   return v_id;
 end;
 $function$;

@@ -86,6 +86,15 @@ export async function createWorkerDatabases(rootUrl: string, databaseName: strin
   }
 }
 
+/** Drop the database's copy on every worker (test teardown; the coordinator's is dropped as usual). */
+export async function dropWorkerDatabases(rootUrl: string, databaseName: string) {
+  for (const worker of await citusWorkers(rootUrl)) {
+    await withClient(nodeUrl(rootUrl, worker, "postgres"), (client) =>
+      client.query(`drop database if exists ${quoteIdent(databaseName)} with (force)`),
+    );
+  }
+}
+
 /**
  * After the coordinator's database exists and before anything else runs in it: the citus
  * extension, the coordinator's address and the workers registered in this database. Then
@@ -100,6 +109,7 @@ export async function registerCluster(rootUrl: string, databaseName: string, log
       coordinator.host,
       coordinator.port,
     ]);
+    await allowNestedExecution(client, databaseName);
     for (const worker of workers) {
       const { rowCount } = await client.query("select 1 from pg_dist_node where nodename = $1 and nodeport = $2", [worker.host, worker.port]);
       if (!rowCount) {
@@ -139,6 +149,7 @@ export async function adoptRoles(rootUrl: string, databaseName: string, roles: R
   for (const worker of await citusWorkers(rootUrl)) {
     await withClient(nodeUrl(rootUrl, worker, databaseName), async (client) => {
       await client.query("set citus.enable_ddl_propagation = off");
+      await allowNestedExecution(client, databaseName);
       for (const role of nologin) {
         await client.query(`alter role ${quoteIdent(role)} login`);
         await client.query(`grant connect on database ${quoteIdent(databaseName)} to ${quoteIdent(role)}`);
@@ -159,6 +170,16 @@ export function migrationUrl(ownerUrl: string): string {
   const u = new URL(ownerUrl);
   u.searchParams.set("options", "-c citus.enable_ddl_propagation=off");
   return u.toString();
+}
+
+/**
+ * Our triggers run on the shards, and most of them write another table (the gym's counters,
+ * the audit log, a new member's profile, the slug registry): from inside a shard that is a
+ * "nested distributed execution", which Citus refuses unless allowed. Allowed per database on
+ * every node until that logic leaves the triggers (docs/CITUS.md: its cost).
+ */
+async function allowNestedExecution(client: Client, databaseName: string) {
+  await client.query(`alter database ${quoteIdent(databaseName)} set citus.allow_nested_distributed_execution = on`);
 }
 
 /** How one table is placed on the cluster. */
@@ -305,8 +326,61 @@ export async function distributeTables(dbRootUrl: string, ownerUrl: string, shar
         refused.push(`${key.table} ${key.name} (${key.definition}): ${describe(error)}`);
       }
     }
+    await grantInsertOnShards(client, pending.map((p) => p.table));
+    await distributeFunctions(client, log);
     if (refused.length > 0) throw new Error(`Citus refused ${refused.length} placement(s):\n  ${refused.join("\n  ")}`);
   });
+}
+
+/**
+ * Every function of ours onto the workers. The migration ran without DDL propagation; placing
+ * a table copies the functions its defaults, policies and triggers name, but not what those
+ * call in turn (a trigger function's helpers), and triggers and policies run on the shards.
+ */
+async function distributeFunctions(client: Client, log: (m: string) => void) {
+  const { rows } = await client.query<{ fn: string }>(
+    `select p.oid::regprocedure::text as fn
+       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname in ('app_public', 'app_private', 'app_shared', 'app_hidden') and p.prokind in ('f', 'p')
+        and not exists (select 1 from pg_dist_object d where d.classid = 'pg_proc'::regclass and d.objid = p.oid)
+      order by 1`,
+  );
+  // A SQL function over a coordinator-only object (graphile_migrate, graphile_worker, the
+  // shared layer's materialized views) cannot be created on a worker: it stays on the
+  // coordinator, which is the only place it is called from.
+  const coordinatorOnly: string[] = [];
+  for (const { fn } of rows) {
+    try {
+      await client.query("select create_distributed_function($1::regprocedure)", [fn]);
+    } catch {
+      coordinatorOnly.push(fn);
+    }
+  }
+  log(`${rows.length - coordinatorOnly.length} functions copied to the workers; coordinator only: ${coordinatorOnly.join(", ") || "none"}`);
+}
+
+/**
+ * Column-level INSERT grants and Citus: the coordinator evaluates column defaults and sends
+ * every column to the shard explicitly, so an insert that names only granted columns arrives
+ * naming `created_at`, `id` … too, and the shard refuses it (42501). The coordinator checks
+ * the client's statement against the column grants of the distributed table first (a
+ * test/citus case proves it), so each role that may insert some columns gets INSERT on the
+ * whole table on the shards only. Shards are reachable only through the coordinator
+ * (docs/CITUS.md: workers accept connections from the coordinator alone); a new shard (split,
+ * tenant isolation) needs this again.
+ */
+async function grantInsertOnShards(client: Client, tables: string[]) {
+  const { rows } = await client.query<{ table: string; role: string }>(
+    `select c.oid::regclass::text as table, r.rolname as role
+       from pg_class c cross join pg_roles r
+      where c.oid::regclass::text = any($1) and r.rolname !~ '^pg_' and not r.rolsuper
+        and has_any_column_privilege(r.oid, c.oid, 'INSERT') and not has_table_privilege(r.oid, c.oid, 'INSERT')
+      order by 1, 2`,
+    [tables],
+  );
+  for (const { table, role } of rows) {
+    await client.query("select run_command_on_placements($1, $2)", [table, `grant insert on %s to ${quoteIdent(role)}`]);
+  }
 }
 
 /** `FOREIGN KEY (tenant_id, col) REFERENCES t(tenant_id, id) ON DELETE SET NULL (col)`: column, referenced table. */

@@ -1,5 +1,6 @@
 import { Client } from "pg";
 import type { EmbeddedServer } from "../../src/db/embedded";
+import { citusMode, dropWorkerDatabases } from "../../src/db/citus";
 import { dropDatabaseAndRoles } from "../../src/db/setup";
 
 /**
@@ -33,5 +34,9 @@ export default async function globalTeardown() {
     await embedded.stop(); // non-persistent: its data directory goes with it
     return;
   }
-  if (rootUrl && database) await dropDatabaseAndRoles(rootUrl, database);
+  if (rootUrl && database) {
+    // Citus: the workers' copies first (their roles are dropped through the coordinator).
+    if (citusMode()) await dropWorkerDatabases(rootUrl, database);
+    await dropDatabaseAndRoles(rootUrl, database);
+  }
 }
