@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:045832f6accf5fb52f692682299b26cbc2372201
+--! Hash: sha1:173acbc84a2e91ef54874dc9c19900105dc268c9
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -1207,11 +1207,13 @@ create function app_private.bootstrap_gym_user(
 as $$
 declare
   v_membership app_public.memberships;
+  v_user_id uuid;
 begin
+  -- The user first, in a statement of its own: on Citus an INSERT into a distributed table
+  -- cannot evaluate a function that itself writes (users) while it is being planned.
+  v_user_id := app_private.bootstrap_user(bootstrap_gym_user.email, bootstrap_gym_user.display_name, bootstrap_gym_user.password_hash);
   insert into app_public.memberships (tenant_id, user_id, role, display_name)
-    values (bootstrap_gym_user.tenant_id,
-            app_private.bootstrap_user(bootstrap_gym_user.email, bootstrap_gym_user.display_name, bootstrap_gym_user.password_hash),
-            bootstrap_gym_user.role, bootstrap_gym_user.display_name)
+    values (bootstrap_gym_user.tenant_id, v_user_id, bootstrap_gym_user.role, bootstrap_gym_user.display_name)
     returning * into v_membership;
   return v_membership;
 end;
@@ -1335,17 +1337,24 @@ create function app_private.record_account_event(
   tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text,
   previous_role text default null
 ) returns void
-  language sql volatile set search_path = pg_catalog
+  -- plpgsql, and the actor looked up in a statement of its own: Citus cannot plan a SQL
+  -- function's parameters, nor a subquery inside an INSERT … VALUES into a sharded table.
+  language plpgsql volatile set search_path = pg_catalog
 as $$
+declare
+  v_actor uuid;
+begin
+  select m.id into v_actor from app_public.memberships m
+   where m.tenant_id = record_account_event.tenant_id and m.user_id = app_hidden.current_user_id();
   insert into app_public.account_events
     (tenant_id, action, actor_role, actor_membership_id, membership_id, invitation_id, email, role, previous_role)
   values (
     record_account_event.tenant_id, record_account_event.action,
     coalesce(nullif(current_setting('jwt.claims.role', true), ''), 'owner'),
-    (select m.id from app_public.memberships m
-     where m.tenant_id = record_account_event.tenant_id and m.user_id = app_hidden.current_user_id()),
+    v_actor,
     record_account_event.membership_id, record_account_event.invitation_id,
-    record_account_event.email, record_account_event.role, record_account_event.previous_role)
+    record_account_event.email, record_account_event.role, record_account_event.previous_role);
+end;
 $$;
 comment on function app_private.record_account_event(uuid, text, uuid, uuid, citext, text, text) is
   'Append one account event; the actor comes from the request claims (owner when there are none).';

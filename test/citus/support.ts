@@ -38,14 +38,18 @@ const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /**
  * Inside an open transaction on an authenticator connection, become `who` the Citus way: the
- * role first, in a statement of its own, then every claim with SET LOCAL, which Citus sends on
- * to the workers once `citus.propagate_set_commands = 'local'` (set_config(…, true) is not
- * propagated: the shards would see no claims). Same settings as src/auth builds.
+ * role first, in a statement of its own and before propagation is on, then every claim with
+ * SET LOCAL, which Citus sends on to the workers once `citus.propagate_set_commands = 'local'`
+ * (set_config(…, true) is not propagated: the shards would see no claims). Same settings as
+ * src/auth builds.
  */
 export async function becomeOnCitus(db: Client, who: Claims & { membershipId?: string | null }) {
   const settings = pgSettingsFor(who, testDb().roles, { bcryptCost: 4 });
-  await db.query("set local citus.propagate_set_commands = 'local'");
+  // The role is not propagated: Citus connects to the workers as the current role anyway, and
+  // a propagated `SET ROLE` would be replayed on the connections a SECURITY DEFINER function
+  // opens as its owner (the system role may not become a visitor role: 42501).
   await db.query(`set local role "${settings.role!.replace(/"/g, '""')}"`);
+  await db.query("set local citus.propagate_set_commands = 'local'");
   for (const [key, value] of Object.entries(settings)) {
     if (key === "role") continue;
     await db.query(`set local ${key} = ${literal(value)}`);
