@@ -39,9 +39,15 @@ $$;
 comment on function app_private.tg_gyms__slug() is
   'Citus mode: keeps app_private.gym_slugs (the global uniqueness of gyms.slug) in step with gyms.';
 revoke all on function app_private.tg_gyms__slug() from public;
-drop trigger if exists _050_slug on app_public.gyms;
-create trigger _050_slug after insert or delete or update of slug on app_public.gyms
-  for each row execute function app_private.tg_gyms__slug();
+-- Only once: once gyms is distributed, Citus refuses trigger DDL on it (setup runs this again).
+do $$
+begin
+  if not exists (select 1 from pg_trigger where tgrelid = 'app_public.gyms'::regclass and tgname = '_050_slug') then
+    create trigger _050_slug after insert or delete or update of slug on app_public.gyms
+      for each row execute function app_private.tg_gyms__slug();
+  end if;
+end
+$$;
 alter table app_public.gyms drop constraint if exists gyms_slug_key;
 
 --------------------------------------------------------------------------------
@@ -54,20 +60,28 @@ alter table app_public.gyms drop constraint if exists gyms_slug_key;
 -- action ignores row-level security and column grants on a single node, and so must this; the
 -- owner cannot stand in (RLS is forced on it). The tenant_id condition keeps it in one gym.
 --------------------------------------------------------------------------------
-create or replace function app_private.tg__citus_set_null() returns trigger
-  language plpgsql volatile security definer set search_path = pg_catalog
-as $$
+-- Only once: afterwards the maintenance role owns it and the owner may not replace it.
+do $do$
 begin
-  execute format('update %s set %I = null where tenant_id = $1 and %I = $2',
-                 tg_argv[0]::regclass, tg_argv[1], tg_argv[1])
-    using old.tenant_id, old.id;
-  return old;
-end;
-$$;
-comment on function app_private.tg__citus_set_null() is
-  'Citus mode: the ON DELETE SET NULL (col) of a composite foreign key, which Citus refuses (see migrations/citus.sql).';
-revoke all on function app_private.tg__citus_set_null() from public;
--- Handing a function over needs CREATE on its schema at that moment only.
-grant create on schema app_private to ":ROLE_MAINTENANCE";
-alter function app_private.tg__citus_set_null() owner to ":ROLE_MAINTENANCE";
-revoke create on schema app_private from ":ROLE_MAINTENANCE";
+  if to_regprocedure('app_private.tg__citus_set_null()') is not null then
+    return;
+  end if;
+  create or replace function app_private.tg__citus_set_null() returns trigger
+    language plpgsql volatile security definer set search_path = pg_catalog
+  as $fn$
+  begin
+    execute format('update %s set %I = null where tenant_id = $1 and %I = $2',
+                   tg_argv[0]::regclass, tg_argv[1], tg_argv[1])
+      using old.tenant_id, old.id;
+    return old;
+  end;
+  $fn$;
+  comment on function app_private.tg__citus_set_null() is
+    'Citus mode: the ON DELETE SET NULL (col) of a composite foreign key, which Citus refuses (see migrations/citus.sql).';
+  revoke all on function app_private.tg__citus_set_null() from public;
+  -- Handing a function over needs CREATE on its schema at that moment only.
+  grant create on schema app_private to ":ROLE_MAINTENANCE";
+  alter function app_private.tg__citus_set_null() owner to ":ROLE_MAINTENANCE";
+  revoke create on schema app_private from ":ROLE_MAINTENANCE";
+end
+$do$;
