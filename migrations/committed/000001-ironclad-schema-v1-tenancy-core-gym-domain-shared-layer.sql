@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:a4ea239bdcae00f982bbfa408854611136f3a331
+--! Hash: sha1:173acbc84a2e91ef54874dc9c19900105dc268c9
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -1207,11 +1207,13 @@ create function app_private.bootstrap_gym_user(
 as $$
 declare
   v_membership app_public.memberships;
+  v_user_id uuid;
 begin
+  -- The user first, in a statement of its own: on Citus an INSERT into a distributed table
+  -- cannot evaluate a function that itself writes (users) while it is being planned.
+  v_user_id := app_private.bootstrap_user(bootstrap_gym_user.email, bootstrap_gym_user.display_name, bootstrap_gym_user.password_hash);
   insert into app_public.memberships (tenant_id, user_id, role, display_name)
-    values (bootstrap_gym_user.tenant_id,
-            app_private.bootstrap_user(bootstrap_gym_user.email, bootstrap_gym_user.display_name, bootstrap_gym_user.password_hash),
-            bootstrap_gym_user.role, bootstrap_gym_user.display_name)
+    values (bootstrap_gym_user.tenant_id, v_user_id, bootstrap_gym_user.role, bootstrap_gym_user.display_name)
     returning * into v_membership;
   return v_membership;
 end;
@@ -1227,7 +1229,12 @@ as $$
 declare
   v_id uuid := app_private.bootstrap_user(email, display_name, app_private.hash_password(password));
 begin
-  insert into app_private.platform_owners (user_id) values (v_id) on conflict do nothing;
+  -- Not ON CONFLICT: on Citus, an upsert into a reference table takes a lock that needs
+  -- UPDATE/DELETE rights the system role does not have here; a duplicate is simply ignored.
+  begin
+    insert into app_private.platform_owners (user_id) values (v_id);
+  exception when unique_violation then null;
+  end;
   return v_id;
 end;
 $$;
@@ -1330,17 +1337,24 @@ create function app_private.record_account_event(
   tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text,
   previous_role text default null
 ) returns void
-  language sql volatile set search_path = pg_catalog
+  -- plpgsql, and the actor looked up in a statement of its own: Citus cannot plan a SQL
+  -- function's parameters, nor a subquery inside an INSERT … VALUES into a sharded table.
+  language plpgsql volatile set search_path = pg_catalog
 as $$
+declare
+  v_actor uuid;
+begin
+  select m.id into v_actor from app_public.memberships m
+   where m.tenant_id = record_account_event.tenant_id and m.user_id = app_hidden.current_user_id();
   insert into app_public.account_events
     (tenant_id, action, actor_role, actor_membership_id, membership_id, invitation_id, email, role, previous_role)
   values (
     record_account_event.tenant_id, record_account_event.action,
     coalesce(nullif(current_setting('jwt.claims.role', true), ''), 'owner'),
-    (select m.id from app_public.memberships m
-     where m.tenant_id = record_account_event.tenant_id and m.user_id = app_hidden.current_user_id()),
+    v_actor,
     record_account_event.membership_id, record_account_event.invitation_id,
-    record_account_event.email, record_account_event.role, record_account_event.previous_role)
+    record_account_event.email, record_account_event.role, record_account_event.previous_role);
+end;
 $$;
 comment on function app_private.record_account_event(uuid, text, uuid, uuid, citext, text, text) is
   'Append one account event; the actor comes from the request claims (owner when there are none).';
@@ -3548,9 +3562,13 @@ begin
   end if;
   if record_platform_request.document is not null then
     v_sha := sha256(convert_to(record_platform_request.document, 'UTF8'));
-    insert into app_private.platform_audit_documents (sha256, document)
-      values (v_sha, record_platform_request.document)
-    on conflict on constraint platform_audit_documents_pkey do nothing;
+    -- Not ON CONFLICT: on Citus, an upsert into a reference table takes a lock that needs
+    -- UPDATE/DELETE rights (the table is append-only); a document already stored is ignored.
+    begin
+      insert into app_private.platform_audit_documents (sha256, document)
+        values (v_sha, record_platform_request.document);
+    exception when unique_violation then null;
+    end;
   end if;
   insert into app_private.platform_audit_log
       (user_id, session_id, operation_type, operation_name, document_sha256, variables)

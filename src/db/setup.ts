@@ -1,3 +1,4 @@
+import { adoptRoles, createWorkerDatabases, registerCluster } from "./citus";
 import { fillPlaceholders, placeholdersFor, readMigrationFile, roleNamesFor, type RoleNames } from "./roles";
 import { databaseNameOf, withDatabase } from "./urls";
 import { withClient } from "./with-client";
@@ -9,6 +10,8 @@ export interface SetupOptions {
   databaseName: string;
   ownerPassword: string;
   authenticatorPassword: string;
+  /** Citus mode (src/db/citus.ts): the database on every node of the cluster `rootUrl` coordinates. */
+  citus?: boolean;
   log?: (message: string) => void;
 }
 
@@ -50,16 +53,23 @@ export async function setupDatabase(options: SetupOptions): Promise<SetupResult>
   const rolesSql = fillPlaceholders(await readMigrationFile("roles.sql"), placeholders);
   const created = await withClient(rootUrl, async (client) => {
     await client.query(rolesSql);
+    if (options.citus) await createWorkerDatabases(rootUrl, databaseName, roles, log);
     const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [databaseName]);
     if (rowCount) return false;
     log(`creating database ${databaseName}`);
     await client.query(`create database "${databaseName.replace(/"/g, '""')}" owner "${roles.owner}"`);
     return true;
   });
-  if (created) {
+  if (options.citus) {
+    log("registering the Citus cluster in the database");
+    await registerCluster(rootUrl, databaseName, log);
+  }
+  // In Citus mode afterReset runs on every setup: a worker added since needs its extensions.
+  if (created || options.citus) {
     const afterReset = fillPlaceholders(await readMigrationFile("afterReset.sql"), placeholders);
     await withClient(withDatabase(rootUrl, databaseName), (client) => client.query(afterReset));
   }
+  if (options.citus) await adoptRoles(rootUrl, databaseName, roles);
   return {
     roles,
     created,

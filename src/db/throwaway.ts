@@ -1,6 +1,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { citusShardCount, distributeTables, dropWorkerDatabases, migrationUrl } from "./citus";
 import { startEmbedded, type EmbeddedServer } from "./embedded";
 import { migrateDatabase } from "./migrate";
 import { seedDemoData } from "./seed";
@@ -28,6 +29,8 @@ export interface ThrowawayOptions {
   seed?: boolean;
   /** Database default for `ironclad.bcrypt_cost` (tests use a low cost to stay fast). */
   bcryptCost?: number;
+  /** Citus mode (docs/CITUS.md): serverRootUrl is the coordinator; tables are distributed after migrating. */
+  citus?: boolean;
   log?: (message: string) => void;
 }
 
@@ -38,6 +41,7 @@ export interface ThrowawayOptions {
  */
 export async function createThrowawayDatabase(options: ThrowawayOptions): Promise<ThrowawayDatabase> {
   const log = options.log ?? (() => undefined);
+  if (options.citus && !options.serverRootUrl) throw new Error("Citus mode needs the coordinator's superuser URL (e.g. postgres://postgres@127.0.0.1:9700/postgres)");
   let serverRootUrl = options.serverRootUrl;
   let embedded: EmbeddedServer | undefined;
   if (!serverRootUrl) {
@@ -50,16 +54,26 @@ export async function createThrowawayDatabase(options: ThrowawayOptions): Promis
   const drop = async () => {
     await waitForConnectionsToClose(rootOfServer, databaseName);
     if (embedded) await embedded.stop(); // non-persistent: its data directory goes with it
-    else await dropDatabaseAndRoles(rootOfServer, databaseName);
+    else {
+      // Citus: the workers' copies first (their roles are dropped through the coordinator).
+      if (options.citus) await dropWorkerDatabases(rootOfServer, databaseName);
+      await dropDatabaseAndRoles(rootOfServer, databaseName);
+    }
   };
   try {
-    const setup = await setupDatabase({ rootUrl: rootOfServer, databaseName, ownerPassword: randomSecret(), authenticatorPassword: randomSecret() });
+    const setup = await setupDatabase({ rootUrl: rootOfServer, databaseName, ownerPassword: randomSecret(), authenticatorPassword: randomSecret(), citus: options.citus });
     if (options.bcryptCost !== undefined) {
       const cost = Math.trunc(options.bcryptCost);
       await withClient(rootOfServer, (root) => root.query(`alter database "${databaseName}" set ironclad.bcrypt_cost = '${cost}'`));
     }
     log(`migrating ${databaseName}`);
-    await migrateDatabase(setup.ownerUrl, rootOfServer);
+    if (options.citus) {
+      await migrateDatabase(migrationUrl(setup.ownerUrl), rootOfServer);
+      log("distributing the tables");
+      await distributeTables(withDatabase(rootOfServer, databaseName), setup.ownerUrl, citusShardCount(), log);
+    } else {
+      await migrateDatabase(setup.ownerUrl, rootOfServer);
+    }
     if (options.seed) {
       log("loading the demo data");
       await withClient(setup.ownerUrl, (owner) => seedDemoData(owner, setup.roles));

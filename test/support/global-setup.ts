@@ -1,4 +1,5 @@
 import { createThrowawayDatabase, type ThrowawayDatabase } from "../../src/db/throwaway";
+import { citusMode } from "../../src/db/citus";
 import { randomSecret } from "../../src/db/secrets";
 
 /**
@@ -11,7 +12,10 @@ export default async function globalSetup() {
   process.env.GRAPHILE_ENV ??= "development";
   // bcrypt cost 4 in tests (production default 10): accepting invitations and resetting
   // passwords over and over must not dominate the suite's time.
-  const db = await createThrowawayDatabase({ serverRootUrl: process.env.TEST_DATABASE_URL, prefix: "ironclad_test", seed: true, bcryptCost: 4 });
+  // Citus mode (CITUS=1, TEST_DATABASE_URL = the coordinator) loads no demo data: the seed writes
+  // as several roles in one transaction, which Citus refuses; the Citus suites build their own gyms.
+  const citus = citusMode();
+  const db = await createThrowawayDatabase({ serverRootUrl: process.env.TEST_DATABASE_URL, prefix: "ironclad_test", seed: !citus, bcryptCost: 4, citus });
   Object.assign(process.env, {
     IRONCLAD_TEST_ROOT_URL: db.serverRootUrl,
     IRONCLAD_TEST_DATABASE: db.databaseName,

@@ -1,0 +1,124 @@
+import { Client } from "pg";
+import { pgSettingsFor } from "../../src/auth/pg-settings";
+import type { Claims } from "../../src/auth/verify-token";
+import { citusMode, citusWorkers, nodeUrl } from "../../src/db/citus";
+import { testDb } from "../support/db";
+
+/**
+ * The Citus suites run only against a Citus database (`npm run test:citus`: CITUS=1 and
+ * TEST_DATABASE_URL = the coordinator). Elsewhere jest lists them as skipped, with the reason
+ * in the title; with REQUIRE_CITUS=1 a missing cluster is one explicit failure.
+ */
+export function citusDescribe(title: string, fn: () => void) {
+  const on = citusMode();
+  if (!on && process.env.REQUIRE_CITUS === "1") {
+    describe(title, () => {
+      it("runs on a Citus cluster (REQUIRE_CITUS=1)", () => {
+        throw new Error("REQUIRE_CITUS=1 but CITUS is not set: run `npm run test:citus`");
+      });
+    });
+    return;
+  }
+  (on ? describe : describe.skip)(on ? title : `${title} — skipped: not a Citus run (npm run test:citus)`, fn);
+}
+
+/** A superuser connection to this run's database on each worker. */
+export async function workerClients(): Promise<Client[]> {
+  const { serverRootUrl, database } = testDb();
+  const clients: Client[] = [];
+  for (const worker of await citusWorkers(serverRootUrl)) {
+    const client = new Client({ connectionString: nodeUrl(serverRootUrl, worker, database) });
+    await client.connect();
+    clients.push(client);
+  }
+  return clients;
+}
+
+const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/**
+ * Inside an open transaction on an authenticator connection, become `who` the Citus way: the
+ * role first, in a statement of its own and before propagation is on, then every claim with
+ * SET LOCAL, which Citus sends on to the workers once `citus.propagate_set_commands = 'local'`
+ * (set_config(…, true) is not propagated: the shards would see no claims). Same settings as
+ * src/auth builds.
+ */
+export async function becomeOnCitus(db: Client, who: Claims & { membershipId?: string | null }) {
+  const settings = pgSettingsFor(who, testDb().roles, { bcryptCost: 4 });
+  // The role is not propagated: Citus connects to the workers as the current role anyway, and
+  // a propagated `SET ROLE` would be replayed on the connections a SECURITY DEFINER function
+  // opens as its owner (the system role may not become a visitor role: 42501).
+  await db.query(`set local role "${settings.role!.replace(/"/g, '""')}"`);
+  await db.query("set local citus.propagate_set_commands = 'local'");
+  for (const [key, value] of Object.entries(settings)) {
+    if (key === "role") continue;
+    await db.query(`set local ${key} = ${literal(value)}`);
+  }
+}
+
+/** One transaction as `who` on a fresh authenticator connection, rolled back unless `commit`. */
+export async function onCitusAs<T>(who: Claims & { membershipId?: string | null }, fn: (db: Client) => Promise<T>, commit = false): Promise<T> {
+  const db = new Client({ connectionString: testDb().authUrl });
+  await db.connect();
+  try {
+    await db.query("begin");
+    await becomeOnCitus(db, who);
+    const result = await fn(db);
+    await db.query(commit ? "commit" : "rollback");
+    return result;
+  } catch (error) {
+    await db.query("rollback").catch(() => undefined);
+    throw error;
+  } finally {
+    await db.end();
+  }
+}
+
+/**
+ * Does a policy predicate (as pg_get_expr prints it) require the row's gym to be the token's?
+ * True when one of its top-level AND terms is `tenant_id = app_hidden.current_tenant_id()`
+ * (`id = …` on gyms, the tenant root). An OR around the check, or no check, is false.
+ */
+export function carriesTenantCheck(predicate: string | null, column = "tenant_id"): boolean {
+  if (predicate === null) return false;
+  const check = `${column} = app_hidden.current_tenant_id()`;
+  return topLevelConjuncts(predicate).some((term) => unwrap(term) === check);
+}
+
+function unwrap(expr: string): string {
+  let e = expr.trim();
+  while (e.startsWith("(") && e.endsWith(")") && matchingParen(e, 0) === e.length - 1) e = e.slice(1, -1).trim();
+  return e;
+}
+
+function matchingParen(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === "(") depth++;
+    else if (s[i] === ")" && --depth === 0) return i;
+  }
+  return -1;
+}
+
+function topLevelConjuncts(expr: string): string[] {
+  const e = unwrap(expr);
+  const terms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < e.length; i++) {
+    const ch = e[i];
+    if (ch === "'") quoted = !quoted;
+    if (quoted) continue;
+    if (ch === "(") depth++;
+    else if (ch === ")") depth--;
+    else if (depth === 0 && e.startsWith(" AND ", i)) {
+      terms.push(e.slice(start, i));
+      start = i + 5;
+    } else if (depth === 0 && e.startsWith(" OR ", i)) {
+      return []; // a top-level OR: no term holds on its own
+    }
+  }
+  terms.push(e.slice(start));
+  return terms;
+}
