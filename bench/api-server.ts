@@ -82,6 +82,7 @@ async function main() {
     // Every bench login comes from 127.0.0.1: the per-address budget would refuse nearly all of them.
     loginBudget: { attempts: 1_000_000, windowSeconds: 900 },
   });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a failed stop crashes the bench child, which the parent reports
   process.on("message", async (m) => {
     if (m === "stats") process.send!({ stats: stats() });
     if (m === "stop") {

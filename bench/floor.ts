@@ -32,6 +32,7 @@ async function main() {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the handler answers every error itself (send 500)
     req.on("end", async () => {
       const send = (status: number, body: unknown) => {
         res.writeHead(status, { "content-type": "application/json" });
@@ -95,6 +96,7 @@ async function main() {
   }
 
   server.listen(0, "127.0.0.1", () => process.send!({ port: (server.address() as AddressInfo).port }));
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a failed stop crashes the bench child, which the parent reports
   process.on("message", async (m) => {
     if (m === "stats") process.send!({ stats: stats() });
     if (m === "stop") {

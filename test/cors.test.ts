@@ -61,7 +61,7 @@ describe("CORS", () => {
         body: JSON.stringify({ query: "{ myRole }" }),
       });
       expect(ok.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
-      expect(((await ok.json()) as any).data.myRole).toBe("member");
+      expect(((await ok.json()) as { data: { myRole: string } }).data.myRole).toBe("member");
       const refused = await fetch(`${api.url}/graphql`, {
         method: "POST",
         headers: { origin: APP, "content-type": "application/json", authorization: "Bearer x.y.z" },

@@ -118,7 +118,7 @@ describe("hostile input", () => {
         duplex: "half",
       } as RequestInit);
       expect(res.status).toBe(413);
-      expect(((await res.json()) as any).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe("PAYLOAD_TOO_LARGE");
     });
   });
 

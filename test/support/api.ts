@@ -28,6 +28,7 @@ export async function startTestApi(overrides: Partial<ApiOptions> = {}): Promise
   });
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers of every shape; a suite narrows T where it matters
 export interface GraphQLResponse<T = Record<string, any>> {
   status: number;
   data?: T | null;
@@ -35,6 +36,7 @@ export interface GraphQLResponse<T = Record<string, any>> {
 }
 
 /** POST a GraphQL operation, optionally with a bearer token (or a raw Authorization header). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers of every shape; a suite narrows T where it matters
 export async function gql<T = Record<string, any>>(
   api: RunningApi,
   query: string,

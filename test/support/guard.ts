@@ -4,6 +4,7 @@ export interface RawResponse {
   status: number;
   contentType: string;
   text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the raw answer has any shape; tests assert on it field by field
   json: any;
 }
 
@@ -17,6 +18,7 @@ export async function rawPost(
 ): Promise<RawResponse> {
   const res = await fetch(`${api.url}${path}`, { method, headers, body: method === "GET" ? undefined : body });
   const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see RawResponse.json
   let json: any;
   try {
     json = JSON.parse(text);

@@ -83,6 +83,7 @@ export async function hammer(
     const who = identities[index % identities.length]!;
     while (sent < options.total && (options.maxMillis === undefined || Date.now() - started < options.maxMillis)) {
       sent++;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the answer is compared with the expected JSON as a whole
       let body: any;
       try {
         const res = await fetch(`${apiUrl}/graphql`, {

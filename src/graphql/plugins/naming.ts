@@ -46,7 +46,15 @@ export const RELATION_NAMES: Record<string, { forward?: string; backward?: strin
   "trainer_assignments.trainer_id": { backward: "clientAssignments" },
 };
 
-type RelationDetails = { registry: { pgRelations: Record<string, Record<string, any>> }; codec: { name: string }; relationName: string };
+/** The part of a PgRelation this inflector reads (the registry's own type is generic over every codec). */
+type PgRelationShape = {
+  isReferencee?: boolean;
+  remoteResource: { codec: unknown };
+  remoteAttributes: readonly string[];
+  localAttributes: readonly string[];
+};
+
+type RelationDetails = { registry: { pgRelations: Record<string, Record<string, PgRelationShape>> }; codec: { name: string }; relationName: string };
 
 /** The RELATION_NAMES entry for a relation, looked up from the referencing side. */
 function relationName(details: unknown, direction: "forward" | "backward"): string | undefined {
@@ -54,8 +62,8 @@ function relationName(details: unknown, direction: "forward" | "backward"): stri
   const relation = registry.pgRelations[codec.name]?.[name];
   if (!relation) return undefined;
   const [table, columns] = relation.isReferencee
-    ? [relation.remoteResource.codec, relation.remoteAttributes as string[]]
-    : [codec as { extensions?: { pg?: { name?: string } } }, relation.localAttributes as string[]];
+    ? [relation.remoteResource.codec, [...relation.remoteAttributes]]
+    : [codec as { extensions?: { pg?: { name?: string } } }, [...relation.localAttributes]];
   const pgName = (table as { extensions?: { pg?: { name?: string } } }).extensions?.pg?.name;
   const key = `${pgName}.${columns.filter((c) => c !== TENANT_KEY).join(",")}`;
   return RELATION_NAMES[key]?.[direction];

@@ -5,6 +5,7 @@ import type { RealtimeConnection } from "../../realtime/connection";
 import { realtimeSubscriber, type RealtimeEvent } from "../../realtime/topics";
 
 declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- declaration merging into grafast's global Grafast.Context needs the namespace form
   namespace Grafast {
     interface Context {
       /** Set for a websocket operation (src/graphql/preset.ts): the socket's checked identity. */
