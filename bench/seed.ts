@@ -138,7 +138,7 @@ export async function seedPlatform(client: Client, options: SeedOptions, log: (m
   await client.query(`create unique index on g (i)`);
   await step("gyms", `
     insert into app_public.gyms (id, name, slug, plan, created_at, member_count, staff_count, network_opt_in, city, description)
-    select id, 'Bench Gym ' || i, 'bench-gym-' || lpad(i::text, 5, '0'), plan, now() - interval '2 years',
+    select id, 'Bench Gym ' || i, 'bench-gym-' || lpad(i::text, 5, '0'), plan::app_public.gym_plan, now() - interval '2 years',
            n_members, staff, i % 5 <> 0,
            (array['Lisbon','Porto','Madrid','Berlin','Austin','Leeds','Lyon','Oslo'])[1 + i % 8],
            'Benchmark gym number ' || i
@@ -152,7 +152,7 @@ export async function seedPlatform(client: Client, options: SeedOptions, log: (m
            case when k = 1 then 'gym_admin'
                 when k <= 1 + g.n_coaches then 'coach'
                 when k <= g.staff then 'personal_trainer'
-                else 'member' end as role,
+                else 'member' end::app_public.membership_role as role,
            k - g.staff as mord,
            gen_random_uuid() as user_id, gen_random_uuid() as membership_id
     from g cross join lateral generate_series(1, g.staff + g.n_members) k`);
@@ -195,7 +195,7 @@ export async function seedPlatform(client: Client, options: SeedOptions, log: (m
     create temp table wk on commit preserve rows as
     with b as (select row_number() over (order by slug) as k, id, score_type from app_public.benchmarks)
     select g.i as gi, g.id as tenant_id, k, gen_random_uuid() as id,
-           coalesce(b.score_type, (array['time','reps','load','rounds_reps'])[1 + k % 4]) as scoring_type,
+           coalesce(b.score_type, (array['time','reps','load','rounds_reps']::app_public.scoring_type[])[1 + k % 4]) as scoring_type,
            b.id as benchmark_id,
            (b.id is not null or k % 10 <> 0) as is_published,
            case when g.n_coaches > 0 then 2 + k % g.n_coaches else 1 end as author_gord
@@ -274,7 +274,7 @@ export async function seedPlatform(client: Client, options: SeedOptions, log: (m
   await step("payments", `
     insert into app_public.payments (tenant_id, member_id, membership_plan_id, amount_cents, period_start, period_end, status, paid_at)
     select m.tenant_id, m.membership_id, mp.id, mp.price_cents, d::date, (d + interval '1 month' - interval '1 day')::date,
-           case when k = 0 and m.ord % 7 = 0 then 'pending' else 'paid' end,
+           (case when k = 0 and m.ord % 7 = 0 then 'pending' else 'paid' end)::app_public.payment_status,
            case when k = 0 and m.ord % 7 = 0 then null else d + interval '2 days' end
     from p m
     join app_public.membership_plans mp on mp.tenant_id = m.tenant_id and mp.name = 'Unlimited'

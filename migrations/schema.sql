@@ -93,7 +93,7 @@ CREATE OR REPLACE FUNCTION app_hidden.membership_role(tenant_id uuid, membership
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  select m.role from app_public.memberships m
+  select m.role::text from app_public.memberships m
   where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
     and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner')
 $function$;
@@ -101,12 +101,12 @@ alter function app_hidden.membership_role(tenant_id uuid, membership_id uuid) ow
 comment on function app_hidden.membership_role(tenant_id uuid, membership_id uuid) is 'Role of a membership in the caller''s gym (NULL otherwise). SECURITY DEFINER (system) so validation triggers work whatever the caller may read.';
 grant execute on function app_hidden.membership_role(tenant_id uuid, membership_id uuid) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
-CREATE OR REPLACE FUNCTION app_hidden.plan_bucket(role text)
+CREATE OR REPLACE FUNCTION app_hidden.plan_bucket(role app_public.membership_role)
  RETURNS text
  LANGUAGE sql
  IMMUTABLE PARALLEL SAFE
 AS $function$ select case when role = 'member' then 'members' when role is null then null else 'staff' end $function$;
-grant execute on function app_hidden.plan_bucket(role text) to ":ROLE_SYSTEM";
+grant execute on function app_hidden.plan_bucket(role app_public.membership_role) to ":ROLE_SYSTEM";
 
 CREATE OR REPLACE FUNCTION app_hidden.record_login_failure(login_key bytea)
  RETURNS void
@@ -211,7 +211,7 @@ AS $function$
               select 1 from app_public.memberships m
               where m.tenant_id = session_is_valid.tenant_id
                 and m.id = session_is_valid.membership_id
-                and m.user_id = u.id and m.role = session_is_valid.role
+                and m.user_id = u.id and m.role::text = session_is_valid.role
                 and m.token_version = session_is_valid.membership_version)
           end
   )
@@ -487,7 +487,7 @@ AS $function$ select greatest(4, least(15, coalesce(nullif(current_setting('iron
 comment on function app_private.bcrypt_cost() is 'bcrypt cost for new password hashes (setting ironclad.bcrypt_cost from BCRYPT_COST; 10 when unset).';
 grant execute on function app_private.bcrypt_cost() to ":ROLE_SYSTEM";
 
-CREATE OR REPLACE FUNCTION app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text)
+CREATE OR REPLACE FUNCTION app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role app_public.membership_role, password_hash text)
  RETURNS app_public.memberships
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -506,9 +506,9 @@ begin
   return v_membership;
 end;
 $function$;
-alter function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text) owner to ":ROLE_SYSTEM";
-comment on function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text) is 'Owner-only bootstrap (seed, tests): a person already in a gym, as if they had accepted an invitation. SECURITY DEFINER (system): writes identity tables; executable only by the database owner.';
-grant execute on function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role text, password_hash text) to ":DATABASE_OWNER";
+alter function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role app_public.membership_role, password_hash text) owner to ":ROLE_SYSTEM";
+comment on function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role app_public.membership_role, password_hash text) is 'Owner-only bootstrap (seed, tests): a person already in a gym, as if they had accepted an invitation. SECURITY DEFINER (system): writes identity tables; executable only by the database owner.';
+grant execute on function app_private.bootstrap_gym_user(tenant_id uuid, email text, display_name text, role app_public.membership_role, password_hash text) to ":DATABASE_OWNER";
 
 CREATE OR REPLACE FUNCTION app_private.bootstrap_user(email text, display_name text, password_hash text)
  RETURNS uuid
@@ -857,7 +857,7 @@ comment on function app_private.queue_password_reset_request(email text) is '@li
 Queue graphile-worker task password_reset_request for an address. SECURITY DEFINER (database owner, which owns graphile_worker).';
 grant execute on function app_private.queue_password_reset_request(email text) to ":ROLE_SYSTEM";
 
-CREATE OR REPLACE FUNCTION app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text DEFAULT NULL::text)
+CREATE OR REPLACE FUNCTION app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role app_public.membership_role, previous_role app_public.membership_role DEFAULT NULL::app_public.membership_role)
  RETURNS void
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog'
@@ -877,8 +877,8 @@ begin
     record_account_event.email, record_account_event.role, record_account_event.previous_role);
 end;
 $function$;
-comment on function app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text) is 'Append one account event; the actor comes from the request claims (owner when there are none).';
-grant execute on function app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text) to ":ROLE_SYSTEM";
+comment on function app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role app_public.membership_role, previous_role app_public.membership_role) is 'Append one account event; the actor comes from the request claims (owner when there are none).';
+grant execute on function app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role app_public.membership_role, previous_role app_public.membership_role) to ":ROLE_SYSTEM";
 
 CREATE OR REPLACE FUNCTION app_private.redact_secrets(v jsonb)
  RETURNS jsonb
@@ -1349,9 +1349,12 @@ grant usage, create on schema app_public to ":ROLE_SYSTEM";
 create type app_public.accepted_invitation as (
   tenant_id uuid,
   gym_name text,
-  role text
+  role app_public.membership_role
 );
 comment on type app_public.accepted_invitation is 'The gym an accepted invitation joined, and the role held there.';
+
+create type app_public.gym_plan as enum ('free', 'basic', 'pro');
+comment on type app_public.gym_plan is 'An Ironclad subscription plan (its limits: app_public.plans).';
 
 create type app_public.jwt_token as (
   role text,
@@ -1374,6 +1377,12 @@ create type app_public.leaderboard_entry as (
 );
 comment on type app_public.leaderboard_entry is 'One line of a workout''s leaderboard.';
 
+create type app_public.membership_role as enum ('member', 'personal_trainer', 'coach', 'gym_admin');
+comment on type app_public.membership_role is 'A person''s role in one gym.';
+
+create type app_public.payment_status as enum ('pending', 'paid', 'refunded', 'failed');
+comment on type app_public.payment_status is 'Where a payment stands: pending, paid, refunded or failed.';
+
 create type app_public.platform_audit_entry as (
   id bigint,
   occurred_at timestamp with time zone,
@@ -1386,6 +1395,9 @@ create type app_public.platform_audit_entry as (
 );
 comment on type app_public.platform_audit_entry is 'One audited platform-owner request (document_sha256 in hex).';
 
+create type app_public.scoring_type as enum ('time', 'reps', 'load', 'rounds_reps');
+comment on type app_public.scoring_type is 'time (seconds, lower is better), reps, load (kg) or rounds_reps (rounds + reps/100).';
+
 -- table app_public.account_events
 create table app_public.account_events (
   tenant_id uuid not null default app_hidden.current_tenant_id(),
@@ -1397,8 +1409,8 @@ create table app_public.account_events (
   membership_id uuid,
   invitation_id uuid,
   email citext,
-  role text,
-  previous_role text
+  role app_public.membership_role,
+  previous_role app_public.membership_role
 );
 comment on table app_public.account_events is 'Audit trail of account changes in a gym (invitations, joins, role changes, removals). Append-only.';
 alter table app_public.account_events add constraint account_events_pkey PRIMARY KEY (tenant_id, id);
@@ -1434,8 +1446,8 @@ create table app_public.benchmarks (
   slug citext not null,
   name text not null,
   description text not null default ''::text,
-  score_type text not null,
-  lower_is_better boolean generated always as ((score_type = 'time'::text)) stored not null,
+  score_type app_public.scoring_type not null,
+  lower_is_better boolean generated always as ((score_type = 'time'::app_public.scoring_type)) stored not null,
   archived_at timestamp with time zone
 );
 comment on table app_public.benchmarks is '@global The benchmark catalog is platform-wide reference data (no gym''s data): every gym links its workouts to the same Fran.
@@ -1445,7 +1457,6 @@ alter table app_public.benchmarks add constraint benchmarks_pkey PRIMARY KEY (id
 alter table app_public.benchmarks add constraint benchmarks_id_score_type_key UNIQUE (id, score_type);
 alter table app_public.benchmarks add constraint benchmarks_slug_key UNIQUE (slug);
 alter table app_public.benchmarks add constraint benchmarks_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)));
-alter table app_public.benchmarks add constraint benchmarks_score_type_check CHECK ((score_type = ANY (ARRAY['time'::text, 'reps'::text, 'rounds_reps'::text, 'load'::text])));
 alter table app_public.benchmarks add constraint benchmarks_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::citext));
 alter table app_public.benchmarks enable row level security;
 alter table app_public.benchmarks force row level security;
@@ -1535,6 +1546,8 @@ create table app_public.class_sessions (
   created_at timestamp with time zone not null default now()
 );
 comment on table app_public.class_sessions is 'A scheduled class: when, who coaches it, which workout, and how many seats.';
+comment on column app_public.class_sessions.starts_at is '@behavior +orderBy +filterBy
+When the class starts (the schedule is ordered by it).';
 comment on column app_public.class_sessions.booked_count is 'Seats taken (kept by the bookings triggers; the capacity check makes overbooking impossible).';
 alter table app_public.class_sessions add constraint class_sessions_pkey PRIMARY KEY (tenant_id, id);
 alter table app_public.class_sessions add constraint class_sessions_capacity_check CHECK (((capacity >= 1) AND (capacity <= 500)));
@@ -1642,7 +1655,7 @@ create table app_public.gyms (
   id uuid not null default gen_random_uuid(),
   name text not null,
   slug citext not null,
-  plan text not null default 'free'::text,
+  plan app_public.gym_plan not null default 'free'::app_public.gym_plan,
   created_at timestamp with time zone not null default now(),
   suspended_at timestamp with time zone,
   member_count integer not null default 0,
@@ -1712,7 +1725,7 @@ create table app_public.invitations (
   tenant_id uuid not null default app_hidden.current_tenant_id(),
   id uuid not null default gen_random_uuid(),
   email citext not null,
-  role text not null,
+  role app_public.membership_role not null,
   display_name text not null,
   token_hash bytea not null,
   expires_at timestamp with time zone not null,
@@ -1728,7 +1741,6 @@ sha256 of the one-time token; never readable through the API.';
 alter table app_public.invitations add constraint invitations_pkey PRIMARY KEY (tenant_id, id);
 alter table app_public.invitations add constraint invitations_display_name_check CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 100)));
 alter table app_public.invitations add constraint invitations_email_check CHECK (((email ~ '^[^@\s]+@[^@\s]+$'::citext) AND (length((email)::text) <= 254)));
-alter table app_public.invitations add constraint invitations_role_check CHECK ((role = ANY (ARRAY['member'::text, 'personal_trainer'::text, 'coach'::text, 'gym_admin'::text])));
 alter table app_public.invitations add constraint invitations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
 alter table app_public.invitations add constraint invitations_tenant_id_membership_id_fkey FOREIGN KEY (tenant_id, membership_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE SET NULL (membership_id);
 CREATE INDEX invitations_expires_at_idx ON app_public.invitations USING btree (expires_at) WHERE (accepted_at IS NULL);
@@ -1808,7 +1820,7 @@ create table app_public.memberships (
   tenant_id uuid not null default app_hidden.current_tenant_id(),
   id uuid not null default gen_random_uuid(),
   user_id uuid not null,
-  role text not null,
+  role app_public.membership_role not null,
   token_version integer not null default 1,
   display_name text not null,
   created_at timestamp with time zone not null default clock_timestamp()
@@ -1817,7 +1829,6 @@ comment on table app_public.memberships is 'Who belongs to a gym, and with which
 alter table app_public.memberships add constraint memberships_pkey PRIMARY KEY (tenant_id, id);
 alter table app_public.memberships add constraint memberships_tenant_id_user_id_key UNIQUE (tenant_id, user_id);
 alter table app_public.memberships add constraint memberships_display_name_check CHECK (((length(btrim(display_name)) >= 1) AND (length(btrim(display_name)) <= 100)));
-alter table app_public.memberships add constraint memberships_role_check CHECK ((role = ANY (ARRAY['member'::text, 'personal_trainer'::text, 'coach'::text, 'gym_admin'::text])));
 alter table app_public.memberships add constraint memberships_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
 alter table app_public.memberships add constraint memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES app_public.users(id) ON DELETE CASCADE;
 CREATE INDEX memberships_user_id_idx ON app_public.memberships USING btree (user_id);
@@ -1876,12 +1887,15 @@ create table app_public.messages (
   created_at timestamp with time zone not null default now()
 );
 comment on table app_public.messages is 'A private message between two people in the same gym. Only the sender and the recipient can ever read it.';
+comment on column app_public.messages.created_at is '@behavior +orderBy +filterBy
+When the message was sent.';
 alter table app_public.messages add constraint messages_pkey PRIMARY KEY (tenant_id, id);
 alter table app_public.messages add constraint messages_body_check CHECK (((length(body) >= 1) AND (length(body) <= 5000)));
 alter table app_public.messages add constraint messages_check CHECK ((sender_id <> recipient_id));
 alter table app_public.messages add constraint messages_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
 alter table app_public.messages add constraint messages_tenant_id_recipient_id_fkey FOREIGN KEY (tenant_id, recipient_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
 alter table app_public.messages add constraint messages_tenant_id_sender_id_fkey FOREIGN KEY (tenant_id, sender_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX messages_tenant_id_created_at_idx ON app_public.messages USING btree (tenant_id, created_at);
 CREATE INDEX messages_tenant_id_recipient_id_idx ON app_public.messages USING btree (tenant_id, recipient_id, created_at);
 CREATE INDEX messages_tenant_id_sender_id_idx ON app_public.messages USING btree (tenant_id, sender_id, created_at);
 alter table app_public.messages enable row level security;
@@ -1964,23 +1978,30 @@ create table app_public.payments (
   currency text not null default 'EUR'::text,
   period_start date not null,
   period_end date not null,
-  status text not null default 'paid'::text,
+  status app_public.payment_status not null default 'paid'::app_public.payment_status,
   paid_at timestamp with time zone,
   created_at timestamp with time zone not null default now()
 );
 comment on table app_public.payments is '@retainOnErasure a gym must keep its accounting; erasing the member anonymises them instead
 A member''s payment for a period of a membership plan. Private to the member and the gym admin.';
+comment on column app_public.payments.period_start is '@behavior +orderBy +filterBy
+First day of the period paid for.';
+comment on column app_public.payments.status is '@behavior +orderBy +filterBy
+Where the payment stands.';
+comment on column app_public.payments.paid_at is '@behavior +orderBy +filterBy
+When the money arrived (null while pending or failed).';
 alter table app_public.payments add constraint payments_pkey PRIMARY KEY (tenant_id, id);
 alter table app_public.payments add constraint payments_amount_cents_check CHECK ((amount_cents >= 0));
 alter table app_public.payments add constraint payments_check CHECK ((period_end >= period_start));
 alter table app_public.payments add constraint payments_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text));
-alter table app_public.payments add constraint payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'refunded'::text, 'failed'::text])));
 alter table app_public.payments add constraint payments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
 alter table app_public.payments add constraint payments_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
 alter table app_public.payments add constraint payments_tenant_id_membership_plan_id_fkey FOREIGN KEY (tenant_id, membership_plan_id) REFERENCES app_public.membership_plans(tenant_id, id) ON DELETE SET NULL (membership_plan_id);
 CREATE INDEX payments_tenant_id_member_id_idx ON app_public.payments USING btree (tenant_id, member_id, period_start);
 CREATE INDEX payments_tenant_id_membership_plan_id_idx ON app_public.payments USING btree (tenant_id, membership_plan_id);
+CREATE INDEX payments_tenant_id_paid_at_idx ON app_public.payments USING btree (tenant_id, paid_at);
 CREATE INDEX payments_tenant_id_period_start_idx ON app_public.payments USING btree (tenant_id, period_start);
+CREATE INDEX payments_tenant_id_status_idx ON app_public.payments USING btree (tenant_id, status);
 alter table app_public.payments enable row level security;
 alter table app_public.payments force row level security;
 create policy payments_delete_admin on app_public.payments as permissive for delete
@@ -2015,7 +2036,7 @@ CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.payments FOR
 
 -- table app_public.plans
 create table app_public.plans (
-  id text not null,
+  id app_public.gym_plan not null,
   name text not null,
   max_members integer,
   max_staff integer,
@@ -2026,7 +2047,6 @@ An Ironclad subscription plan and its limits.';
 comment on column app_public.plans.max_members is 'Most memberships with role member a gym on this plan may hold; NULL means unlimited.';
 comment on column app_public.plans.max_staff is 'Most staff memberships (personal_trainer, coach, gym_admin) a gym on this plan may hold; NULL means unlimited.';
 alter table app_public.plans add constraint plans_pkey PRIMARY KEY (id);
-alter table app_public.plans add constraint plans_id_check CHECK ((id ~ '^[a-z][a-z0-9_]{0,30}$'::text));
 alter table app_public.plans add constraint plans_max_members_check CHECK ((max_members >= 0));
 alter table app_public.plans add constraint plans_max_staff_check CHECK ((max_staff >= 0));
 CREATE INDEX plans_sort_order_idx ON app_public.plans USING btree (sort_order);
@@ -2094,7 +2114,7 @@ create view app_public.platform_revenue_facts with (security_invoker=true) as
     p.amount_cents
    FROM app_public.payments p
      JOIN app_public.gyms g ON g.id = p.tenant_id
-  WHERE p.status = 'paid'::text;
+  WHERE p.status = 'paid'::app_public.payment_status;
 comment on view app_public.platform_revenue_facts is 'Platform owner only: one row per paid payment (gym, plan, month, currency, amount). No member.';
 grant select on app_public.platform_revenue_facts to ":ROLE_PLATFORM_OWNER";
 
@@ -2366,8 +2386,12 @@ create table app_public.workout_results (
   created_at timestamp with time zone not null default now()
 );
 comment on table app_public.workout_results is 'A member''s logged score for a workout.';
-comment on column app_public.workout_results.score is 'In the workout''s unit: seconds (time), reps, kg (load), or rounds + reps/100 (rounds_reps).';
-comment on column app_public.workout_results.is_rx is 'True when done as prescribed (Rx), false when scaled.';
+comment on column app_public.workout_results.score is '@behavior +orderBy +filterBy
+In the workout''s unit: seconds (time), reps, kg (load), or rounds + reps/100 (rounds_reps).';
+comment on column app_public.workout_results.is_rx is '@behavior +orderBy +filterBy
+True when done as prescribed (Rx), false when scaled.';
+comment on column app_public.workout_results.performed_on is '@behavior +orderBy +filterBy
+The day the workout was done.';
 comment on column app_public.workout_results.recorded_by is 'Who logged it (the member, or their assigned trainer): always the caller that created it, never chosen by the client.';
 alter table app_public.workout_results add constraint workout_results_pkey PRIMARY KEY (tenant_id, id);
 alter table app_public.workout_results add constraint workout_results_notes_check CHECK ((length(notes) <= 2000));
@@ -2377,8 +2401,11 @@ alter table app_public.workout_results add constraint workout_results_tenant_id_
 alter table app_public.workout_results add constraint workout_results_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
 alter table app_public.workout_results add constraint workout_results_tenant_id_recorded_by_fkey FOREIGN KEY (tenant_id, recorded_by) REFERENCES app_public.memberships(tenant_id, id) ON DELETE SET NULL (recorded_by);
 alter table app_public.workout_results add constraint workout_results_tenant_id_workout_id_fkey FOREIGN KEY (tenant_id, workout_id) REFERENCES app_public.workouts(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX workout_results_tenant_id_is_rx_idx ON app_public.workout_results USING btree (tenant_id, is_rx, score);
 CREATE INDEX workout_results_tenant_id_member_id_idx ON app_public.workout_results USING btree (tenant_id, member_id);
+CREATE INDEX workout_results_tenant_id_performed_on_idx ON app_public.workout_results USING btree (tenant_id, performed_on);
 CREATE INDEX workout_results_tenant_id_recorded_by_idx ON app_public.workout_results USING btree (tenant_id, recorded_by);
+CREATE INDEX workout_results_tenant_id_score_idx ON app_public.workout_results USING btree (tenant_id, score);
 CREATE INDEX workout_results_tenant_id_workout_id_idx ON app_public.workout_results USING btree (tenant_id, workout_id);
 alter table app_public.workout_results enable row level security;
 alter table app_public.workout_results force row level security;
@@ -2430,7 +2457,7 @@ create table app_public.workouts (
   author_id uuid default app_hidden.current_membership_id(),
   title text not null,
   description text not null default ''::text,
-  scoring_type text not null,
+  scoring_type app_public.scoring_type not null,
   is_published boolean not null default false,
   created_at timestamp with time zone not null default now(),
   benchmark_id uuid
@@ -2442,7 +2469,6 @@ comment on column app_public.workouts.is_published is 'Drafts are visible only t
 comment on column app_public.workouts.benchmark_id is 'The network benchmark this workout is (e.g. Fran), if any: its results can rank on network leaderboards. The workout must score like the benchmark.';
 alter table app_public.workouts add constraint workouts_pkey PRIMARY KEY (tenant_id, id);
 alter table app_public.workouts add constraint workouts_description_check CHECK ((length(description) <= 10000));
-alter table app_public.workouts add constraint workouts_scoring_type_check CHECK ((scoring_type = ANY (ARRAY['time'::text, 'reps'::text, 'load'::text, 'rounds_reps'::text])));
 alter table app_public.workouts add constraint workouts_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)));
 alter table app_public.workouts add constraint workouts_benchmark_fkey FOREIGN KEY (benchmark_id, scoring_type) REFERENCES app_public.benchmarks(id, score_type) ON DELETE SET NULL (benchmark_id);
 comment on constraint workouts_benchmark_fkey on app_public.workouts is '@fieldName benchmark
@@ -2662,7 +2688,7 @@ $function$;
 comment on function app_public.current_network_preferences() is 'Your network leaderboard preference in the current gym, or null (not shown).';
 grant execute on function app_public.current_network_preferences() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
-CREATE OR REPLACE FUNCTION app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid DEFAULT NULL::uuid)
+CREATE OR REPLACE FUNCTION app_public.invite_to_gym(email text, role app_public.membership_role, display_name text, tenant_id uuid DEFAULT NULL::uuid)
  RETURNS app_public.invitations
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -2705,9 +2731,9 @@ begin
   return v_inv;
 end;
 $function$;
-alter function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid) owner to ":ROLE_SYSTEM";
-comment on function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid) is 'Gym admin (own gym) or platform owner (tenantId): invite an email to join with a role and the name this gym shows for them. Mails a one-time link (valid 7 days). The answer is the same whether or not the email has a login. SECURITY DEFINER (system): writes the outbox and reads memberships by email.';
-grant execute on function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid) to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
+alter function app_public.invite_to_gym(email text, role app_public.membership_role, display_name text, tenant_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_public.invite_to_gym(email text, role app_public.membership_role, display_name text, tenant_id uuid) is 'Gym admin (own gym) or platform owner (tenantId): invite an email to join with a role and the name this gym shows for them. Mails a one-time link (valid 7 days). The answer is the same whether or not the email has a login. SECURITY DEFINER (system): writes the outbox and reads memberships by email.';
+grant execute on function app_public.invite_to_gym(email text, role app_public.membership_role, display_name text, tenant_id uuid) to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_public.logout()
  RETURNS boolean
@@ -2810,7 +2836,7 @@ AS $function$
 comment on function app_public.profiles_display_name(p app_public.profiles) is 'Display name of the person.';
 grant execute on function app_public.profiles_display_name(p app_public.profiles) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
-CREATE OR REPLACE FUNCTION app_public.provision_gym(name text, slug text, plan text DEFAULT 'free'::text)
+CREATE OR REPLACE FUNCTION app_public.provision_gym(name text, slug text, plan app_public.gym_plan DEFAULT 'free'::app_public.gym_plan)
  RETURNS app_public.gyms
  LANGUAGE sql
  SECURITY DEFINER
@@ -2820,9 +2846,9 @@ AS $function$
     values (provision_gym.name, provision_gym.slug::citext, coalesce(provision_gym.plan, 'free'))
   returning *
 $function$;
-alter function app_public.provision_gym(name text, slug text, plan text) owner to ":ROLE_SYSTEM";
-comment on function app_public.provision_gym(name text, slug text, plan text) is 'Platform owner: create a gym (tenant). SECURITY DEFINER (system) because no visitor role may insert gyms directly.';
-grant execute on function app_public.provision_gym(name text, slug text, plan text) to ":ROLE_PLATFORM_OWNER";
+alter function app_public.provision_gym(name text, slug text, plan app_public.gym_plan) owner to ":ROLE_SYSTEM";
+comment on function app_public.provision_gym(name text, slug text, plan app_public.gym_plan) is 'Platform owner: create a gym (tenant). SECURITY DEFINER (system) because no visitor role may insert gyms directly.';
+grant execute on function app_public.provision_gym(name text, slug text, plan app_public.gym_plan) to ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_public.refresh_token(token text)
  RETURNS app_public.jwt_token

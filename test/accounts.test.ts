@@ -23,7 +23,7 @@ afterAll(async () => {
 const email = (tag: string) => `${tag}-${randomUUID().slice(0, 8)}@mail.test`;
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
-const INVITE = `mutation ($email: String!, $role: String!, $name: String!, $gym: UUID) {
+const INVITE = `mutation ($email: String!, $role: MembershipRole!, $name: String!, $gym: UUID) {
   inviteToGym(input: { email: $email, role: $role, displayName: $name, tenantId: $gym }) {
     result { rowId tenantId email role displayName expiresAt acceptedAt revokedAt membershipId }
   }
@@ -63,8 +63,8 @@ describe("invitations, end to end over HTTP", () => {
   it("admin invites → mail through the outbox → the person accepts with their own password → logs in", async () => {
     const { gym, adminToken } = await gymWithAdmin();
     const address = email("newbie");
-    const inv = await invite(adminToken, address, "coach", "Coach Newbie");
-    expect(inv).toMatchObject({ tenantId: gym.id, email: address, role: "coach", displayName: "Coach Newbie" });
+    const inv = await invite(adminToken, address, "COACH", "Coach Newbie");
+    expect(inv).toMatchObject({ tenantId: gym.id, email: address, role: "COACH", displayName: "Coach Newbie" });
     // No login and no membership exist before acceptance.
     expect(await rootQuery("select 1 from app_public.users where email = $1", [address])).toEqual([]);
 
@@ -80,7 +80,7 @@ describe("invitations, end to end over HTTP", () => {
 
     const accepted = await gql(api, ACCEPT, { token, password: "my-own-password" });
     expect(accepted.errors).toBeUndefined();
-    expect(accepted.data!.acceptInvitation.result).toEqual({ tenantId: gym.id, gymName: `Test gym ${gym.slug}`, role: "coach" });
+    expect(accepted.data!.acceptInvitation.result).toEqual({ tenantId: gym.id, gymName: `Test gym ${gym.slug}`, role: "COACH" });
     // Single use.
     expect(code(await gql(api, ACCEPT, { token, password: "my-own-password" }))).toBe("IC020");
 
@@ -88,13 +88,13 @@ describe("invitations, end to end over HTTP", () => {
     const me = await gql(api, ME, {}, mine);
     expect(me.data).toEqual({ me: { email: address }, myRole: "coach", currentGym: { rowId: gym.id } });
     const names = await gql(api, "{ memberships { nodes { role displayName } } }", {}, mine);
-    expect(names.data!.memberships.nodes).toContainEqual({ role: "coach", displayName: "Coach Newbie" });
+    expect(names.data!.memberships.nodes).toContainEqual({ role: "COACH", displayName: "Coach Newbie" });
   });
 
   it("a new person must choose a valid password (IC022); nothing is created", async () => {
     const { adminToken } = await gymWithAdmin();
     const address = email("short");
-    await invite(adminToken, address, "member", "Short");
+    await invite(adminToken, address, "MEMBER", "Short");
     const token = await latestToken(address);
     expect(code(await gql(api, ACCEPT, { token, password: "short" }))).toBe("IC022");
     expect(code(await gql(api, ACCEPT, { token }))).toBe("IC022");
@@ -105,7 +105,7 @@ describe("invitations, end to end over HTTP", () => {
   it("resend kills the old link; revoke kills the link; an expired link is refused and cleaned up by the worker", async () => {
     const { adminToken } = await gymWithAdmin();
     const address = email("resend");
-    const inv = await invite(adminToken, address, "member", "Resent");
+    const inv = await invite(adminToken, address, "MEMBER", "Resent");
     const first = await latestToken(address);
     expect((await gql(api, RESEND, { id: inv.rowId }, adminToken)).errors).toBeUndefined();
     const second = await latestToken(address);
@@ -116,7 +116,7 @@ describe("invitations, end to end over HTTP", () => {
     expect(code(await gql(api, REVOKE, { id: inv.rowId }, adminToken))).toBe("IC020");
 
     const late = email("late");
-    const lateInv = await invite(adminToken, late, "member", "Late");
+    const lateInv = await invite(adminToken, late, "MEMBER", "Late");
     const lateToken = await latestToken(late);
     await rootQuery("update app_public.invitations set expires_at = now() - interval '2 days' where id = $1", [lateInv.rowId]);
     expect(code(await gql(api, ACCEPT, { token: lateToken, password: "password-one" }))).toBe("IC020");
@@ -130,9 +130,9 @@ describe("invitations, end to end over HTTP", () => {
     const b = await gymWithAdmin();
     const coach = await createGymUser({ role: "coach", gym: a.gym });
     const coachToken = await login(api, coach.email);
-    expect(code(await gql(api, INVITE, { email: email("x"), role: "member", name: "X" }, coachToken))).toBe("42501");
-    expect(code(await gql(api, INVITE, { email: email("x"), role: "member", name: "X", gym: b.gym.id }, a.adminToken))).toBe("IC002");
-    const invB = await invite(b.adminToken, email("b-person"), "member", "B person");
+    expect(code(await gql(api, INVITE, { email: email("x"), role: "MEMBER", name: "X" }, coachToken))).toBe("42501");
+    expect(code(await gql(api, INVITE, { email: email("x"), role: "MEMBER", name: "X", gym: b.gym.id }, a.adminToken))).toBe("IC002");
+    const invB = await invite(b.adminToken, email("b-person"), "MEMBER", "B person");
     expect(code(await gql(api, RESEND, { id: invB.rowId }, a.adminToken))).toBe("IC020");
     expect(code(await gql(api, REVOKE, { id: invB.rowId }, a.adminToken))).toBe("IC020");
     const listA = await gql(api, "{ invitations { nodes { rowId } } }", {}, a.adminToken);
@@ -149,14 +149,14 @@ describe("the cross-gym takeover story, step by step (issue 8)", () => {
     const x = email("x");
 
     // 1. Gym A's admin invites x. A never chooses x's password: x does, on acceptance.
-    await invite(a.adminToken, x, "member", "X at A");
+    await invite(a.adminToken, x, "MEMBER", "X at A");
     const tokenA = await latestToken(x);
     expect((await gql(api, ACCEPT, { token: tokenA, password: "x-secret-password" })).errors).toBeUndefined();
 
     // 2. Gym B's admin invites the same email as coach. The answer has exactly the shape and
     //    content of an invitation for a brand-new email: no user id, A's name for x, membership.
-    const brandNew = await invite(b.adminToken, email("fresh"), "coach", "Someone");
-    const forX = await invite(b.adminToken, x, "coach", "Coach X");
+    const brandNew = await invite(b.adminToken, email("fresh"), "COACH", "Someone");
+    const forX = await invite(b.adminToken, x, "COACH", "Coach X");
     expect(Object.keys(forX).sort()).toEqual(Object.keys(brandNew).sort());
     expect(forX).toMatchObject({ displayName: "Coach X", email: x, acceptedAt: null, membershipId: null });
     expect(JSON.stringify(forX)).not.toContain("X at A");
@@ -171,7 +171,7 @@ describe("the cross-gym takeover story, step by step (issue 8)", () => {
     expect(code(await gql(api, ACCEPT, { token: tokenB, password: "attacker-password" }, a.adminToken))).toBe("IC021");
     const xToken = await login(api, x, "x-secret-password");
     const accepted = await gql(api, ACCEPT, { token: tokenB }, xToken);
-    expect(accepted.data?.acceptInvitation.result).toMatchObject({ tenantId: b.gym.id, role: "coach" });
+    expect(accepted.data?.acceptInvitation.result).toMatchObject({ tenantId: b.gym.id, role: "COACH" });
 
     // 4. A removes its own membership of x, then tries every password A ever used for B.
     const removed = await gql(api, "{ m: memberships { nodes { id email } } }", {}, a.adminToken);
@@ -217,7 +217,7 @@ describe("the cross-gym takeover story, step by step (issue 8)", () => {
     const { gym, adminToken } = await gymWithAdmin();
     const member = await createGymUser({ role: "member", gym, email: email("private"), password: "members-own-password" });
     // Re-inviting the member is refused (already in the gym) and sets nothing.
-    expect(code(await gql(api, INVITE, { email: member.email, role: "member", name: "Again" }, adminToken))).toBe("IC023");
+    expect(code(await gql(api, INVITE, { email: member.email, role: "MEMBER", name: "Again" }, adminToken))).toBe("IC023");
     // A reset goes to the member's mailbox, never to the admin; the admin's request answers true like any other.
     const r = await gql(api, REQUEST_RESET, { email: member.email }, adminToken);
     expect(r.data).toEqual({ requestPasswordReset: { result: true } });
@@ -323,16 +323,16 @@ describe("account audit trail", () => {
     const a = await gymWithAdmin();
     const b = await gymWithAdmin();
     const address = email("audited");
-    const inv = await invite(a.adminToken, address, "member", "Audited");
+    const inv = await invite(a.adminToken, address, "MEMBER", "Audited");
     const token = await latestToken(address);
     await gql(api, ACCEPT, { token, password: "audited-password" });
-    const other = await invite(a.adminToken, email("revoked"), "member", "Revoked");
+    const other = await invite(a.adminToken, email("revoked"), "MEMBER", "Revoked");
     await gql(api, RESEND, { id: other.rowId }, a.adminToken);
     await gql(api, REVOKE, { id: other.rowId }, a.adminToken);
     const m = await rootQuery<{ id: string }>("select id from app_public.memberships where tenant_id = $1 and display_name = 'Audited'", [a.gym.id]);
     const nodeId = (await gql(api, "{ memberships { nodes { id displayName } } }", {}, a.adminToken))
       .data!.memberships.nodes.find((n: { displayName: string }) => n.displayName === "Audited").id;
-    expect((await gql(api, "mutation ($id: ID!) { updateMembershipById(input: { id: $id, patch: { role: \"coach\" } }) { clientMutationId } }", { id: nodeId }, a.adminToken)).errors).toBeUndefined();
+    expect((await gql(api, "mutation ($id: ID!) { updateMembershipById(input: { id: $id, patch: { role: COACH } }) { clientMutationId } }", { id: nodeId }, a.adminToken)).errors).toBeUndefined();
     expect((await gql(api, "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { clientMutationId } }", { id: nodeId }, a.adminToken)).errors).toBeUndefined();
 
     const events = await gql(api, "{ accountEvents(orderBy: OCCURRED_AT_ASC) { nodes { action actorRole membershipId invitationId email role previousRole } } }", {}, a.adminToken);
@@ -344,7 +344,7 @@ describe("account audit trail", () => {
       "role_changed", "membership_removed",
     ]);
     expect(events.data!.accountEvents.nodes).toContainEqual(expect.objectContaining({
-      action: "role_changed", actorRole: "gym_admin", membershipId: m[0]!.id, role: "coach", previousRole: "member",
+      action: "role_changed", actorRole: "gym_admin", membershipId: m[0]!.id, role: "COACH", previousRole: "MEMBER",
     }));
     expect(events.data!.accountEvents.nodes).toContainEqual(expect.objectContaining({ action: "invitation_created", invitationId: inv.rowId }));
     // Gym B sees none of it; a coach of A sees nothing at all; the trail cannot be rewritten.

@@ -98,13 +98,13 @@ describe("authorship is stamped from the token", () => {
 
   it("a coach cannot publish a workout under another coach's name; the author is the caller", async () => {
     const forged = await gql(api,
-      `mutation ($a: UUID!) { createWorkout(input: { workout: { title: "Forged", scoringType: "reps", authorId: $a } }) { workout { rowId } } }`,
+      `mutation ($a: UUID!) { createWorkout(input: { workout: { title: "Forged", scoringType: REPS, authorId: $a } }) { workout { rowId } } }`,
       { a: me.admin }, await token(emailOf("coach")));
     expectNoSuchField(forged, "authorId");
     expect(await rootQuery("select 1 from app_public.workouts where title = 'Forged'")).toEqual([]);
 
     const res = await gql<{ createWorkout: { workout: { rowId: string; authorId: string } } }>(api,
-      `mutation { createWorkout(input: { workout: { title: "Stamped", scoringType: "reps" } }) { workout { rowId authorId } } }`,
+      `mutation { createWorkout(input: { workout: { title: "Stamped", scoringType: REPS } }) { workout { rowId authorId } } }`,
       {}, await token(emailOf("coach")));
     expect(res.errors).toBeUndefined();
     const row = res.data!.createWorkout.workout;

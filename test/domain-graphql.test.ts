@@ -122,3 +122,166 @@ describe("what the GraphQL API shows each role", () => {
     expect(res.errors?.[0]?.extensions?.code).toBe("42501");
   });
 });
+
+describe("what UIs need: ordering and filtering on screen columns, enums as GraphQL enums", () => {
+  let api: RunningApi;
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  type Nodes<T> = { totalCount?: number; nodes: T[] };
+  const descending = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! >= x);
+  const ascending = (xs: string[]) => xs.every((x, i) => i === 0 || xs[i - 1]! <= x);
+  const iso = (t: string) => new Date(t).toISOString();
+
+  it("a coach lists the gym's results by score, best first, and filters them by Rx", async () => {
+    const token = await login(api, "coach@iron-temple.test");
+    const res = await gql<{ all: Nodes<{ score: string }>; rx: Nodes<{ isRx: boolean; performedOn: string }> }>(
+      api,
+      `{ all: workoutResults(orderBy: SCORE_DESC) { nodes { score } }
+         rx: workoutResults(filter: { isRx: { equalTo: true } }, orderBy: [PERFORMED_ON_DESC, SCORE_DESC]) {
+           totalCount nodes { isRx performedOn } } }`,
+      {},
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    const truth = await rootQuery<{ score: string; is_rx: boolean }>(
+      `select r.score::text, r.is_rx from app_public.workout_results r
+       join app_public.gyms g on g.id = r.tenant_id where g.slug = 'iron-temple' order by r.score desc`,
+    );
+    expect(res.data!.all.nodes.map((n) => Number(n.score))).toEqual(truth.map((t) => Number(t.score)));
+    const rx = truth.filter((t) => t.is_rx).length;
+    expect(rx).toBeGreaterThan(0);
+    expect(rx).toBeLessThan(truth.length); // the seed has scaled results too, so the filter has something to drop
+    expect(res.data!.rx.totalCount).toBe(rx);
+    expect(res.data!.rx.nodes.every((n) => n.isRx)).toBe(true);
+    expect(ascending(res.data!.rx.nodes.map((n) => n.performedOn).reverse())).toBe(true);
+  });
+
+  it("a member orders their own results by score, and sees no one else's", async () => {
+    const token = await login(api, "member@iron-temple.test");
+    const res = await gql<{ workoutResults: Nodes<{ score: string; member: { displayName: string } }> }>(
+      api,
+      "{ workoutResults(orderBy: SCORE_DESC) { nodes { score member { displayName } } } }",
+      {},
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    const nodes = res.data!.workoutResults.nodes;
+    expect(nodes.length).toBeGreaterThan(1);
+    expect(descending(nodes.map((n) => Number(n.score)))).toBe(true);
+    expect(new Set(nodes.map((n) => n.member.displayName))).toEqual(new Set(["Iron Temple Member"]));
+  });
+
+  it("the schedule orders and filters classes by start time", async () => {
+    const token = await login(api, "member@iron-temple.test");
+    const from = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    const res = await gql<{ classSessions: Nodes<{ startsAt: string }> }>(
+      api,
+      `query ($from: Datetime!) {
+         classSessions(orderBy: STARTS_AT_ASC, filter: { startsAt: { greaterThanOrEqualTo: $from } }) { nodes { startsAt } }
+       }`,
+      { from },
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    const starts = res.data!.classSessions.nodes.map((n) => iso(n.startsAt));
+    expect(starts.length).toBeGreaterThan(1);
+    expect(ascending(starts)).toBe(true);
+    expect(starts.every((s) => s >= from)).toBe(true);
+  });
+
+  it("messages order by the time they were sent", async () => {
+    const token = await login(api, "admin@iron-temple.test");
+    const res = await gql<{ messages: Nodes<{ createdAt: string }> }>(
+      api,
+      "{ messages(orderBy: CREATED_AT_DESC) { nodes { createdAt } } }",
+      {},
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    const times = res.data!.messages.nodes.map((n) => iso(n.createdAt));
+    expect(times.length).toBeGreaterThan(1);
+    expect(ascending([...times].reverse())).toBe(true);
+  });
+
+  it("a gym admin filters payments by status (an enum) and orders them by date", async () => {
+    // tiny-box: 30 members, so the seed left some of this month's payments pending.
+    const token = await login(api, "admin@tiny-box.test");
+    type Payment = { status: string; paidAt: string | null };
+    const res = await gql<{ pending: Nodes<Payment>; paid: Nodes<Payment> }>(
+      api,
+      `{ pending: payments(filter: { status: { equalTo: PENDING } }, orderBy: PERIOD_START_DESC) { totalCount nodes { status paidAt } }
+         paid: payments(condition: { status: PAID }, orderBy: PAID_AT_DESC) { totalCount nodes { status paidAt } } }`,
+      {},
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    const [truth] = await rootQuery<{ pending: number; paid: number }>(
+      `select count(*) filter (where p.status = 'pending')::int as pending, count(*) filter (where p.status = 'paid')::int as paid
+       from app_public.payments p join app_public.gyms g on g.id = p.tenant_id where g.slug = 'tiny-box'`,
+    );
+    expect(truth!.pending).toBeGreaterThan(0);
+    expect(res.data!.pending.totalCount).toBe(truth!.pending);
+    expect(res.data!.pending.nodes.every((n) => n.status === "PENDING" && n.paidAt === null)).toBe(true);
+    expect(res.data!.paid.totalCount).toBe(truth!.paid);
+    const paidAt = res.data!.paid.nodes.map((n) => iso(n.paidAt!));
+    expect(ascending([...paidAt].reverse())).toBe(true);
+  });
+
+  it("role, plan, scoring type and payment status are GraphQL enums", async () => {
+    const token = await login(api, "admin@iron-temple.test");
+    const res = await gql<{
+      currentGym: { plan: string };
+      memberships: Nodes<{ role: string }>;
+      workouts: Nodes<{ scoringType: string }>;
+      payments: Nodes<{ status: string }>;
+    }>(
+      api,
+      `{ currentGym { plan } memberships { nodes { role } }
+         workouts(first: 1) { nodes { scoringType } } payments(first: 1) { nodes { status } } }`,
+      {},
+      token,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.currentGym.plan).toBe("PRO");
+    expect(new Set(res.data!.memberships.nodes.map((n) => n.role))).toEqual(
+      new Set(["GYM_ADMIN", "COACH", "PERSONAL_TRAINER", "MEMBER"]),
+    );
+    expect(["TIME", "REPS", "LOAD", "ROUNDS_REPS"]).toContain(res.data!.workouts.nodes[0]!.scoringType);
+    expect(["PENDING", "PAID", "REFUNDED", "FAILED"]).toContain(res.data!.payments.nodes[0]!.status);
+  });
+
+  it.each([
+    ["an unknown value", `role: SUPERUSER`],
+    ["a string where the enum is expected", `role: "coach"`],
+  ])("%s is a GraphQL validation error, before any SQL runs (not 23514)", async (_label, role) => {
+    const token = await login(api, "admin@iron-temple.test");
+    const email = `enum-${Date.now()}@example.test`;
+    const res = await gql(
+      api,
+      `mutation { inviteToGym(input: { email: "${email}", ${role}, displayName: "Typo" }) { clientMutationId } }`,
+      {},
+      token,
+    );
+    expect(res.data).toBeUndefined();
+    expect(res.errors?.map((e) => e.extensions?.code)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+    expect(await rootQuery("select 1 from app_public.invitations where email = $1", [email])).toEqual([]);
+  });
+
+  it("an unknown enum value in a variable is refused before any SQL runs", async () => {
+    const token = await login(api, "admin@iron-temple.test");
+    const res = await gql(
+      api,
+      'mutation ($role: MembershipRole!) { inviteToGym(input: { email: "var@example.test", role: $role, displayName: "V" }) { clientMutationId } }',
+      { role: "superuser" },
+      token,
+    );
+    expect(res.data).toBeUndefined();
+    expect(res.errors?.[0]?.extensions?.code).not.toBe("23514");
+    expect(res.errors?.[0]?.message).toMatch(/MembershipRole/);
+  });
+});

@@ -175,7 +175,7 @@ describe("forbidden mutations: a stable error code, and nothing written", () => 
     const token = await login(api, `admin@${GYM_A}.test`);
     const res = await gql(
       api,
-      "mutation ($id: ID!) { updateMembershipById(input: { id: $id, patch: { role: \"gym_admin\" } }) { membership { rowId } } }",
+      "mutation ($id: ID!) { updateMembershipById(input: { id: $id, patch: { role: GYM_ADMIN } }) { membership { rowId } } }",
       { id: target.id },
       token,
     );
@@ -192,7 +192,7 @@ describe("forbidden mutations: a stable error code, and nothing written", () => 
     const res = await gql(
       api,
       `mutation ($email: String!, $gym: UUID!) {
-         inviteToGym(input: { email: $email, displayName: "Intruder", role: "member", tenantId: $gym }) { result { rowId } }
+         inviteToGym(input: { email: $email, displayName: "Intruder", role: MEMBER, tenantId: $gym }) { result { rowId } }
        }`,
       { email, gym: await gymId(GYM_B) },
       token,

@@ -324,6 +324,22 @@ const CASES: Case[] = [
     object: (s) => `${s}.things`,
   },
   {
+    rule: "orderable-column-index",
+    breakIt: (s) => `comment on column ${s}.things.name is E'@behavior +orderBy +filterBy\\nSorted by screens.'`,
+    object: (s) => `${s}.things`,
+    detail: /column name is exposed by @behavior \+orderBy \+filterBy but no index starts \(tenant_id, name\)/,
+  },
+  {
+    // An index on the column alone does not serve a gym's query: tenant_id must lead.
+    rule: "orderable-column-index",
+    label: "an index not led by tenant_id",
+    breakIt: (s) => `
+      create index things_name_idx on ${s}.things (name, tenant_id);
+      comment on column ${s}.things.name is E'@behavior +orderBy'`,
+    object: (s) => `${s}.things`,
+    detail: /column name/,
+  },
+  {
     rule: "tenancy-declared",
     breakIt: (s) => `
       create table ${s}.notes (id uuid primary key);
@@ -463,6 +479,16 @@ describe("each rule fires on a broken fixture", () => {
 });
 
 describe("exemptions are honoured", () => {
+  it("a tagged column with an index (tenant_id, column) passes, and -orderBy/-filterBy tags need none", async () => {
+    const findings = await withFixture(async ({ db, schema: s, lint }) => {
+      await db.query(`
+        create index things_tenant_id_name_idx on ${s}.things (tenant_id, name, id);
+        comment on column ${s}.things.name is E'@behavior +orderBy +filterBy\\nSorted by screens.';
+        comment on column ${s}.parts.thing_id is E'@behavior -orderBy -filterBy';`);
+      return lint();
+    });
+    expect(show(findings)).toBe("");
+  });
   it("@anonymousOk lets anonymous execute a definer function that is otherwise correct", async () => {
     const findings = await withFixture(async ({ db, schema: s, lint }, r) => {
       await db.query(`

@@ -59,7 +59,8 @@ async function one<T extends object>(sql: string, params: unknown[]): Promise<T 
 const FIXTURES: Record<string, Fixture> = {
   plans: {
     key: ["id"], tenant: null, update: "name",
-    insert: async () => ({ id: `t${++seq}`, name: "Test" }),
+    // The key is a gym_plan: an existing value, so only the missing grant can refuse the insert.
+    insert: async () => ({ id: "free", name: "Test" }),
   },
   gyms: {
     key: ["id"], tenant: "id", update: "name",
@@ -375,7 +376,7 @@ async function checkWrite(table: string, role: Role, op: "update" | "delete", ac
 
 async function memberships(tenantId: string, role?: GymRole): Promise<string[]> {
   const rows = await rootQuery<{ id: string }>(
-    "select id::text from app_public.memberships where tenant_id = $1 and ($2::text is null or role = $2) order by created_at, id",
+    "select id::text from app_public.memberships where tenant_id = $1 and ($2::text is null or role::text = $2) order by created_at, id",
     [tenantId, role ?? null]);
   return rows.map((r) => r.id);
 }

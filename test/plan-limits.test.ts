@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { TINY_BOX_MEMBERS } from "../src/db/seed";
 import { gql, login, startTestApi } from "./support/api";
 import { claimsOf, commitAsPersona, race } from "./support/concurrency";
-import { asPersona, createGymUser, expectPgError, gymId, persona, rootQuery } from "./support/db";
+import { asPersona, createGymUser, expectPgError, gymId, persona, rootQuery, withRootDb } from "./support/db";
 import { latestToken } from "./support/mail";
 
 /** Invite (email, display name, role[, gym]): refused at once when the gym is full for that role. */
@@ -23,9 +23,19 @@ describe("plan limits", () => {
       { id: "basic", max_members: 200, max_staff: null },
       { id: "pro", max_members: null, max_staff: null },
     ]);
+    // A plan is a gym_plan value (an unknown one is not even a value) whose limits row exists.
     const owner = await persona("platform_owner");
     const err = await expectPgError(owner, "update app_public.gyms set plan = 'platinum' where slug = 'iron-temple'");
-    expect(err.code).toBe("23503");
+    expect(err.code).toBe("22P02");
+    const orphaned = await withRootDb(async (db) => {
+      try {
+        await db.query("delete from app_public.plans where id = 'pro'");
+      } catch (error) {
+        return (error as { code: string }).code;
+      }
+      return "deleted";
+    });
+    expect(orphaned).toBe("23503"); // gyms.plan references plans: a plan in use keeps its limits
   });
 
   it("tiny-box is seeded exactly at the free plan's member limit", async () => {
@@ -112,7 +122,7 @@ describe("plan limits", () => {
     try {
       const token = await login(api, "admin@tiny-box.test");
       const res = await gql(api,
-        `mutation { inviteToGym(input: { email: "gql-extra@example.test", displayName: "Extra", role: "member" }) { clientMutationId } }`,
+        `mutation { inviteToGym(input: { email: "gql-extra@example.test", displayName: "Extra", role: MEMBER }) { clientMutationId } }`,
         {}, token);
       expect(res.errors?.[0]).toMatchObject({
         message: "Plan limit reached: free plan allows 30 members",
@@ -122,11 +132,11 @@ describe("plan limits", () => {
       expect(plans.errors).toBeUndefined();
       expect(plans.data).toEqual({
         plans: { nodes: [
-          { rowId: "free", maxMembers: 30, maxStaff: 2 },
-          { rowId: "basic", maxMembers: 200, maxStaff: null },
-          { rowId: "pro", maxMembers: null, maxStaff: null },
+          { rowId: "FREE", maxMembers: 30, maxStaff: 2 },
+          { rowId: "BASIC", maxMembers: 200, maxStaff: null },
+          { rowId: "PRO", maxMembers: null, maxStaff: null },
         ] },
-        currentGym: { plan: "free", memberCount: 30, staffCount: 2 },
+        currentGym: { plan: "FREE", memberCount: 30, staffCount: 2 },
       });
     } finally {
       await api.close();

@@ -20,7 +20,7 @@ export type WorkoutBoardResult = {
     nodes: Array<{
       rowId: string;
       title: string;
-      scoringType: string;
+      scoringType: "LOAD" | "REPS" | "ROUNDS_REPS" | "TIME";
       results: {
         totalCount: number;
         nodes: Array<{

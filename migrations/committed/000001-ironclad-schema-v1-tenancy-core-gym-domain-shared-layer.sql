@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:173acbc84a2e91ef54874dc9c19900105dc268c9
+--! Hash: sha1:e8a7c4008d838e929de42ea60b31c64be2899cc4
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -169,8 +169,13 @@ reset role;
 -- Rows are reference data written only by migrations; no visitor role may change them.
 -- gyms.plan is a foreign key to this table, so a plan name is always one we know.
 --------------------------------------------------------------------------------
+-- The Ironclad plans a gym can be on: a Postgres enum (GraphQL: GymPlan, docs/CONVENTIONS.md
+-- "Enums"); each value's limits are its row below, and gyms.plan references that row.
+create type app_public.gym_plan as enum ('free', 'basic', 'pro');
+comment on type app_public.gym_plan is 'An Ironclad subscription plan (its limits: app_public.plans).';
+
 create table app_public.plans (
-  id          text primary key check (id ~ '^[a-z][a-z0-9_]{0,30}$'),
+  id          app_public.gym_plan primary key,
   name        text not null,
   max_members integer check (max_members >= 0),
   max_staff   integer check (max_staff >= 0),
@@ -207,7 +212,7 @@ create table app_public.gyms (
   id         uuid primary key default gen_random_uuid(),
   name       text not null check (length(name) between 1 and 200),
   slug       citext not null unique check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
-  plan       text not null default 'free' references app_public.plans (id),
+  plan       app_public.gym_plan not null default 'free' references app_public.plans (id),
   created_at timestamptz not null default now(),
   -- Set by `npm run gym -- suspend|offboard` (tenant lifecycle): nobody of the gym can log in
   -- and every session of the gym ends at its next request (IC040).
@@ -426,12 +431,17 @@ grant select, insert on app_private.platform_owners to ":ROLE_SYSTEM";
 -- seed uses the owner-only app_private.bootstrap_gym_user); removing one kills that user's
 -- tokens for the gym at once (the API re-checks the membership on every request).
 --------------------------------------------------------------------------------
+-- A Postgres enum, not a CHECK list: GraphQL gets the MembershipRole enum, so a typo is a
+-- validation error before any SQL runs (docs/CONVENTIONS.md, "Enums").
+create type app_public.membership_role as enum ('member', 'personal_trainer', 'coach', 'gym_admin');
+comment on type app_public.membership_role is 'A person''s role in one gym.';
+
 create table app_public.memberships (
   tenant_id  uuid not null default app_hidden.current_tenant_id()
              references app_public.gyms (id) on delete cascade,
   id         uuid not null default gen_random_uuid(),
   user_id    uuid not null references app_public.users (id) on delete cascade,
-  role       text not null check (role in ('member', 'personal_trainer', 'coach', 'gym_admin')),
+  role       app_public.membership_role not null,
   -- Bumped on every role change: a token names the version it was issued for, so a role
   -- changed and changed back never revives it (see app_hidden.session_is_valid).
   token_version integer not null default 1,
@@ -535,10 +545,10 @@ to :GYM_ROLES, ":ROLE_PLATFORM_OWNER";
 alter function app_public.memberships_email(app_public.memberships) owner to ":ROLE_SYSTEM";
 
 -- Which limit a role counts against.
-create function app_hidden.plan_bucket(role text) returns text
+create function app_hidden.plan_bucket(role app_public.membership_role) returns text
   language sql immutable parallel safe
   as $$ select case when role = 'member' then 'members' when role is null then null else 'staff' end $$;
-grant execute on function app_hidden.plan_bucket(text) to ":ROLE_SYSTEM";
+grant execute on function app_hidden.plan_bucket(app_public.membership_role) to ":ROLE_SYSTEM";
 
 create function app_private.tg_memberships__plan_limits() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog
@@ -1059,7 +1069,7 @@ as $$
               select 1 from app_public.memberships m
               where m.tenant_id = session_is_valid.tenant_id
                 and m.id = session_is_valid.membership_id
-                and m.user_id = u.id and m.role = session_is_valid.role
+                and m.user_id = u.id and m.role::text = session_is_valid.role
                 and m.token_version = session_is_valid.membership_version)
           end
   )
@@ -1158,7 +1168,7 @@ grant delete on app_private.sessions to ":ROLE_SYSTEM";
 -- each is executable only by the roles named in its grant, and re-checks the caller's gym.
 --------------------------------------------------------------------------------
 
-create function app_public.provision_gym(name text, slug text, plan text default 'free')
+create function app_public.provision_gym(name text, slug text, plan app_public.gym_plan default 'free')
   returns app_public.gyms
   language sql volatile security definer set search_path = pg_catalog, public
 as $$
@@ -1166,10 +1176,10 @@ as $$
     values (provision_gym.name, provision_gym.slug::citext, coalesce(provision_gym.plan, 'free'))
   returning *
 $$;
-comment on function app_public.provision_gym(text, text, text) is
+comment on function app_public.provision_gym(text, text, app_public.gym_plan) is
   'Platform owner: create a gym (tenant). SECURITY DEFINER (system) because no visitor role may insert gyms directly.';
-grant execute on function app_public.provision_gym(text, text, text) to ":ROLE_PLATFORM_OWNER";
-alter function app_public.provision_gym(text, text, text) owner to ":ROLE_SYSTEM";
+grant execute on function app_public.provision_gym(text, text, app_public.gym_plan) to ":ROLE_PLATFORM_OWNER";
+alter function app_public.provision_gym(text, text, app_public.gym_plan) owner to ":ROLE_SYSTEM";
 
 -- People join a gym only by accepting an invitation (610-invitations.sql): no API path sets
 -- or learns anyone else's password. The two functions below are bootstrap doors for the
@@ -1201,7 +1211,7 @@ comment on function app_private.bootstrap_user(text, text, text) is
 -- An already-accepted membership, for demo data and tests. Takes a bcrypt hash (compute it
 -- once with app_private.hash_password and reuse it: seeding stays fast at production cost).
 create function app_private.bootstrap_gym_user(
-  tenant_id uuid, email text, display_name text, role text, password_hash text
+  tenant_id uuid, email text, display_name text, role app_public.membership_role, password_hash text
 ) returns app_public.memberships
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
@@ -1218,7 +1228,7 @@ begin
   return v_membership;
 end;
 $$;
-comment on function app_private.bootstrap_gym_user(uuid, text, text, text, text) is
+comment on function app_private.bootstrap_gym_user(uuid, text, text, app_public.membership_role, text) is
   'Owner-only bootstrap (seed, tests): a person already in a gym, as if they had accepted an invitation. SECURITY DEFINER (system): writes identity tables; executable only by the database owner.';
 
 -- The first platform owner is made by the database owner (seed / CLI), never through the API.
@@ -1241,13 +1251,13 @@ $$;
 comment on function app_private.create_platform_owner(text, text, text) is
   'Make (or promote) a platform owner. SECURITY DEFINER (system); executable only by the database owner.';
 alter function app_private.bootstrap_user(text, text, text) owner to ":ROLE_SYSTEM";
-alter function app_private.bootstrap_gym_user(uuid, text, text, text, text) owner to ":ROLE_SYSTEM";
+alter function app_private.bootstrap_gym_user(uuid, text, text, app_public.membership_role, text) owner to ":ROLE_SYSTEM";
 alter function app_private.create_platform_owner(text, text, text) owner to ":ROLE_SYSTEM";
 -- ALTER OWNER hands the old owner's own rights to the new owner, so the grant to the
 -- database owner is made by the system role after the transfer.
 set role ":ROLE_SYSTEM";
 grant execute on function app_private.create_platform_owner(text, text, text) to ":DATABASE_OWNER";
-grant execute on function app_private.bootstrap_gym_user(uuid, text, text, text, text) to ":DATABASE_OWNER";
+grant execute on function app_private.bootstrap_gym_user(uuid, text, text, app_public.membership_role, text) to ":DATABASE_OWNER";
 reset role;
 
 --! split: 610-account-events.sql
@@ -1274,8 +1284,8 @@ create table app_public.account_events (
   membership_id uuid,
   invitation_id uuid,
   email         citext,
-  role          text,
-  previous_role text,
+  role          app_public.membership_role,
+  previous_role app_public.membership_role,
   primary key (tenant_id, id)
 );
 comment on table app_public.account_events is
@@ -1334,8 +1344,8 @@ alter function app_private.tg_account_events__append_only() owner to ":ROLE_SYST
 -- Record one event in gym `tenant_id`, stamping the actor from the request's claims.
 -- Called only from the system role's own functions and triggers (no visitor may execute it).
 create function app_private.record_account_event(
-  tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text,
-  previous_role text default null
+  tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext,
+  role app_public.membership_role, previous_role app_public.membership_role default null
 ) returns void
   -- plpgsql, and the actor looked up in a statement of its own: Citus cannot plan a SQL
   -- function's parameters, nor a subquery inside an INSERT … VALUES into a sharded table.
@@ -1356,9 +1366,9 @@ begin
     record_account_event.email, record_account_event.role, record_account_event.previous_role);
 end;
 $$;
-comment on function app_private.record_account_event(uuid, text, uuid, uuid, citext, text, text) is
+comment on function app_private.record_account_event(uuid, text, uuid, uuid, citext, app_public.membership_role, app_public.membership_role) is
   'Append one account event; the actor comes from the request claims (owner when there are none).';
-grant execute on function app_private.record_account_event(uuid, text, uuid, uuid, citext, text, text) to ":ROLE_SYSTEM";
+grant execute on function app_private.record_account_event(uuid, text, uuid, uuid, citext, app_public.membership_role, app_public.membership_role) to ":ROLE_SYSTEM";
 
 --! split: 620-mail-outbox.sql
 --------------------------------------------------------------------------------
@@ -1477,7 +1487,7 @@ create table app_public.invitations (
                 references app_public.gyms (id) on delete cascade,
   id            uuid not null default gen_random_uuid(),
   email         citext not null check (email ~ '^[^@\s]+@[^@\s]+$' and length(email) <= 254),
-  role          text not null check (role in ('member', 'personal_trainer', 'coach', 'gym_admin')),
+  role          app_public.membership_role not null,
   display_name  text not null check (length(btrim(display_name)) between 1 and 100),
   -- sha256 of the token mailed to the person; the raw token is never stored here.
   token_hash    bytea not null,
@@ -1560,7 +1570,7 @@ as $$
 $$;
 grant execute on function app_private.mail_invitation(app_public.invitations, text) to ":ROLE_SYSTEM";
 
-create function app_public.invite_to_gym(email text, role text, display_name text, tenant_id uuid default null)
+create function app_public.invite_to_gym(email text, role app_public.membership_role, display_name text, tenant_id uuid default null)
   returns app_public.invitations
   language plpgsql volatile security definer set search_path = pg_catalog, public
 as $$
@@ -1601,7 +1611,7 @@ begin
   return v_inv;
 end;
 $$;
-comment on function app_public.invite_to_gym(text, text, text, uuid) is
+comment on function app_public.invite_to_gym(text, app_public.membership_role, text, uuid) is
   'Gym admin (own gym) or platform owner (tenantId): invite an email to join with a role and the name this gym shows for them. Mails a one-time link (valid 7 days). The answer is the same whether or not the email has a login. SECURITY DEFINER (system): writes the outbox and reads memberships by email.';
 
 -- An open invitation the caller may manage, locked; IC020 if there is none.
@@ -1664,7 +1674,7 @@ comment on function app_public.revoke_invitation(uuid) is
 create type app_public.accepted_invitation as (
   tenant_id uuid,
   gym_name  text,
-  role      text
+  role      app_public.membership_role
 );
 comment on type app_public.accepted_invitation is 'The gym an accepted invitation joined, and the role held there.';
 
@@ -1726,11 +1736,11 @@ $$;
 comment on function app_private.prune_invitations() is
   'Delete invitations expired or revoked over a day ago. SECURITY DEFINER (system): the worker runs as the owner, which has no policy on invitations.';
 
-grant execute on function app_public.invite_to_gym(text, text, text, uuid),
+grant execute on function app_public.invite_to_gym(text, app_public.membership_role, text, uuid),
   app_public.resend_invitation(uuid), app_public.revoke_invitation(uuid)
   to ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 grant execute on function app_public.accept_invitation(text, text) to :VISITOR_ROLES;
-alter function app_public.invite_to_gym(text, text, text, uuid) owner to ":ROLE_SYSTEM";
+alter function app_public.invite_to_gym(text, app_public.membership_role, text, uuid) owner to ":ROLE_SYSTEM";
 alter function app_public.resend_invitation(uuid) owner to ":ROLE_SYSTEM";
 alter function app_public.revoke_invitation(uuid) owner to ":ROLE_SYSTEM";
 alter function app_public.accept_invitation(text, text) owner to ":ROLE_SYSTEM";
@@ -1937,7 +1947,7 @@ reset role;
 create function app_hidden.membership_role(tenant_id uuid, membership_id uuid) returns text
   language sql stable security definer set search_path = pg_catalog
 as $$
-  select m.role from app_public.memberships m
+  select m.role::text from app_public.memberships m
   where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
     and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner')
 $$;
@@ -2268,12 +2278,18 @@ alter function app_hidden.assigned_client_ids() owner to ":ROLE_SYSTEM";
 -- benchmarks: the global catalog of named benchmark workouts (Fran, Grace, Murph…). A gym's
 -- workout may link to one; results of such workouts rank on network leaderboards.
 --------------------------------------------------------------------------------
+-- What a score means, shared by benchmarks and workouts (a benchmark workout scores as its
+-- benchmark): a Postgres enum (GraphQL: ScoringType).
+create type app_public.scoring_type as enum ('time', 'reps', 'load', 'rounds_reps');
+comment on type app_public.scoring_type is
+  'time (seconds, lower is better), reps, load (kg) or rounds_reps (rounds + reps/100).';
+
 create table app_public.benchmarks (
   id              uuid primary key default gen_random_uuid(),
   slug            citext not null unique check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
   name            text not null check (length(name) between 1 and 100),
   description     text not null default '',
-  score_type      text not null check (score_type in ('time', 'reps', 'rounds_reps', 'load')),
+  score_type      app_public.scoring_type not null,
   lower_is_better boolean not null generated always as (score_type = 'time') stored,
   archived_at     timestamptz,
   -- target of workouts (benchmark_id, scoring_type): a linked workout scores the same way.
@@ -2325,7 +2341,7 @@ create table app_public.workouts (
   author_id    uuid default app_hidden.current_membership_id(),
   title        text not null check (length(title) between 1 and 200),
   description  text not null default '' check (length(description) <= 10000),
-  scoring_type text not null check (scoring_type in ('time', 'reps', 'load', 'rounds_reps')),
+  scoring_type app_public.scoring_type not null,
   is_published boolean not null default false,
   created_at   timestamptz not null default now(),
   -- A workout may be one of the network's benchmarks. Benchmarks are global, so the link
@@ -2432,6 +2448,7 @@ create table app_public.class_sessions (
 );
 comment on table app_public.class_sessions is
   'A scheduled class: when, who coaches it, which workout, and how many seats.';
+comment on column app_public.class_sessions.starts_at is E'@behavior +orderBy +filterBy\nWhen the class starts (the schedule is ordered by it).';
 comment on column app_public.class_sessions.booked_count is
   'Seats taken (kept by the bookings triggers; the capacity check makes overbooking impossible).';
 create index class_sessions_tenant_id_starts_at_idx on app_public.class_sessions (tenant_id, starts_at);
@@ -2658,14 +2675,20 @@ create table app_public.workout_results (
   constraint workout_results_score_range check (score between 0 and 99999999.99)
 );
 comment on table app_public.workout_results is 'A member''s logged score for a workout.';
+-- Screens sort and filter results by score, date and Rx: each has its tenant-leading index
+-- (db:lint rule orderable-column-index), so the tag never exposes an unindexed sort.
 comment on column app_public.workout_results.score is
-  'In the workout''s unit: seconds (time), reps, kg (load), or rounds + reps/100 (rounds_reps).';
-comment on column app_public.workout_results.is_rx is 'True when done as prescribed (Rx), false when scaled.';
+  E'@behavior +orderBy +filterBy\nIn the workout''s unit: seconds (time), reps, kg (load), or rounds + reps/100 (rounds_reps).';
+comment on column app_public.workout_results.is_rx is E'@behavior +orderBy +filterBy\nTrue when done as prescribed (Rx), false when scaled.';
+comment on column app_public.workout_results.performed_on is E'@behavior +orderBy +filterBy\nThe day the workout was done.';
 comment on column app_public.workout_results.recorded_by is
   'Who logged it (the member, or their assigned trainer): always the caller that created it, never chosen by the client.';
 create index workout_results_tenant_id_workout_id_idx on app_public.workout_results (tenant_id, workout_id);
 create index workout_results_tenant_id_member_id_idx on app_public.workout_results (tenant_id, member_id);
 create index workout_results_tenant_id_recorded_by_idx on app_public.workout_results (tenant_id, recorded_by);
+create index workout_results_tenant_id_score_idx on app_public.workout_results (tenant_id, score);
+create index workout_results_tenant_id_performed_on_idx on app_public.workout_results (tenant_id, performed_on);
+create index workout_results_tenant_id_is_rx_idx on app_public.workout_results (tenant_id, is_rx, score);
 
 create trigger _100_tenant_id_immutable before update on app_public.workout_results
   for each row execute function app_private.tg__tenant_id_immutable();
@@ -2926,6 +2949,10 @@ grant insert (tenant_id, name, price_cents, currency, billing_period, is_active)
 -- payments: what each member pays. Visible to the gym admin and the member themself only
 -- (and the platform owner, for support); recorded and corrected by the gym admin.
 --------------------------------------------------------------------------------
+-- A Postgres enum (GraphQL: PaymentStatus).
+create type app_public.payment_status as enum ('pending', 'paid', 'refunded', 'failed');
+comment on type app_public.payment_status is 'Where a payment stands: pending, paid, refunded or failed.';
+
 create table app_public.payments (
   tenant_id          uuid not null default app_hidden.current_tenant_id()
                      references app_public.gyms (id) on delete cascade,
@@ -2936,7 +2963,7 @@ create table app_public.payments (
   currency           text not null default 'EUR' check (currency ~ '^[A-Z]{3}$'),
   period_start       date not null,
   period_end         date not null,
-  status             text not null default 'paid' check (status in ('pending', 'paid', 'refunded', 'failed')),
+  status             app_public.payment_status not null default 'paid',
   paid_at            timestamptz,
   created_at         timestamptz not null default now(),
   primary key (tenant_id, id),
@@ -2952,6 +2979,12 @@ create index payments_tenant_id_membership_plan_id_idx on app_public.payments (t
 -- The admin's payments for a period (a month across all members): member_id leads the index
 -- above, so without this one a month is a scan of every payment of the gym.
 create index payments_tenant_id_period_start_idx on app_public.payments (tenant_id, period_start);
+create index payments_tenant_id_paid_at_idx on app_public.payments (tenant_id, paid_at);
+create index payments_tenant_id_status_idx on app_public.payments (tenant_id, status);
+-- The admin's payment screens sort and filter by period, payment date and status.
+comment on column app_public.payments.period_start is E'@behavior +orderBy +filterBy\nFirst day of the period paid for.';
+comment on column app_public.payments.paid_at is E'@behavior +orderBy +filterBy\nWhen the money arrived (null while pending or failed).';
+comment on column app_public.payments.status is E'@behavior +orderBy +filterBy\nWhere the payment stands.';
 
 create trigger _100_tenant_id_immutable before update on app_public.payments
   for each row execute function app_private.tg__tenant_id_immutable();
@@ -3012,6 +3045,8 @@ comment on table app_public.messages is
   'A private message between two people in the same gym. Only the sender and the recipient can ever read it.';
 create index messages_tenant_id_sender_id_idx on app_public.messages (tenant_id, sender_id, created_at);
 create index messages_tenant_id_recipient_id_idx on app_public.messages (tenant_id, recipient_id, created_at);
+create index messages_tenant_id_created_at_idx on app_public.messages (tenant_id, created_at);
+comment on column app_public.messages.created_at is E'@behavior +orderBy +filterBy\nWhen the message was sent.';
 
 create trigger _100_tenant_id_immutable before update on app_public.messages
   for each row execute function app_private.tg__tenant_id_immutable();

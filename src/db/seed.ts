@@ -183,7 +183,7 @@ async function seedGymDomain(client: Client, roles: RoleNames, people: SeededMem
   await client.query(
     `insert into app_public.payments (member_id, membership_plan_id, amount_cents, period_start, period_end, status, paid_at)
      select m.id, $2::uuid, $3::int, d::date, (d + interval '1 month' - interval '1 day')::date,
-            case when d > now() - interval '1 month' and m.ord % 5 = 4 then 'pending' else 'paid' end,
+            (case when d > now() - interval '1 month' and m.ord % 5 = 4 then 'pending' else 'paid' end)::app_public.payment_status,
             case when d > now() - interval '1 month' and m.ord % 5 = 4 then null else d + interval '2 days' end
      from unnest($1::uuid[]) with ordinality as m(id, ord),
           generate_series(date_trunc('month', now()) - interval '1 month', date_trunc('month', now()), interval '1 month') d`,

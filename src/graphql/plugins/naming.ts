@@ -20,6 +20,8 @@
  *     `condition`/`filter`, or the row's `rowId`/`id`.
  * - `tenantId` itself stays a readable column on every tenant row.
  * - A few relations get a name for what they are rather than for their column (RELATION_NAMES).
+ * - Postgres enum values are CONSTANT_CASE in GraphQL, as every other enum value is
+ *   (`role: COACH`, `status: PAID`); the database keeps its lower-case labels.
  */
 import { PgSimplifyInflectionPreset } from "@graphile/simplify-inflection";
 
@@ -94,6 +96,9 @@ export const IroncladNamingPlugin: GraphileConfig.Plugin = {
   },
   inflection: {
     replace: {
+      enumValue(previous, _preset, value, codec) {
+        return this.constantCase(previous!(value, codec));
+      },
       _getBaseNameFromKeys(previous, _preset, detailedKeys) {
         const keys = detailedKeys as DetailedKey[];
         const own = keys.filter((k) => k.attributeName !== TENANT_KEY);

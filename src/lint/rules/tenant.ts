@@ -207,6 +207,34 @@ export const tenantIdImmutableTrigger: Rule = {
     order by 1`,
 };
 
+export const orderableColumnIndex: Rule = {
+  id: "orderable-column-index",
+  level: "error",
+  title: "A column a @behavior tag exposes for orderBy/filterBy has an index (tenant_id, <column>, …)",
+  why: "PostGraphile offers orderBy and filter only on indexed columns unless a @behavior tag says otherwise; a tagged column without a tenant-leading index lets any client sort or filter a gym's whole table with a scan and a sort",
+  fix: "create index on … (tenant_id, <column>), or drop +orderBy/+filterBy from the column's @behavior",
+  sql: `
+    with tenant_tables as (${TENANT_TABLES}),
+    tagged as (
+      select t.oid, t.name, t.tenant_attnum, a.attnum, a.attname,
+             substring(col_description(t.oid, a.attnum) from '(?:^|\\n)@behavior[ \\t]+([^\\n]*)') as behavior
+      from tenant_tables t
+      join pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
+    )
+    select c.name as object,
+           format('column %I is exposed by @behavior %s but no index starts (tenant_id, %I)', c.attname, c.behavior, c.attname) as detail
+    from tagged c
+    where exists (
+        -- +orderBy, orderBy, +attribute:filterBy …: any token that turns ordering or filtering on
+        select 1 from regexp_split_to_table(c.behavior, '\\s+') as b(token)
+        where b.token ~ '^\\+?([A-Za-z]+:)*(orderBy|filterBy)$')
+      and not exists (
+        select 1 from pg_index i
+        where i.indrelid = c.oid and i.indpred is null
+          and i.indkey[0] = c.tenant_attnum and i.indkey[1] = c.attnum)
+    order by 1, 2`,
+};
+
 export const tenantRules: Rule[] = [
   tenantIdNotNull,
   tenantIdReferencesRoot,
@@ -217,4 +245,5 @@ export const tenantRules: Rule[] = [
   tenantPermissivePolicy,
   tenantIdNotUpdatable,
   tenantIdImmutableTrigger,
+  orderableColumnIndex,
 ];
