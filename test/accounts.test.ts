@@ -130,7 +130,8 @@ describe("invitations, end to end over HTTP", () => {
     const b = await gymWithAdmin();
     const coach = await createGymUser({ role: "coach", gym: a.gym });
     const coachToken = await login(api, coach.email);
-    expect(code(await gql(api, INVITE, { email: email("x"), role: "member", name: "X" }, coachToken))).toBe("42501");
+    // A coach's schema has no inviteToGym (no EXECUTE grant): a validation error, nothing runs.
+    expect(code(await gql(api, INVITE, { email: email("x"), role: "member", name: "X" }, coachToken))).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(code(await gql(api, INVITE, { email: email("x"), role: "member", name: "X", gym: b.gym.id }, a.adminToken))).toBe("IC002");
     const invB = await invite(b.adminToken, email("b-person"), "member", "B person");
     expect(code(await gql(api, RESEND, { id: invB.rowId }, a.adminToken))).toBe("IC020");
@@ -313,8 +314,8 @@ describe("self-service credentials", () => {
     const third = await login(api, person.email, "second-password");
     expect((await gql(api, "mutation { logoutEverywhere(input: {}) { result } }", {}, third)).data).toEqual({ logoutEverywhere: { result: true } });
     for (const s of [here, third]) expect((await gql(api, ME, {}, s)).status).toBe(401);
-    // Anonymous visitors have no password of their own to change.
-    expect(code(await gql(api, CHANGE, { currentPassword: "x", newPassword: "second-password" }))).toBe("42501");
+    // Anonymous visitors have no password of their own to change: their schema has no changePassword.
+    expect(code(await gql(api, CHANGE, { currentPassword: "x", newPassword: "second-password" }))).toBe("GRAPHQL_VALIDATION_FAILED");
   });
 });
 
@@ -350,7 +351,7 @@ describe("account audit trail", () => {
     // Gym B sees none of it; a coach of A sees nothing at all; the trail cannot be rewritten.
     expect((await gql(api, "{ accountEvents { totalCount } }", {}, b.adminToken)).data!.accountEvents.totalCount).toBe(1);
     const coach = await createGymUser({ role: "coach", gym: a.gym });
-    expect(code(await gql(api, "{ accountEvents { totalCount } }", {}, await login(api, coach.email)))).toBe("42501");
+    expect(code(await gql(api, "{ accountEvents { totalCount } }", {}, await login(api, coach.email)))).toBe("GRAPHQL_VALIDATION_FAILED");
     await expect(rootQuery("update app_public.account_events set role = 'gym_admin' where tenant_id = $1", [a.gym.id]))
       .rejects.toMatchObject({ code: "IC030" });
     await expect(rootQuery("delete from app_public.account_events where tenant_id = $1", [a.gym.id]))
