@@ -4,7 +4,7 @@
  * freshly migrated database (TEST_DATABASE_URL, or a private embedded server). For reference,
  * the same for one role's schema alone.
  *
- *   node --expose-gc --import tsx bench/role-schemas.ts     # or TEST_DATABASE_URL=postgres://… …
+ *   GRAPHILE_ENV=production node --expose-gc --import tsx bench/role-schemas.ts   # TEST_DATABASE_URL=… to use a server
  */
 import { createServer } from "node:http";
 import express from "express";
@@ -30,7 +30,6 @@ function settle(): NodeJS.MemoryUsage {
 const mb = (bytes: number) => (bytes / MB).toFixed(0);
 
 async function main() {
-  process.env.GRAPHILE_ENV ??= "production";
   const db = await createThrowawayDatabase({ serverRootUrl: process.env.TEST_DATABASE_URL, prefix: "ironclad_bench_schemas" });
   const authPool = new Pool({ connectionString: db.authUrl, max: 10 });
   const options: PresetOptions = {
