@@ -12,7 +12,7 @@ import { HOSTILE_DOCUMENTS } from "../src/fuzz/hostile-documents";
 import { Pool } from "pg";
 import { makeSchema } from "postgraphile";
 import { parse, specifiedRules, validate } from "postgraphile/graphql";
-import { makePreset } from "../src/graphql/preset";
+import { makePreset, sharedInstanceParts } from "../src/graphql/preset";
 import { DEFAULT_LIMITS } from "../src/config";
 import { makeLimitsRule } from "../src/graphql/plugins/limits";
 import { makeErrorCodeRule } from "../src/graphql/validation-errors";
@@ -33,9 +33,11 @@ async function validationTimes(rounds: number): Promise<Map<string, { parse: num
   const authPool = new Pool({ connectionString: authUrl, max: 2 });
   const times = new Map<string, { parse: number; validate: number }>();
   try {
-    const { schema } = await makeSchema(
-      makePreset({ authPool, roles, jwtSecret, jwtAudience: "bench", graphiql: false, introspection: true }),
-    );
+    // The documents are sent without a token: the anonymous role's schema is the one they hit.
+    const options = { authPool, roles, jwtSecret, jwtAudience: "bench", graphiql: false, introspection: true };
+    const shared = sharedInstanceParts(options);
+    const { schema } = await makeSchema(makePreset(options, { role: "anonymous", ...shared }));
+    shared.pgSubscriber.release();
     const rules = [makeLimitsRule({ ...DEFAULT_LIMITS, introspection: true }), makeErrorCodeRule({ suggestions: true }), ...specifiedRules];
     for (const { name, query } of HOSTILE_DOCUMENTS) {
       const parsing: number[] = [];

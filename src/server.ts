@@ -127,6 +127,7 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const server = createHttpServer(app);
   // The preset reads its own fields of the options; the HTTP-only ones pass through unread.
   const graphql = await mountGraphQL(app, server, { ...options, authPool, maxRequestBytes }, [ObservabilityPlugin]);
+  log.info({ schemaBuildMs: graphql.buildTimes }, "graphql: one schema per role built");
   // Anything that still escapes (express body errors, bugs): JSON, no stack trace.
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = (error as { status?: unknown }).status;

@@ -186,9 +186,10 @@ describe("hostile input", () => {
         expect(codes(await gql(closed, "query { ...F } fragment F on Query { __schema { queryType { name } } }"))).toContain("INTROSPECTION_DISABLED");
         expect((await gql(closed, "{ __typename }")).data).toEqual({ __typename: "Query" });
         // No "Did you mean …?" either: suggestions would spell out the schema one typo at a time.
-        const typo = await gql(closed, "{ gyms { nodes { nme } } }");
+        // (Sent without a token: the anonymous schema, which lists plans.)
+        const typo = await gql(closed, "{ plans { nodes { nme } } }");
         expect(codes(typo)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
-        expect(typo.errors?.[0]?.message).toBe('Cannot query field "nme" on type "Gym".');
+        expect(typo.errors?.[0]?.message).toBe('Cannot query field "nme" on type "Plan".');
         expect((await fetch(`${closed.url}/graphiql`)).status).toBe(404);
       } finally {
         await closed.close();
@@ -245,8 +246,6 @@ describe("hostile input", () => {
     });
 
     it("hostile strings in every string/uuid argument of every query and mutation → coded errors, no write", async () => {
-      const intro = await gql(api, getIntrospectionQuery());
-      const schema = buildClientSchema(intro.data as unknown as IntrospectionQuery);
       const tables = await discoverTables(rootQuery);
 
       const HOSTILE = [
@@ -286,22 +285,25 @@ describe("hostile input", () => {
       };
       const argDefs = (args: readonly GraphQLArgument[]) => (args.length ? `(${args.map((a, i) => `$v${i}: ${String(a.type)}`).join(", ")})` : "");
       const argUse = (args: readonly GraphQLArgument[]) => (args.length ? `(${args.map((a, i) => `${a.name}: $v${i}`).join(", ")})` : "");
-      const ops: { kind: "query" | "mutation"; name: string; args: readonly GraphQLArgument[] }[] = [
-        ...Object.values(schema.getQueryType()!.getFields()).map((f) => ({ kind: "query" as const, name: f.name, args: f.args })),
-        ...Object.values(schema.getMutationType()!.getFields()).map((f) => ({ kind: "mutation" as const, name: f.name, args: f.args })),
-      ].filter((o) => o.args.some((a) => valueFor(a.type, "x") !== undefined));
-
-      const tokens = [undefined, admin];
+      // Each token is served its own role's schema: every operation of that schema, with that token.
       let sent = 0;
-      for (const op of ops) {
-        for (const hostile of HOSTILE) {
-          const vars: Record<string, unknown> = {};
-          op.args.forEach((a, i) => {
-            const v = valueFor(a.type, hostile);
-            if (v !== undefined) vars[`v${i}`] = v;
-          });
-          const q = `${op.kind} ${argDefs(op.args)} { r: ${op.name}${argUse(op.args)} { __typename } }`;
-          for (const token of tokens) {
+      let operations = 0;
+      for (const token of [undefined, admin]) {
+        const intro = await gql(api, getIntrospectionQuery(), {}, token);
+        const schema = buildClientSchema(intro.data as unknown as IntrospectionQuery);
+        const ops: { kind: "query" | "mutation"; name: string; args: readonly GraphQLArgument[] }[] = [
+          ...Object.values(schema.getQueryType()!.getFields()).map((f) => ({ kind: "query" as const, name: f.name, args: f.args })),
+          ...Object.values(schema.getMutationType()!.getFields()).map((f) => ({ kind: "mutation" as const, name: f.name, args: f.args })),
+        ].filter((o) => o.args.some((a) => valueFor(a.type, "x") !== undefined));
+        operations += ops.length;
+        for (const op of ops) {
+          for (const hostile of HOSTILE) {
+            const vars: Record<string, unknown> = {};
+            op.args.forEach((a, i) => {
+              const v = valueFor(a.type, hostile);
+              if (v !== undefined) vars[`v${i}`] = v;
+            });
+            const q = `${op.kind} ${argDefs(op.args)} { r: ${op.name}${argUse(op.args)} { __typename } }`;
             const body = JSON.stringify({ query: q, variables: vars });
             if (body.length > 100_000) continue;
             const headers: Record<string, string> = { "content-type": "application/json" };
@@ -312,7 +314,7 @@ describe("hostile input", () => {
           }
         }
       }
-      console.log(`hostile-input: ${sent} requests over ${ops.length} operations × ${HOSTILE.length} hostile strings`);
+      console.log(`hostile-input: ${sent} requests over ${operations} operations (anonymous and gym admin schemas) × ${HOSTILE.length} hostile strings`);
       // Nothing hostile was written anywhere in either gym, nor as a person. (Other suites write
       // to these gyms concurrently, so this looks for the hostile values rather than
       // comparing checksums.)

@@ -138,22 +138,24 @@ const membershipRow = (id: string) =>
   rootQuery("select tenant_id, user_id, role from app_public.memberships where id = $1", [id]);
 
 describe("forbidden mutations: a stable error code, and nothing written", () => {
-  it("a member calling provisionGym gets 42501, and no gym appears", async () => {
+  // A member's schema has neither provisionGym nor deleteMembershipById (no grant): the
+  // document fails validation and nothing runs.
+  it("a member calling provisionGym gets a validation error, and no gym appears", async () => {
     const token = await login(api, `member@${GYM_A}.test`);
     const slug = `t-${randomUUID().slice(0, 12)}`;
     const res = await gql(api, "mutation ($slug: String!) { provisionGym(input: { name: \"Rogue\", slug: $slug }) { result { rowId } } }", { slug }, token);
     expect(res.data?.provisionGym ?? null).toBeNull();
-    expect(res.errors?.[0]?.extensions?.code).toBe("42501");
+    expect(res.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(await rootQuery("select 1 from app_public.gyms where slug = $1", [slug])).toEqual([]);
   });
 
-  it(`a member of ${GYM_A} deleting a ${GYM_B} membership by its node id gets 42501, and it stays`, async () => {
+  it(`a member of ${GYM_A} deleting a ${GYM_B} membership by its node id gets a validation error, and it stays`, async () => {
     const target = await aMembershipOf(GYM_B);
     const before = await membershipRow(target.rowId);
     const token = await login(api, `member@${GYM_A}.test`);
     const res = await gql(api, "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { deletedMembershipId } }", { id: target.id }, token);
     expect(res.data?.deleteMembership ?? null).toBeNull();
-    expect(res.errors?.[0]?.extensions?.code).toBe("42501");
+    expect(res.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(await membershipRow(target.rowId)).toEqual(before);
     expect(before).toHaveLength(1);
   });

@@ -1,6 +1,7 @@
 /**
- * The typed-client example: a few lines of fetch, typed end to end by the documents generated
- * from the committed schema.graphql (`npm run graphql:types`). A misspelt field or a wrong
+ * The typed-client example, a member's app: a few lines of fetch, typed end to end by the
+ * documents generated from the member's committed schema, schema/member.graphql
+ * (`npm run graphql:types`). A misspelt field or a wrong
  * variable type is a compile error here, not a runtime one. The suite compiles and runs it
  * against the live API (test/contract.test.ts).
  */

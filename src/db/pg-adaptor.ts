@@ -41,6 +41,10 @@ export interface OneTripServiceOptions {
   schemas: string[];
   settingsStyle?: SettingsStyle;
   guard?: PreambleGuard;
+  /** Settings the schema is introspected with (a visitor role: its schema holds only its grants). */
+  pgSettingsForIntrospection?: Record<string, string>;
+  /** A LISTEN connection shared between services (one per process, not one per role's schema). */
+  pgSubscriber?: pgAdaptor.PgSubscriber;
 }
 
 // Same as the stock adaptor: JIT optimisation costs more than it saves on short queries.
@@ -126,7 +130,12 @@ export function makeOneTripWithPgClient(pool: Pool, options: { style: SettingsSt
  * stock one.
  */
 export function makeOneTripPgService(options: OneTripServiceOptions): GraphileConfig.PgServiceConfiguration<"@dataplan/pg/adaptors/pg"> {
-  const service = pgAdaptor.makePgService({ pool: options.pool, schemas: options.schemas });
+  const service = pgAdaptor.makePgService({
+    pool: options.pool,
+    schemas: options.schemas,
+    pgSettingsForIntrospection: options.pgSettingsForIntrospection,
+    pgSubscriber: options.pgSubscriber,
+  });
   const style = options.settingsStyle ?? "set_config";
   return {
     ...service,

@@ -116,6 +116,13 @@ function rng(seed: number) {
 
 const ROLE_LOCALS: Record<string, string> = { gym_admin: "admin", coach: "coach", personal_trainer: "pt", member: "member" };
 
+/** The `role` claim of a token this API issued (read, not verified: the server verifies it). */
+function roleOfToken(token: string): string {
+  const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { role?: unknown };
+  if (typeof payload.role !== "string") throw new Error("fuzz: a token without a role claim");
+  return payload.role;
+}
+
 export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = Date.now();
   const log = options.log ?? (() => {});
@@ -172,22 +179,54 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
   const shared = await publishedBySharedLayer(options.rootQuery);
   const checksum = () => gymChecksum(options.rootQuery, tables, truthB.gymId);
 
-  // ---------------------------------------------------------------- schema
-  const intro = await post(getIntrospectionQuery(), {});
-  if (!intro.body.data) throw new Error(`fuzz: introspection failed: ${intro.text.slice(0, 300)}`);
-  const schema: GraphQLSchema = buildClientSchema(intro.body.data as unknown as IntrospectionQuery);
-  const queryType = schema.getQueryType()!;
-  const mutationType = schema.getMutationType();
-  const nodeInterface = schema.getType("Node");
-  const nodeTypes = new Set(
-    nodeInterface && isInterfaceType(nodeInterface) ? schema.getPossibleTypes(nodeInterface).map((t) => t.name) : [],
+  // ---------------------------------------------------------------- personas of gym A
+  const personas: FuzzPersona[] = Object.entries(ROLE_LOCALS).map(([role, local]) => ({
+    label: `${role}@${options.gymA}`,
+    email: `${local}@${options.gymA}.test`,
+    tenantId: truthA.gymId,
+  }));
+  const bothGyms = await options.rootQuery<{ email: string }>(
+    `select u.email::text as email from app_public.users u
+      where exists (select 1 from app_public.memberships m where m.user_id = u.id and m.tenant_id = $1)
+        and exists (select 1 from app_public.memberships m where m.user_id = u.id and m.tenant_id = $2)
+      order by 1 limit 1`,
+    [truthA.gymId, truthB.gymId],
   );
+  if (bothGyms[0]) {
+    personas.push({ label: `${bothGyms[0].email} (in both gyms) @${options.gymA}`, email: bothGyms[0].email, tenantId: truthA.gymId, readOnly: true });
+  }
+  const tokens = new Map<string, string>();
+  for (const p of personas) tokens.set(p.label, await login(p.email, p.tenantId));
+
+  // ---------------------------------------------------------------- schemas, one per role
+  // The server answers each token from its own role's schema: introspect as each persona's
+  // role, and probe each persona only with what its schema offers.
+  const groups = new Map<string, { schema: GraphQLSchema; personas: FuzzPersona[] }>();
+  for (const p of personas) {
+    const token = tokens.get(p.label)!;
+    const role = roleOfToken(token);
+    let group = groups.get(role);
+    if (!group) {
+      const intro = await post(getIntrospectionQuery(), {}, token);
+      if (!intro.body.data) throw new Error(`fuzz: introspection as ${role} failed: ${intro.text.slice(0, 300)}`);
+      group = { schema: buildClientSchema(intro.body.data as unknown as IntrospectionQuery), personas: [] };
+      groups.set(role, group);
+      log(`${role}: ${Object.keys(group.schema.getQueryType()!.getFields()).length} root fields, ${Object.keys(group.schema.getMutationType()?.getFields() ?? {}).length} mutations`);
+    }
+    group.personas.push(p);
+  }
+  const schemas = [...groups.values()].map((g) => g.schema);
+  const nodeTypes = new Set<string>();
+  for (const schema of schemas) {
+    const nodeInterface = schema.getType("Node");
+    if (nodeInterface && isInterfaceType(nodeInterface)) for (const t of schema.getPossibleTypes(nodeInterface)) nodeTypes.add(t.name);
+  }
 
   // GraphQL type ↔ table, by PostGraphile's inflection (memberships → Membership).
   const tableOfType = new Map<string, TableInfo>();
   for (const t of tables) {
     const typeName = singularTypeName(t.name);
-    if (schema.getType(typeName)) tableOfType.set(typeName, t);
+    if (schemas.some((schema) => schema.getType(typeName))) tableOfType.set(typeName, t);
   }
 
   // Gym B's node ids and rows, per GraphQL type.
@@ -209,25 +248,6 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
   }
   const bUuids = forbiddenList.filter(isUuid);
   const bStrings = forbiddenList.filter((v) => !isUuid(v) && !bNodeIds.some((n) => n.id === v));
-
-  // ---------------------------------------------------------------- personas of gym A
-  const personas: FuzzPersona[] = Object.entries(ROLE_LOCALS).map(([role, local]) => ({
-    label: `${role}@${options.gymA}`,
-    email: `${local}@${options.gymA}.test`,
-    tenantId: truthA.gymId,
-  }));
-  const bothGyms = await options.rootQuery<{ email: string }>(
-    `select u.email::text as email from app_public.users u
-      where exists (select 1 from app_public.memberships m where m.user_id = u.id and m.tenant_id = $1)
-        and exists (select 1 from app_public.memberships m where m.user_id = u.id and m.tenant_id = $2)
-      order by 1 limit 1`,
-    [truthA.gymId, truthB.gymId],
-  );
-  if (bothGyms[0]) {
-    personas.push({ label: `${bothGyms[0].email} (in both gyms) @${options.gymA}`, email: bothGyms[0].email, tenantId: truthA.gymId, readOnly: true });
-  }
-  const tokens = new Map<string, string>();
-  for (const p of personas) tokens.set(p.label, await login(p.email, p.tenantId));
 
   // ---------------------------------------------------------------- checks
   /** Every string inside a request's variables (what the caller itself sent). */
@@ -261,9 +281,11 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
     }
   }
 
+  /** The personas of the role whose schema is being probed (see the rounds below). */
+  let active: FuzzPersona[] = [];
   async function asEveryone(operation: string, query: string, variables: Record<string, unknown>, { write = false } = {}) {
     const results: { persona: FuzzPersona; r: GqlResult }[] = [];
-    for (const p of personas) {
+    for (const p of active) {
       if (write && p.readOnly) continue;
       const r = await post(query, variables, tokens.get(p.label));
       if (r.status === 401) {
@@ -350,6 +372,7 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
       case "String":
         if (/email/i.test(name)) return `fuzz-${++counter}@fuzz.invalid`;
         if (/slug/i.test(name)) return `fuzz-${++counter}`;
+        if (name === "role") return "member";
         return bStrings.length && random() < 0.5 ? pick(bStrings) : `fuzz-${++counter}`;
       case "Int":
         return 1;
@@ -383,7 +406,6 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
   const argUse = (args: readonly GraphQLArgument[]) =>
     args.length ? `(${args.map((a, i) => `${a.name}: $v${i}`).join(", ")})` : "";
 
-  const rootFields = Object.values(queryType.getFields()).filter((f) => f.name !== "query");
   const stripValues = (text: string, values: unknown[]) =>
     values.reduce<string>((acc, v) => (typeof v === "string" && v ? acc.split(v).join("<v>") : acc), text);
 
@@ -393,211 +415,220 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
     const sweep = round === 0;
     log(`round ${round + 1}/${Math.max(1, iterations)}${sweep ? " (full sweep)" : " (random probes)"}`);
 
-    // ------------------------------------------------ 1. every root field without required args
-    for (const f of rootFields) {
-      if (hasRequiredArgs(f)) continue;
-      if (!sweep && random() < 0.5) continue;
-      const named = getNamedType(f.type);
-      const args = f.args.some((a) => a.name === "first") ? `(first: ${ROOT_FIRST})` : "";
-      const sel = selection(named, sweep ? 2 : 1 + Math.floor(random() * 2), f.name);
-      const q = `{ ${f.name}${args} ${sel} }`;
-      coverage.rootQueryFields.add(f.name);
-      if (isConnection(named)) coverage.connectionFields.add(`Query.${f.name}`);
-      const results = await asEveryone(`query ${f.name}`, q, {});
-      for (const { persona, r } of results) {
-        if (r.body.errors?.some((e) => e.extensions?.code === "QUERY_TOO_COMPLEX" || e.extensions?.code === "QUERY_TOO_DEEP")) {
-          skipped.push(`${f.name} as ${persona.label}: ${r.body.errors[0]!.message}`);
-        }
-      }
-    }
+    for (const [role, group] of groups) {
+      active = group.personas;
+      const queryType = group.schema.getQueryType()!;
+      const mutationType = group.schema.getMutationType();
+      const rootFields = Object.values(queryType.getFields()).filter((f) => f.name !== "query");
+      log(`  ${role}: ${group.personas.map((p) => p.label).join(", ")}`);
 
-    // ------------------------------------------------ 2. node(id:) and every lookup field, for B's ids
-    const idFields = rootFields.filter((f) => f.args.length > 0 && f.args.every((a) => getNamedType(a.type).name === "ID") && hasRequiredArgs(f));
-    const idsThisRound = sweep ? bNodeIds : bNodeIds.filter(() => random() < 0.3);
-    for (const f of idFields) {
-      coverage.lookupFields.add(f.name);
-      for (let i = 0; i < idsThisRound.length; i += 25) {
-        const batch = idsThisRound.slice(i, i + 25);
-        const q = `query (${batch.map((_, j) => `$i${j}: ID!`).join(", ")}) { ${batch
-          .map((_, j) => `q${j}: ${f.name}(${f.args[0]!.name}: $i${j}) { __typename }`)
-          .join(" ")} }`;
-        const vars = Object.fromEntries(batch.map((n, j) => [`i${j}`, n.id]));
-        coverage.nodeIdsProbed += batch.length;
-        for (const { persona, r } of await asEveryone(`${f.name}(id: B)`, q, vars)) {
-          const data = r.body.data ?? {};
-          for (const [alias, v] of Object.entries(data)) {
-            if (v !== null) findings.push({ kind: "leak", persona: persona.label, operation: `${f.name}`, detail: `${alias} returned ${JSON.stringify(v)} for gym B's node id` });
-          }
-        }
-      }
-    }
-    // A lookup keyed by an enum (plan(rowId: FREE)) reads global reference data: its keys are
-    // the schema's own values, not gym B's, and an enum has no absent twin to compare with.
-    const lookupFields = rootFields.filter((f) => hasRequiredArgs(f) && !idFields.includes(f)
-      && !f.args.some((a) => isEnumType(getNamedType(a.type))));
-    for (const f of lookupFields) {
-      coverage.lookupFields.add(f.name);
-      const named = getNamedType(f.type);
-      const typeName = named.name;
-      const rows = bRowsByType.get(typeName) ?? [];
-      const sampleRows = sweep ? rows : rows.filter(() => random() < 0.3);
-      const sel = selection(named, 1, f.name);
-      for (const row of sampleRows.length ? sampleRows : [undefined]) {
-        const vars: Record<string, unknown> = {};
-        f.args.forEach((a, i) => (vars[`v${i}`] = valueFor(a.name, a.type, row, typeName)));
-        const q = `query ${argDefs(f.args)} { ${f.name}${argUse(f.args)} ${sel} }`;
-        const twinVars = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, absentTwin(v)]));
-        const results = await asEveryone(`${f.name}(B's key)`, q, vars);
-        const twins = await asEveryone(`${f.name}(absent key)`, q, twinVars);
-        results.forEach(({ persona, r }, i) => {
-          if (r.body.data?.[f.name] != null) {
-            findings.push({ kind: "leak", persona: persona.label, operation: f.name, detail: `returned a row for gym B's key ${JSON.stringify(vars)}` });
-          }
-          const twin = twins[i]!.r;
-          const a = stripValues(JSON.stringify({ s: r.status, ...r.body }), Object.values(vars));
-          const b = stripValues(JSON.stringify({ s: twin.status, ...twin.body }), Object.values(twinVars));
-          if (a !== b) {
-            findings.push({ kind: "side-channel", persona: persona.label, operation: f.name, detail: `answer for B's key differs from an absent key: ${a.slice(0, 200)} vs ${b.slice(0, 200)}` });
-          }
-        });
-      }
-    }
-
-    // ------------------------------------------------ 3. filters, conditions, orderBy, aggregates on root connections
-    for (const f of rootFields) {
-      const named = getNamedType(f.type);
-      if (!isConnection(named) || hasRequiredArgs(f)) continue;
-      const nodeType = getNamedType(named.getFields().nodes!.type);
-      const rows = bRowsByType.get(nodeType.name) ?? [];
-      const agg = named.getFields().aggregates ? ` aggregates ${selection(getNamedType(named.getFields().aggregates!.type), 0, "agg")}` : "";
-      const probeSel = `{ totalCount nodes { __typename } pageInfo { hasNextPage hasPreviousPage }${agg} }`;
-      for (const argName of ["filter", "condition"] as const) {
-        const arg = f.args.find((a) => a.name === argName);
-        if (!arg) continue;
-        const inputType = getNamedType(arg.type);
-        if (!isInputObjectType(inputType)) continue;
-        for (const field of Object.values(inputType.getFields())) {
-          if (["and", "or", "not"].includes(field.name)) continue;
-          if (!sweep && random() < 0.6) continue;
-          const fieldType = getNamedType(field.type);
-          // A B value for this column (or any B value of the right kind).
-          const row = rows.length ? pick(rows) : undefined;
-          let bValue: unknown = row?.[snake(field.name)] ?? (field.name === "rowId" ? row?.id : undefined);
-          if (isInputObjectType(fieldType) && !fieldType.getFields().equalTo) continue; // relation filters: not probed
-          const leafName = isInputObjectType(fieldType) ? getNamedType(fieldType.getFields().equalTo!.type).name : fieldType.name;
-          // Only values that are gym B's alone: a value A also holds (a person in both gyms)
-          // legitimately matches A's own rows.
-          if (typeof bValue === "string" && !forbidden.has(bValue) && !forbidden.has(bValue.toLowerCase())) bValue = undefined;
-          if (typeof bValue === "number" || typeof bValue === "boolean") bValue = undefined;
-          if (bValue === undefined || bValue === null || typeof bValue === "object") {
-            bValue = leafName === "UUID" ? pick(bUuids) : leafName === "String" ? pick(bStrings) : undefined;
-          }
-          if (bValue === undefined || (typeof bValue !== "string" && typeof bValue !== "number" && typeof bValue !== "boolean")) continue;
-          const ops: [string, (v: unknown) => unknown][] = [];
-          if (argName === "condition") ops.push(["", (v) => v]);
-          else if (isInputObjectType(fieldType)) {
-            const fs = fieldType.getFields();
-            if (fs.equalTo) ops.push(["equalTo", (v) => v]);
-            if (fs.in) ops.push(["in", (v) => [v]]);
-            if (fs.greaterThanOrEqualTo && typeof bValue !== "boolean") ops.push(["greaterThanOrEqualTo", (v) => v]);
-            if (fs.startsWith && typeof bValue === "string") ops.push(["startsWith", (v) => String(v).slice(0, Math.max(3, String(v).length - 2))]);
-            if (fs.includesInsensitive && typeof bValue === "string") ops.push(["includesInsensitive", (v) => String(v).slice(1)]);
-          }
-          for (const [op, make] of ops) {
-            if (!sweep && random() < 0.5) continue;
-            const build = (v: unknown) => (argName === "condition" ? { [field.name]: make(v) } : { [field.name]: { [op]: make(v) } });
-            const q = `query ($p: ${String(arg.type)}) { r: ${f.name}(${argName}: $p, first: ${ROOT_FIRST}) ${probeSel} }`;
-            const withB = await asEveryone(`${f.name}(${argName}: ${field.name} ${op})`, q, { p: build(bValue) });
-            const twinValue = op === "greaterThanOrEqualTo" ? bValue : absentTwin(bValue);
-            if (op === "greaterThanOrEqualTo") continue; // range probes: leak scan only
-            const without = await asEveryone(`${f.name}(${argName}: ${field.name} ${op}, absent)`, q, { p: build(twinValue) });
-            if (argName === "filter") coverage.filterProbes++;
-            else coverage.conditionProbes++;
-            withB.forEach(({ persona, r }, i) => {
-              const twin = without[i]!.r;
-              const strip = (x: GqlResult, v: unknown) => stripValues(JSON.stringify({ s: x.status, ...x.body }), [String(make(v))]);
-              if (strip(r, bValue) !== strip(twin, twinValue)) {
-                findings.push({
-                  kind: "side-channel",
-                  persona: persona.label,
-                  operation: `${f.name}(${argName}: {${field.name}: ${op || "="}})`,
-                  detail: `answer differs when the value exists in gym B: ${strip(r, bValue).slice(0, 200)} vs ${strip(twin, twinValue).slice(0, 200)}`,
-                });
-              }
-            });
-          }
-        }
-      }
-      const orderBy = f.args.find((a) => a.name === "orderBy");
-      const orderEnum = orderBy ? getNamedType(orderBy.type) : undefined;
-      if (orderEnum && isEnumType(orderEnum)) {
-        const counts = new Map<string, string>();
-        for (const v of orderEnum.getValues()) {
-          if (!sweep && random() < 0.7) continue;
-          coverage.orderByProbes++;
-          const q = `{ r: ${f.name}(orderBy: [${v.name}], first: ${ROOT_FIRST}) { totalCount nodes { __typename } } }`;
-          for (const { persona, r } of await asEveryone(`${f.name}(orderBy: ${v.name})`, q, {})) {
-            const code = r.body.errors?.[0]?.extensions?.code;
-            // Ordering by a count over a table this role may not read is refused outright
-            // (42501), the same whatever gym B holds: a refusal, not a side channel.
-            if (code === "42501") continue;
-            const summary = JSON.stringify((r.body.data?.r as { totalCount?: number } | undefined)?.totalCount ?? code);
-            const prev = counts.get(persona.label);
-            if (prev !== undefined && prev !== summary) {
-              findings.push({ kind: "side-channel", persona: persona.label, operation: `${f.name}(orderBy: ${v.name})`, detail: `totalCount changes with the ordering: ${prev} vs ${summary}` });
-            }
-            counts.set(persona.label, summary);
-          }
-        }
-      }
-      const grouped = named.getFields().groupedAggregates;
-      const groupBy = grouped?.args.find((a) => a.name === "groupBy");
-      const groupEnum = groupBy ? getNamedType(groupBy.type) : undefined;
-      if (grouped && groupEnum && isEnumType(groupEnum)) {
-        coverage.aggregateFields.add(`${named.name}.groupedAggregates`);
-        for (const v of groupEnum.getValues()) {
-          if (!sweep && random() < 0.7) continue;
-          const q = `{ r: ${f.name} { groupedAggregates(groupBy: [${v.name}]) { keys } } }`;
-          await asEveryone(`${f.name}.groupedAggregates(${v.name})`, q, {});
-        }
-      }
-    }
-
-    // ------------------------------------------------ 4. every mutation, against B's ids and tenant id
-    if (mutationType) {
-      for (const m of Object.values(mutationType.getFields())) {
+      // ------------------------------------------------ 1. every root field without required args
+      for (const f of rootFields) {
+        if (hasRequiredArgs(f)) continue;
         if (!sweep && random() < 0.5) continue;
-        coverage.mutations.add(m.name);
-        const typeName = [...tableOfType.keys()].find((t) => m.name.endsWith(t) || m.name.includes(`${t}By`));
-        const row = typeRowFor(typeName);
-        const vars: Record<string, unknown> = {};
-        m.args.forEach((a, i) => (vars[`v${i}`] = valueFor(a.name, a.type, row, typeName)));
-        const payload = getNamedType(m.type);
-        const sel = selection(payload, 1, m.name) || "";
-        const q = `mutation ${argDefs(m.args)} { ${m.name}${argUse(m.args)} ${sel} }`;
-        for (const p of personas) {
-          if (p.readOnly) continue;
-          const before = await checksum();
-          const r = await post(q, vars, tokens.get(p.label));
-          scan(p.label, `mutation ${m.name}`, r, sentStrings(vars));
-          const after = await checksum();
-          const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
-          if (changed.length) {
-            findings.push({ kind: "write", persona: p.label, operation: `mutation ${m.name}`, detail: `gym ${options.gymB}'s rows changed in ${changed.join(", ")} with input ${JSON.stringify(vars).slice(0, 300)}` });
+        const named = getNamedType(f.type);
+        const args = f.args.some((a) => a.name === "first") ? `(first: ${ROOT_FIRST})` : "";
+        const sel = selection(named, sweep ? 2 : 1 + Math.floor(random() * 2), f.name);
+        const q = `{ ${f.name}${args} ${sel} }`;
+        coverage.rootQueryFields.add(f.name);
+        if (isConnection(named)) coverage.connectionFields.add(`Query.${f.name}`);
+        const results = await asEveryone(`query ${f.name}`, q, {});
+        for (const { persona, r } of results) {
+          if (r.body.errors?.some((e) => e.extensions?.code === "QUERY_TOO_COMPLEX" || e.extensions?.code === "QUERY_TOO_DEEP")) {
+            skipped.push(`${f.name} as ${persona.label}: ${r.body.errors[0]!.message}`);
           }
-          const result = r.body.data?.[m.name];
-          // Refused: an error, a null payload, or a payload whose record is null (an update or
-          // delete that RLS let match no row).
-          const refused =
-            (r.body.errors?.length ?? 0) > 0 || result === null || result === undefined ||
-            (typeof result === "object" &&
-              Object.entries(result as Record<string, unknown>).every(([k, v]) => k === "__typename" || k === "clientMutationId" || v === null));
-          if (!refused && /^(update|delete)/.test(m.name)) {
-            findings.push({ kind: "not-refused", persona: p.label, operation: `mutation ${m.name}`, detail: `succeeded against gym B's row: ${r.text.slice(0, 300)}` });
+        }
+      }
+
+      // ------------------------------------------------ 2. node(id:) and every lookup field, for B's ids
+      const idFields = rootFields.filter((f) => f.args.length > 0 && f.args.every((a) => getNamedType(a.type).name === "ID") && hasRequiredArgs(f));
+      const idsThisRound = sweep ? bNodeIds : bNodeIds.filter(() => random() < 0.3);
+      for (const f of idFields) {
+        coverage.lookupFields.add(f.name);
+        for (let i = 0; i < idsThisRound.length; i += 25) {
+          const batch = idsThisRound.slice(i, i + 25);
+          const q = `query (${batch.map((_, j) => `$i${j}: ID!`).join(", ")}) { ${batch
+            .map((_, j) => `q${j}: ${f.name}(${f.args[0]!.name}: $i${j}) { __typename }`)
+            .join(" ")} }`;
+          const vars = Object.fromEntries(batch.map((n, j) => [`i${j}`, n.id]));
+          coverage.nodeIdsProbed += batch.length;
+          for (const { persona, r } of await asEveryone(`${f.name}(id: B)`, q, vars)) {
+            const data = r.body.data ?? {};
+            for (const [alias, v] of Object.entries(data)) {
+              if (v !== null) findings.push({ kind: "leak", persona: persona.label, operation: `${f.name}`, detail: `${alias} returned ${JSON.stringify(v)} for gym B's node id` });
+            }
           }
-          // `logout` and friends may end the session; keep the persona logged in.
-          const probe = await post("{ __typename }", {}, tokens.get(p.label));
-          if (probe.status === 401) tokens.set(p.label, await login(p.email, p.tenantId));
+        }
+      }
+      // A lookup keyed by an enum (plan(rowId: FREE)) reads global reference data: its keys are
+      // the schema's own values, not gym B's, and an enum has no absent twin to compare with.
+      const lookupFields = rootFields.filter(
+        (f) => hasRequiredArgs(f) && !idFields.includes(f) && !f.args.some((a) => isEnumType(getNamedType(a.type))),
+      );
+      for (const f of lookupFields) {
+        coverage.lookupFields.add(f.name);
+        const named = getNamedType(f.type);
+        const typeName = named.name;
+        const rows = bRowsByType.get(typeName) ?? [];
+        const sampleRows = sweep ? rows : rows.filter(() => random() < 0.3);
+        const sel = selection(named, 1, f.name);
+        for (const row of sampleRows.length ? sampleRows : [undefined]) {
+          const vars: Record<string, unknown> = {};
+          f.args.forEach((a, i) => (vars[`v${i}`] = valueFor(a.name, a.type, row, typeName)));
+          const q = `query ${argDefs(f.args)} { ${f.name}${argUse(f.args)} ${sel} }`;
+          const twinVars = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, absentTwin(v)]));
+          const results = await asEveryone(`${f.name}(B's key)`, q, vars);
+          const twins = await asEveryone(`${f.name}(absent key)`, q, twinVars);
+          results.forEach(({ persona, r }, i) => {
+            if (r.body.data?.[f.name] != null) {
+              findings.push({ kind: "leak", persona: persona.label, operation: f.name, detail: `returned a row for gym B's key ${JSON.stringify(vars)}` });
+            }
+            const twin = twins[i]!.r;
+            const a = stripValues(JSON.stringify({ s: r.status, ...r.body }), Object.values(vars));
+            const b = stripValues(JSON.stringify({ s: twin.status, ...twin.body }), Object.values(twinVars));
+            if (a !== b) {
+              findings.push({ kind: "side-channel", persona: persona.label, operation: f.name, detail: `answer for B's key differs from an absent key: ${a.slice(0, 200)} vs ${b.slice(0, 200)}` });
+            }
+          });
+        }
+      }
+
+      // ------------------------------------------------ 3. filters, conditions, orderBy, aggregates on root connections
+      for (const f of rootFields) {
+        const named = getNamedType(f.type);
+        if (!isConnection(named) || hasRequiredArgs(f)) continue;
+        const nodeType = getNamedType(named.getFields().nodes!.type);
+        const rows = bRowsByType.get(nodeType.name) ?? [];
+        const agg = named.getFields().aggregates ? ` aggregates ${selection(getNamedType(named.getFields().aggregates!.type), 0, "agg")}` : "";
+        const probeSel = `{ totalCount nodes { __typename } pageInfo { hasNextPage hasPreviousPage }${agg} }`;
+        for (const argName of ["filter", "condition"] as const) {
+          const arg = f.args.find((a) => a.name === argName);
+          if (!arg) continue;
+          const inputType = getNamedType(arg.type);
+          if (!isInputObjectType(inputType)) continue;
+          for (const field of Object.values(inputType.getFields())) {
+            if (["and", "or", "not"].includes(field.name)) continue;
+            if (!sweep && random() < 0.6) continue;
+            const fieldType = getNamedType(field.type);
+            // A B value for this column (or any B value of the right kind).
+            const row = rows.length ? pick(rows) : undefined;
+            let bValue: unknown = row?.[snake(field.name)] ?? (field.name === "rowId" ? row?.id : undefined);
+            if (isInputObjectType(fieldType) && !fieldType.getFields().equalTo) continue; // relation filters: not probed
+            const leafName = isInputObjectType(fieldType) ? getNamedType(fieldType.getFields().equalTo!.type).name : fieldType.name;
+            // Only values that are gym B's alone: a value A also holds (a person in both gyms)
+            // legitimately matches A's own rows.
+            if (typeof bValue === "string" && !forbidden.has(bValue) && !forbidden.has(bValue.toLowerCase())) bValue = undefined;
+            if (typeof bValue === "number" || typeof bValue === "boolean") bValue = undefined;
+            if (bValue === undefined || bValue === null || typeof bValue === "object") {
+              bValue = leafName === "UUID" ? pick(bUuids) : leafName === "String" ? pick(bStrings) : undefined;
+            }
+            if (bValue === undefined || (typeof bValue !== "string" && typeof bValue !== "number" && typeof bValue !== "boolean")) continue;
+            const ops: [string, (v: unknown) => unknown][] = [];
+            if (argName === "condition") ops.push(["", (v) => v]);
+            else if (isInputObjectType(fieldType)) {
+              const fs = fieldType.getFields();
+              if (fs.equalTo) ops.push(["equalTo", (v) => v]);
+              if (fs.in) ops.push(["in", (v) => [v]]);
+              if (fs.greaterThanOrEqualTo && typeof bValue !== "boolean") ops.push(["greaterThanOrEqualTo", (v) => v]);
+              if (fs.startsWith && typeof bValue === "string") ops.push(["startsWith", (v) => String(v).slice(0, Math.max(3, String(v).length - 2))]);
+              if (fs.includesInsensitive && typeof bValue === "string") ops.push(["includesInsensitive", (v) => String(v).slice(1)]);
+            }
+            for (const [op, make] of ops) {
+              if (!sweep && random() < 0.5) continue;
+              const build = (v: unknown) => (argName === "condition" ? { [field.name]: make(v) } : { [field.name]: { [op]: make(v) } });
+              const q = `query ($p: ${String(arg.type)}) { r: ${f.name}(${argName}: $p, first: ${ROOT_FIRST}) ${probeSel} }`;
+              const withB = await asEveryone(`${f.name}(${argName}: ${field.name} ${op})`, q, { p: build(bValue) });
+              const twinValue = op === "greaterThanOrEqualTo" ? bValue : absentTwin(bValue);
+              if (op === "greaterThanOrEqualTo") continue; // range probes: leak scan only
+              const without = await asEveryone(`${f.name}(${argName}: ${field.name} ${op}, absent)`, q, { p: build(twinValue) });
+              if (argName === "filter") coverage.filterProbes++;
+              else coverage.conditionProbes++;
+              withB.forEach(({ persona, r }, i) => {
+                const twin = without[i]!.r;
+                const strip = (x: GqlResult, v: unknown) => stripValues(JSON.stringify({ s: x.status, ...x.body }), [String(make(v))]);
+                if (strip(r, bValue) !== strip(twin, twinValue)) {
+                  findings.push({
+                    kind: "side-channel",
+                    persona: persona.label,
+                    operation: `${f.name}(${argName}: {${field.name}: ${op || "="}})`,
+                    detail: `answer differs when the value exists in gym B: ${strip(r, bValue).slice(0, 200)} vs ${strip(twin, twinValue).slice(0, 200)}`,
+                  });
+                }
+              });
+            }
+          }
+        }
+        const orderBy = f.args.find((a) => a.name === "orderBy");
+        const orderEnum = orderBy ? getNamedType(orderBy.type) : undefined;
+        if (orderEnum && isEnumType(orderEnum)) {
+          const counts = new Map<string, string>();
+          for (const v of orderEnum.getValues()) {
+            if (!sweep && random() < 0.7) continue;
+            coverage.orderByProbes++;
+            const q = `{ r: ${f.name}(orderBy: [${v.name}], first: ${ROOT_FIRST}) { totalCount nodes { __typename } } }`;
+            for (const { persona, r } of await asEveryone(`${f.name}(orderBy: ${v.name})`, q, {})) {
+              const code = r.body.errors?.[0]?.extensions?.code;
+              // Ordering by a count over a table this role may not read is refused outright
+              // (42501), the same whatever gym B holds: a refusal, not a side channel.
+              if (code === "42501") continue;
+              const summary = JSON.stringify((r.body.data?.r as { totalCount?: number } | undefined)?.totalCount ?? code);
+              const prev = counts.get(persona.label);
+              if (prev !== undefined && prev !== summary) {
+                findings.push({ kind: "side-channel", persona: persona.label, operation: `${f.name}(orderBy: ${v.name})`, detail: `totalCount changes with the ordering: ${prev} vs ${summary}` });
+              }
+              counts.set(persona.label, summary);
+            }
+          }
+        }
+        const grouped = named.getFields().groupedAggregates;
+        const groupBy = grouped?.args.find((a) => a.name === "groupBy");
+        const groupEnum = groupBy ? getNamedType(groupBy.type) : undefined;
+        if (grouped && groupEnum && isEnumType(groupEnum)) {
+          coverage.aggregateFields.add(`${named.name}.groupedAggregates`);
+          for (const v of groupEnum.getValues()) {
+            if (!sweep && random() < 0.7) continue;
+            const q = `{ r: ${f.name} { groupedAggregates(groupBy: [${v.name}]) { keys } } }`;
+            await asEveryone(`${f.name}.groupedAggregates(${v.name})`, q, {});
+          }
+        }
+      }
+
+      // ------------------------------------------------ 4. every mutation, against B's ids and tenant id
+      if (mutationType) {
+        for (const m of Object.values(mutationType.getFields())) {
+          if (!sweep && random() < 0.5) continue;
+          coverage.mutations.add(m.name);
+          const typeName = [...tableOfType.keys()].find((t) => m.name.endsWith(t) || m.name.includes(`${t}By`));
+          const row = typeRowFor(typeName);
+          const vars: Record<string, unknown> = {};
+          m.args.forEach((a, i) => (vars[`v${i}`] = valueFor(a.name, a.type, row, typeName)));
+          const payload = getNamedType(m.type);
+          const sel = selection(payload, 1, m.name) || "";
+          const q = `mutation ${argDefs(m.args)} { ${m.name}${argUse(m.args)} ${sel} }`;
+          for (const p of active) {
+            if (p.readOnly) continue;
+            const before = await checksum();
+            const r = await post(q, vars, tokens.get(p.label));
+            scan(p.label, `mutation ${m.name}`, r, sentStrings(vars));
+            const after = await checksum();
+            const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
+            if (changed.length) {
+              findings.push({ kind: "write", persona: p.label, operation: `mutation ${m.name}`, detail: `gym ${options.gymB}'s rows changed in ${changed.join(", ")} with input ${JSON.stringify(vars).slice(0, 300)}` });
+            }
+            const result = r.body.data?.[m.name];
+            // Refused: an error, a null payload, or a payload whose record is null (an update or
+            // delete that RLS let match no row).
+            const refused =
+              (r.body.errors?.length ?? 0) > 0 || result === null || result === undefined ||
+              (typeof result === "object" &&
+                Object.entries(result as Record<string, unknown>).every(([k, v]) => k === "__typename" || k === "clientMutationId" || v === null));
+            if (!refused && /^(update|delete)/.test(m.name)) {
+              findings.push({ kind: "not-refused", persona: p.label, operation: `mutation ${m.name}`, detail: `succeeded against gym B's row: ${r.text.slice(0, 300)}` });
+            }
+            // `logout` and friends may end the session; keep the persona logged in.
+            const probe = await post("{ __typename }", {}, tokens.get(p.label));
+            if (probe.status === 401) tokens.set(p.label, await login(p.email, p.tenantId));
+          }
         }
       }
     }

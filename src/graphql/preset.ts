@@ -1,5 +1,5 @@
 import type { Pool } from "pg";
-import { makePgService } from "postgraphile/adaptors/pg";
+import { makePgService, PgSubscriber } from "postgraphile/adaptors/pg";
 import { PgJWTPlugin } from "postgraphile/graphile-build-pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { PgAggregatesPreset } from "@graphile/pg-aggregates";
@@ -10,10 +10,12 @@ import { sessionGuard, sessionInTransactionPlugin } from "../auth/session-guard"
 import type { LoginBudget } from "../auth/login-guard";
 import { pgSettingsFor, type CredentialSettings, type StatementTimeouts } from "../auth/pg-settings";
 import { JWT_ISSUER } from "../auth/verify-token";
+import type { IncomingHttpHeaders } from "node:http";
 import { DEFAULT_MAX_REQUEST_BYTES } from "../config";
 import { makeOneTripPgService, type SettingsStyle } from "../db/pg-adaptor";
 import type { RoleNames } from "../db/roles";
-import { connectionCache } from "../realtime/connection";
+import type { AppRole } from "../roles";
+import { connectionCache, type RealtimeConnection, type RealtimeSocket } from "../realtime/connection";
 import { makeMaskError } from "./mask-error";
 import { ironcladPlugins } from "./plugins";
 import { credentialsPlugin } from "./plugins/credentials";
@@ -67,34 +69,64 @@ export interface TransactionOptions {
   sessionCheckInTransaction?: boolean;
 }
 
-function pgService(options: PresetOptions): GraphileConfig.PgServiceConfiguration {
+/** The database service of one role's instance: introspected as that role, sharing the LISTEN connection. */
+function pgService(options: PresetOptions, role: AppRole, pgSubscriber: PgSubscriber): GraphileConfig.PgServiceConfiguration {
   const t = options.transactions ?? {};
   const schemas = ["app_public", "app_shared"];
-  if (t.oneRoundTrip === false) return makePgService({ pool: options.authPool, schemas });
+  const pgSettingsForIntrospection = { role: options.roles.visitor[role] };
+  if (t.oneRoundTrip === false) return makePgService({ pool: options.authPool, schemas, pgSettingsForIntrospection, pgSubscriber });
   return makeOneTripPgService({
     pool: options.authPool,
     schemas,
+    pgSettingsForIntrospection,
+    pgSubscriber,
     settingsStyle: t.settingsStyle,
     guard: t.sessionCheckInTransaction === false ? undefined : sessionGuard,
   });
 }
 
+/** What one role's instance shares with the others (src/graphql/serve.ts builds them). */
+export interface RoleInstance {
+  /** The visitor role whose schema this is: introspected as that role, so it holds only what its grants allow. */
+  role: AppRole;
+  /** A websocket's checked identity, cached per socket across every role's instance. */
+  realtimeConnection(socket: RealtimeSocket | undefined, params: IncomingHttpHeaders | undefined): Promise<RealtimeConnection>;
+  /** The one LISTEN connection every instance's subscriptions share. */
+  pgSubscriber: PgSubscriber;
+}
+
 /**
- * The PostGraphile preset: what the GraphQL API exposes and how a request reaches Postgres.
- * `app_public` and `app_shared` (the cross-gym layer: SECURITY DEFINER functions returning
- * only permitted columns, see docs/SHARED.md) are exposed; every request runs as the visitor role its verified token
- * names, inside one transaction with the claims set transaction-locally.
+ * What every role's instance shares: one cache of websocket identities (a socket's token is
+ * checked and watched once, whichever schema serves it) and one LISTEN connection (not one
+ * per role held out of the pool). The caller releases `pgSubscriber` after the instances.
  */
-export function makePreset(options: PresetOptions): GraphileConfig.Preset {
+export function sharedInstanceParts(options: PresetOptions): Omit<RoleInstance, "role"> {
   // Websocket operations carry their token in connectionParams.authorization; it is checked
   // by the same code as the HTTP Authorization header (src/auth/middleware.ts).
-  const realtimeConnection = connectionCache({
-    authPool: options.authPool,
-    secret: options.jwtSecret,
-    audience: options.jwtAudience,
-    issuer: JWT_ISSUER,
-    sessionCheckMs: options.realtimeSessionCheckMs,
-  });
+  return {
+    realtimeConnection: connectionCache({
+      authPool: options.authPool,
+      secret: options.jwtSecret,
+      audience: options.jwtAudience,
+      issuer: JWT_ISSUER,
+      sessionCheckMs: options.realtimeSessionCheckMs,
+    }),
+    pgSubscriber: new PgSubscriber(options.authPool),
+  };
+}
+
+/**
+ * The PostGraphile preset of one visitor role: what the GraphQL API exposes to that role and
+ * how its requests reach Postgres. The schema is introspected as the role itself
+ * (`pgSettingsForIntrospection`), and PostGraphile's RBAC plugin (in the default preset) keeps
+ * only the tables, columns and functions that role is granted, so nothing in it fails with
+ * 42501 for lack of a grant. `app_public` and `app_shared` (the cross-gym layer: SECURITY
+ * DEFINER functions returning only permitted columns, see docs/SHARED.md) are exposed; every
+ * request runs as the visitor role its verified token names, inside one transaction with the
+ * claims set transaction-locally.
+ */
+export function makePreset(options: PresetOptions, instance: RoleInstance): GraphileConfig.Preset {
+  const { role, realtimeConnection, pgSubscriber } = instance;
   return {
     extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset, IroncladNamingPreset],
     plugins: [PgJWTPlugin, RefreshTokenPlugin, RealtimePlugin, sessionInTransactionPlugin(options.authPool), credentialsPlugin(options.authPool, options.loginBudget), ...ironcladPlugins({
@@ -102,7 +134,7 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
       limits: options.limits,
       trustedDocuments: options.trustedDocuments,
     })],
-    pgServices: [pgService(options)],
+    pgServices: [pgService(options, role, pgSubscriber)],
     gather: {
       pgJwtTypes: "app_public.jwt_token",
       installWatchFixtures: false,
@@ -132,6 +164,10 @@ export function makePreset(options: PresetOptions): GraphileConfig.Preset {
           // Fail closed: without verified claims there is no role to switch to, and PostGraphile
           // would otherwise run the query as the pool's login role.
           throw new Error("Request reached GraphQL without passing the auth middleware");
+        }
+        if (claims.role !== role) {
+          // Fail closed: a request is only ever answered from its own role's schema.
+          throw new Error(`A ${claims.role} request reached the ${role} schema`);
         }
         // Every platform-owner request is audited (who, when, operation, document, variables
         // with secrets redacted by the schema).

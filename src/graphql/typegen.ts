@@ -1,6 +1,6 @@
 /**
  * A tiny typed-document generator: for each operation in a .graphql file, the TypeScript types
- * of its result and variables, derived from the committed schema.graphql, and a
+ * of its result and variables, derived from a committed schema (schema/<role>.graphql), and a
  * `TypedQueryDocumentNode` (graphql-js's own typed document type) carrying them. Enough for the
  * shapes our example client uses (fields, aliases, lists, non-null, enums, inline fragments);
  * a larger client would use @graphql-codegen instead — the committed SDL feeds either.
