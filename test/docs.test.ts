@@ -47,7 +47,7 @@ describe("paths the docs name", () => {
   it("are told apart from commands, settings and other names in backticks", () => {
     const top = tree.topLevel;
     expect(pathInCodeSpan("src/auth/", top)).toBe("src/auth/");
-    expect(pathInCodeSpan("schema.graphql", top)).toBe("schema.graphql");
+    expect(pathInCodeSpan("package.json", top)).toBe("package.json");
     expect(pathInCodeSpan("plugins-gone/limits.ts", top)).toBe("plugins-gone/limits.ts");
     expect(pathInCodeSpan("docs/access/<schema>.<table>.md", top)).toBe("docs/access/*.*.md");
     for (const notAPath of [
