@@ -34,6 +34,7 @@ const TENANT_KEY = "tenant_id";
  */
 export const RELATION_NAMES: Record<string, { forward?: string; backward?: string }> = {
   "memberships.": { backward: "members" },
+  "gyms.plan": { forward: "planDetails", backward: "gyms" },
   "workout_results.workout_id": { backward: "results" },
   "workout_results.member_id": { backward: "workoutResults" },
   "bookings.member_id": { backward: "bookings" },
