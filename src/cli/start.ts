@@ -107,6 +107,8 @@ async function main() {
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       watch: dev,
       realtimeSessionCheckMs: config.realtimeSessionCheckMs,
+      // Citus: claims the way Citus hands them to its workers, tenant reads routed to one shard.
+      ...(config.citus ? { transactions: { settingsStyle: "set_local" as const }, tenantRouting: true } : {}),
     });
     if (dev) {
       await watchCurrentMigration(db.ownerUrl);

@@ -110,6 +110,13 @@ export async function registerCluster(rootUrl: string, databaseName: string, log
       coordinator.port,
     ]);
     await allowNestedExecution(client, databaseName);
+    // After a read that fans out over several shards in parallel (one connection per shard),
+    // Citus refuses a write to a reference table in the same transaction; logging in is such a
+    // transaction (the person's memberships on every shard, then the session row). Sequential
+    // mode runs a fan-out over one connection per worker, which a later write may reuse. Tenant
+    // reads are routed to one shard (src/graphql/plugins/tenant-routing.ts), so it costs only
+    // the platform owner's cross-gym reads.
+    await client.query(`alter database ${quoteIdent(databaseName)} set citus.multi_shard_modify_mode = 'sequential'`);
     for (const worker of workers) {
       const { rowCount } = await client.query("select 1 from pg_dist_node where nodename = $1 and nodeport = $2", [worker.host, worker.port]);
       if (!rowCount) {
@@ -191,10 +198,18 @@ export interface Placement {
 }
 
 /**
+ * Login bookkeeping, read and written only by functions the coordinator runs (the login guard's
+ * upserts): kept local there. As reference tables, their `ON CONFLICT … DO UPDATE SET … now()`
+ * is refused (Citus wants IMMUTABLE functions there), and every failed login would be a
+ * two-phase write to every node. Nothing references them.
+ */
+const COORDINATOR_ONLY = new Set(["app_private.login_address_budget", "app_private.login_throttle"]);
+
+/**
  * The placement of every table of ours, read from the catalog, in an order Citus accepts:
  * a table after every table it references. Tables with `tenant_id not null` are distributed by it
  * (refresh_tokens' nullable tenant_id is a platform-owner token's, not a tenant's);
- * `gyms` (the tenant root) by `id`; app_shared's tables stay local on the coordinator; the rest
+ * `gyms` (the tenant root) by `id`; app_shared's tables and the login bookkeeping stay local on the coordinator; the rest
  * are reference tables (a full copy on every node).
  */
 export async function placementPlan(client: Client): Promise<Placement[]> {
@@ -210,7 +225,7 @@ export async function placementPlan(client: Client): Promise<Placement[]> {
   const kindOf = (name: string): Placement => {
     // The shared layer's bookkeeping stays on the coordinator beside its materialized views
     // (a reference-table write would fire its NOTIFY trigger inside Citus's two-phase commit).
-    if (name.startsWith("app_shared.")) return { table: name, kind: "local" };
+    if (name.startsWith("app_shared.") || COORDINATOR_ONLY.has(name)) return { table: name, kind: "local" };
     if (name === "app_public.gyms") return { table: name, kind: "distributed", column: "id" };
     if (byName.get(name)?.has_tenant) return { table: name, kind: "distributed", column: "tenant_id" };
     return { table: name, kind: "reference" };
