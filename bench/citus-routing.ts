@@ -45,7 +45,13 @@ async function gql(api: RunningApi, query: string, variables: object, token: str
 
 async function main() {
   const citus = citusMode();
-  const db = await createThrowawayDatabase({ serverRootUrl: process.env.TEST_DATABASE_URL, prefix: "ironclad_bench_routing", citus, bcryptCost: BCRYPT_COST, log: (m) => console.log(`  • ${m}`) });
+  const db = await createThrowawayDatabase({
+    serverRootUrl: process.env.TEST_DATABASE_URL,
+    prefix: "ironclad_bench_routing",
+    citus,
+    bcryptCost: BCRYPT_COST,
+    log: (m) => console.log(`  • ${m}`),
+  });
   const apis: RunningApi[] = [];
   try {
     // Gyms as the platform owner (SET LOCAL claims: what Citus propagates, and fine on one node).
@@ -53,11 +59,21 @@ async function main() {
     await auth.connect();
     const gyms: string[] = [];
     for (let i = 0; i < GYMS; i++) {
-      const settings = pgSettingsFor({ role: "platform_owner", userId: null, tenantId: null, sessionId: null, membershipId: null }, db.roles);
+      const settings = pgSettingsFor(
+        { role: "platform_owner", userId: null, tenantId: null, sessionId: null, membershipId: null },
+        db.roles,
+      );
       // As the API's preamble (src/db/pg-adaptor.ts): the role in one string, the claims in another.
       await auth.query(`begin; set local role "${settings.role}"; set local citus.propagate_set_commands = 'local'`);
       await auth.query("set local jwt.claims.role = 'platform_owner'");
-      gyms.push((await auth.query<{ id: string }>("select id from app_public.provision_gym($1, $2, 'pro')", [`Bench gym ${i}`, `bench-${i}-${randomUUID().slice(0, 8)}`])).rows[0]!.id);
+      gyms.push(
+        (
+          await auth.query<{ id: string }>("select id from app_public.provision_gym($1, $2, 'pro')", [
+            `Bench gym ${i}`,
+            `bench-${i}-${randomUUID().slice(0, 8)}`,
+          ])
+        ).rows[0]!.id,
+      );
       await auth.query("commit");
     }
     await auth.end();
@@ -72,15 +88,25 @@ async function main() {
     const logins: Record<"coach" | "member", string> = { coach: "", member: "" };
     for (const [i, gym] of gyms.entries()) {
       const person = async (role: string, local: string) =>
-        (await owner.query<{ id: string }>("select id from app_private.bootstrap_gym_user($1, $2, $3, $4, $5)", [gym, `${local}-${i}@bench.test`, local, role, hash])).rows[0]!.id;
+        (
+          await owner.query<{ id: string }>("select id from app_private.bootstrap_gym_user($1, $2, $3, $4, $5)", [
+            gym,
+            `${local}-${i}@bench.test`,
+            local,
+            role,
+            hash,
+          ])
+        ).rows[0]!.id;
       const coach = await person("coach", "coach");
       const members = [await person("member", "member"), await person("member", "member2")];
       if (i === 0) Object.assign(logins, { coach: `coach-0@bench.test`, member: `member-0@bench.test` });
       await root.query("begin; set local citus.propagate_set_commands = 'local'; set local session_replication_role = replica");
-      const workout = (await root.query<{ id: string }>(
-        "insert into app_public.workouts (tenant_id, author_id, title, scoring_type, is_published) values ($1, $2, 'WOD', 'reps', true) returning id",
-        [gym, coach],
-      )).rows[0]!.id;
+      const workout = (
+        await root.query<{ id: string }>(
+          "insert into app_public.workouts (tenant_id, author_id, title, scoring_type, is_published) values ($1, $2, 'WOD', 'reps', true) returning id",
+          [gym, coach],
+        )
+      ).rows[0]!.id;
       await root.query(
         `insert into app_public.class_sessions (tenant_id, title, starts_at, coach_id, workout_id, capacity)
          select $1, 'Class ' || d, date_trunc('week', now()) + make_interval(days => d, hours => 7), $2, $3, 12 from generate_series(0, 6) d`,
@@ -114,7 +140,12 @@ async function main() {
     const plain = await startApi({ ...common, tenantRouting: false });
     apis.push(plain);
     const login = async (email: string) => {
-      const data = await gql(routed, `mutation ($e: String!, $p: String!) { authenticate(input: { email: $e, password: $p }) { jwtToken } }`, { e: email, p: PASSWORD }, "");
+      const data = await gql(
+        routed,
+        `mutation ($e: String!, $p: String!) { authenticate(input: { email: $e, password: $p }) { jwtToken } }`,
+        { e: email, p: PASSWORD },
+        "",
+      );
       return (data.authenticate as { jwtToken: string }).jwtToken;
     };
     const tokens = { coach: await login(logins.coach), member: await login(logins.member) };
@@ -122,7 +153,9 @@ async function main() {
     const monday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - ((now.getUTCDay() + 6) % 7)));
     const variables = { from: monday.toISOString(), to: new Date(monday.getTime() + 7 * 86_400_000).toISOString() };
 
-    console.log(`\n${citus ? `Citus, ${citusShardCount()} shards per table` : "single node"}, ${GYMS} gyms, ${SAMPLES} requests per side, interleaved`);
+    console.log(
+      `\n${citus ? `Citus, ${citusShardCount()} shards per table` : "single node"}, ${GYMS} gyms, ${SAMPLES} requests per side, interleaved`,
+    );
     for (const [name, query] of Object.entries(QUERIES)) {
       const token = name.startsWith("coach") ? tokens.coach : tokens.member;
       // Same answer from both (the plugin only repeats what RLS enforces), and warm plans.
@@ -131,7 +164,15 @@ async function main() {
       for (let i = 0; i < 20; i++) await Promise.all([gql(routed, query, variables, token), gql(plain, query, variables, token)]);
       const times: Record<"routed" | "plain", number[]> = { routed: [], plain: [] };
       for (let i = 0; i < SAMPLES; i++) {
-        for (const [side, api] of (i % 2 ? [["routed", routed], ["plain", plain]] : [["plain", plain], ["routed", routed]]) as ["routed" | "plain", RunningApi][]) {
+        for (const [side, api] of (i % 2
+          ? [
+              ["routed", routed],
+              ["plain", plain],
+            ]
+          : [
+              ["plain", plain],
+              ["routed", routed],
+            ]) as ["routed" | "plain", RunningApi][]) {
           const t0 = performance.now();
           await gql(api, query, variables, token);
           times[side].push(performance.now() - t0);

@@ -43,7 +43,9 @@ export async function isolateGym(root: Client, rootServerUrl: string, slug: stri
   if (target) {
     const workers = await citusWorkers(rootServerUrl);
     if (!workers.some((w) => w.host === target.host && w.port === target.port)) {
-      throw new Error(`${target.host}:${target.port} is not a worker of the cluster (${workers.map((w) => `${w.host}:${w.port}`).join(", ")})`);
+      throw new Error(
+        `${target.host}:${target.port} is not a worker of the cluster (${workers.map((w) => `${w.host}:${w.port}`).join(", ")})`,
+      );
     }
   }
   const shardOf = async () => {
@@ -55,20 +57,32 @@ export async function isolateGym(root: Client, rootServerUrl: string, slug: stri
   const isolated = !shard.alone;
   if (isolated) {
     // CASCADE: every table co-located with gyms (all the tenant tables) is split the same way.
-    await root.query("select isolate_tenant_to_new_shard('app_public.gyms', $1::uuid, 'CASCADE', shard_transfer_mode => 'block_writes')", [gymId]);
+    await root.query(
+      "select isolate_tenant_to_new_shard('app_public.gyms', $1::uuid, 'CASCADE', shard_transfer_mode => 'block_writes')",
+      [gymId],
+    );
     shard = await shardOf();
   }
   const moved = target !== undefined && (shard.host !== target.host || shard.port !== target.port);
   if (moved) {
     await root.query("select citus_move_shard_placement($1::bigint, $2, $3, $4, $5, shard_transfer_mode => 'block_writes')", [
-      shard.shard, shard.host, shard.port, target!.host, target!.port,
+      shard.shard,
+      shard.host,
+      shard.port,
+      target!.host,
+      target!.port,
     ]);
     shard = await shardOf();
   }
   if (isolated || moved) {
     // New shards get the distributed table's grants, not the shard-only INSERT grants (src/db/citus.ts).
-    const { rows } = await root.query<{ table: string }>("select logicalrelid::regclass::text as table from pg_dist_partition where partmethod = 'h'");
-    await grantInsertOnShards(root, rows.map((r) => r.table));
+    const { rows } = await root.query<{ table: string }>(
+      "select logicalrelid::regclass::text as table from pg_dist_partition where partmethod = 'h'",
+    );
+    await grantInsertOnShards(
+      root,
+      rows.map((r) => r.table),
+    );
   }
   return { gymId, shardId: shard.shard, node: { host: shard.host, port: shard.port }, isolated, moved };
 }

@@ -42,7 +42,8 @@ citusDescribe("the GraphQL API on the Citus cluster", () => {
   beforeAll(async () => {
     (Client.prototype as { query: unknown }).query = function (this: Client, ...args: unknown[]) {
       const config = args[0] as { text?: unknown; values?: unknown[] } | string;
-      if (capturing && typeof config === "object" && typeof config.text === "string") sent.push({ text: config.text, values: config.values ?? [] });
+      if (capturing && typeof config === "object" && typeof config.text === "string")
+        sent.push({ text: config.text, values: config.values ?? [] });
       return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
     };
     const tag = randomUUID().slice(0, 8);
@@ -66,10 +67,14 @@ citusDescribe("the GraphQL API on the Citus cluster", () => {
         "insert into app_public.workouts (tenant_id, author_id, title, scoring_type, is_published) values ($1, $2, $3, 'reps', true) returning id",
         [gym[key], coach, `WOD ${key}`],
       );
-      for (const [who, score] of [[member, 10], [member2, 20]] as const) {
-        await rootQuery("insert into app_public.workout_results (tenant_id, workout_id, member_id, score, recorded_by) values ($1, $2, $3, $4, $3)", [
-          gym[key], workout!.id, who, score,
-        ]);
+      for (const [who, score] of [
+        [member, 10],
+        [member2, 20],
+      ] as const) {
+        await rootQuery(
+          "insert into app_public.workout_results (tenant_id, workout_id, member_id, score, recorded_by) values ($1, $2, $3, $4, $3)",
+          [gym[key], workout!.id, who, score],
+        );
       }
       for (let day = 0; day < 7; day++) {
         await rootQuery(
@@ -83,7 +88,11 @@ citusDescribe("the GraphQL API on the Citus cluster", () => {
           [gym[key], who],
         );
       }
-      await rootQuery("insert into app_public.trainer_assignments (tenant_id, trainer_id, client_id) values ($1, $2, $3)", [gym[key], pt, member]);
+      await rootQuery("insert into app_public.trainer_assignments (tenant_id, trainer_id, client_id) values ($1, $2, $3)", [
+        gym[key],
+        pt,
+        member,
+      ]);
     }
     await root.query("commit");
     await root.end();
@@ -115,7 +124,9 @@ citusDescribe("the GraphQL API on the Citus cluster", () => {
     expect(data.workoutResults.nodes).toEqual([{ tenantId: gym.a, score: "10" }]);
     expect(data.classSessions.nodes.length).toBe(7);
     // … and nothing of gym B.
-    const tenants = [...data.memberships.nodes, ...data.workoutResults.nodes, ...data.classSessions.nodes].map((n: { tenantId: string }) => n.tenantId);
+    const tenants = [...data.memberships.nodes, ...data.workoutResults.nodes, ...data.classSessions.nodes].map(
+      (n: { tenantId: string }) => n.tenantId,
+    );
     expect(new Set(tenants)).toEqual(new Set([gym.a]));
   });
 
@@ -126,6 +137,7 @@ citusDescribe("the GraphQL API on the Citus cluster", () => {
   });
 
   // [what, who, operation, how many rows of the gym it must return (so the check cannot pass on an empty answer)]
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- four answers of different shapes, each read by its own case's accessor
   type Data = Record<string, any>;
   const TYPICAL: [string, string, string, (d: Data) => number, number][] = [
     [
@@ -166,31 +178,34 @@ citusDescribe("the GraphQL API on the Citus cluster", () => {
     ],
   ];
 
-  it.each(TYPICAL)("%s: every statement the API sends plans as ONE task (routed to the gym's shard)", async (_what, who, query, rowsOf, rows) => {
-    const now = new Date();
-    const monday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - ((now.getUTCDay() + 6) % 7)));
-    const variables = {
-      from: monday.toISOString(),
-      to: new Date(monday.getTime() + 7 * 86_400_000).toISOString(),
-      month: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().slice(0, 10),
-    };
-    startCapture();
-    const res = await gql(api, query, variables, tokens[who]);
-    const statements = stopCapture().filter((s) => /app_public/.test(s.text) && /^\s*select/i.test(s.text));
-    expect(res.errors).toBeUndefined();
-    expect(rowsOf(res.data!)).toBe(rows);
-    expect(JSON.stringify(res.data)).not.toContain(gym.b);
-    expect(statements.length).toBeGreaterThan(0);
-    const plans = await onCitusAs(people[who]!, async (db) => {
-      const out: { text: string; tasks: number[] }[] = [];
-      for (const s of statements) {
-        const plan = await db.query<{ "QUERY PLAN": string }>(`explain (costs off) ${s.text}`, s.values);
-        out.push({ text: s.text, tasks: taskCounts(plan.rows) });
-      }
-      return out;
-    });
-    // Every statement reads a distributed table, and each distributed scan is one task.
-    for (const p of plans) expect({ sql: p.text, tasks: p.tasks }).toEqual({ sql: p.text, tasks: p.tasks.map(() => 1) });
-    expect(plans.every((p) => p.tasks.length > 0)).toBe(true);
-  });
+  it.each(TYPICAL)(
+    "%s: every statement the API sends plans as ONE task (routed to the gym's shard)",
+    async (_what, who, query, rowsOf, rows) => {
+      const now = new Date();
+      const monday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - ((now.getUTCDay() + 6) % 7)));
+      const variables = {
+        from: monday.toISOString(),
+        to: new Date(monday.getTime() + 7 * 86_400_000).toISOString(),
+        month: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().slice(0, 10),
+      };
+      startCapture();
+      const res = await gql(api, query, variables, tokens[who]);
+      const statements = stopCapture().filter((s) => /app_public/.test(s.text) && /^\s*select/i.test(s.text));
+      expect(res.errors).toBeUndefined();
+      expect(rowsOf(res.data!)).toBe(rows);
+      expect(JSON.stringify(res.data)).not.toContain(gym.b);
+      expect(statements.length).toBeGreaterThan(0);
+      const plans = await onCitusAs(people[who]!, async (db) => {
+        const out: { text: string; tasks: number[] }[] = [];
+        for (const s of statements) {
+          const plan = await db.query<{ "QUERY PLAN": string }>(`explain (costs off) ${s.text}`, s.values);
+          out.push({ text: s.text, tasks: taskCounts(plan.rows) });
+        }
+        return out;
+      });
+      // Every statement reads a distributed table, and each distributed scan is one task.
+      for (const p of plans) expect({ sql: p.text, tasks: p.tasks }).toEqual({ sql: p.text, tasks: p.tasks.map(() => 1) });
+      expect(plans.every((p) => p.tasks.length > 0)).toBe(true);
+    },
+  );
 });

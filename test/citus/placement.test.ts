@@ -21,12 +21,21 @@ citusDescribe("isolating a gym to its own shard and moving it (Citus)", () => {
   let root: Client;
 
   const send = (from: CitusPerson, to: CitusPerson, body: string) =>
-    onCitusAs(from, (db) => db.query("insert into app_public.messages (recipient_id, body) values ($1, $2)", [to.membershipId, body]), true);
+    onCitusAs(
+      from,
+      (db) => db.query("insert into app_public.messages (recipient_id, body) values ($1, $2)", [to.membershipId, body]),
+      true,
+    );
 
   beforeAll(async () => {
     gym.a = await provisionGymOnCitus(slug.a);
     gym.b = await provisionGymOnCitus(slug.b);
-    for (const [name, key] of [["alice", "a"], ["amy", "a"], ["bob", "b"], ["bea", "b"]] as const) {
+    for (const [name, key] of [
+      ["alice", "a"],
+      ["amy", "a"],
+      ["bob", "b"],
+      ["bea", "b"],
+    ] as const) {
       people[name] = await addPersonOnCitus(gym[key], "member", `${name}-${tag}@citus.test`);
     }
     await send(people.alice!, people.amy!, "a: before the move");
@@ -64,7 +73,12 @@ citusDescribe("isolating a gym to its own shard and moving it (Citus)", () => {
 
   it("after the move: each member reads their own gym only, and writes reach the new shards", async () => {
     await send(people.amy!, people.alice!, "a: after the move");
-    const seenByAlice = await onCitusAs(people.alice!, async (db) => (await db.query<{ body: string; tenant_id: string }>("select body, tenant_id from app_public.messages order by body")).rows);
+    const seenByAlice = await onCitusAs(
+      people.alice!,
+      async (db) =>
+        (await db.query<{ body: string; tenant_id: string }>("select body, tenant_id from app_public.messages order by body"))
+          .rows,
+    );
     expect(seenByAlice).toEqual([
       { body: "a: after the move", tenant_id: gym.a },
       { body: "a: before the move", tenant_id: gym.a },
@@ -77,13 +91,18 @@ citusDescribe("isolating a gym to its own shard and moving it (Citus)", () => {
     });
     // A write into the other gym is still refused on the new shards.
     await expect(
-      onCitusAs(people.alice!, (db) => db.query("insert into app_public.messages (recipient_id, body) values ($1, 'x')", [people.bea!.membershipId])),
+      onCitusAs(people.alice!, (db) =>
+        db.query("insert into app_public.messages (recipient_id, body) values ($1, 'x')", [people.bea!.membershipId]),
+      ),
     ).rejects.toMatchObject({ code: "23503" });
   });
 
   it("after the move: the gym's routed query is one task", async () => {
     await onCitusAs(people.amy!, async (db) => {
-      const plan = await db.query<{ "QUERY PLAN": string }>("explain (costs off) select body from app_public.messages where tenant_id = $1", [gym.a]);
+      const plan = await db.query<{ "QUERY PLAN": string }>(
+        "explain (costs off) select body from app_public.messages where tenant_id = $1",
+        [gym.a],
+      );
       expect(taskCounts(plan.rows)).toEqual([1]);
     });
   });
@@ -95,6 +114,8 @@ citusDescribe("isolating a gym to its own shard and moving it (Citus)", () => {
     const mine = (await gymStats(root)).find((s) => s.gymId === gym.a);
     expect(mine).toMatchObject({ slug: slug.a });
     expect(mine!.queriesThisPeriod).toBeGreaterThanOrEqual(3);
-    await expect(onCitusAs(people.alice!, (db) => db.query("select * from pg_catalog.citus_stat_tenants"))).rejects.toMatchObject({ code: "42501" });
+    await expect(onCitusAs(people.alice!, (db) => db.query("select * from pg_catalog.citus_stat_tenants"))).rejects.toMatchObject(
+      { code: "42501" },
+    );
   });
 });

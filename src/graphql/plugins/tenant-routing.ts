@@ -31,14 +31,22 @@ const TENANT_SETTING = "jwt.claims.tenant_id";
 const ROLE_SETTING = "jwt.claims.role";
 
 /** The column naming the gym of a row of this table, or null for a table that is not a tenant's. */
-export function tenantColumnOf(schema: string, table: string, attributes: { attname: string; attnotnull: boolean | null }[]): string | null {
+export function tenantColumnOf(
+  schema: string,
+  table: string,
+  attributes: { attname: string; attnotnull: boolean | null }[],
+): string | null {
   if (schema !== "app_public") return null;
   if (table === "gyms") return "id";
   return attributes.some((a) => a.attname === "tenant_id" && a.attnotnull === true) ? "tenant_id" : null;
 }
 
 /** `<alias>.<column> = $n::uuid` for a gym role's token, nothing otherwise. */
-export function tenantCondition(alias: SQL, column: string, settings: Record<string, string | undefined> | null | undefined): SQL {
+export function tenantCondition(
+  alias: SQL,
+  column: string,
+  settings: Record<string, string | undefined> | null | undefined,
+): SQL {
   const tenant = settings?.[TENANT_SETTING];
   if (!tenant || !isGymRole(settings?.[ROLE_SETTING])) return sql.true;
   return sql`${alias}.${sql.identifier(column)} = ${sql.value(tenant)}::uuid`;
