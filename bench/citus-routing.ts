@@ -53,10 +53,18 @@ async function main() {
     log: (m) => console.log(`  • ${m}`),
   });
   const apis: RunningApi[] = [];
+  // Closed in `finally` too, so a failed run still drops its database (and its roles).
+  const clients: Client[] = [];
+  const connect = async (url: string) => {
+    const client = new Client({ connectionString: url });
+    client.on("error", () => undefined);
+    clients.push(client);
+    await client.connect();
+    return client;
+  };
   try {
     // Gyms as the platform owner (SET LOCAL claims: what Citus propagates, and fine on one node).
-    const auth = new Client({ connectionString: db.authUrl });
-    await auth.connect();
+    const auth = await connect(db.authUrl);
     const gyms: string[] = [];
     for (let i = 0; i < GYMS; i++) {
       const settings = pgSettingsFor(
@@ -76,15 +84,12 @@ async function main() {
       );
       await auth.query("commit");
     }
-    await auth.end();
     // People through the owner-only bootstrap; their rows as the superuser, triggers off (the
     // leaderboard-refresh triggers cannot enqueue from the shards yet: docs/CITUS.md).
-    const owner = new Client({ connectionString: db.ownerUrl });
-    await owner.connect();
+    const owner = await connect(db.ownerUrl);
     await owner.query(`set ironclad.bcrypt_cost = '${BCRYPT_COST}'`);
     const hash = (await owner.query<{ h: string }>("select app_private.hash_password($1) as h", [PASSWORD])).rows[0]!.h;
-    const root = new Client({ connectionString: db.rootUrl });
-    await root.connect();
+    const root = await connect(db.rootUrl);
     const logins: Record<"coach" | "member", string> = { coach: "", member: "" };
     for (const [i, gym] of gyms.entries()) {
       const person = async (role: string, local: string) =>
@@ -121,7 +126,6 @@ async function main() {
       }
       await root.query("commit");
     }
-    await Promise.all([owner.end(), root.end()]);
 
     const common = {
       authUrl: db.authUrl,
@@ -188,6 +192,7 @@ async function main() {
     console.error(error);
     process.exitCode = 1;
   } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     for (const api of apis) await api.close();
     await db.drop();
   }
