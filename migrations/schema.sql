@@ -190,11 +190,12 @@ grant execute on function app_hidden.revoke_reused_refresh_token(token_hash byte
 
 CREATE OR REPLACE FUNCTION app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text)
  RETURNS boolean
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  select exists (
+begin
+  return exists (
     select 1
     from app_private.sessions s
     join app_public.users u on u.id = s.user_id
@@ -214,10 +215,11 @@ AS $function$
                 and m.user_id = u.id and m.role::text = session_is_valid.role
                 and m.token_version = session_is_valid.membership_version)
           end
-  )
+  );
+end;
 $function$;
 alter function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text) owner to ":ROLE_SYSTEM";
-comment on function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text) is 'True while the session is live, the user enabled and the claimed membership (same id, role and token_version) or platform ownership still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
+comment on function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text) is 'True while the session is live, the user enabled and the claimed membership (same id, role and token_version) or platform ownership still held. SECURITY DEFINER (system): the authenticator itself can read nothing. plpgsql, not sql: Citus cannot plan a SQL function''s parameters against a distributed table (docs/CITUS.md).';
 grant execute on function app_hidden.session_is_valid(sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text) to ":DATABASE_AUTHENTICATOR";
 
 CREATE OR REPLACE FUNCTION app_hidden.spend_login_budget(address_key bytea, budget integer, window_seconds integer)
@@ -572,10 +574,14 @@ grant execute on function app_private.finish_mail(id uuid, error text) to ":DATA
 
 CREATE OR REPLACE FUNCTION app_private.gym_is_suspended(tenant_id uuid)
  RETURNS boolean
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE
  SET search_path TO 'pg_catalog'
-AS $function$ select exists (select 1 from app_public.gyms g where g.id = gym_is_suspended.tenant_id and g.suspended_at is not null) $function$;
+AS $function$
+begin
+  return exists (select 1 from app_public.gyms g where g.id = gym_is_suspended.tenant_id and g.suspended_at is not null);
+end;
+$function$;
 comment on function app_private.gym_is_suspended(tenant_id uuid) is 'True when the gym is suspended (tenant lifecycle): its logins are refused with IC040 and its sessions end.';
 grant execute on function app_private.gym_is_suspended(tenant_id uuid) to ":ROLE_SYSTEM";
 

@@ -122,6 +122,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Milliseconds a stop waits for in-flight requests before closing their connections (SHUTDOWN_TIMEOUT_MS, default 10000). */
   shutdownTimeoutMs: number;
+  /** Citus mode (CITUS, default off): claims with SET LOCAL, tenant reads routed to one shard (docs/CITUS.md). */
+  citus: boolean;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -229,6 +231,7 @@ const fieldSchemas = {
     LOG_LEVEL: z.preprocess(unset, z.enum(LOG_LEVELS).optional()),
     SHUTDOWN_TIMEOUT_MS: int(DEFAULT_SHUTDOWN_TIMEOUT_MS, 0),
     REALTIME_SESSION_CHECK_MS: int(DEFAULT_SESSION_CHECK_MS, 1_000),
+    CITUS: flag(() => false),
 };
 
 const schema = z
@@ -351,5 +354,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL ?? "info",
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     realtimeSessionCheckMs: e.REALTIME_SESSION_CHECK_MS,
+    citus: e.CITUS,
   };
 }

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:e8a7c4008d838e929de42ea60b31c64be2899cc4
+--! Hash: sha1:5c507c14f2040378718b388436c694842c9eea81
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -277,10 +277,15 @@ grant select, insert (id, name, slug, plan), update (member_count, staff_count) 
 grant select (id, name, network_opt_in, city, description) on app_public.gyms to ":ROLE_SHARED";
 
 -- Asked by the login and session checks (run as the system role, which reads every gym).
--- Plain SQL, not definer: its callers already hold the rights it needs.
+-- Not definer: its callers already hold the rights it needs. plpgsql, not SQL: Citus cannot
+-- plan a SQL function's parameters against a distributed table (gyms, in Citus mode).
 create function app_private.gym_is_suspended(tenant_id uuid) returns boolean
-  language sql stable set search_path = pg_catalog
-as $$ select exists (select 1 from app_public.gyms g where g.id = gym_is_suspended.tenant_id and g.suspended_at is not null) $$;
+  language plpgsql stable set search_path = pg_catalog
+as $$
+begin
+  return exists (select 1 from app_public.gyms g where g.id = gym_is_suspended.tenant_id and g.suspended_at is not null);
+end;
+$$;
 comment on function app_private.gym_is_suspended(uuid) is
   'True when the gym is suspended (tenant lifecycle): its logins are refused with IC040 and its sessions end.';
 grant execute on function app_private.gym_is_suspended(uuid) to ":ROLE_SYSTEM";
@@ -1046,13 +1051,16 @@ comment on function app_public.logout() is
 -- every request that carries a token. A gym token is honoured only while the very
 -- membership it names (id, so a re-added membership is another one) still has the role and
 -- token_version it was issued with (so a role changed and changed back does not revive it).
+-- plpgsql, not SQL: Citus cannot plan a SQL function's parameters against a distributed
+-- table (memberships, in Citus mode), and every request asks this.
 --------------------------------------------------------------------------------
 create function app_hidden.session_is_valid(
   sid uuid, user_id uuid, tenant_id uuid, membership_id uuid, membership_version integer, role text
 ) returns boolean
-  language sql stable security definer set search_path = pg_catalog
+  language plpgsql stable security definer set search_path = pg_catalog
 as $$
-  select exists (
+begin
+  return exists (
     select 1
     from app_private.sessions s
     join app_public.users u on u.id = s.user_id
@@ -1072,10 +1080,11 @@ as $$
                 and m.user_id = u.id and m.role::text = session_is_valid.role
                 and m.token_version = session_is_valid.membership_version)
           end
-  )
+  );
+end;
 $$;
 comment on function app_hidden.session_is_valid(uuid, uuid, uuid, uuid, integer, text) is
-  'True while the session is live, the user enabled and the claimed membership (same id, role and token_version) or platform ownership still held. SECURITY DEFINER (system): the authenticator itself can read nothing.';
+  'True while the session is live, the user enabled and the claimed membership (same id, role and token_version) or platform ownership still held. SECURITY DEFINER (system): the authenticator itself can read nothing. plpgsql, not sql: Citus cannot plan a SQL function''s parameters against a distributed table (docs/CITUS.md).';
 
 grant execute on function app_public.authenticate(text, text, uuid), app_public.refresh_token(text) to
   :VISITOR_ROLES;

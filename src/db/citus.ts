@@ -109,7 +109,7 @@ export async function registerCluster(rootUrl: string, databaseName: string, log
       coordinator.host,
       coordinator.port,
     ]);
-    await allowNestedExecution(client, databaseName);
+    await databaseSettings(client, databaseName);
     for (const worker of workers) {
       const { rowCount } = await client.query("select 1 from pg_dist_node where nodename = $1 and nodeport = $2", [worker.host, worker.port]);
       if (!rowCount) {
@@ -149,7 +149,7 @@ export async function adoptRoles(rootUrl: string, databaseName: string, roles: R
   for (const worker of await citusWorkers(rootUrl)) {
     await withClient(nodeUrl(rootUrl, worker, databaseName), async (client) => {
       await client.query("set citus.enable_ddl_propagation = off");
-      await allowNestedExecution(client, databaseName);
+      await databaseSettings(client, databaseName);
       for (const role of nologin) {
         await client.query(`alter role ${quoteIdent(role)} login`);
         await client.query(`grant connect on database ${quoteIdent(databaseName)} to ${quoteIdent(role)}`);
@@ -173,13 +173,24 @@ export function migrationUrl(ownerUrl: string): string {
 }
 
 /**
- * Our triggers run on the shards, and most of them write another table (the gym's counters,
- * the audit log, a new member's profile, the slug registry): from inside a shard that is a
- * "nested distributed execution", which Citus refuses unless allowed. Allowed per database on
- * every node until that logic leaves the triggers (docs/CITUS.md: its cost).
+ * Per-database settings, on every node:
+ * - Our triggers run on the shards, and most of them write another table (the gym's counters,
+ *   the audit log, a new member's profile, the slug registry): from inside a shard that is a
+ *   "nested distributed execution", which Citus refuses unless allowed. Allowed until that
+ *   logic leaves the triggers (docs/CITUS.md: its cost).
+ * - After a read that fans out over several shards in parallel (one connection per shard),
+ *   Citus refuses a write to a reference table in the same transaction; logging in is such a
+ *   transaction (the person's memberships on every shard, then the session row). Sequential
+ *   mode runs a fan-out over one connection per worker, which a later write may reuse. Tenant
+ *   reads are routed to one shard (src/graphql/plugins/tenant-routing.ts), so it costs only
+ *   the platform owner's cross-gym reads.
+ * - Per-gym query statistics (citus_stat_tenants, read by `npm run gym -- stats`).
  */
-async function allowNestedExecution(client: Client, databaseName: string) {
-  await client.query(`alter database ${quoteIdent(databaseName)} set citus.allow_nested_distributed_execution = on`);
+async function databaseSettings(client: Client, databaseName: string) {
+  const db = quoteIdent(databaseName);
+  await client.query(`alter database ${db} set citus.allow_nested_distributed_execution = on`);
+  await client.query(`alter database ${db} set citus.multi_shard_modify_mode = 'sequential'`);
+  await client.query(`alter database ${db} set citus.stat_tenants_track = 'all'`);
 }
 
 /** How one table is placed on the cluster. */
@@ -191,10 +202,18 @@ export interface Placement {
 }
 
 /**
+ * Login bookkeeping, read and written only by functions the coordinator runs (the login guard's
+ * upserts): kept local there. As reference tables, their `ON CONFLICT … DO UPDATE SET … now()`
+ * is refused (Citus wants IMMUTABLE functions there), and every failed login would be a
+ * two-phase write to every node. Nothing references them.
+ */
+const COORDINATOR_ONLY = new Set(["app_private.login_address_budget", "app_private.login_throttle"]);
+
+/**
  * The placement of every table of ours, read from the catalog, in an order Citus accepts:
  * a table after every table it references. Tables with `tenant_id not null` are distributed by it
  * (refresh_tokens' nullable tenant_id is a platform-owner token's, not a tenant's);
- * `gyms` (the tenant root) by `id`; app_shared's tables stay local on the coordinator; the rest
+ * `gyms` (the tenant root) by `id`; app_shared's tables and the login bookkeeping stay local on the coordinator; the rest
  * are reference tables (a full copy on every node).
  */
 export async function placementPlan(client: Client): Promise<Placement[]> {
@@ -210,7 +229,7 @@ export async function placementPlan(client: Client): Promise<Placement[]> {
   const kindOf = (name: string): Placement => {
     // The shared layer's bookkeeping stays on the coordinator beside its materialized views
     // (a reference-table write would fire its NOTIFY trigger inside Citus's two-phase commit).
-    if (name.startsWith("app_shared.")) return { table: name, kind: "local" };
+    if (name.startsWith("app_shared.") || COORDINATOR_ONLY.has(name)) return { table: name, kind: "local" };
     if (name === "app_public.gyms") return { table: name, kind: "distributed", column: "id" };
     if (byName.get(name)?.has_tenant) return { table: name, kind: "distributed", column: "tenant_id" };
     return { table: name, kind: "reference" };
@@ -252,6 +271,10 @@ export async function distributeTables(dbRootUrl: string, ownerUrl: string, shar
   const citusSql = fillPlaceholders(await readMigrationFile("citus.sql"), placeholders);
   await withClient(ownerUrl, (client) => client.query(citusSql));
   await withClient(dbRootUrl, async (client) => {
+    // Citus creates a new shard's triggers (tenant isolation, shard moves) as the table's owner,
+    // who needs EXECUTE on their functions; the maintenance role owns this one (citus.sql). A
+    // trigger function cannot be called directly, so the grant gives the owner nothing else.
+    await client.query(`grant execute on function app_private.tg__citus_set_null() to ${quoteIdent(userOf(ownerUrl))}`);
     // Citus refuses to distribute a table with triggers unless told they are safe. Ours run on
     // the shard, inside the worker: those that only look at NEW (tenant_id immutable, rounding,
     // touch) are; docs/CITUS.md lists the ones that are not yet (enqueue, notify, counting).
@@ -369,7 +392,7 @@ async function distributeFunctions(client: Client, log: (m: string) => void) {
  * (docs/CITUS.md: workers accept connections from the coordinator alone); a new shard (split,
  * tenant isolation) needs this again.
  */
-async function grantInsertOnShards(client: Client, tables: string[]) {
+export async function grantInsertOnShards(client: Client, tables: string[]) {
   const { rows } = await client.query<{ table: string; role: string }>(
     `select c.oid::regclass::text as table, r.rolname as role
        from pg_class c cross join pg_roles r

@@ -3,7 +3,7 @@ import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import * as pgAdaptor from "postgraphile/adaptors/pg";
 
 /**
- * PostGraphile's pg adaptor, with the request's transaction opened in ONE round trip.
+ * PostGraphile's pg adaptor, with the request's transaction opened in ONE round trip (two in Citus mode).
  *
  * The stock adaptor sends BEGIN, then `select set_config(…)` for the settings, then the
  * operation's queries, then COMMIT: four round trips for a one-query request. Here BEGIN, an
@@ -17,9 +17,15 @@ import * as pgAdaptor from "postgraphile/adaptors/pg";
  * transaction-mode pooler:
  *  - "set_config" (default): `select set_config(k, v, true) …` in one statement, applied only
  *    when the guard said yes (a refused session never runs anything under a visitor role);
- *  - "set_local": one `SET LOCAL` per setting, `role` first in its own statement — what Citus
- *    propagates to its workers (set_config is not propagated). The guard's answer is checked
- *    before any query of the operation runs, and the transaction is rolled back when it says no.
+ *  - "set_local" (Citus mode): one `SET LOCAL` per setting, in TWO strings (one more round
+ *    trip). The first: BEGIN, the guard, `role` and the settings only the coordinator reads,
+ *    then `citus.propagate_set_commands = 'local'`; the second: the `jwt.claims.*` settings.
+ *    Citus replays the SET LOCAL commands issued once propagation is on to its worker
+ *    connections (set_config is not propagated), and it replays the whole query string each
+ *    came in: the role must arrive in another string, or a SECURITY DEFINER function's worker
+ *    connection would replay SET ROLE as its owner (42501). On a server without Citus the extra
+ *    setting is an inert placeholder. The guard's answer is checked before any query of the
+ *    operation runs, and the transaction is rolled back when it says no.
  */
 export type SettingsStyle = "set_config" | "set_local";
 
@@ -51,28 +57,32 @@ export interface OneTripServiceOptions {
 const DISABLE_JIT = process.env.DATAPLAN_PG_DONT_DISABLE_JIT === "1" ? "" : "set jit_optimize_above_cost = -1; ";
 const configured = new WeakSet<PoolClient>();
 
-/** The one string: [jit setting;] begin; guard and settings. Exported for tests. */
+/** Settings Citus must hand on to its workers (policies and functions on the shards read them). */
+const PROPAGATED = /^jwt\.claims\./;
+
+/** The preamble's strings, one round trip each: [jit setting;] begin; guard and settings. Exported for tests. */
 export function preambleSql(
   settings: Record<string, string>,
   options: { style: SettingsStyle; guard?: PreambleGuard; literal: (v: string | null) => string; identifier: (v: string) => string },
-): string {
+): string[] {
   const { literal, identifier } = options;
   const check = options.guard?.expression(settings, literal) ?? null;
   const ok = check === null ? "true" : check;
   if (options.style === "set_config") {
     // The guard runs first (a MATERIALIZED CTE, as the login role); the settings apply only if it passed.
     const pairs = literal(JSON.stringify(Object.entries(settings)));
-    return (
+    return [
       `begin; with guard as materialized (select (${ok}) is true as ok) ` +
-      `select guard.ok, (select count(set_config(el->>0, el->>1, true)) from json_array_elements(${pairs}::json) el where guard.ok) as applied from guard`
-    );
+        `select guard.ok, (select count(set_config(el->>0, el->>1, true)) from json_array_elements(${pairs}::json) el where guard.ok) as applied from guard`,
+    ];
   }
-  const statements = [`begin`, `select (${ok}) is true as ok`];
-  if (settings.role !== undefined) statements.push(`set local role ${identifier(settings.role)}`);
-  for (const [key, value] of Object.entries(settings)) {
-    if (key !== "role") statements.push(`set local ${identifier(key)} = ${literal(value)}`);
-  }
-  return statements.join("; ");
+  const set = ([key, value]: [string, string]) => `set local ${identifier(key)} = ${literal(value)}`;
+  const entries = Object.entries(settings).filter(([key]) => key !== "role");
+  const first = [`begin`, `select (${ok}) is true as ok`];
+  if (settings.role !== undefined) first.push(`set local role ${identifier(settings.role)}`);
+  first.push(...entries.filter(([key]) => !PROPAGATED.test(key)).map(set), `set local citus.propagate_set_commands = 'local'`);
+  const claims = entries.filter(([key]) => PROPAGATED.test(key)).map(set);
+  return claims.length > 0 ? [first.join("; "), claims.join("; ")] : [first.join("; ")];
 }
 
 type Results = { command: string; rows: { ok?: boolean }[] }[];
@@ -95,17 +105,18 @@ export function makeOneTripWithPgClient(pool: Pool, options: { style: SettingsSt
         if (first) await client.query(first);
         return await pgAdaptor.makeWithPgClientViaPgClientAlreadyInTransaction(client, false)(null, callback);
       }
-      const text = first + preambleSql(settings, {
+      const [head, ...rest] = preambleSql(settings, {
         style: options.style,
         guard: options.guard,
         literal: (v) => (v === null ? "null" : client.escapeLiteral(v)),
         identifier: (v) => client.escapeIdentifier(v),
       });
       try {
-        const results = (await client.query(text)) as unknown as Results;
+        const results = (await client.query(first + head)) as unknown as Results;
         const ok = results.find((r) => r.command === "SELECT")?.rows[0]?.ok === true;
         if (pgSettings) options.guard?.answered?.(pgSettings, ok);
         if (!ok) throw options.guard?.refused() ?? new Error("transaction preamble refused");
+        for (const text of rest) await client.query(text);
         const result = await pgAdaptor.makeWithPgClientViaPgClientAlreadyInTransaction(client, true)(null, callback);
         await client.query("commit");
         return result;

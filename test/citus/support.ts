@@ -2,7 +2,7 @@ import { Client } from "pg";
 import { pgSettingsFor } from "../../src/auth/pg-settings";
 import type { Claims } from "../../src/auth/verify-token";
 import { citusMode, citusWorkers, nodeUrl } from "../../src/db/citus";
-import { testDb } from "../support/db";
+import { TEST_BCRYPT_COST, testDb } from "../support/db";
 
 /**
  * The Citus suites run only against a Citus database (`npm run test:citus`: CITUS=1 and
@@ -121,4 +121,51 @@ function topLevelConjuncts(expr: string): string[] {
   }
   terms.push(e.slice(start));
   return terms;
+}
+
+const PLATFORM_OWNER: Claims = { role: "platform_owner", userId: null, tenantId: null, sessionId: null, membershipId: null };
+
+/** A new gym on the cluster, provisioned by the platform owner through the policies (committed). */
+export async function provisionGymOnCitus(slug: string, plan: "free" | "basic" | "pro" = "pro"): Promise<string> {
+  return onCitusAs(
+    PLATFORM_OWNER,
+    async (db) => (await db.query<{ id: string }>("select id from app_public.provision_gym($1, $2, $3)", [`Gym ${slug}`, slug, plan])).rows[0]!.id,
+    true,
+  );
+}
+
+export interface CitusPerson extends Claims {
+  email: string;
+  password: string;
+}
+
+/**
+ * A person already in `gymId` with `role` (the owner-only bootstrap the seed uses, committed);
+ * the password is `citus-demo-password`.
+ */
+export async function addPersonOnCitus(gymId: string, role: Claims["role"], email: string): Promise<CitusPerson> {
+  const password = "citus-demo-password";
+  const db = new Client({ connectionString: testDb().ownerUrl });
+  await db.connect();
+  try {
+    // At the test API's bcrypt cost: a lower one makes the first login upgrade the hash, an
+    // UPDATE with a volatile function that Citus refuses on a reference table (docs/CITUS.md).
+    await db.query(`set ironclad.bcrypt_cost = '${TEST_BCRYPT_COST}'`);
+    const hash = (await db.query<{ h: string }>("select app_private.hash_password($1) as h", [password])).rows[0]!.h;
+    const { rows } = await db.query<{ id: string; user_id: string }>(
+      "select id, user_id from app_private.bootstrap_gym_user($1, $2, $3, $4, $5)",
+      [gymId, email, email.split("@")[0], role, hash],
+    );
+    return { role, email, password, userId: rows[0]!.user_id, tenantId: gymId, sessionId: null, membershipId: rows[0]!.id };
+  } finally {
+    await db.end();
+  }
+}
+
+/** The number of tasks of each distributed scan in a Citus EXPLAIN (one entry per `Task Count:` line). */
+export function taskCounts(plan: { "QUERY PLAN": string }[]): number[] {
+  return plan.flatMap((r) => {
+    const m = /Task Count: (\d+)/.exec(r["QUERY PLAN"]);
+    return m ? [Number(m[1])] : [];
+  });
 }

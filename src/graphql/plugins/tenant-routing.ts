@@ -1,0 +1,79 @@
+import type { PgSelectStep } from "postgraphile/@dataplan/pg";
+import { access, context, lambda } from "postgraphile/grafast";
+import { sql, type SQL } from "postgraphile/pg-sql2";
+import { isGymRole } from "../../roles";
+
+/**
+ * Single-shard routing for Citus mode: every read of a tenant table that PostGraphile builds
+ * carries `<alias>.tenant_id = $n` (`id` on gyms), $n being the token's gym, as a query
+ * parameter.
+ *
+ * Why: Citus picks the shards of a query from its WHERE clause, and only a literal or a
+ * parameter on the distribution column narrows it to one. RLS's `tenant_id =
+ * app_hidden.current_tenant_id()` reads a setting, which Citus cannot evaluate while planning,
+ * so without this every GraphQL read runs on every shard of the table (docs/CITUS.md).
+ *
+ * It changes no answer: for a gym role every policy on a tenant table already requires
+ * `tenant_id = current_tenant_id()` (test/citus/worker-policies.test.ts checks each one), so
+ * the condition only repeats what RLS enforces, in a form the planner can route on. It adds
+ * nothing for the platform owner (every gym) or anonymous visitors (no gym), nor to functions
+ * returning table rows (the shared layer's cross-gym functions return other gyms' rows on
+ * purpose). The guarantee stays in Postgres; this is a hint, not a check.
+ *
+ * How: @dataplan/pg calls a resource's `selectAuth` on every PgSelectStep of it once the field
+ * is planned, before steps are merged or inlined into a parent query, so lists, connections,
+ * aggregates, by-key lookups and relations all get it. The condition is deferred SQL: the plan
+ * is shared by every visitor of an operation, and whether to add it depends on the token.
+ */
+
+/** Claim → the setting PostGraphile's context carries it in (src/auth/pg-settings.ts). */
+const TENANT_SETTING = "jwt.claims.tenant_id";
+const ROLE_SETTING = "jwt.claims.role";
+
+/** The column naming the gym of a row of this table, or null for a table that is not a tenant's. */
+export function tenantColumnOf(
+  schema: string,
+  table: string,
+  attributes: { attname: string; attnotnull: boolean | null }[],
+): string | null {
+  if (schema !== "app_public") return null;
+  if (table === "gyms") return "id";
+  return attributes.some((a) => a.attname === "tenant_id" && a.attnotnull === true) ? "tenant_id" : null;
+}
+
+/** `<alias>.<column> = $n::uuid` for a gym role's token, nothing otherwise. */
+export function tenantCondition(
+  alias: SQL,
+  column: string,
+  settings: Record<string, string | undefined> | null | undefined,
+): SQL {
+  const tenant = settings?.[TENANT_SETTING];
+  if (!tenant || !isGymRole(settings?.[ROLE_SETTING])) return sql.true;
+  return sql`${alias}.${sql.identifier(column)} = ${sql.value(tenant)}::uuid`;
+}
+
+function routeToTenant(column: string) {
+  return ($select: PgSelectStep) => {
+    // Rows of a function (the resource is a function returning table rows): left alone.
+    if ($select.resource.parameters) return;
+    const alias = $select.alias;
+    const $settings = access<Record<string, string | undefined> | null>(context(), ["pgSettings"]);
+    $select.where($select.deferredSQL(lambda($settings, (settings) => tenantCondition(alias, column, settings), true)));
+  };
+}
+
+export const TenantRoutingPlugin: GraphileConfig.Plugin = {
+  name: "IroncladTenantRoutingPlugin",
+  version: "0.1.0",
+  description: "Every read of a tenant table names the token's gym as a parameter (Citus single-shard routing)",
+  gather: {
+    hooks: {
+      pgTables_PgResourceOptions(_info, event) {
+        const { pgClass, resourceOptions } = event;
+        if (pgClass.relkind !== "r" && pgClass.relkind !== "p") return;
+        const column = tenantColumnOf(pgClass.getNamespace()!.nspname, pgClass.relname, pgClass.getAttributes());
+        if (column) resourceOptions.selectAuth = routeToTenant(column);
+      },
+    },
+  },
+};
