@@ -948,24 +948,6 @@ alter function app_private.take_mail(id uuid) owner to ":ROLE_SYSTEM";
 comment on function app_private.take_mail(id uuid) is 'Worker: the unsent mail with this id (attempts counted), or null. SECURITY DEFINER (system): the outbox is private.';
 grant execute on function app_private.take_mail(id uuid) to ":DATABASE_OWNER";
 
-CREATE OR REPLACE FUNCTION app_private.tg__enqueue_leaderboard_refresh()
- RETURNS trigger
- LANGUAGE plpgsql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog'
-AS $function$
-begin
-  perform graphile_worker.add_job(
-    'refresh_leaderboards',
-    job_key := 'refresh_leaderboards',
-    run_at := pg_catalog.now() + interval '1 second',
-    job_key_mode := 'preserve_run_at'
-  );
-  return null;
-end;
-$function$;
-comment on function app_private.tg__enqueue_leaderboard_refresh() is 'Trigger: enqueue one (debounced) refresh_leaderboards job. SECURITY DEFINER (database owner, which owns graphile_worker): visitors may not add jobs themselves.';
-
 CREATE OR REPLACE FUNCTION app_private.tg__tenant_id_immutable()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1084,6 +1066,19 @@ end;
 $function$;
 comment on function app_private.tg_class_sessions__notify() is 'Trigger: NOTIFY ironclad:gym:<tenant_id>:bookings with the class''s id when its booked count moves (ids only).';
 
+CREATE OR REPLACE FUNCTION app_private.tg_gyms__network_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform app_shared.network_bests_recompute(new.id, null);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_gyms__network_bests() is 'Trigger: recompute the gym''s network bests when it joins or leaves the network. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_gyms__plan_fits()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1118,7 +1113,7 @@ begin
   return null;
 end;
 $function$;
-comment on function app_private.tg_leaderboard_refreshes__notify() is 'Trigger: NOTIFY ironclad:network:leaderboards with the refreshed view''s name (no gym data).';
+comment on function app_private.tg_leaderboard_refreshes__notify() is 'Trigger: NOTIFY ironclad:network:leaderboards with the recomputed board''s name (no gym data).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_mail_outbox__enqueue()
  RETURNS trigger
@@ -1248,6 +1243,24 @@ end;
 $function$;
 comment on function app_private.tg_messages__notify() is 'Trigger: NOTIFY ironclad:gym:<tenant_id>:messages with the new message''s id and recipient (ids only).';
 
+CREATE OR REPLACE FUNCTION app_private.tg_network_preferences__network_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  r app_public.network_preferences := case when tg_op = 'DELETE' then old else new end;
+begin
+  if tg_op = 'UPDATE' and old.show_on_leaderboards = new.show_on_leaderboards then
+    return null;
+  end if;
+  perform app_shared.network_bests_recompute(r.tenant_id, array[r.membership_id]);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_network_preferences__network_bests() is 'Trigger: recompute a member''s network bests when they opt in or out. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_network_preferences__touch()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1297,6 +1310,30 @@ end;
 $function$;
 comment on function app_private.tg_trainer_assignments__check_roles() is 'Trigger: the trainer is a personal_trainer and the client a member (IC012).';
 
+CREATE OR REPLACE FUNCTION app_private.tg_workout_results__network_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if tg_op = 'INSERT' then
+    perform app_shared.network_bests_add(new.tenant_id, new.id);
+  elsif tg_op = 'DELETE' then
+    if app_shared.network_bests_holds(old.tenant_id, old.member_id, old.id) then
+      perform app_shared.network_bests_recompute(old.tenant_id, array[old.member_id]);
+    end if;
+  elsif new.member_id is distinct from old.member_id
+        or app_shared.network_bests_holds(old.tenant_id, old.member_id, old.id) then
+    perform app_shared.network_bests_recompute(old.tenant_id, array[old.member_id, new.member_id]);
+  else
+    perform app_shared.network_bests_add(new.tenant_id, new.id);
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_workout_results__network_bests() is 'Trigger: keep the network bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_workout_results__notify()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1319,6 +1356,19 @@ CREATE OR REPLACE FUNCTION app_private.tg_workout_results__round_score()
  SET search_path TO 'pg_catalog'
 AS $function$ begin new.score := round(new.score, 2); return new; end; $function$;
 comment on function app_private.tg_workout_results__round_score() is 'Trigger: keeps a score to two decimals (5.125 -> 5.13, 61 -> 61.00), as numeric(10, 2) would.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_workouts__network_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform app_shared.network_bests_workout_changed(new.tenant_id, new.id);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_workouts__network_bests() is 'Trigger: recompute the network bests of the members who logged a workout when it starts or stops counting. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
 
 CREATE OR REPLACE FUNCTION app_private.token_expiry()
  RETURNS bigint
@@ -1704,8 +1754,9 @@ grant insert (id, name, slug, plan) on app_public.gyms to ":ROLE_SYSTEM";
 grant update (member_count, staff_count) on app_public.gyms to ":ROLE_SYSTEM";
 grant update (name, network_opt_in, city, description) on app_public.gyms to ":ROLE_GYM_ADMIN";
 grant update (name, plan, network_opt_in, city, description) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
+grant references (id) on app_public.gyms to ":ROLE_SHARED";
 CREATE TRIGGER _200_plan_fits BEFORE UPDATE OF plan ON app_public.gyms FOR EACH ROW EXECUTE FUNCTION app_private.tg_gyms__plan_fits();
-CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER UPDATE OF network_opt_in, name ON app_public.gyms FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+CREATE TRIGGER _800_network_bests AFTER UPDATE OF network_opt_in ON app_public.gyms FOR EACH ROW WHEN ((old.network_opt_in IS DISTINCT FROM new.network_opt_in)) EXECUTE FUNCTION app_private.tg_gyms__network_bests();
 
 -- table app_public.invitations
 create table app_public.invitations (
@@ -1858,6 +1909,7 @@ grant select, insert, update, delete on app_public.memberships to ":ROLE_MAINTEN
 grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
 grant insert (tenant_id, user_id, role, display_name) on app_public.memberships to ":ROLE_SYSTEM";
 grant update (role, display_name) on app_public.memberships to ":ROLE_GYM_ADMIN";
+grant references (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _200_bump_token_version BEFORE UPDATE ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__bump_token_version();
 CREATE TRIGGER _200_plan_limits AFTER INSERT OR DELETE OR UPDATE OF role ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__plan_limits();
@@ -1952,7 +2004,7 @@ grant insert (tenant_id, membership_id, show_on_leaderboards, display_name) on a
 grant update (show_on_leaderboards, display_name) on app_public.network_preferences to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _200_touch BEFORE UPDATE ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg_network_preferences__touch();
-CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER INSERT OR DELETE OR UPDATE ON app_public.network_preferences FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+CREATE TRIGGER _800_network_bests AFTER INSERT OR DELETE OR UPDATE OF show_on_leaderboards ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg_network_preferences__network_bests();
 
 -- table app_public.payments
 create table app_public.payments (
@@ -2420,7 +2472,7 @@ grant insert (tenant_id, workout_id, member_id, score, is_rx, notes, performed_o
 grant update (score, is_rx, notes, performed_on) on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _150_round_score BEFORE INSERT OR UPDATE OF score ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__round_score();
-CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER INSERT OR DELETE OR UPDATE ON app_public.workout_results FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+CREATE TRIGGER _800_network_bests AFTER INSERT OR DELETE OR UPDATE OF workout_id, member_id, score, is_rx, performed_on ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__network_bests();
 CREATE TRIGGER _900_notify AFTER INSERT OR DELETE OR UPDATE ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__notify();
 
 -- table app_public.workouts
@@ -2491,7 +2543,7 @@ grant select (tenant_id, id, is_published, benchmark_id) on app_public.workouts 
 grant insert (tenant_id, title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workouts FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
-CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER DELETE OR UPDATE OF benchmark_id, is_published, scoring_type ON app_public.workouts FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+CREATE TRIGGER _800_network_bests AFTER UPDATE OF benchmark_id, is_published, scoring_type ON app_public.workouts FOR EACH ROW WHEN (((old.benchmark_id IS DISTINCT FROM new.benchmark_id) OR (old.is_published <> new.is_published))) EXECUTE FUNCTION app_private.tg_workouts__network_bests();
 
 CREATE OR REPLACE FUNCTION app_public.accept_invitation(token text, password text DEFAULT NULL::text)
  RETURNS app_public.accepted_invitation
@@ -3069,7 +3121,7 @@ create table app_shared.leaderboard_refreshes (
 alter table app_shared.leaderboard_refreshes owner to ":ROLE_SHARED";
 comment on table app_shared.leaderboard_refreshes is '@behavior -*
 @global one row per leaderboard, no gym data
-Last refresh of each network leaderboard. Internal; see app_shared.leaderboard_refreshed_at().';
+Last full recompute (repair) of each network leaderboard. Internal; see app_shared.leaderboard_refreshed_at().';
 alter table app_shared.leaderboard_refreshes add constraint leaderboard_refreshes_pkey PRIMARY KEY (leaderboard);
 alter table app_shared.leaderboard_refreshes enable row level security;
 alter table app_shared.leaderboard_refreshes force row level security;
@@ -3079,48 +3131,66 @@ create policy leaderboard_refreshes_shared on app_shared.leaderboard_refreshes a
   with check (true);
 CREATE TRIGGER _900_notify AFTER INSERT OR UPDATE ON app_shared.leaderboard_refreshes FOR EACH ROW EXECUTE FUNCTION app_private.tg_leaderboard_refreshes__notify();
 
--- materialized view app_shared.network_best_all_time
-create materialized view app_shared.network_best_all_time as
- SELECT DISTINCT ON (w.benchmark_id, r.is_rx, r.tenant_id, r.member_id) w.benchmark_id,
-    r.is_rx,
-    r.tenant_id,
-    r.member_id AS membership_id,
-    r.score,
-    r.performed_on
-   FROM app_public.workout_results r
-     JOIN app_public.workouts w ON w.tenant_id = r.tenant_id AND w.id = r.workout_id
-     JOIN app_public.benchmarks b ON b.id = w.benchmark_id
-  ORDER BY w.benchmark_id, r.is_rx, r.tenant_id, r.member_id, (
-        CASE
-            WHEN b.lower_is_better THEN r.score
-            ELSE - r.score
-        END), r.performed_on;
+-- table app_shared.network_best_all_time
+create table app_shared.network_best_all_time (
+  tenant_id uuid not null,
+  membership_id uuid not null,
+  benchmark_id uuid not null,
+  is_rx boolean not null,
+  sort_score numeric not null,
+  score numeric not null,
+  performed_on date not null,
+  result_id uuid not null
+);
 alter table app_shared.network_best_all_time owner to ":ROLE_SHARED";
-comment on materialized view app_shared.network_best_all_time is '@behavior -*
-Best result per member, benchmark and Rx/scaled, all time. Internal: read only through app_shared.network_leaderboard.';
-CREATE UNIQUE INDEX network_best_all_time_key ON app_shared.network_best_all_time USING btree (benchmark_id, is_rx, tenant_id, membership_id);
+comment on table app_shared.network_best_all_time is '@behavior -*
+Best result per network member, benchmark and Rx/scaled, all time, kept current by triggers. Internal: read only through app_shared.network_leaderboard.';
+alter table app_shared.network_best_all_time add constraint network_best_all_time_pkey PRIMARY KEY (tenant_id, membership_id, benchmark_id, is_rx);
+alter table app_shared.network_best_all_time add constraint network_best_all_time_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_shared.network_best_all_time add constraint network_best_all_time_tenant_id_membership_id_fkey FOREIGN KEY (tenant_id, membership_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX network_best_all_time_board ON app_shared.network_best_all_time USING btree (benchmark_id, is_rx, sort_score, performed_on);
+alter table app_shared.network_best_all_time enable row level security;
+alter table app_shared.network_best_all_time force row level security;
+create policy network_best_all_time_shared on app_shared.network_best_all_time as permissive for all
+  to ":ROLE_SHARED"
+  using (true)
+  with check (app_shared.gym_in_network(tenant_id));
+create policy network_best_all_time_tenant on app_shared.network_best_all_time as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_shared.network_best_all_time FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 
--- materialized view app_shared.network_best_this_month
-create materialized view app_shared.network_best_this_month as
- SELECT DISTINCT ON (w.benchmark_id, r.is_rx, r.tenant_id, r.member_id) w.benchmark_id,
-    r.is_rx,
-    r.tenant_id,
-    r.member_id AS membership_id,
-    r.score,
-    r.performed_on
-   FROM app_public.workout_results r
-     JOIN app_public.workouts w ON w.tenant_id = r.tenant_id AND w.id = r.workout_id
-     JOIN app_public.benchmarks b ON b.id = w.benchmark_id
-  WHERE r.performed_on >= date_trunc('month'::text, now())::date
-  ORDER BY w.benchmark_id, r.is_rx, r.tenant_id, r.member_id, (
-        CASE
-            WHEN b.lower_is_better THEN r.score
-            ELSE - r.score
-        END), r.performed_on;
-alter table app_shared.network_best_this_month owner to ":ROLE_SHARED";
-comment on materialized view app_shared.network_best_this_month is '@behavior -*
-Best result per member, benchmark and Rx/scaled, in the calendar month of the last refresh. Internal.';
-CREATE UNIQUE INDEX network_best_this_month_key ON app_shared.network_best_this_month USING btree (benchmark_id, is_rx, tenant_id, membership_id);
+-- table app_shared.network_best_by_month
+create table app_shared.network_best_by_month (
+  tenant_id uuid not null,
+  membership_id uuid not null,
+  benchmark_id uuid not null,
+  is_rx boolean not null,
+  month date not null,
+  sort_score numeric not null,
+  score numeric not null,
+  performed_on date not null,
+  result_id uuid not null
+);
+alter table app_shared.network_best_by_month owner to ":ROLE_SHARED";
+comment on table app_shared.network_best_by_month is '@behavior -*
+Best result per network member, benchmark, Rx/scaled and calendar month, kept current by triggers. Internal: read only through app_shared.network_leaderboard.';
+alter table app_shared.network_best_by_month add constraint network_best_by_month_pkey PRIMARY KEY (tenant_id, membership_id, benchmark_id, is_rx, month);
+alter table app_shared.network_best_by_month add constraint network_best_by_month_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_shared.network_best_by_month add constraint network_best_by_month_tenant_id_membership_id_fkey FOREIGN KEY (tenant_id, membership_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX network_best_by_month_board ON app_shared.network_best_by_month USING btree (benchmark_id, is_rx, month, sort_score, performed_on);
+alter table app_shared.network_best_by_month enable row level security;
+alter table app_shared.network_best_by_month force row level security;
+create policy network_best_by_month_shared on app_shared.network_best_by_month as permissive for all
+  to ":ROLE_SHARED"
+  using (true)
+  with check (app_shared.gym_in_network(tenant_id));
+create policy network_best_by_month_tenant on app_shared.network_best_by_month as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_shared.network_best_by_month FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 
 CREATE OR REPLACE FUNCTION app_shared.gym_directory()
  RETURNS SETOF app_shared.gym_card
@@ -3166,7 +3236,7 @@ AS $function$ select min(r.refreshed_at) from app_shared.leaderboard_refreshes r
 alter function app_shared.leaderboard_refreshed_at() owner to ":ROLE_SHARED";
 comment on function app_shared.leaderboard_refreshed_at() is '@name leaderboard_refreshed_at
 @sharedSafe a timestamp only
-When the network leaderboards were last refreshed (null: not yet). SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
+When the network leaderboards were last recomputed in full (a repair; null: not yet). The boards follow every result as it is saved. SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
 grant execute on function app_shared.leaderboard_refreshed_at() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_shared.member_in_network(tenant_id uuid, membership_id uuid)
@@ -3186,34 +3256,164 @@ comment on function app_shared.member_in_network(tenant_id uuid, membership_id u
 True while the member and their gym are in the network. Policy helper for the shared role (invoker).';
 grant execute on function app_shared.member_in_network(tenant_id uuid, membership_id uuid) to ":ROLE_SHARED";
 
+CREATE OR REPLACE FUNCTION app_shared.network_bests_add(tenant_id uuid, result_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+begin
+  insert into app_shared.network_best_all_time as b
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+  select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on) < (b.sort_score, b.performed_on);
+
+  insert into app_shared.network_best_by_month as b
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+  select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on) < (b.sort_score, b.performed_on);
+end;
+$function$;
+alter function app_shared.network_bests_add(tenant_id uuid, result_id uuid) owner to ":ROLE_SHARED";
+comment on function app_shared.network_bests_add(tenant_id uuid, result_id uuid) is '@behavior -*
+Put one result on the network boards if it is its member''s best (an upsert per board). SECURITY DEFINER (shared role): reads the result under the shared role''s opt-in policies; takes ids, never scores. Executable by the database owner (the triggers) only.';
+grant execute on function app_shared.network_bests_add(tenant_id uuid, result_id uuid) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.network_bests_holds(tenant_id uuid, membership_id uuid, result_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select exists (select 1 from app_shared.network_best_all_time b
+                 where b.tenant_id = network_bests_holds.tenant_id and b.membership_id = network_bests_holds.membership_id
+                   and b.result_id = network_bests_holds.result_id)
+      or exists (select 1 from app_shared.network_best_by_month b
+                 where b.tenant_id = network_bests_holds.tenant_id and b.membership_id = network_bests_holds.membership_id
+                   and b.result_id = network_bests_holds.result_id)
+$function$;
+alter function app_shared.network_bests_holds(tenant_id uuid, membership_id uuid, result_id uuid) owner to ":ROLE_SHARED";
+comment on function app_shared.network_bests_holds(tenant_id uuid, membership_id uuid, result_id uuid) is '@behavior -*
+True when this result is one of its member''s bests on a network board. SECURITY DEFINER (shared role): the boards are granted to nobody. Executable by the database owner (the triggers) only.';
+grant execute on function app_shared.network_bests_holds(tenant_id uuid, membership_id uuid, result_id uuid) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.network_bests_recompute(tenant_id uuid, members uuid[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+declare
+  v_tenant uuid := network_bests_recompute.tenant_id;
+  v_members uuid[] := network_bests_recompute.members;
+begin
+  delete from app_shared.network_best_all_time b
+   where b.tenant_id = v_tenant and (v_members is null or b.membership_id = any (v_members));
+  delete from app_shared.network_best_by_month b
+   where b.tenant_id = v_tenant and (v_members is null or b.membership_id = any (v_members));
+
+  insert into app_shared.network_best_all_time
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+  select distinct on (r.member_id, w.benchmark_id, r.is_rx)
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
+  order by r.member_id, w.benchmark_id, r.is_rx,
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
+
+  insert into app_shared.network_best_by_month
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+  select distinct on (r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
+  order by r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
+end;
+$function$;
+alter function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]) owner to ":ROLE_SHARED";
+comment on function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]) is '@behavior -*
+Recompute the network bests of these members of a gym (null: every member) from their results. SECURITY DEFINER (shared role): reads results under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
+grant execute on function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+begin
+  perform app_shared.network_bests_recompute(network_bests_workout_changed.tenant_id, array(
+    select distinct r.member_id from app_public.workout_results r
+    where r.tenant_id = network_bests_workout_changed.tenant_id
+      and r.workout_id = network_bests_workout_changed.workout_id));
+end;
+$function$;
+alter function app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid) owner to ":ROLE_SHARED";
+comment on function app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid) is '@behavior -*
+Recompute the network bests of the members who logged this workout. SECURITY DEFINER (shared role): reads results under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
+grant execute on function app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid) to ":DATABASE_OWNER";
+
 CREATE OR REPLACE FUNCTION app_shared.network_leaderboard(benchmark text, rx boolean DEFAULT true, this_month boolean DEFAULT false)
  RETURNS SETOF app_shared.network_leaderboard_entry
  LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  with best as (
-    select a.benchmark_id, a.is_rx, a.tenant_id, a.membership_id, a.score, a.performed_on
-      from app_shared.network_best_all_time a where not coalesce(network_leaderboard.this_month, false)
+  with bm as (
+    select b.id from app_public.benchmarks b where b.slug::text = lower(network_leaderboard.benchmark)
+  ), best as (
+    select a.tenant_id, a.membership_id, a.sort_score, a.score, a.performed_on
+      from bm join app_shared.network_best_all_time a
+        on a.benchmark_id = bm.id and a.is_rx = coalesce(network_leaderboard.rx, true)
+     where not coalesce(network_leaderboard.this_month, false)
     union all
-    select m.benchmark_id, m.is_rx, m.tenant_id, m.membership_id, m.score, m.performed_on
-      from app_shared.network_best_this_month m where coalesce(network_leaderboard.this_month, false)
+    select m.tenant_id, m.membership_id, m.sort_score, m.score, m.performed_on
+      from bm join app_shared.network_best_by_month m
+        on m.benchmark_id = bm.id and m.is_rx = coalesce(network_leaderboard.rx, true)
+       and m.month = date_trunc('month', current_date)::date
+     where coalesce(network_leaderboard.this_month, false)
+  ), top as (
+    select (rank() over (order by l.sort_score))::integer as rank,
+           p.display_name, g.name as gym_name, l.score, l.performed_on
+    from best l
+    join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+    join app_public.network_preferences p
+      on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+    order by l.sort_score
+    fetch first 100 rows with ties
   )
-  select (rank() over (order by case when bm.lower_is_better then l.score else -l.score end))::integer,
-         p.display_name, g.name, l.score, l.performed_on
-  from best l
-  join app_public.benchmarks bm on bm.id = l.benchmark_id
-  join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
-  join app_public.network_preferences p
-    on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
-  where bm.slug::text = lower(network_leaderboard.benchmark)
-    and l.is_rx = coalesce(network_leaderboard.rx, true)
-  order by 1, 2, 3
+  select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from top t order by 1, 2, 3
 $function$;
 alter function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) owner to ":ROLE_SHARED";
 comment on function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) is '@name network_leaderboard
 @sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)
-The network leaderboard of a benchmark (by slug, e.g. "fran"): Rx or scaled, all time or this month. Updated by a background refresh; see leaderboardRefreshedAt.';
+The top 100 (with ties) of a benchmark''s network leaderboard (by slug, e.g. "fran"): Rx or scaled, all time or this month. Live: a result counts as soon as it is saved.';
 grant execute on function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_shared.refresh_leaderboards()
@@ -3223,29 +3423,55 @@ CREATE OR REPLACE FUNCTION app_shared.refresh_leaderboards()
  SET search_path TO 'pg_catalog'
 AS $function$
 declare
-  v_view text;
-  v_rows integer;
-  v_total integer := 0;
+  v_all integer;
+  v_month integer;
 begin
-  foreach v_view in array array['network_best_all_time', 'network_best_this_month'] loop
-    if (select m.ispopulated from pg_catalog.pg_matviews m
-        where m.schemaname = 'app_shared' and m.matviewname = v_view) then
-      -- CONCURRENTLY: readers keep reading the old contents while the new ones are built.
-      execute format('refresh materialized view concurrently app_shared.%I', v_view);
-    else
-      execute format('refresh materialized view app_shared.%I', v_view);
-    end if;
-    execute format('select count(*)::integer from app_shared.%I', v_view) into v_rows;
-    insert into app_shared.leaderboard_refreshes (leaderboard, refreshed_at, row_count)
-      values (v_view, pg_catalog.clock_timestamp(), v_rows)
-      on conflict (leaderboard) do update
-        set refreshed_at = excluded.refreshed_at, row_count = excluded.row_count;
-    v_total := v_total + v_rows;
-  end loop;
-  return v_total;
+  delete from app_shared.network_best_all_time;
+  insert into app_shared.network_best_all_time
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+  select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx)
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on
+  -- A result logged meanwhile by a committed writer already holds its key: keep the better.
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on)
+        < (network_best_all_time.sort_score, network_best_all_time.performed_on);
+  get diagnostics v_all = row_count;
+
+  delete from app_shared.network_best_by_month;
+  insert into app_shared.network_best_by_month
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+  select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on)
+        < (network_best_by_month.sort_score, network_best_by_month.performed_on);
+  get diagnostics v_month = row_count;
+
+  insert into app_shared.leaderboard_refreshes (leaderboard, refreshed_at, row_count)
+    values ('network_best_all_time', pg_catalog.clock_timestamp(), v_all),
+           ('network_best_by_month', pg_catalog.clock_timestamp(), v_month)
+    on conflict (leaderboard) do update
+      set refreshed_at = excluded.refreshed_at, row_count = excluded.row_count;
+  return v_all + v_month;
 end;
 $function$;
 alter function app_shared.refresh_leaderboards() owner to ":ROLE_SHARED";
 comment on function app_shared.refresh_leaderboards() is '@behavior -*
-Refresh every network leaderboard (concurrently once populated) and record when. SECURITY DEFINER (shared role): only the views'' owner may refresh them, and they must be built under its opt-in-limited policies. Executable by the database owner (graphile-worker) only.';
+Recompute every network leaderboard in full (a repair: triggers keep them current) and record when. SECURITY DEFINER (shared role): the boards must be built under its opt-in-limited policies. Executable by the database owner (graphile-worker) only.';
 grant execute on function app_shared.refresh_leaderboards() to ":DATABASE_OWNER";

@@ -25,7 +25,7 @@ describe("network leaderboards", () => {
       expect(expected.length).toBeGreaterThanOrEqual(2);
       expect(gyms).toEqual(expected);
       expect(gyms.map((g) => g.tenant_id)).toEqual(expect.arrayContaining([await gymId(GYM_A), await gymId(GYM_B)]));
-      // Nobody who opted out (or never opted in) is in the materialized view.
+      // Nobody who opted out (or never opted in) is on the board.
       const { rows: leaks } = await db.query(
         `select 1 from app_shared.network_best_all_time l
          where not exists (select 1 from app_public.network_preferences p
@@ -124,11 +124,11 @@ describe("network leaderboards", () => {
     });
   });
 
-  it("visitors cannot read the materialized views, refresh them, or become the shared role", async () => {
+  it("visitors cannot read the boards' tables, recompute them, or become the shared role", async () => {
     const memberA = await persona("member", GYM_A);
     for (const sql of [
       "select * from app_shared.network_best_all_time",
-      "select * from app_shared.network_best_this_month",
+      "select * from app_shared.network_best_by_month",
       "select * from app_shared.leaderboard_refreshes",
       "select app_shared.refresh_leaderboards()",
     ]) {
