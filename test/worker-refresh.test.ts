@@ -136,7 +136,6 @@ describe("network leaderboards follow every write (triggers), the worker only re
     )) as [{ refreshed_at: Date }];
     await rootQuery("select graphile_worker.add_job('refresh_leaderboards', '{}'::json, job_key := 'refresh_leaderboards')");
     await runOnce({ connectionString: testDb().ownerUrl, taskList, noHandleSignals: true });
-    expect(await pendingRefreshJobs()).toBe(0);
     const [{ refreshed_at: after }] = (await rootQuery<{ refreshed_at: Date }>(
       "select app_shared.leaderboard_refreshed_at() as refreshed_at",
     )) as [{ refreshed_at: Date }];
