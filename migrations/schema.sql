@@ -1909,7 +1909,6 @@ grant select, insert, update, delete on app_public.memberships to ":ROLE_MAINTEN
 grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
 grant insert (tenant_id, user_id, role, display_name) on app_public.memberships to ":ROLE_SYSTEM";
 grant update (role, display_name) on app_public.memberships to ":ROLE_GYM_ADMIN";
-grant references (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _200_bump_token_version BEFORE UPDATE ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__bump_token_version();
 CREATE TRIGGER _200_plan_limits AFTER INSERT OR DELETE OR UPDATE OF role ON app_public.memberships FOR EACH ROW EXECUTE FUNCTION app_private.tg_memberships__plan_limits();
@@ -3147,7 +3146,6 @@ comment on table app_shared.network_best_all_time is '@behavior -*
 Best result per network member, benchmark and Rx/scaled, all time, kept current by triggers. Internal: read only through app_shared.network_leaderboard.';
 alter table app_shared.network_best_all_time add constraint network_best_all_time_pkey PRIMARY KEY (tenant_id, membership_id, benchmark_id, is_rx);
 alter table app_shared.network_best_all_time add constraint network_best_all_time_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
-alter table app_shared.network_best_all_time add constraint network_best_all_time_tenant_id_membership_id_fkey FOREIGN KEY (tenant_id, membership_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
 CREATE INDEX network_best_all_time_board ON app_shared.network_best_all_time USING btree (benchmark_id, is_rx, sort_score, performed_on);
 alter table app_shared.network_best_all_time enable row level security;
 alter table app_shared.network_best_all_time force row level security;
@@ -3178,7 +3176,6 @@ comment on table app_shared.network_best_by_month is '@behavior -*
 Best result per network member, benchmark, Rx/scaled and calendar month, kept current by triggers. Internal: read only through app_shared.network_leaderboard.';
 alter table app_shared.network_best_by_month add constraint network_best_by_month_pkey PRIMARY KEY (tenant_id, membership_id, benchmark_id, is_rx, month);
 alter table app_shared.network_best_by_month add constraint network_best_by_month_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
-alter table app_shared.network_best_by_month add constraint network_best_by_month_tenant_id_membership_id_fkey FOREIGN KEY (tenant_id, membership_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
 CREATE INDEX network_best_by_month_board ON app_shared.network_best_by_month USING btree (benchmark_id, is_rx, month, sort_score, performed_on);
 alter table app_shared.network_best_by_month enable row level security;
 alter table app_shared.network_best_by_month force row level security;

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:81d1a15af48fb74c7ff1978d9067b2373a0352dd
+--! Hash: sha1:c0254bb10591788d0d102ddf845b335b37ab7243
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -242,7 +242,7 @@ grant update (name, network_opt_in, city, description) on app_public.gyms to ":R
 grant update (name, plan, network_opt_in, city, description) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
 grant select, insert (id, name, slug, plan), update (member_count, staff_count) on app_public.gyms to ":ROLE_SYSTEM";
 grant select (id, name, network_opt_in, city, description) on app_public.gyms to ":ROLE_SHARED";
--- The network boards (2100, owned by the shared role) reference their gym.
+-- The network boards (2100, owned by the shared role) go with their gym.
 grant references (id) on app_public.gyms to ":ROLE_SHARED";
 
 -- Asked by the login and session checks (run as the system role, which reads every gym).
@@ -498,9 +498,6 @@ grant select, insert (tenant_id, user_id, role, display_name) on app_public.memb
 create policy memberships_select_shared on app_public.memberships for select
   to ":ROLE_SHARED" using (app_shared.gym_in_network(tenant_id));
 grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
--- The network boards (2100, owned by the shared role) key their rows by membership, and go
--- with it when it is deleted.
-grant references (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
 
 -- Email of the person behind a membership. users rows are private to their owner, so this
 -- runs as the system role; it answers only for a membership the caller can see (same gym, or
@@ -3239,6 +3236,8 @@ set role ":ROLE_SHARED";
 -- otherwise its negation, so one index order serves every board.
 create table app_shared.network_best_all_time (
   tenant_id     uuid not null references app_public.gyms (id) on delete cascade,
+  -- No foreign key to memberships: a member's rows go with their results (the triggers), and
+  -- the erasure and offboarding tools enumerate keys into memberships as the maintenance role.
   membership_id uuid not null,
   benchmark_id  uuid not null,
   is_rx         boolean not null,
@@ -3246,8 +3245,7 @@ create table app_shared.network_best_all_time (
   score         numeric not null,
   performed_on  date not null,
   result_id     uuid not null,
-  primary key (tenant_id, membership_id, benchmark_id, is_rx),
-  foreign key (tenant_id, membership_id) references app_public.memberships (tenant_id, id) on delete cascade
+  primary key (tenant_id, membership_id, benchmark_id, is_rx)
 );
 comment on table app_shared.network_best_all_time is
   E'@behavior -*\nBest result per network member, benchmark and Rx/scaled, all time, kept current by triggers. Internal: read only through app_shared.network_leaderboard.';
@@ -3259,6 +3257,8 @@ create index network_best_all_time_board
 -- rolls over at midnight on the 1st without any refresh.
 create table app_shared.network_best_by_month (
   tenant_id     uuid not null references app_public.gyms (id) on delete cascade,
+  -- No foreign key to memberships: a member's rows go with their results (the triggers), and
+  -- the erasure and offboarding tools enumerate keys into memberships as the maintenance role.
   membership_id uuid not null,
   benchmark_id  uuid not null,
   is_rx         boolean not null,
@@ -3267,8 +3267,7 @@ create table app_shared.network_best_by_month (
   score         numeric not null,
   performed_on  date not null,
   result_id     uuid not null,
-  primary key (tenant_id, membership_id, benchmark_id, is_rx, month),
-  foreign key (tenant_id, membership_id) references app_public.memberships (tenant_id, id) on delete cascade
+  primary key (tenant_id, membership_id, benchmark_id, is_rx, month)
 );
 comment on table app_shared.network_best_by_month is
   E'@behavior -*\nBest result per network member, benchmark, Rx/scaled and calendar month, kept current by triggers. Internal: read only through app_shared.network_leaderboard.';
