@@ -478,6 +478,40 @@ create policy user_secrets_system on app_private.user_secrets as permissive for 
 grant select, insert, update on app_private.user_secrets to ":ROLE_SYSTEM";
 grant select, insert, update, delete on app_private.user_secrets to ":ROLE_MAINTENANCE";
 
+-- table app_private.workout_bests
+create table app_private.workout_bests (
+  tenant_id uuid not null,
+  workout_id uuid not null,
+  member_id uuid not null,
+  is_rx boolean not null,
+  sort_score numeric not null,
+  score numeric not null,
+  performed_on date not null,
+  result_id uuid not null
+);
+comment on table app_private.workout_bests is 'Best result per member and workout, kept current by triggers; what the gym leaderboard ranks. Internal (system role).';
+alter table app_private.workout_bests add constraint workout_bests_pkey PRIMARY KEY (tenant_id, workout_id, member_id);
+alter table app_private.workout_bests add constraint workout_bests_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_private.workout_bests add constraint workout_bests_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_private.workout_bests add constraint workout_bests_tenant_id_workout_id_fkey FOREIGN KEY (tenant_id, workout_id) REFERENCES app_public.workouts(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX workout_bests_board ON app_private.workout_bests USING btree (tenant_id, workout_id, is_rx DESC, sort_score, performed_on);
+CREATE INDEX workout_bests_tenant_id_member_id_idx ON app_private.workout_bests USING btree (tenant_id, member_id);
+alter table app_private.workout_bests enable row level security;
+alter table app_private.workout_bests force row level security;
+create policy workout_bests_system on app_private.workout_bests as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+create policy workout_bests_tenant on app_private.workout_bests as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select, delete on app_private.workout_bests to ":ROLE_SYSTEM";
+grant select, insert, update, delete on app_private.workout_bests to ":ROLE_MAINTENANCE";
+grant insert (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id) on app_private.workout_bests to ":ROLE_SYSTEM";
+grant update (is_rx, sort_score, score, performed_on, result_id) on app_private.workout_bests to ":ROLE_SYSTEM";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_private.workout_bests FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+
 CREATE OR REPLACE FUNCTION app_private.bcrypt_cost()
  RETURNS integer
  LANGUAGE sql
@@ -856,6 +890,36 @@ $function$;
 comment on function app_private.queue_password_reset_request(email text) is '@lint-ignore definer-owned-by-system: only the owner of graphile_worker may add jobs, and this function does nothing but queue one fixed task
 Queue graphile-worker task password_reset_request for an address. SECURITY DEFINER (database owner, which owns graphile_worker).';
 grant execute on function app_private.queue_password_reset_request(email text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.rebuild_workout_bests(tenant_id uuid DEFAULT NULL::uuid)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+declare
+  v_tenant uuid := rebuild_workout_bests.tenant_id;
+  v_rows integer;
+begin
+  delete from app_private.workout_bests b where v_tenant is null or b.tenant_id = v_tenant;
+  insert into app_private.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+  select distinct on (r.tenant_id, r.workout_id, r.member_id)
+         r.tenant_id, r.workout_id, r.member_id, r.is_rx,
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  where v_tenant is null or r.tenant_id = v_tenant
+  order by r.tenant_id, r.workout_id, r.member_id, r.is_rx desc,
+           case when w.scoring_type = 'time' then r.score else -r.score end, r.performed_on
+  on conflict (tenant_id, workout_id, member_id) do nothing;
+  get diagnostics v_rows = row_count;
+  return v_rows;
+end;
+$function$;
+alter function app_private.rebuild_workout_bests(tenant_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_private.rebuild_workout_bests(tenant_id uuid) is 'Recompute the gym leaderboards'' bests of every gym (or one) from all results: a repair after bulk loads that bypass triggers. SECURITY DEFINER (system): workout_bests is the system role''s alone.';
 
 CREATE OR REPLACE FUNCTION app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text DEFAULT NULL::text)
  RETURNS void
@@ -1357,6 +1421,38 @@ CREATE OR REPLACE FUNCTION app_private.tg_workout_results__round_score()
 AS $function$ begin new.score := round(new.score, 2); return new; end; $function$;
 comment on function app_private.tg_workout_results__round_score() is 'Trigger: keeps a score to two decimals (5.125 -> 5.13, 61 -> 61.00), as numeric(10, 2) would.';
 
+CREATE OR REPLACE FUNCTION app_private.tg_workout_results__workout_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if tg_op <> 'INSERT' and exists (
+       select 1 from app_private.workout_bests b
+       where b.tenant_id = old.tenant_id and b.workout_id = old.workout_id
+         and b.member_id = old.member_id and b.result_id = old.id) then
+    perform app_private.workout_bests_recompute(old.tenant_id, old.workout_id, array[old.member_id]);
+  end if;
+  if tg_op <> 'DELETE' then
+    insert into app_private.workout_bests as b
+      (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+    select new.tenant_id, new.workout_id, new.member_id, new.is_rx,
+           case when w.scoring_type = 'time' then new.score else -new.score end, new.score, new.performed_on, new.id
+    from app_public.workouts w
+    where w.tenant_id = new.tenant_id and w.id = new.workout_id
+    on conflict (tenant_id, workout_id, member_id) do update
+      set is_rx = excluded.is_rx, sort_score = excluded.sort_score, score = excluded.score,
+          performed_on = excluded.performed_on, result_id = excluded.result_id
+      where (not excluded.is_rx, excluded.sort_score, excluded.performed_on)
+          < (not b.is_rx, b.sort_score, b.performed_on);
+  end if;
+  return null;
+end;
+$function$;
+alter function app_private.tg_workout_results__workout_bests() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_workout_results__workout_bests() is 'Trigger: keep the gym leaderboard''s bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (system): workout_bests is the system role''s alone.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_workouts__network_bests()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1369,6 +1465,20 @@ begin
 end;
 $function$;
 comment on function app_private.tg_workouts__network_bests() is 'Trigger: recompute the network bests of the members who logged a workout when it starts or stops counting. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_workouts__workout_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform app_private.workout_bests_recompute(new.tenant_id, new.id, null);
+  return null;
+end;
+$function$;
+alter function app_private.tg_workouts__workout_bests() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_workouts__workout_bests() is 'Trigger: recompute the gym leaderboard''s bests of a workout when its scoring type changes. SECURITY DEFINER (system): workout_bests is the system role''s alone.';
 
 CREATE OR REPLACE FUNCTION app_private.token_expiry()
  RETURNS bigint
@@ -1388,6 +1498,35 @@ CREATE OR REPLACE FUNCTION app_private.token_hash(token text)
  SET search_path TO 'pg_catalog'
 AS $function$ select sha256(convert_to(coalesce(token, ''), 'UTF8')) $function$;
 grant execute on function app_private.token_hash(token text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.workout_bests_recompute(tenant_id uuid, workout_id uuid, members uuid[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+declare
+  v_tenant uuid := workout_bests_recompute.tenant_id;
+  v_workout uuid := workout_bests_recompute.workout_id;
+  v_members uuid[] := workout_bests_recompute.members;
+begin
+  delete from app_private.workout_bests b
+   where b.tenant_id = v_tenant and b.workout_id = v_workout
+     and (v_members is null or b.member_id = any (v_members));
+  insert into app_private.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+  select distinct on (r.member_id)
+         r.tenant_id, r.workout_id, r.member_id, r.is_rx,
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  where r.tenant_id = v_tenant and r.workout_id = v_workout
+    and (v_members is null or r.member_id = any (v_members))
+  order by r.member_id, r.is_rx desc, case when w.scoring_type = 'time' then r.score else -r.score end, r.performed_on;
+end;
+$function$;
+comment on function app_private.workout_bests_recompute(tenant_id uuid, workout_id uuid, members uuid[]) is 'Recompute the best result of these members (null: all) for one workout. Called by the system role''s triggers.';
+grant execute on function app_private.workout_bests_recompute(tenant_id uuid, workout_id uuid, members uuid[]) to ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
 -- schema app_public
@@ -2472,6 +2611,7 @@ grant update (score, is_rx, notes, performed_on) on app_public.workout_results t
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _150_round_score BEFORE INSERT OR UPDATE OF score ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__round_score();
 CREATE TRIGGER _800_network_bests AFTER INSERT OR DELETE OR UPDATE OF workout_id, member_id, score, is_rx, performed_on ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__network_bests();
+CREATE TRIGGER _810_workout_bests AFTER INSERT OR DELETE OR UPDATE OF workout_id, member_id, score, is_rx, performed_on ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__workout_bests();
 CREATE TRIGGER _900_notify AFTER INSERT OR DELETE OR UPDATE ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__notify();
 
 -- table app_public.workouts
@@ -2543,6 +2683,7 @@ grant insert (tenant_id, title, description, scoring_type, is_published, benchma
 grant update (title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workouts FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _800_network_bests AFTER UPDATE OF benchmark_id, is_published, scoring_type ON app_public.workouts FOR EACH ROW WHEN (((old.benchmark_id IS DISTINCT FROM new.benchmark_id) OR (old.is_published <> new.is_published))) EXECUTE FUNCTION app_private.tg_workouts__network_bests();
+CREATE TRIGGER _810_workout_bests AFTER UPDATE OF scoring_type ON app_public.workouts FOR EACH ROW WHEN ((old.scoring_type IS DISTINCT FROM new.scoring_type)) EXECUTE FUNCTION app_private.tg_workouts__workout_bests();
 
 CREATE OR REPLACE FUNCTION app_public.accept_invitation(token text, password text DEFAULT NULL::text)
  RETURNS app_public.accepted_invitation
@@ -3057,26 +3198,18 @@ CREATE OR REPLACE FUNCTION app_public.workouts_leaderboard(w app_public.workouts
 AS $function$
   with wk as (
     -- Re-read the workout: a definer function must not trust the row it is handed.
-    select x.tenant_id, x.id, x.scoring_type from app_public.workouts x
+    select x.tenant_id, x.id from app_public.workouts x
     where x.tenant_id = w.tenant_id and x.id = w.id
       and x.tenant_id = app_hidden.current_tenant_id()
       and (x.is_published or app_hidden.current_app_role() in ('coach', 'gym_admin'))
-  ), best as (
-    select distinct on (r.member_id) r.member_id, r.score, r.is_rx, r.performed_on, wk.scoring_type
-    from wk join app_public.workout_results r on r.tenant_id = wk.tenant_id and r.workout_id = wk.id
-    order by r.member_id, r.is_rx desc,
-             case when wk.scoring_type = 'time' then r.score end asc,
-             case when wk.scoring_type <> 'time' then r.score end desc,
-             r.performed_on
   )
-  select (rank() over (order by b.is_rx desc,
-                               case when b.scoring_type = 'time' then b.score end asc,
-                               case when b.scoring_type <> 'time' then b.score end desc))::integer,
+  -- One row per member, read in rank order from workout_bests' board index.
+  select (rank() over (order by b.is_rx desc, b.sort_score))::integer,
          b.member_id,
          (select m.display_name from app_public.memberships m
           where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
          b.score, b.is_rx, b.performed_on
-  from best b
+  from wk join app_private.workout_bests b on b.tenant_id = wk.tenant_id and b.workout_id = wk.id
   order by 1, 3
 $function$;
 alter function app_public.workouts_leaderboard(w app_public.workouts) owner to ":ROLE_SYSTEM";

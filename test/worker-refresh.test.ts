@@ -36,7 +36,7 @@ async function franWorkoutId(slug: string): Promise<string> {
   return row!.id;
 }
 
-/** The whole board as recomputed from scratch, and as the triggers kept it: they must agree. */
+/** The boards (network and gym) as recomputed from scratch, and as the triggers kept them: they must agree. */
 async function boardsAgree(): Promise<void> {
   const kept = await rootQuery("select * from app_shared.network_best_all_time order by tenant_id, membership_id, benchmark_id, is_rx");
   const keptMonth = await rootQuery("select * from app_shared.network_best_by_month order by tenant_id, membership_id, benchmark_id, is_rx, month");
@@ -51,6 +51,13 @@ async function boardsAgree(): Promise<void> {
     // Ties may keep a different result of the same score and day; everything else is equal.
     expect(kept.map(key)).toEqual(full.map(key));
     expect(keptMonth.map(key)).toEqual(fullMonth.map(key));
+    // The gym boards' bests likewise.
+    const gymOrder = "order by tenant_id, workout_id, member_id";
+    const keptGym = (await client.query(`select * from app_private.workout_bests ${gymOrder}`)).rows;
+    await client.query("select app_private.rebuild_workout_bests()");
+    const fullGym = (await client.query(`select * from app_private.workout_bests ${gymOrder}`)).rows;
+    expect(keptGym.length).toBeGreaterThan(0);
+    expect(keptGym.map(key)).toEqual(fullGym.map(key));
   } finally {
     await client.query("rollback");
     await client.end();
@@ -58,7 +65,7 @@ async function boardsAgree(): Promise<void> {
 }
 
 // These tests commit; they clean up the results they add.
-describe("network leaderboards follow every write (triggers), the worker only repairs", () => {
+describe("leaderboards follow every write (triggers), the worker only repairs", () => {
   afterAll(async () => {
     await rootQuery("delete from app_public.workout_results where notes = 'worker-test'");
     await rootQuery("delete from graphile_worker.jobs where task_identifier = 'refresh_leaderboards'").catch(() => undefined);
@@ -85,6 +92,11 @@ describe("network leaderboards follow every write (triggers), the worker only re
     });
     // Lag 0: another gym's member reads it right after the commit, nothing was enqueued.
     expect(await leaderOf(memberB)).toEqual({ score: "61.00", gym_name: "Iron Temple" });
+    // And the gym's own board of that workout has it first.
+    const gymTop = await asPersona(memberA, async (db) => (await db.query<{ rank: number; score: string; mine: boolean }>(
+      `select l.rank, l.score, l.membership_id = app_hidden.current_membership_id() as mine
+         from app_public.workouts w, app_public.workouts_leaderboard(w) l where w.id = $1 order by l.rank limit 1`, [fran])).rows[0]);
+    expect(gymTop).toEqual({ rank: 1, score: "61.00", mine: true });
     expect(await pendingRefreshJobs()).toBe(jobsBefore);
 
     // Improving the best moves it (a recompute of that member); deleting it brings

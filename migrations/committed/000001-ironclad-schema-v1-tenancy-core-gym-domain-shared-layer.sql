@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:c0254bb10591788d0d102ddf845b335b37ab7243
+--! Hash: sha1:9703d8589db5e56b6dee7e8b9d5f1bca10ab4d18
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -2424,6 +2424,25 @@ create trigger _800_network_bests
   for each row when (old.benchmark_id is distinct from new.benchmark_id or old.is_published <> new.is_published)
   execute function app_private.tg_workouts__network_bests();
 
+-- The gym leaderboard's bests (app_private.workout_bests, 1450) follow how the workout is
+-- scored. SECURITY DEFINER (system): that table is the system role's alone.
+create function app_private.tg_workouts__workout_bests() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  perform app_private.workout_bests_recompute(new.tenant_id, new.id, null);
+  return null;
+end;
+$$;
+comment on function app_private.tg_workouts__workout_bests() is
+  'Trigger: recompute the gym leaderboard''s bests of a workout when its scoring type changes. SECURITY DEFINER (system): workout_bests is the system role''s alone.';
+-- Created before the ownership moves: CREATE TRIGGER needs EXECUTE, which the migration
+-- owner loses with ownership. Triggers fire whatever the caller may execute.
+create trigger _810_workout_bests after update of scoring_type on app_public.workouts
+  for each row when (old.scoring_type is distinct from new.scoring_type)
+  execute function app_private.tg_workouts__workout_bests();
+alter function app_private.tg_workouts__workout_bests() owner to ":ROLE_SYSTEM";
+
 --! split: 1400-classes-and-bookings.sql
 --------------------------------------------------------------------------------
 -- class_sessions: the gym's schedule. One row per class at a time, run by a coach, with a
@@ -2645,6 +2664,115 @@ grant update (checked_in_at) on app_public.bookings to ":ROLE_COACH", ":ROLE_GYM
 
 -- IC011 class is full (constraint class_sessions_not_overbooked)
 
+--! split: 1450-workout-bests.sql
+--------------------------------------------------------------------------------
+-- workout_bests: each member's best result of each workout (Rx ahead of scaled; lowest time,
+-- otherwise highest score; then the earlier day), the rows the gym's leaderboard ranks
+-- (workouts_leaderboard, 1500). Kept current by triggers on workout_results (1500) and
+-- workouts (1300), so a board reads one row per member instead of every result, in index
+-- order. Internal: nobody but the system role reads or writes it.
+--------------------------------------------------------------------------------
+create table app_private.workout_bests (
+  tenant_id    uuid not null references app_public.gyms (id) on delete cascade,
+  workout_id   uuid not null,
+  member_id    uuid not null,
+  is_rx        boolean not null,
+  -- The score itself when lower is better (time), otherwise its negation: ascending is best.
+  sort_score   numeric not null,
+  score        numeric not null,
+  performed_on date not null,
+  result_id    uuid not null,
+  primary key (tenant_id, workout_id, member_id),
+  foreign key (tenant_id, workout_id) references app_public.workouts (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade
+);
+comment on table app_private.workout_bests is
+  'Best result per member and workout, kept current by triggers; what the gym leaderboard ranks. Internal (system role).';
+-- The board: the gym's workout, in rank order.
+create index workout_bests_board
+  on app_private.workout_bests (tenant_id, workout_id, is_rx desc, sort_score, performed_on);
+create index workout_bests_tenant_id_member_id_idx on app_private.workout_bests (tenant_id, member_id);
+
+create trigger _100_tenant_id_immutable before update on app_private.workout_bests
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_private.workout_bests enable row level security;
+alter table app_private.workout_bests force row level security;
+create policy workout_bests_tenant on app_private.workout_bests as restrictive for all
+  to :GYM_ROLES
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+-- The system role's triggers keep it and its leaderboard function reads it, for any gym
+-- (each caller re-checks the gym).
+create policy workout_bests_system on app_private.workout_bests for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select, insert (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id),
+      update (is_rx, sort_score, score, performed_on, result_id), delete
+  on app_private.workout_bests to ":ROLE_SYSTEM";
+
+-- Recompute the bests of one workout (members null: every member) from its results: after a
+-- best was changed or deleted, or the workout's scoring changed. Costs those results only.
+-- Invoker: called by the system role's triggers (1300, 1500), which hold the rights.
+create function app_private.workout_bests_recompute(tenant_id uuid, workout_id uuid, members uuid[]) returns void
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_tenant uuid := workout_bests_recompute.tenant_id;
+  v_workout uuid := workout_bests_recompute.workout_id;
+  v_members uuid[] := workout_bests_recompute.members;
+begin
+  delete from app_private.workout_bests b
+   where b.tenant_id = v_tenant and b.workout_id = v_workout
+     and (v_members is null or b.member_id = any (v_members));
+  insert into app_private.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+  select distinct on (r.member_id)
+         r.tenant_id, r.workout_id, r.member_id, r.is_rx,
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  where r.tenant_id = v_tenant and r.workout_id = v_workout
+    and (v_members is null or r.member_id = any (v_members))
+  order by r.member_id, r.is_rx desc, case when w.scoring_type = 'time' then r.score else -r.score end, r.performed_on;
+end;
+$$;
+comment on function app_private.workout_bests_recompute(uuid, uuid, uuid[]) is
+  'Recompute the best result of these members (null: all) for one workout. Called by the system role''s triggers.';
+grant execute on function app_private.workout_bests_recompute(uuid, uuid, uuid[]) to ":ROLE_SYSTEM";
+
+-- Repair: recompute every gym's bests (after a bulk load that bypassed the triggers: bench
+-- seed, tenant import, restore), or one gym's. SECURITY DEFINER (system): the table is the
+-- system role's alone. Executable by the database owner (the worker, the tools) only.
+create function app_private.rebuild_workout_bests(tenant_id uuid default null) returns integer
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_tenant uuid := rebuild_workout_bests.tenant_id;
+  v_rows integer;
+begin
+  delete from app_private.workout_bests b where v_tenant is null or b.tenant_id = v_tenant;
+  insert into app_private.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+  select distinct on (r.tenant_id, r.workout_id, r.member_id)
+         r.tenant_id, r.workout_id, r.member_id, r.is_rx,
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  where v_tenant is null or r.tenant_id = v_tenant
+  order by r.tenant_id, r.workout_id, r.member_id, r.is_rx desc,
+           case when w.scoring_type = 'time' then r.score else -r.score end, r.performed_on
+  on conflict (tenant_id, workout_id, member_id) do nothing;
+  get diagnostics v_rows = row_count;
+  return v_rows;
+end;
+$$;
+comment on function app_private.rebuild_workout_bests(uuid) is
+  'Recompute the gym leaderboards'' bests of every gym (or one) from all results: a repair after bulk loads that bypass triggers. SECURITY DEFINER (system): workout_bests is the system role''s alone.';
+grant execute on function app_private.rebuild_workout_bests(uuid) to ":DATABASE_OWNER";
+alter function app_private.rebuild_workout_bests(uuid) owner to ":ROLE_SYSTEM";
+
 --! split: 1500-results.sql
 --------------------------------------------------------------------------------
 -- workout_results: a member's score for a workout on a day. The member logs and edits
@@ -2770,6 +2898,43 @@ create trigger _800_network_bests
   after insert or delete or update of workout_id, member_id, score, is_rx, performed_on on app_public.workout_results
   for each row execute function app_private.tg_workout_results__network_bests();
 
+-- The gym leaderboard's bests (app_private.workout_bests, 1450) likewise: a new result is one
+-- upsert; a change or delete of a best recomputes that member for that workout.
+-- SECURITY DEFINER (system): that table is the system role's alone.
+create function app_private.tg_workout_results__workout_bests() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  if tg_op <> 'INSERT' and exists (
+       select 1 from app_private.workout_bests b
+       where b.tenant_id = old.tenant_id and b.workout_id = old.workout_id
+         and b.member_id = old.member_id and b.result_id = old.id) then
+    perform app_private.workout_bests_recompute(old.tenant_id, old.workout_id, array[old.member_id]);
+  end if;
+  if tg_op <> 'DELETE' then
+    insert into app_private.workout_bests as b
+      (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+    select new.tenant_id, new.workout_id, new.member_id, new.is_rx,
+           case when w.scoring_type = 'time' then new.score else -new.score end, new.score, new.performed_on, new.id
+    from app_public.workouts w
+    where w.tenant_id = new.tenant_id and w.id = new.workout_id
+    on conflict (tenant_id, workout_id, member_id) do update
+      set is_rx = excluded.is_rx, sort_score = excluded.sort_score, score = excluded.score,
+          performed_on = excluded.performed_on, result_id = excluded.result_id
+      where (not excluded.is_rx, excluded.sort_score, excluded.performed_on)
+          < (not b.is_rx, b.sort_score, b.performed_on);
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg_workout_results__workout_bests() is
+  'Trigger: keep the gym leaderboard''s bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (system): workout_bests is the system role''s alone.';
+-- Created before the ownership moves (CREATE TRIGGER needs EXECUTE).
+create trigger _810_workout_bests
+  after insert or delete or update of workout_id, member_id, score, is_rx, performed_on on app_public.workout_results
+  for each row execute function app_private.tg_workout_results__workout_bests();
+alter function app_private.tg_workout_results__workout_bests() owner to ":ROLE_SYSTEM";
+
 create function app_private.tg_workout_results__notify() returns trigger
   language plpgsql volatile set search_path = pg_catalog
 as $$
@@ -2809,26 +2974,18 @@ create function app_public.workouts_leaderboard(w app_public.workouts)
 as $$
   with wk as (
     -- Re-read the workout: a definer function must not trust the row it is handed.
-    select x.tenant_id, x.id, x.scoring_type from app_public.workouts x
+    select x.tenant_id, x.id from app_public.workouts x
     where x.tenant_id = w.tenant_id and x.id = w.id
       and x.tenant_id = app_hidden.current_tenant_id()
       and (x.is_published or app_hidden.current_app_role() in ('coach', 'gym_admin'))
-  ), best as (
-    select distinct on (r.member_id) r.member_id, r.score, r.is_rx, r.performed_on, wk.scoring_type
-    from wk join app_public.workout_results r on r.tenant_id = wk.tenant_id and r.workout_id = wk.id
-    order by r.member_id, r.is_rx desc,
-             case when wk.scoring_type = 'time' then r.score end asc,
-             case when wk.scoring_type <> 'time' then r.score end desc,
-             r.performed_on
   )
-  select (rank() over (order by b.is_rx desc,
-                               case when b.scoring_type = 'time' then b.score end asc,
-                               case when b.scoring_type <> 'time' then b.score end desc))::integer,
+  -- One row per member, read in rank order from workout_bests' board index.
+  select (rank() over (order by b.is_rx desc, b.sort_score))::integer,
          b.member_id,
          (select m.display_name from app_public.memberships m
           where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
          b.score, b.is_rx, b.performed_on
-  from best b
+  from wk join app_private.workout_bests b on b.tenant_id = wk.tenant_id and b.workout_id = wk.id
   order by 1, 3
 $$;
 comment on function app_public.workouts_leaderboard(app_public.workouts) is
