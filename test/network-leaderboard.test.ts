@@ -83,7 +83,7 @@ describe("network leaderboards", () => {
     });
   });
 
-  it("opting out hides a gym or a member from the live leaderboard at once, and from the views at the next refresh", async () => {
+  it("opting out hides a gym or a member from the live leaderboard at once, and from the boards' tables", async () => {
     const adminB = await persona("gym_admin", GYM_B);
     await asPersona(adminB, async (db) => {
       const before = (await db.query<Entry>("select * from app_shared.network_leaderboard('fran')")).rows;
