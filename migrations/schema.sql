@@ -3511,34 +3511,51 @@ grant execute on function app_shared.network_bests_workout_changed(tenant_id uui
 
 CREATE OR REPLACE FUNCTION app_shared.network_leaderboard(benchmark text, rx boolean DEFAULT true, this_month boolean DEFAULT false)
  RETURNS SETOF app_shared.network_leaderboard_entry
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  with bm as (
-    select b.id from app_public.benchmarks b where b.slug::text = lower(network_leaderboard.benchmark)
-  ), best as (
-    select a.tenant_id, a.membership_id, a.sort_score, a.score, a.performed_on
-      from bm join app_shared.network_best_all_time a
-        on a.benchmark_id = bm.id and a.is_rx = coalesce(network_leaderboard.rx, true)
-     where not coalesce(network_leaderboard.this_month, false)
-    union all
-    select m.tenant_id, m.membership_id, m.sort_score, m.score, m.performed_on
-      from bm join app_shared.network_best_by_month m
-        on m.benchmark_id = bm.id and m.is_rx = coalesce(network_leaderboard.rx, true)
-       and m.month = date_trunc('month', current_date)::date
-     where coalesce(network_leaderboard.this_month, false)
-  ), top as (
-    select (rank() over (order by l.sort_score))::integer as rank,
-           p.display_name, g.name as gym_name, l.score, l.performed_on
-    from best l
-    join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
-    join app_public.network_preferences p
-      on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
-    order by l.sort_score
-    fetch first 100 rows with ties
-  )
-  select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from top t order by 1, 2, 3
+declare
+  -- The benchmark is looked up first, so each query below has benchmark_id and is_rx as
+  -- values: an index condition, read in sort_score order with no sort.
+  v_benchmark uuid := (select b.id from app_public.benchmarks b
+                       where b.slug::text = lower(network_leaderboard.benchmark));
+  v_rx boolean := coalesce(network_leaderboard.rx, true);
+begin
+  if v_benchmark is null then
+    return;
+  end if;
+  if coalesce(network_leaderboard.this_month, false) then
+    return query
+      select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
+        select (rank() over (order by l.sort_score))::integer as rank,
+               p.display_name, g.name as gym_name, l.score, l.performed_on
+        from app_shared.network_best_by_month l
+        join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+        join app_public.network_preferences p
+          on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+        where l.benchmark_id = v_benchmark and l.is_rx = v_rx
+          and l.month = date_trunc('month', current_date)::date
+        order by l.sort_score
+        fetch first 100 rows with ties
+      ) t
+      order by 1, 2, 3;
+  else
+    return query
+      select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
+        select (rank() over (order by l.sort_score))::integer as rank,
+               p.display_name, g.name as gym_name, l.score, l.performed_on
+        from app_shared.network_best_all_time l
+        join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+        join app_public.network_preferences p
+          on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+        where l.benchmark_id = v_benchmark and l.is_rx = v_rx
+        order by l.sort_score
+        fetch first 100 rows with ties
+      ) t
+      order by 1, 2, 3;
+  end if;
+end;
 $function$;
 alter function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) owner to ":ROLE_SHARED";
 comment on function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) is '@name network_leaderboard

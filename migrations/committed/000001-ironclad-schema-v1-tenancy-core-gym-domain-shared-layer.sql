@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:9703d8589db5e56b6dee7e8b9d5f1bca10ab4d18
+--! Hash: sha1:1358953e3da1034787f2f21da164ea5a47502a84
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -3690,32 +3690,49 @@ comment on type app_shared.network_leaderboard_entry is
 
 create function app_shared.network_leaderboard(benchmark text, rx boolean default true, this_month boolean default false)
   returns setof app_shared.network_leaderboard_entry
-  language sql stable security definer set search_path = pg_catalog
+  language plpgsql stable security definer set search_path = pg_catalog
 as $$
-  with bm as (
-    select b.id from app_public.benchmarks b where b.slug::text = lower(network_leaderboard.benchmark)
-  ), best as (
-    select a.tenant_id, a.membership_id, a.sort_score, a.score, a.performed_on
-      from bm join app_shared.network_best_all_time a
-        on a.benchmark_id = bm.id and a.is_rx = coalesce(network_leaderboard.rx, true)
-     where not coalesce(network_leaderboard.this_month, false)
-    union all
-    select m.tenant_id, m.membership_id, m.sort_score, m.score, m.performed_on
-      from bm join app_shared.network_best_by_month m
-        on m.benchmark_id = bm.id and m.is_rx = coalesce(network_leaderboard.rx, true)
-       and m.month = date_trunc('month', current_date)::date
-     where coalesce(network_leaderboard.this_month, false)
-  ), top as (
-    select (rank() over (order by l.sort_score))::integer as rank,
-           p.display_name, g.name as gym_name, l.score, l.performed_on
-    from best l
-    join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
-    join app_public.network_preferences p
-      on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
-    order by l.sort_score
-    fetch first 100 rows with ties
-  )
-  select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from top t order by 1, 2, 3
+declare
+  -- The benchmark is looked up first, so each query below has benchmark_id and is_rx as
+  -- values: an index condition, read in sort_score order with no sort.
+  v_benchmark uuid := (select b.id from app_public.benchmarks b
+                       where b.slug::text = lower(network_leaderboard.benchmark));
+  v_rx boolean := coalesce(network_leaderboard.rx, true);
+begin
+  if v_benchmark is null then
+    return;
+  end if;
+  if coalesce(network_leaderboard.this_month, false) then
+    return query
+      select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
+        select (rank() over (order by l.sort_score))::integer as rank,
+               p.display_name, g.name as gym_name, l.score, l.performed_on
+        from app_shared.network_best_by_month l
+        join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+        join app_public.network_preferences p
+          on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+        where l.benchmark_id = v_benchmark and l.is_rx = v_rx
+          and l.month = date_trunc('month', current_date)::date
+        order by l.sort_score
+        fetch first 100 rows with ties
+      ) t
+      order by 1, 2, 3;
+  else
+    return query
+      select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
+        select (rank() over (order by l.sort_score))::integer as rank,
+               p.display_name, g.name as gym_name, l.score, l.performed_on
+        from app_shared.network_best_all_time l
+        join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+        join app_public.network_preferences p
+          on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+        where l.benchmark_id = v_benchmark and l.is_rx = v_rx
+        order by l.sort_score
+        fetch first 100 rows with ties
+      ) t
+      order by 1, 2, 3;
+  end if;
+end;
 $$;
 comment on function app_shared.network_leaderboard(text, boolean, boolean) is
   E'@name network_leaderboard\n@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)\nThe top 100 (with ties) of a benchmark''s network leaderboard (by slug, e.g. "fran"): Rx or scaled, all time or this month. Live: a result counts as soon as it is saved.';
