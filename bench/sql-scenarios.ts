@@ -278,7 +278,7 @@ export async function leaderboards(opts: { visitor: VisitorSession; root: Client
   const refreshMs: number[] = [];
   for (let i = 0; i < opts.refreshes; i++) refreshMs.push(await timed(() => opts.root.query("select app_shared.refresh_leaderboards()")));
   const gymRebuildMs = await timed(() => opts.root.query("select app_private.rebuild_workout_bests()"));
-  const { rows: gymBest } = await opts.root.query<{ n: string }>("select count(*) as n from app_private.workout_bests");
+  const { rows: gymBest } = await opts.root.query<{ n: string }>("select count(*) as n from app_public.workout_bests");
   const { rows: counts } = await opts.root.query<{ total: string; bench: string; lb: string }>(
     `select (select count(*) from app_public.workout_results) as total,
             (select count(*) from app_public.workout_results r join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id

@@ -478,40 +478,6 @@ create policy user_secrets_system on app_private.user_secrets as permissive for 
 grant select, insert, update on app_private.user_secrets to ":ROLE_SYSTEM";
 grant select, insert, update, delete on app_private.user_secrets to ":ROLE_MAINTENANCE";
 
--- table app_private.workout_bests
-create table app_private.workout_bests (
-  tenant_id uuid not null,
-  workout_id uuid not null,
-  member_id uuid not null,
-  is_rx boolean not null,
-  sort_score numeric not null,
-  score numeric not null,
-  performed_on date not null,
-  result_id uuid not null
-);
-comment on table app_private.workout_bests is 'Best result per member and workout, kept current by triggers; what the gym leaderboard ranks. Internal (system role).';
-alter table app_private.workout_bests add constraint workout_bests_pkey PRIMARY KEY (tenant_id, workout_id, member_id);
-alter table app_private.workout_bests add constraint workout_bests_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
-alter table app_private.workout_bests add constraint workout_bests_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
-alter table app_private.workout_bests add constraint workout_bests_tenant_id_workout_id_fkey FOREIGN KEY (tenant_id, workout_id) REFERENCES app_public.workouts(tenant_id, id) ON DELETE CASCADE;
-CREATE INDEX workout_bests_board ON app_private.workout_bests USING btree (tenant_id, workout_id, is_rx DESC, sort_score, performed_on);
-CREATE INDEX workout_bests_tenant_id_member_id_idx ON app_private.workout_bests USING btree (tenant_id, member_id);
-alter table app_private.workout_bests enable row level security;
-alter table app_private.workout_bests force row level security;
-create policy workout_bests_system on app_private.workout_bests as permissive for all
-  to ":ROLE_SYSTEM"
-  using (true)
-  with check (true);
-create policy workout_bests_tenant on app_private.workout_bests as restrictive for all
-  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
-  using ((tenant_id = app_hidden.current_tenant_id()))
-  with check ((tenant_id = app_hidden.current_tenant_id()));
-grant select, delete on app_private.workout_bests to ":ROLE_SYSTEM";
-grant select, insert, update, delete on app_private.workout_bests to ":ROLE_MAINTENANCE";
-grant insert (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id) on app_private.workout_bests to ":ROLE_SYSTEM";
-grant update (is_rx, sort_score, score, performed_on, result_id) on app_private.workout_bests to ":ROLE_SYSTEM";
-CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_private.workout_bests FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
-
 CREATE OR REPLACE FUNCTION app_private.bcrypt_cost()
  RETURNS integer
  LANGUAGE sql
@@ -902,12 +868,12 @@ declare
   v_tenant uuid := rebuild_workout_bests.tenant_id;
   v_rows integer;
 begin
-  delete from app_private.workout_bests b where v_tenant is null or b.tenant_id = v_tenant;
-  insert into app_private.workout_bests
-    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+  delete from app_public.workout_bests b where v_tenant is null or b.tenant_id = v_tenant;
+  insert into app_public.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
   select distinct on (r.tenant_id, r.workout_id, r.member_id)
          r.tenant_id, r.workout_id, r.member_id, r.is_rx,
-         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id, w.is_published
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   where v_tenant is null or r.tenant_id = v_tenant
@@ -919,7 +885,7 @@ begin
 end;
 $function$;
 alter function app_private.rebuild_workout_bests(tenant_id uuid) owner to ":ROLE_SYSTEM";
-comment on function app_private.rebuild_workout_bests(tenant_id uuid) is 'Recompute the gym leaderboards'' bests of every gym (or one) from all results: a repair after bulk loads that bypass triggers. SECURITY DEFINER (system): workout_bests is the system role''s alone.';
+comment on function app_private.rebuild_workout_bests(tenant_id uuid) is 'Recompute the gym leaderboards'' bests of every gym (or one) from all results: a repair after bulk loads that bypass triggers. SECURITY DEFINER (system): only the system role writes workout_bests.';
 
 CREATE OR REPLACE FUNCTION app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role text, previous_role text DEFAULT NULL::text)
  RETURNS void
@@ -1429,16 +1395,17 @@ CREATE OR REPLACE FUNCTION app_private.tg_workout_results__workout_bests()
 AS $function$
 begin
   if tg_op <> 'INSERT' and exists (
-       select 1 from app_private.workout_bests b
+       select 1 from app_public.workout_bests b
        where b.tenant_id = old.tenant_id and b.workout_id = old.workout_id
          and b.member_id = old.member_id and b.result_id = old.id) then
     perform app_private.workout_bests_recompute(old.tenant_id, old.workout_id, array[old.member_id]);
   end if;
   if tg_op <> 'DELETE' then
-    insert into app_private.workout_bests as b
-      (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+    insert into app_public.workout_bests as b
+      (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
     select new.tenant_id, new.workout_id, new.member_id, new.is_rx,
-           case when w.scoring_type = 'time' then new.score else -new.score end, new.score, new.performed_on, new.id
+           case when w.scoring_type = 'time' then new.score else -new.score end, new.score, new.performed_on, new.id,
+           w.is_published
     from app_public.workouts w
     where w.tenant_id = new.tenant_id and w.id = new.workout_id
     on conflict (tenant_id, workout_id, member_id) do update
@@ -1451,7 +1418,7 @@ begin
 end;
 $function$;
 alter function app_private.tg_workout_results__workout_bests() owner to ":ROLE_SYSTEM";
-comment on function app_private.tg_workout_results__workout_bests() is 'Trigger: keep the gym leaderboard''s bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (system): workout_bests is the system role''s alone.';
+comment on function app_private.tg_workout_results__workout_bests() is 'Trigger: keep the gym leaderboard''s bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (system): only the system role writes workout_bests.';
 
 CREATE OR REPLACE FUNCTION app_private.tg_workouts__network_bests()
  RETURNS trigger
@@ -1473,12 +1440,17 @@ CREATE OR REPLACE FUNCTION app_private.tg_workouts__workout_bests()
  SET search_path TO 'pg_catalog'
 AS $function$
 begin
-  perform app_private.workout_bests_recompute(new.tenant_id, new.id, null);
+  if new.scoring_type is distinct from old.scoring_type then
+    perform app_private.workout_bests_recompute(new.tenant_id, new.id, null);
+  else
+    update app_public.workout_bests b set is_published = new.is_published
+     where b.tenant_id = new.tenant_id and b.workout_id = new.id;
+  end if;
   return null;
 end;
 $function$;
 alter function app_private.tg_workouts__workout_bests() owner to ":ROLE_SYSTEM";
-comment on function app_private.tg_workouts__workout_bests() is 'Trigger: recompute the gym leaderboard''s bests of a workout when its scoring type changes. SECURITY DEFINER (system): workout_bests is the system role''s alone.';
+comment on function app_private.tg_workouts__workout_bests() is 'Trigger: keep the gym leaderboard''s bests of a workout in step with its scoring type and publication. SECURITY DEFINER (system): only the system role writes workout_bests.';
 
 CREATE OR REPLACE FUNCTION app_private.token_expiry()
  RETURNS bigint
@@ -1510,14 +1482,14 @@ declare
   v_workout uuid := workout_bests_recompute.workout_id;
   v_members uuid[] := workout_bests_recompute.members;
 begin
-  delete from app_private.workout_bests b
+  delete from app_public.workout_bests b
    where b.tenant_id = v_tenant and b.workout_id = v_workout
      and (v_members is null or b.member_id = any (v_members));
-  insert into app_private.workout_bests
-    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+  insert into app_public.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
   select distinct on (r.member_id)
          r.tenant_id, r.workout_id, r.member_id, r.is_rx,
-         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id, w.is_published
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   where r.tenant_id = v_tenant and r.workout_id = v_workout
@@ -2542,6 +2514,49 @@ grant insert (id, email, display_name) on app_public.users to ":ROLE_SYSTEM";
 grant update (display_name) on app_public.users to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (display_name, is_disabled) on app_public.users to ":ROLE_PLATFORM_OWNER";
 
+-- table app_public.workout_bests
+create table app_public.workout_bests (
+  tenant_id uuid not null,
+  workout_id uuid not null,
+  member_id uuid not null,
+  is_rx boolean not null,
+  sort_score numeric not null,
+  score numeric not null,
+  performed_on date not null,
+  result_id uuid not null,
+  is_published boolean not null
+);
+comment on table app_public.workout_bests is '@behavior -*
+Best result per member and workout, kept current by triggers; what Workout.leaderboard ranks. Read it through that field.';
+alter table app_public.workout_bests add constraint workout_bests_pkey PRIMARY KEY (tenant_id, workout_id, member_id);
+alter table app_public.workout_bests add constraint workout_bests_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.workout_bests add constraint workout_bests_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.workout_bests add constraint workout_bests_tenant_id_workout_id_fkey FOREIGN KEY (tenant_id, workout_id) REFERENCES app_public.workouts(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX workout_bests_board ON app_public.workout_bests USING btree (tenant_id, workout_id, is_rx DESC, sort_score, performed_on);
+CREATE INDEX workout_bests_tenant_id_member_id_idx ON app_public.workout_bests USING btree (tenant_id, member_id);
+alter table app_public.workout_bests enable row level security;
+alter table app_public.workout_bests force row level security;
+create policy workout_bests_select_published on app_public.workout_bests as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND is_published));
+create policy workout_bests_select_staff on app_public.workout_bests as permissive for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy workout_bests_system on app_public.workout_bests as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+create policy workout_bests_tenant on app_public.workout_bests as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.workout_bests to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select, delete on app_public.workout_bests to ":ROLE_SYSTEM";
+grant select, insert, update, delete on app_public.workout_bests to ":ROLE_MAINTENANCE";
+grant insert (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published) on app_public.workout_bests to ":ROLE_SYSTEM";
+grant update (is_rx, sort_score, score, performed_on, result_id, is_published) on app_public.workout_bests to ":ROLE_SYSTEM";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workout_bests FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+
 -- table app_public.workout_results
 create table app_public.workout_results (
   tenant_id uuid not null default app_hidden.current_tenant_id(),
@@ -2683,7 +2698,7 @@ grant insert (tenant_id, title, description, scoring_type, is_published, benchma
 grant update (title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workouts FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _800_network_bests AFTER UPDATE OF benchmark_id, is_published, scoring_type ON app_public.workouts FOR EACH ROW WHEN (((old.benchmark_id IS DISTINCT FROM new.benchmark_id) OR (old.is_published <> new.is_published))) EXECUTE FUNCTION app_private.tg_workouts__network_bests();
-CREATE TRIGGER _810_workout_bests AFTER UPDATE OF scoring_type ON app_public.workouts FOR EACH ROW WHEN ((old.scoring_type IS DISTINCT FROM new.scoring_type)) EXECUTE FUNCTION app_private.tg_workouts__workout_bests();
+CREATE TRIGGER _810_workout_bests AFTER UPDATE OF scoring_type, is_published ON app_public.workouts FOR EACH ROW WHEN (((old.scoring_type IS DISTINCT FROM new.scoring_type) OR (old.is_published <> new.is_published))) EXECUTE FUNCTION app_private.tg_workouts__workout_bests();
 
 CREATE OR REPLACE FUNCTION app_public.accept_invitation(token text, password text DEFAULT NULL::text)
  RETURNS app_public.accepted_invitation
@@ -3193,27 +3208,16 @@ grant execute on function app_public.switch_gym(tenant_id uuid) to ":ROLE_MEMBER
 CREATE OR REPLACE FUNCTION app_public.workouts_leaderboard(w app_public.workouts)
  RETURNS SETOF app_public.leaderboard_entry
  LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO 'pg_catalog'
+ STABLE
 AS $function$
-  with wk as (
-    -- Re-read the workout: a definer function must not trust the row it is handed.
-    select x.tenant_id, x.id from app_public.workouts x
-    where x.tenant_id = w.tenant_id and x.id = w.id
-      and x.tenant_id = app_hidden.current_tenant_id()
-      and (x.is_published or app_hidden.current_app_role() in ('coach', 'gym_admin'))
-  )
-  -- One row per member, read in rank order from workout_bests' board index.
   select (rank() over (order by b.is_rx desc, b.sort_score))::integer,
-         b.member_id,
-         (select m.display_name from app_public.memberships m
-          where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
-         b.score, b.is_rx, b.performed_on
-  from wk join app_private.workout_bests b on b.tenant_id = wk.tenant_id and b.workout_id = wk.id
-  order by 1, 3
+         b.member_id, m.display_name, b.score, b.is_rx, b.performed_on
+  from app_public.workout_bests b
+  left join app_public.memberships m on m.tenant_id = b.tenant_id and m.id = b.member_id
+  where b.tenant_id = w.tenant_id and b.workout_id = w.id
+  order by b.is_rx desc, b.sort_score, m.display_name
 $function$;
-alter function app_public.workouts_leaderboard(w app_public.workouts) owner to ":ROLE_SYSTEM";
-comment on function app_public.workouts_leaderboard(w app_public.workouts) is 'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). SECURITY DEFINER (system): members see each other''s scores here but not each other''s results rows; answers only for a workout of the caller''s gym.';
+comment on function app_public.workouts_leaderboard(w app_public.workouts) is 'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). Members see each other''s scores here but not each other''s results rows; the bests it reads answer only within the caller''s gym.';
 grant execute on function app_public.workouts_leaderboard(w app_public.workouts) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 --------------------------------------------------------------------------------

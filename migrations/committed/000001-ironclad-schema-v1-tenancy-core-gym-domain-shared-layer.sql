@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:1358953e3da1034787f2f21da164ea5a47502a84
+--! Hash: sha1:bced93079f1baccbae2f7b7fd675f35f6b6d84af
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -2424,22 +2424,28 @@ create trigger _800_network_bests
   for each row when (old.benchmark_id is distinct from new.benchmark_id or old.is_published <> new.is_published)
   execute function app_private.tg_workouts__network_bests();
 
--- The gym leaderboard's bests (app_private.workout_bests, 1450) follow how the workout is
--- scored. SECURITY DEFINER (system): that table is the system role's alone.
+-- The gym leaderboard's bests (app_public.workout_bests, 1450) follow how the workout is
+-- scored (a recompute) and whether it is published (their copy of the flag, which their read
+-- policy uses). SECURITY DEFINER (system): only the system role writes workout_bests.
 create function app_private.tg_workouts__workout_bests() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
 begin
-  perform app_private.workout_bests_recompute(new.tenant_id, new.id, null);
+  if new.scoring_type is distinct from old.scoring_type then
+    perform app_private.workout_bests_recompute(new.tenant_id, new.id, null);
+  else
+    update app_public.workout_bests b set is_published = new.is_published
+     where b.tenant_id = new.tenant_id and b.workout_id = new.id;
+  end if;
   return null;
 end;
 $$;
 comment on function app_private.tg_workouts__workout_bests() is
-  'Trigger: recompute the gym leaderboard''s bests of a workout when its scoring type changes. SECURITY DEFINER (system): workout_bests is the system role''s alone.';
+  'Trigger: keep the gym leaderboard''s bests of a workout in step with its scoring type and publication. SECURITY DEFINER (system): only the system role writes workout_bests.';
 -- Created before the ownership moves: CREATE TRIGGER needs EXECUTE, which the migration
 -- owner loses with ownership. Triggers fire whatever the caller may execute.
-create trigger _810_workout_bests after update of scoring_type on app_public.workouts
-  for each row when (old.scoring_type is distinct from new.scoring_type)
+create trigger _810_workout_bests after update of scoring_type, is_published on app_public.workouts
+  for each row when (old.scoring_type is distinct from new.scoring_type or old.is_published <> new.is_published)
   execute function app_private.tg_workouts__workout_bests();
 alter function app_private.tg_workouts__workout_bests() owner to ":ROLE_SYSTEM";
 
@@ -2669,10 +2675,12 @@ grant update (checked_in_at) on app_public.bookings to ":ROLE_COACH", ":ROLE_GYM
 -- workout_bests: each member's best result of each workout (Rx ahead of scaled; lowest time,
 -- otherwise highest score; then the earlier day), the rows the gym's leaderboard ranks
 -- (workouts_leaderboard, 1500). Kept current by triggers on workout_results (1500) and
--- workouts (1300), so a board reads one row per member instead of every result, in index
--- order. Internal: nobody but the system role reads or writes it.
+-- workouts (1300), so a board is an index scan in rank order that stops at the page asked
+-- for. Readable within the gym exactly as the leaderboard is (published workouts; drafts for
+-- coaches and the admin), so the leaderboard can be a plain inlinable SQL function; written
+-- only by the system role's triggers. Not in GraphQL: Workout.leaderboard is the way in.
 --------------------------------------------------------------------------------
-create table app_private.workout_bests (
+create table app_public.workout_bests (
   tenant_id    uuid not null references app_public.gyms (id) on delete cascade,
   workout_id   uuid not null,
   member_id    uuid not null,
@@ -2682,33 +2690,43 @@ create table app_private.workout_bests (
   score        numeric not null,
   performed_on date not null,
   result_id    uuid not null,
+  -- The workout's, copied (kept by the workouts trigger) so the read policy needs no lookup.
+  is_published boolean not null,
   primary key (tenant_id, workout_id, member_id),
   foreign key (tenant_id, workout_id) references app_public.workouts (tenant_id, id) on delete cascade,
   foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade
 );
-comment on table app_private.workout_bests is
-  'Best result per member and workout, kept current by triggers; what the gym leaderboard ranks. Internal (system role).';
+comment on table app_public.workout_bests is
+  E'@behavior -*\nBest result per member and workout, kept current by triggers; what Workout.leaderboard ranks. Read it through that field.';
 -- The board: the gym's workout, in rank order.
 create index workout_bests_board
-  on app_private.workout_bests (tenant_id, workout_id, is_rx desc, sort_score, performed_on);
-create index workout_bests_tenant_id_member_id_idx on app_private.workout_bests (tenant_id, member_id);
+  on app_public.workout_bests (tenant_id, workout_id, is_rx desc, sort_score, performed_on);
+create index workout_bests_tenant_id_member_id_idx on app_public.workout_bests (tenant_id, member_id);
 
-create trigger _100_tenant_id_immutable before update on app_private.workout_bests
+create trigger _100_tenant_id_immutable before update on app_public.workout_bests
   for each row execute function app_private.tg__tenant_id_immutable();
 
-alter table app_private.workout_bests enable row level security;
-alter table app_private.workout_bests force row level security;
-create policy workout_bests_tenant on app_private.workout_bests as restrictive for all
+alter table app_public.workout_bests enable row level security;
+alter table app_public.workout_bests force row level security;
+create policy workout_bests_tenant on app_public.workout_bests as restrictive for all
   to :GYM_ROLES
   using (tenant_id = app_hidden.current_tenant_id())
   with check (tenant_id = app_hidden.current_tenant_id());
--- The system role's triggers keep it and its leaderboard function reads it, for any gym
--- (each caller re-checks the gym).
-create policy workout_bests_system on app_private.workout_bests for all
+-- As the leaderboard: everyone in the gym sees the bests of published workouts (scores and
+-- dates only, no notes); coaches and the admin also those of drafts.
+create policy workout_bests_select_published on app_public.workout_bests for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER"
+  using (tenant_id = app_hidden.current_tenant_id() and is_published);
+create policy workout_bests_select_staff on app_public.workout_bests for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+-- The system role's triggers keep it, for any gym (each trigger acts on its own row's gym).
+create policy workout_bests_system on app_public.workout_bests for all
   to ":ROLE_SYSTEM" using (true) with check (true);
-grant select, insert (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id),
-      update (is_rx, sort_score, score, performed_on, result_id), delete
-  on app_private.workout_bests to ":ROLE_SYSTEM";
+grant select on app_public.workout_bests to :GYM_ROLES;
+grant select, insert (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published),
+      update (is_rx, sort_score, score, performed_on, result_id, is_published), delete
+  on app_public.workout_bests to ":ROLE_SYSTEM";
 
 -- Recompute the bests of one workout (members null: every member) from its results: after a
 -- best was changed or deleted, or the workout's scoring changed. Costs those results only.
@@ -2722,14 +2740,14 @@ declare
   v_workout uuid := workout_bests_recompute.workout_id;
   v_members uuid[] := workout_bests_recompute.members;
 begin
-  delete from app_private.workout_bests b
+  delete from app_public.workout_bests b
    where b.tenant_id = v_tenant and b.workout_id = v_workout
      and (v_members is null or b.member_id = any (v_members));
-  insert into app_private.workout_bests
-    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+  insert into app_public.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
   select distinct on (r.member_id)
          r.tenant_id, r.workout_id, r.member_id, r.is_rx,
-         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id, w.is_published
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   where r.tenant_id = v_tenant and r.workout_id = v_workout
@@ -2742,8 +2760,7 @@ comment on function app_private.workout_bests_recompute(uuid, uuid, uuid[]) is
 grant execute on function app_private.workout_bests_recompute(uuid, uuid, uuid[]) to ":ROLE_SYSTEM";
 
 -- Repair: recompute every gym's bests (after a bulk load that bypassed the triggers: bench
--- seed, tenant import, restore), or one gym's. SECURITY DEFINER (system): the table is the
--- system role's alone. Executable by the database owner (the worker, the tools) only.
+-- seed, restore), or one gym's. SECURITY DEFINER (system): only the system role writes it. Executable by the database owner (the worker, the tools) only.
 create function app_private.rebuild_workout_bests(tenant_id uuid default null) returns integer
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
@@ -2752,12 +2769,12 @@ declare
   v_tenant uuid := rebuild_workout_bests.tenant_id;
   v_rows integer;
 begin
-  delete from app_private.workout_bests b where v_tenant is null or b.tenant_id = v_tenant;
-  insert into app_private.workout_bests
-    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+  delete from app_public.workout_bests b where v_tenant is null or b.tenant_id = v_tenant;
+  insert into app_public.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
   select distinct on (r.tenant_id, r.workout_id, r.member_id)
          r.tenant_id, r.workout_id, r.member_id, r.is_rx,
-         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id, w.is_published
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   where v_tenant is null or r.tenant_id = v_tenant
@@ -2769,7 +2786,7 @@ begin
 end;
 $$;
 comment on function app_private.rebuild_workout_bests(uuid) is
-  'Recompute the gym leaderboards'' bests of every gym (or one) from all results: a repair after bulk loads that bypass triggers. SECURITY DEFINER (system): workout_bests is the system role''s alone.';
+  'Recompute the gym leaderboards'' bests of every gym (or one) from all results: a repair after bulk loads that bypass triggers. SECURITY DEFINER (system): only the system role writes workout_bests.';
 grant execute on function app_private.rebuild_workout_bests(uuid) to ":DATABASE_OWNER";
 alter function app_private.rebuild_workout_bests(uuid) owner to ":ROLE_SYSTEM";
 
@@ -2898,24 +2915,25 @@ create trigger _800_network_bests
   after insert or delete or update of workout_id, member_id, score, is_rx, performed_on on app_public.workout_results
   for each row execute function app_private.tg_workout_results__network_bests();
 
--- The gym leaderboard's bests (app_private.workout_bests, 1450) likewise: a new result is one
+-- The gym leaderboard's bests (app_public.workout_bests, 1450) likewise: a new result is one
 -- upsert; a change or delete of a best recomputes that member for that workout.
--- SECURITY DEFINER (system): that table is the system role's alone.
+-- SECURITY DEFINER (system): only the system role writes workout_bests.
 create function app_private.tg_workout_results__workout_bests() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
 begin
   if tg_op <> 'INSERT' and exists (
-       select 1 from app_private.workout_bests b
+       select 1 from app_public.workout_bests b
        where b.tenant_id = old.tenant_id and b.workout_id = old.workout_id
          and b.member_id = old.member_id and b.result_id = old.id) then
     perform app_private.workout_bests_recompute(old.tenant_id, old.workout_id, array[old.member_id]);
   end if;
   if tg_op <> 'DELETE' then
-    insert into app_private.workout_bests as b
-      (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id)
+    insert into app_public.workout_bests as b
+      (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
     select new.tenant_id, new.workout_id, new.member_id, new.is_rx,
-           case when w.scoring_type = 'time' then new.score else -new.score end, new.score, new.performed_on, new.id
+           case when w.scoring_type = 'time' then new.score else -new.score end, new.score, new.performed_on, new.id,
+           w.is_published
     from app_public.workouts w
     where w.tenant_id = new.tenant_id and w.id = new.workout_id
     on conflict (tenant_id, workout_id, member_id) do update
@@ -2928,7 +2946,7 @@ begin
 end;
 $$;
 comment on function app_private.tg_workout_results__workout_bests() is
-  'Trigger: keep the gym leaderboard''s bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (system): workout_bests is the system role''s alone.';
+  'Trigger: keep the gym leaderboard''s bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (system): only the system role writes workout_bests.';
 -- Created before the ownership moves (CREATE TRIGGER needs EXECUTE).
 create trigger _810_workout_bests
   after insert or delete or update of workout_id, member_id, score, is_rx, performed_on on app_public.workout_results
@@ -2954,9 +2972,12 @@ create trigger _900_notify after insert or update or delete on app_public.workou
 
 --------------------------------------------------------------------------------
 -- The gym's internal leaderboard for a workout: each member's best result (Rx ahead of
--- scaled; lowest time, otherwise highest score), ranked. Members may not read each other's
--- results rows (notes are personal), so this runs as the system role and returns only
--- rank, person and score, for a published workout of the caller's own gym.
+-- scaled; lowest time, otherwise highest score), ranked, with the member's name in this gym.
+-- Members may not read each other's results rows (notes are personal); they read the bests
+-- (app_public.workout_bests, scores and dates only) under its policies: the caller's gym,
+-- published workouts (drafts for coaches and the admin), whatever row it is handed.
+-- Plain SQL, invoker, no SET clause: the planner inlines it, so the page GraphQL asks for
+-- (first: n) stops the index scan of the board instead of ranking every member first.
 --------------------------------------------------------------------------------
 create type app_public.leaderboard_entry as (
   rank          integer,
@@ -2970,28 +2991,18 @@ comment on type app_public.leaderboard_entry is 'One line of a workout''s leader
 
 create function app_public.workouts_leaderboard(w app_public.workouts)
   returns setof app_public.leaderboard_entry
-  language sql stable security definer set search_path = pg_catalog
+  language sql stable
 as $$
-  with wk as (
-    -- Re-read the workout: a definer function must not trust the row it is handed.
-    select x.tenant_id, x.id from app_public.workouts x
-    where x.tenant_id = w.tenant_id and x.id = w.id
-      and x.tenant_id = app_hidden.current_tenant_id()
-      and (x.is_published or app_hidden.current_app_role() in ('coach', 'gym_admin'))
-  )
-  -- One row per member, read in rank order from workout_bests' board index.
   select (rank() over (order by b.is_rx desc, b.sort_score))::integer,
-         b.member_id,
-         (select m.display_name from app_public.memberships m
-          where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
-         b.score, b.is_rx, b.performed_on
-  from wk join app_private.workout_bests b on b.tenant_id = wk.tenant_id and b.workout_id = wk.id
-  order by 1, 3
+         b.member_id, m.display_name, b.score, b.is_rx, b.performed_on
+  from app_public.workout_bests b
+  left join app_public.memberships m on m.tenant_id = b.tenant_id and m.id = b.member_id
+  where b.tenant_id = w.tenant_id and b.workout_id = w.id
+  order by b.is_rx desc, b.sort_score, m.display_name
 $$;
 comment on function app_public.workouts_leaderboard(app_public.workouts) is
-  'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). SECURITY DEFINER (system): members see each other''s scores here but not each other''s results rows; answers only for a workout of the caller''s gym.';
+  'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). Members see each other''s scores here but not each other''s results rows; the bests it reads answer only within the caller''s gym.';
 grant execute on function app_public.workouts_leaderboard(app_public.workouts) to :GYM_ROLES;
-alter function app_public.workouts_leaderboard(app_public.workouts) owner to ":ROLE_SYSTEM";
 
 --! split: 1600-metrics.sql
 --------------------------------------------------------------------------------
