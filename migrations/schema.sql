@@ -3210,12 +3210,17 @@ CREATE OR REPLACE FUNCTION app_public.workouts_leaderboard(w app_public.workouts
  LANGUAGE sql
  STABLE
 AS $function$
+  -- The name is a subquery, not a join: a join lets the planner hash every member of the gym
+  -- and sort the whole board; this way the board index is read in rank order, and the names
+  -- (for ties) are fetched only for the rows the page takes.
   select (rank() over (order by b.is_rx desc, b.sort_score))::integer,
-         b.member_id, m.display_name, b.score, b.is_rx, b.performed_on
+         b.member_id,
+         (select m.display_name from app_public.memberships m
+          where m.tenant_id = b.tenant_id and m.id = b.member_id) as display_name,
+         b.score, b.is_rx, b.performed_on
   from app_public.workout_bests b
-  left join app_public.memberships m on m.tenant_id = b.tenant_id and m.id = b.member_id
   where b.tenant_id = w.tenant_id and b.workout_id = w.id
-  order by b.is_rx desc, b.sort_score, m.display_name
+  order by b.is_rx desc, b.sort_score, display_name
 $function$;
 comment on function app_public.workouts_leaderboard(w app_public.workouts) is 'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). Members see each other''s scores here but not each other''s results rows; the bests it reads answer only within the caller''s gym.';
 grant execute on function app_public.workouts_leaderboard(w app_public.workouts) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
