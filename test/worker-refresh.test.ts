@@ -129,17 +129,23 @@ describe("leaderboards follow every write (triggers), the worker only repairs", 
       "select count(*) as n from app_shared.network_best_all_time where tenant_id = $1", [gymB]))[0]!.n);
     const before = await rowsOf();
     expect(before).toBeGreaterThan(0);
-    await rootQuery("update app_public.gyms set network_opt_in = false where id = $1", [gymB]);
-    expect(await rowsOf()).toBe(0);
-    await rootQuery("update app_public.gyms set network_opt_in = true where id = $1", [gymB]);
-    expect(await rowsOf()).toBe(before);
-
     const fran = await franWorkoutId(GYM_B);
-    await rootQuery("update app_public.workouts set is_published = false where id = $1", [fran]);
-    expect(await rowsOf()).toBeLessThan(before);
-    await rootQuery("update app_public.workouts set is_published = true where id = $1", [fran]);
-    expect(await rowsOf()).toBe(before);
-    await boardsAgree();
+    try {
+      await rootQuery("update app_public.gyms set network_opt_in = false where id = $1", [gymB]);
+      expect(await rowsOf()).toBe(0);
+      await rootQuery("update app_public.gyms set network_opt_in = true where id = $1", [gymB]);
+      expect(await rowsOf()).toBe(before);
+
+      await rootQuery("update app_public.workouts set is_published = false where id = $1", [fran]);
+      expect(await rowsOf()).toBeLessThan(before);
+      await rootQuery("update app_public.workouts set is_published = true where id = $1", [fran]);
+      expect(await rowsOf()).toBe(before);
+      await boardsAgree();
+    } finally {
+      // Other suites rely on gym B in the network with its Fran published.
+      await rootQuery("update app_public.gyms set network_opt_in = true where id = $1", [gymB]);
+      await rootQuery("update app_public.workouts set is_published = true where id = $1", [fran]);
+    }
   });
 
   it("the worker's repair job recomputes every board and records when", async () => {
