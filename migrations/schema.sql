@@ -3402,6 +3402,8 @@ CREATE OR REPLACE FUNCTION app_shared.network_bests_add(tenant_id uuid, result_i
  SET search_path TO 'pg_catalog'
 AS $function$
 #variable_conflict use_column
+declare
+  v_rows integer;
 begin
   insert into app_shared.network_best_all_time as b
     (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
@@ -3415,6 +3417,10 @@ begin
     set sort_score = excluded.sort_score, score = excluded.score,
         performed_on = excluded.performed_on, result_id = excluded.result_id
     where (excluded.sort_score, excluded.performed_on) < (b.sort_score, b.performed_on);
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_all_time');
+  end if;
 
   insert into app_shared.network_best_by_month as b
     (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
@@ -3428,6 +3434,10 @@ begin
     set sort_score = excluded.sort_score, score = excluded.score,
         performed_on = excluded.performed_on, result_id = excluded.result_id
     where (excluded.sort_score, excluded.performed_on) < (b.sort_score, b.performed_on);
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_by_month');
+  end if;
 end;
 $function$;
 alter function app_shared.network_bests_add(tenant_id uuid, result_id uuid) owner to ":ROLE_SHARED";
@@ -3492,6 +3502,8 @@ begin
   where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
   order by r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
+  perform app_shared.network_boards_changed('network_best_all_time');
+  perform app_shared.network_boards_changed('network_best_by_month');
 end;
 $function$;
 alter function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]) owner to ":ROLE_SHARED";
@@ -3517,6 +3529,18 @@ alter function app_shared.network_bests_workout_changed(tenant_id uuid, workout_
 comment on function app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid) is '@behavior -*
 Recompute the network bests of the members who logged this workout. SECURITY DEFINER (shared role): reads results under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
 grant execute on function app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.network_boards_changed(leaderboard text)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select pg_catalog.pg_notify('ironclad:network:leaderboards',
+    pg_catalog.json_build_object('leaderboard', network_boards_changed.leaderboard)::text)
+$function$;
+alter function app_shared.network_boards_changed(leaderboard text) owner to ":ROLE_SHARED";
+comment on function app_shared.network_boards_changed(leaderboard text) is '@behavior -*
+NOTIFY subscribers that a network board changed (its name only). Called by the maintenance functions.';
 
 CREATE OR REPLACE FUNCTION app_shared.network_leaderboard(benchmark text, rx boolean DEFAULT true, this_month boolean DEFAULT false)
  RETURNS SETOF app_shared.network_leaderboard_entry

@@ -19,6 +19,8 @@ async function committedAs<T>(who: Claims, fn: (db: Client) => Promise<T>): Prom
   }
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function pendingRefreshJobs(): Promise<number> {
   const [row] = await rootQuery<{ n: string }>(
     "select count(*) as n from graphile_worker.jobs where task_identifier = 'refresh_leaderboards'",
@@ -106,6 +108,31 @@ describe("leaderboards follow every write (triggers), the worker only repairs", 
     await committedAs(memberA, (db) => db.query("delete from app_public.workout_results where id = $1", [id]));
     expect(Number((await leaderOf(memberB))?.score)).not.toBe(59);
     await boardsAgree();
+  });
+
+  it("a new best notifies the network channel at commit (board name only); a result that beats nothing is silent", async () => {
+    const memberA = await persona("member", GYM_A);
+    const fran = await franWorkoutId(GYM_A);
+    const listener = new Client({ connectionString: testDb().rootUrl });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on("notification", (n) => { if (n.channel === "ironclad:network:leaderboards") heard.push(n.payload ?? ""); });
+    try {
+      await listener.query('listen "ironclad:network:leaderboards"');
+      const log = (score: number) => committedAs(memberA, (db) => db.query(
+        "insert into app_public.workout_results (workout_id, score, is_rx, notes) values ($1, $2, true, 'worker-test')", [fran, score]));
+      await log(1); // faster than any Fran: a best on both boards
+      await sleep(300);
+      expect(heard.map((p) => JSON.parse(p))).toEqual(expect.arrayContaining([
+        { leaderboard: "network_best_all_time" }, { leaderboard: "network_best_by_month" }]));
+      heard.length = 0;
+      await log(99999); // slower than the member's own best: no board changes
+      await sleep(300);
+      expect(heard).toEqual([]);
+    } finally {
+      await listener.end();
+      await rootQuery("delete from app_public.workout_results where notes = 'worker-test'");
+    }
   });
 
   it("a burst of 100 results keeps the board equal to a full recompute, and enqueues nothing", async () => {

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:baa1c2afc17b7a7208a3e3247e026744896ea9c9
+--! Hash: sha1:33b670251176887366243442e44dcc699c908f08
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -3504,12 +3504,27 @@ create policy leaderboard_refreshes_shared on app_shared.leaderboard_refreshes f
 -- call them.
 --------------------------------------------------------------------------------
 
+-- Realtime: NOTIFY ironclad:network:leaderboards with the board's name (no gym data) when a
+-- board changed. NOTIFY folds identical payloads within a transaction, so a burst in one
+-- transaction is one event per board, sent at commit; a result that beats nobody's best sends
+-- nothing. Invoker: called by the maintenance functions below (pg_notify needs no privilege).
+create function app_shared.network_boards_changed(leaderboard text) returns void
+  language sql volatile set search_path = pg_catalog
+as $$
+  select pg_catalog.pg_notify('ironclad:network:leaderboards',
+    pg_catalog.json_build_object('leaderboard', network_boards_changed.leaderboard)::text)
+$$;
+comment on function app_shared.network_boards_changed(text) is
+  E'@behavior -*\nNOTIFY subscribers that a network board changed (its name only). Called by the maintenance functions.';
+
 -- A result was logged (or changed without having been a best): one upsert per board, kept
 -- only if it beats the member's best (lower sort_score, then the earlier day).
 create function app_shared.network_bests_add(tenant_id uuid, result_id uuid) returns void
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
 #variable_conflict use_column
+declare
+  v_rows integer;
 begin
   insert into app_shared.network_best_all_time as b
     (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
@@ -3523,6 +3538,10 @@ begin
     set sort_score = excluded.sort_score, score = excluded.score,
         performed_on = excluded.performed_on, result_id = excluded.result_id
     where (excluded.sort_score, excluded.performed_on) < (b.sort_score, b.performed_on);
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_all_time');
+  end if;
 
   insert into app_shared.network_best_by_month as b
     (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
@@ -3536,6 +3555,10 @@ begin
     set sort_score = excluded.sort_score, score = excluded.score,
         performed_on = excluded.performed_on, result_id = excluded.result_id
     where (excluded.sort_score, excluded.performed_on) < (b.sort_score, b.performed_on);
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_by_month');
+  end if;
 end;
 $$;
 comment on function app_shared.network_bests_add(uuid, uuid) is
@@ -3580,6 +3603,8 @@ begin
   where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
   order by r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
+  perform app_shared.network_boards_changed('network_best_all_time');
+  perform app_shared.network_boards_changed('network_best_by_month');
 end;
 $$;
 comment on function app_shared.network_bests_recompute(uuid, uuid[]) is
