@@ -230,6 +230,13 @@ export async function gymAmongMany(opts: {
 export interface LeaderboardFigures {
   network: ReturnType<typeof summarize>;
   gym: ReturnType<typeof summarize>;
+  /** Logging one Fran result as a member: the INSERT with both boards' triggers (rolled back). */
+  write?: ReturnType<typeof summarize>;
+  /** Recomputing one member's network bests (what a deleted best or an opt-in change costs). */
+  memberRecompute?: ReturnType<typeof summarize>;
+  /** Full repair of every gym's bests (app_private.rebuild_workout_bests). */
+  gymRebuildMs?: number;
+  gymBestRows?: number;
   refreshMs: number[];
   totalResults: number;
   benchmarkResults: number;
@@ -238,7 +245,7 @@ export interface LeaderboardFigures {
   gymExplain: string;
 }
 
-/** Top-100 latencies as a member (network board, then the gym's own board of a benchmark workout), and full refreshes. */
+/** Top-100 latencies as a member (network board, then the gym's own board of a benchmark workout), the write path's cost, and full repairs. */
 export async function leaderboards(opts: { visitor: VisitorSession; root: Client; gym: GymPeople; calls: number; refreshes: number }): Promise<LeaderboardFigures> {
   const network = `select * from app_shared.network_leaderboard('fran', true, false) limit 100`;
   const { rows: w } = await opts.root.query<{ id: string }>(
@@ -256,8 +263,22 @@ export async function leaderboards(opts: { visitor: VisitorSession; root: Client
     n.push(await opts.visitor.as(who, (c) => timed(() => c.query(network))));
     g.push(await opts.visitor.as(who, (c) => timed(() => c.query(gymBoard))));
   }
+  // A write: the member logs a Fran result (some beat their best, most do not); rolled back.
+  const write: number[] = [];
+  const recompute: number[] = [];
+  for (let i = 0; i < opts.calls; i++) {
+    write.push(await opts.visitor.as(who, (c) => timed(() => c.query(
+      "insert into app_public.workout_results (workout_id, score, is_rx) values ($1, $2, true)", [w[0]!.id, 120 + (i % 400)]))));
+    recompute.push(await timed(async () => {
+      await opts.root.query("begin");
+      await opts.root.query("select app_shared.network_bests_recompute($1, array[$2::uuid])", [who.tenantId, who.membershipId]);
+      await opts.root.query("rollback");
+    }));
+  }
   const refreshMs: number[] = [];
   for (let i = 0; i < opts.refreshes; i++) refreshMs.push(await timed(() => opts.root.query("select app_shared.refresh_leaderboards()")));
+  const gymRebuildMs = await timed(() => opts.root.query("select app_private.rebuild_workout_bests()"));
+  const { rows: gymBest } = await opts.root.query<{ n: string }>("select count(*) as n from app_public.workout_bests");
   const { rows: counts } = await opts.root.query<{ total: string; bench: string; lb: string }>(
     `select (select count(*) from app_public.workout_results) as total,
             (select count(*) from app_public.workout_results r join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
@@ -267,6 +288,10 @@ export async function leaderboards(opts: { visitor: VisitorSession; root: Client
   return {
     network: summarize(n),
     gym: summarize(g),
+    write: summarize(write),
+    memberRecompute: summarize(recompute),
+    gymRebuildMs: Math.round(gymRebuildMs),
+    gymBestRows: Number(gymBest[0]!.n),
     refreshMs: refreshMs.map((x) => Math.round(x)),
     totalResults: Number(counts[0]!.total),
     benchmarkResults: Number(counts[0]!.bench),

@@ -863,6 +863,36 @@ comment on function app_private.queue_password_reset_request(email text) is '@li
 Queue graphile-worker task password_reset_request for an address. SECURITY DEFINER (database owner, which owns graphile_worker).';
 grant execute on function app_private.queue_password_reset_request(email text) to ":ROLE_SYSTEM";
 
+CREATE OR REPLACE FUNCTION app_private.rebuild_workout_bests(tenant_id uuid DEFAULT NULL::uuid)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+declare
+  v_tenant uuid := rebuild_workout_bests.tenant_id;
+  v_rows integer;
+begin
+  delete from app_public.workout_bests b where v_tenant is null or b.tenant_id = v_tenant;
+  insert into app_public.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
+  select distinct on (r.tenant_id, r.workout_id, r.member_id)
+         r.tenant_id, r.workout_id, r.member_id, r.is_rx,
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id, w.is_published
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  where v_tenant is null or r.tenant_id = v_tenant
+  order by r.tenant_id, r.workout_id, r.member_id, r.is_rx desc,
+           case when w.scoring_type = 'time' then r.score else -r.score end, r.performed_on
+  on conflict (tenant_id, workout_id, member_id) do nothing;
+  get diagnostics v_rows = row_count;
+  return v_rows;
+end;
+$function$;
+alter function app_private.rebuild_workout_bests(tenant_id uuid) owner to ":ROLE_SYSTEM";
+comment on function app_private.rebuild_workout_bests(tenant_id uuid) is 'Recompute the gym leaderboards'' bests of every gym (or one) from all results: a repair after bulk loads that bypass triggers. SECURITY DEFINER (system): only the system role writes workout_bests.';
+
 CREATE OR REPLACE FUNCTION app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role app_public.membership_role, previous_role app_public.membership_role DEFAULT NULL::app_public.membership_role)
  RETURNS void
  LANGUAGE plpgsql
@@ -953,24 +983,6 @@ $function$;
 alter function app_private.take_mail(id uuid) owner to ":ROLE_SYSTEM";
 comment on function app_private.take_mail(id uuid) is 'Worker: the unsent mail with this id (attempts counted), or null. SECURITY DEFINER (system): the outbox is private.';
 grant execute on function app_private.take_mail(id uuid) to ":DATABASE_OWNER";
-
-CREATE OR REPLACE FUNCTION app_private.tg__enqueue_leaderboard_refresh()
- RETURNS trigger
- LANGUAGE plpgsql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog'
-AS $function$
-begin
-  perform graphile_worker.add_job(
-    'refresh_leaderboards',
-    job_key := 'refresh_leaderboards',
-    run_at := pg_catalog.now() + interval '1 second',
-    job_key_mode := 'preserve_run_at'
-  );
-  return null;
-end;
-$function$;
-comment on function app_private.tg__enqueue_leaderboard_refresh() is 'Trigger: enqueue one (debounced) refresh_leaderboards job. SECURITY DEFINER (database owner, which owns graphile_worker): visitors may not add jobs themselves.';
 
 CREATE OR REPLACE FUNCTION app_private.tg__tenant_id_immutable()
  RETURNS trigger
@@ -1090,6 +1102,19 @@ end;
 $function$;
 comment on function app_private.tg_class_sessions__notify() is 'Trigger: NOTIFY ironclad:gym:<tenant_id>:bookings with the class''s id when its booked count moves (ids only).';
 
+CREATE OR REPLACE FUNCTION app_private.tg_gyms__network_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform app_shared.network_bests_recompute(new.id, null);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_gyms__network_bests() is 'Trigger: recompute the gym''s network bests when it joins or leaves the network. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_gyms__plan_fits()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1124,7 +1149,7 @@ begin
   return null;
 end;
 $function$;
-comment on function app_private.tg_leaderboard_refreshes__notify() is 'Trigger: NOTIFY ironclad:network:leaderboards with the refreshed view''s name (no gym data).';
+comment on function app_private.tg_leaderboard_refreshes__notify() is 'Trigger: NOTIFY ironclad:network:leaderboards with the recomputed board''s name (no gym data).';
 
 CREATE OR REPLACE FUNCTION app_private.tg_mail_outbox__enqueue()
  RETURNS trigger
@@ -1254,6 +1279,24 @@ end;
 $function$;
 comment on function app_private.tg_messages__notify() is 'Trigger: NOTIFY ironclad:gym:<tenant_id>:messages with the new message''s id and recipient (ids only).';
 
+CREATE OR REPLACE FUNCTION app_private.tg_network_preferences__network_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  r app_public.network_preferences := case when tg_op = 'DELETE' then old else new end;
+begin
+  if tg_op = 'UPDATE' and old.show_on_leaderboards = new.show_on_leaderboards then
+    return null;
+  end if;
+  perform app_shared.network_bests_recompute(r.tenant_id, array[r.membership_id]);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_network_preferences__network_bests() is 'Trigger: recompute a member''s network bests when they opt in or out. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_network_preferences__touch()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1303,6 +1346,30 @@ end;
 $function$;
 comment on function app_private.tg_trainer_assignments__check_roles() is 'Trigger: the trainer is a personal_trainer and the client a member (IC012).';
 
+CREATE OR REPLACE FUNCTION app_private.tg_workout_results__network_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if tg_op = 'INSERT' then
+    perform app_shared.network_bests_add(new.tenant_id, new.id);
+  elsif tg_op = 'DELETE' then
+    if app_shared.network_bests_holds(old.tenant_id, old.member_id, old.id) then
+      perform app_shared.network_bests_recompute(old.tenant_id, array[old.member_id]);
+    end if;
+  elsif new.member_id is distinct from old.member_id
+        or app_shared.network_bests_holds(old.tenant_id, old.member_id, old.id) then
+    perform app_shared.network_bests_recompute(old.tenant_id, array[old.member_id, new.member_id]);
+  else
+    perform app_shared.network_bests_add(new.tenant_id, new.id);
+  end if;
+  return null;
+end;
+$function$;
+comment on function app_private.tg_workout_results__network_bests() is 'Trigger: keep the network bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+
 CREATE OR REPLACE FUNCTION app_private.tg_workout_results__notify()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1326,6 +1393,71 @@ CREATE OR REPLACE FUNCTION app_private.tg_workout_results__round_score()
 AS $function$ begin new.score := round(new.score, 2); return new; end; $function$;
 comment on function app_private.tg_workout_results__round_score() is 'Trigger: keeps a score to two decimals (5.125 -> 5.13, 61 -> 61.00), as numeric(10, 2) would.';
 
+CREATE OR REPLACE FUNCTION app_private.tg_workout_results__workout_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if tg_op <> 'INSERT' and exists (
+       select 1 from app_public.workout_bests b
+       where b.tenant_id = old.tenant_id and b.workout_id = old.workout_id
+         and b.member_id = old.member_id and b.result_id = old.id) then
+    perform app_private.workout_bests_recompute(old.tenant_id, old.workout_id, array[old.member_id]);
+  end if;
+  if tg_op <> 'DELETE' then
+    insert into app_public.workout_bests as b
+      (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
+    select new.tenant_id, new.workout_id, new.member_id, new.is_rx,
+           case when w.scoring_type = 'time' then new.score else -new.score end, new.score, new.performed_on, new.id,
+           w.is_published
+    from app_public.workouts w
+    where w.tenant_id = new.tenant_id and w.id = new.workout_id
+    on conflict (tenant_id, workout_id, member_id) do update
+      set is_rx = excluded.is_rx, sort_score = excluded.sort_score, score = excluded.score,
+          performed_on = excluded.performed_on, result_id = excluded.result_id
+      where (not excluded.is_rx, excluded.sort_score, excluded.performed_on)
+          < (not b.is_rx, b.sort_score, b.performed_on);
+  end if;
+  return null;
+end;
+$function$;
+alter function app_private.tg_workout_results__workout_bests() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_workout_results__workout_bests() is 'Trigger: keep the gym leaderboard''s bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (system): only the system role writes workout_bests.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_workouts__network_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  perform app_shared.network_bests_workout_changed(new.tenant_id, new.id);
+  return null;
+end;
+$function$;
+comment on function app_private.tg_workouts__network_bests() is 'Trigger: recompute the network bests of the members who logged a workout when it starts or stops counting. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+
+CREATE OR REPLACE FUNCTION app_private.tg_workouts__workout_bests()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+begin
+  if new.scoring_type is distinct from old.scoring_type then
+    perform app_private.workout_bests_recompute(new.tenant_id, new.id, null);
+  else
+    update app_public.workout_bests b set is_published = new.is_published
+     where b.tenant_id = new.tenant_id and b.workout_id = new.id;
+  end if;
+  return null;
+end;
+$function$;
+alter function app_private.tg_workouts__workout_bests() owner to ":ROLE_SYSTEM";
+comment on function app_private.tg_workouts__workout_bests() is 'Trigger: keep the gym leaderboard''s bests of a workout in step with its scoring type and publication. SECURITY DEFINER (system): only the system role writes workout_bests.';
+
 CREATE OR REPLACE FUNCTION app_private.token_expiry()
  RETURNS bigint
  LANGUAGE sql
@@ -1344,6 +1476,35 @@ CREATE OR REPLACE FUNCTION app_private.token_hash(token text)
  SET search_path TO 'pg_catalog'
 AS $function$ select sha256(convert_to(coalesce(token, ''), 'UTF8')) $function$;
 grant execute on function app_private.token_hash(token text) to ":ROLE_SYSTEM";
+
+CREATE OR REPLACE FUNCTION app_private.workout_bests_recompute(tenant_id uuid, workout_id uuid, members uuid[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+declare
+  v_tenant uuid := workout_bests_recompute.tenant_id;
+  v_workout uuid := workout_bests_recompute.workout_id;
+  v_members uuid[] := workout_bests_recompute.members;
+begin
+  delete from app_public.workout_bests b
+   where b.tenant_id = v_tenant and b.workout_id = v_workout
+     and (v_members is null or b.member_id = any (v_members));
+  insert into app_public.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
+  select distinct on (r.member_id)
+         r.tenant_id, r.workout_id, r.member_id, r.is_rx,
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id, w.is_published
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  where r.tenant_id = v_tenant and r.workout_id = v_workout
+    and (v_members is null or r.member_id = any (v_members))
+  order by r.member_id, r.is_rx desc, case when w.scoring_type = 'time' then r.score else -r.score end, r.performed_on;
+end;
+$function$;
+comment on function app_private.workout_bests_recompute(tenant_id uuid, workout_id uuid, members uuid[]) is 'Recompute the best result of these members (null: all) for one workout. Called by the system role''s triggers.';
+grant execute on function app_private.workout_bests_recompute(tenant_id uuid, workout_id uuid, members uuid[]) to ":ROLE_SYSTEM";
 
 --------------------------------------------------------------------------------
 -- schema app_public
@@ -1723,8 +1884,9 @@ grant insert (id, name, slug, plan) on app_public.gyms to ":ROLE_SYSTEM";
 grant update (member_count, staff_count) on app_public.gyms to ":ROLE_SYSTEM";
 grant update (name, network_opt_in, city, description) on app_public.gyms to ":ROLE_GYM_ADMIN";
 grant update (name, plan, network_opt_in, city, description) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
+grant references (id) on app_public.gyms to ":ROLE_SHARED";
 CREATE TRIGGER _200_plan_fits BEFORE UPDATE OF plan ON app_public.gyms FOR EACH ROW EXECUTE FUNCTION app_private.tg_gyms__plan_fits();
-CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER UPDATE OF network_opt_in, name ON app_public.gyms FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+CREATE TRIGGER _800_network_bests AFTER UPDATE OF network_opt_in ON app_public.gyms FOR EACH ROW WHEN ((old.network_opt_in IS DISTINCT FROM new.network_opt_in)) EXECUTE FUNCTION app_private.tg_gyms__network_bests();
 
 -- table app_public.invitations
 create table app_public.invitations (
@@ -1972,7 +2134,7 @@ grant insert (tenant_id, membership_id, show_on_leaderboards, display_name) on a
 grant update (show_on_leaderboards, display_name) on app_public.network_preferences to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _200_touch BEFORE UPDATE ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg_network_preferences__touch();
-CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER INSERT OR DELETE OR UPDATE ON app_public.network_preferences FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+CREATE TRIGGER _800_network_bests AFTER INSERT OR DELETE OR UPDATE OF show_on_leaderboards ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg_network_preferences__network_bests();
 
 -- table app_public.payments
 create table app_public.payments (
@@ -2378,6 +2540,49 @@ grant insert (id, email, display_name) on app_public.users to ":ROLE_SYSTEM";
 grant update (display_name) on app_public.users to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (display_name, is_disabled) on app_public.users to ":ROLE_PLATFORM_OWNER";
 
+-- table app_public.workout_bests
+create table app_public.workout_bests (
+  tenant_id uuid not null,
+  workout_id uuid not null,
+  member_id uuid not null,
+  is_rx boolean not null,
+  sort_score numeric not null,
+  score numeric not null,
+  performed_on date not null,
+  result_id uuid not null,
+  is_published boolean not null
+);
+comment on table app_public.workout_bests is '@behavior -*
+Best result per member and workout, kept current by triggers; what Workout.leaderboard ranks. Read it through that field.';
+alter table app_public.workout_bests add constraint workout_bests_pkey PRIMARY KEY (tenant_id, workout_id, member_id);
+alter table app_public.workout_bests add constraint workout_bests_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+alter table app_public.workout_bests add constraint workout_bests_tenant_id_member_id_fkey FOREIGN KEY (tenant_id, member_id) REFERENCES app_public.memberships(tenant_id, id) ON DELETE CASCADE;
+alter table app_public.workout_bests add constraint workout_bests_tenant_id_workout_id_fkey FOREIGN KEY (tenant_id, workout_id) REFERENCES app_public.workouts(tenant_id, id) ON DELETE CASCADE;
+CREATE INDEX workout_bests_board ON app_public.workout_bests USING btree (tenant_id, workout_id, is_rx DESC, sort_score, performed_on);
+CREATE INDEX workout_bests_tenant_id_member_id_idx ON app_public.workout_bests USING btree (tenant_id, member_id);
+alter table app_public.workout_bests enable row level security;
+alter table app_public.workout_bests force row level security;
+create policy workout_bests_select_published on app_public.workout_bests as permissive for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER"
+  using (((tenant_id = app_hidden.current_tenant_id()) AND is_published));
+create policy workout_bests_select_staff on app_public.workout_bests as permissive for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()));
+create policy workout_bests_system on app_public.workout_bests as permissive for all
+  to ":ROLE_SYSTEM"
+  using (true)
+  with check (true);
+create policy workout_bests_tenant on app_public.workout_bests as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+grant select on app_public.workout_bests to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
+grant select, delete on app_public.workout_bests to ":ROLE_SYSTEM";
+grant select, insert, update, delete on app_public.workout_bests to ":ROLE_MAINTENANCE";
+grant insert (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published) on app_public.workout_bests to ":ROLE_SYSTEM";
+grant update (is_rx, sort_score, score, performed_on, result_id, is_published) on app_public.workout_bests to ":ROLE_SYSTEM";
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workout_bests FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
+
 -- table app_public.workout_results
 create table app_public.workout_results (
   tenant_id uuid not null default app_hidden.current_tenant_id(),
@@ -2453,7 +2658,8 @@ grant insert (tenant_id, workout_id, member_id, score, is_rx, notes, performed_o
 grant update (score, is_rx, notes, performed_on) on app_public.workout_results to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _150_round_score BEFORE INSERT OR UPDATE OF score ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__round_score();
-CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER INSERT OR DELETE OR UPDATE ON app_public.workout_results FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+CREATE TRIGGER _800_network_bests AFTER INSERT OR DELETE OR UPDATE OF workout_id, member_id, score, is_rx, performed_on ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__network_bests();
+CREATE TRIGGER _810_workout_bests AFTER INSERT OR DELETE OR UPDATE OF workout_id, member_id, score, is_rx, performed_on ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__workout_bests();
 CREATE TRIGGER _900_notify AFTER INSERT OR DELETE OR UPDATE ON app_public.workout_results FOR EACH ROW EXECUTE FUNCTION app_private.tg_workout_results__notify();
 
 -- table app_public.workouts
@@ -2523,7 +2729,8 @@ grant select (tenant_id, id, is_published, benchmark_id) on app_public.workouts 
 grant insert (tenant_id, title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant update (title, description, scoring_type, is_published, benchmark_id) on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.workouts FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
-CREATE TRIGGER _900_enqueue_leaderboard_refresh AFTER DELETE OR UPDATE OF benchmark_id, is_published, scoring_type ON app_public.workouts FOR EACH STATEMENT EXECUTE FUNCTION app_private.tg__enqueue_leaderboard_refresh();
+CREATE TRIGGER _800_network_bests AFTER UPDATE OF benchmark_id, is_published, scoring_type ON app_public.workouts FOR EACH ROW WHEN (((old.benchmark_id IS DISTINCT FROM new.benchmark_id) OR (old.is_published <> new.is_published))) EXECUTE FUNCTION app_private.tg_workouts__network_bests();
+CREATE TRIGGER _810_workout_bests AFTER UPDATE OF scoring_type, is_published ON app_public.workouts FOR EACH ROW WHEN (((old.scoring_type IS DISTINCT FROM new.scoring_type) OR (old.is_published <> new.is_published))) EXECUTE FUNCTION app_private.tg_workouts__workout_bests();
 
 CREATE OR REPLACE FUNCTION app_public.accept_invitation(token text, password text DEFAULT NULL::text)
  RETURNS app_public.accepted_invitation
@@ -3033,35 +3240,21 @@ grant execute on function app_public.switch_gym(tenant_id uuid) to ":ROLE_MEMBER
 CREATE OR REPLACE FUNCTION app_public.workouts_leaderboard(w app_public.workouts)
  RETURNS SETOF app_public.leaderboard_entry
  LANGUAGE sql
- STABLE SECURITY DEFINER
- SET search_path TO 'pg_catalog'
+ STABLE
 AS $function$
-  with wk as (
-    -- Re-read the workout: a definer function must not trust the row it is handed.
-    select x.tenant_id, x.id, x.scoring_type from app_public.workouts x
-    where x.tenant_id = w.tenant_id and x.id = w.id
-      and x.tenant_id = app_hidden.current_tenant_id()
-      and (x.is_published or app_hidden.current_app_role() in ('coach', 'gym_admin'))
-  ), best as (
-    select distinct on (r.member_id) r.member_id, r.score, r.is_rx, r.performed_on, wk.scoring_type
-    from wk join app_public.workout_results r on r.tenant_id = wk.tenant_id and r.workout_id = wk.id
-    order by r.member_id, r.is_rx desc,
-             case when wk.scoring_type = 'time' then r.score end asc,
-             case when wk.scoring_type <> 'time' then r.score end desc,
-             r.performed_on
-  )
-  select (rank() over (order by b.is_rx desc,
-                               case when b.scoring_type = 'time' then b.score end asc,
-                               case when b.scoring_type <> 'time' then b.score end desc))::integer,
+  -- The name is a subquery, not a join: a join lets the planner hash every member of the gym
+  -- and sort the whole board; this way the board index is read in rank order, and the names
+  -- (for ties) are fetched only for the rows the page takes.
+  select (rank() over (order by b.is_rx desc, b.sort_score))::integer,
          b.member_id,
          (select m.display_name from app_public.memberships m
-          where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
+          where m.tenant_id = b.tenant_id and m.id = b.member_id) as display_name,
          b.score, b.is_rx, b.performed_on
-  from best b
-  order by 1, 3
+  from app_public.workout_bests b
+  where b.tenant_id = w.tenant_id and b.workout_id = w.id
+  order by b.is_rx desc, b.sort_score, display_name
 $function$;
-alter function app_public.workouts_leaderboard(w app_public.workouts) owner to ":ROLE_SYSTEM";
-comment on function app_public.workouts_leaderboard(w app_public.workouts) is 'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). SECURITY DEFINER (system): members see each other''s scores here but not each other''s results rows; answers only for a workout of the caller''s gym.';
+comment on function app_public.workouts_leaderboard(w app_public.workouts) is 'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). Members see each other''s scores here but not each other''s results rows; the bests it reads answer only within the caller''s gym.';
 grant execute on function app_public.workouts_leaderboard(w app_public.workouts) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 
 --------------------------------------------------------------------------------
@@ -3101,7 +3294,7 @@ create table app_shared.leaderboard_refreshes (
 alter table app_shared.leaderboard_refreshes owner to ":ROLE_SHARED";
 comment on table app_shared.leaderboard_refreshes is '@behavior -*
 @global one row per leaderboard, no gym data
-Last refresh of each network leaderboard. Internal; see app_shared.leaderboard_refreshed_at().';
+Last full recompute (repair) of each network leaderboard. Internal; see app_shared.leaderboard_refreshed_at().';
 alter table app_shared.leaderboard_refreshes add constraint leaderboard_refreshes_pkey PRIMARY KEY (leaderboard);
 alter table app_shared.leaderboard_refreshes enable row level security;
 alter table app_shared.leaderboard_refreshes force row level security;
@@ -3111,48 +3304,64 @@ create policy leaderboard_refreshes_shared on app_shared.leaderboard_refreshes a
   with check (true);
 CREATE TRIGGER _900_notify AFTER INSERT OR UPDATE ON app_shared.leaderboard_refreshes FOR EACH ROW EXECUTE FUNCTION app_private.tg_leaderboard_refreshes__notify();
 
--- materialized view app_shared.network_best_all_time
-create materialized view app_shared.network_best_all_time as
- SELECT DISTINCT ON (w.benchmark_id, r.is_rx, r.tenant_id, r.member_id) w.benchmark_id,
-    r.is_rx,
-    r.tenant_id,
-    r.member_id AS membership_id,
-    r.score,
-    r.performed_on
-   FROM app_public.workout_results r
-     JOIN app_public.workouts w ON w.tenant_id = r.tenant_id AND w.id = r.workout_id
-     JOIN app_public.benchmarks b ON b.id = w.benchmark_id
-  ORDER BY w.benchmark_id, r.is_rx, r.tenant_id, r.member_id, (
-        CASE
-            WHEN b.lower_is_better THEN r.score
-            ELSE - r.score
-        END), r.performed_on;
+-- table app_shared.network_best_all_time
+create table app_shared.network_best_all_time (
+  tenant_id uuid not null,
+  membership_id uuid not null,
+  benchmark_id uuid not null,
+  is_rx boolean not null,
+  sort_score numeric not null,
+  score numeric not null,
+  performed_on date not null,
+  result_id uuid not null
+);
 alter table app_shared.network_best_all_time owner to ":ROLE_SHARED";
-comment on materialized view app_shared.network_best_all_time is '@behavior -*
-Best result per member, benchmark and Rx/scaled, all time. Internal: read only through app_shared.network_leaderboard.';
-CREATE UNIQUE INDEX network_best_all_time_key ON app_shared.network_best_all_time USING btree (benchmark_id, is_rx, tenant_id, membership_id);
+comment on table app_shared.network_best_all_time is '@behavior -*
+Best result per network member, benchmark and Rx/scaled, all time, kept current by triggers. Internal: read only through app_shared.network_leaderboard.';
+alter table app_shared.network_best_all_time add constraint network_best_all_time_pkey PRIMARY KEY (tenant_id, membership_id, benchmark_id, is_rx);
+alter table app_shared.network_best_all_time add constraint network_best_all_time_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+CREATE INDEX network_best_all_time_board ON app_shared.network_best_all_time USING btree (benchmark_id, is_rx, sort_score, performed_on);
+alter table app_shared.network_best_all_time enable row level security;
+alter table app_shared.network_best_all_time force row level security;
+create policy network_best_all_time_shared on app_shared.network_best_all_time as permissive for all
+  to ":ROLE_SHARED"
+  using (true)
+  with check (app_shared.gym_in_network(tenant_id));
+create policy network_best_all_time_tenant on app_shared.network_best_all_time as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_shared.network_best_all_time FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 
--- materialized view app_shared.network_best_this_month
-create materialized view app_shared.network_best_this_month as
- SELECT DISTINCT ON (w.benchmark_id, r.is_rx, r.tenant_id, r.member_id) w.benchmark_id,
-    r.is_rx,
-    r.tenant_id,
-    r.member_id AS membership_id,
-    r.score,
-    r.performed_on
-   FROM app_public.workout_results r
-     JOIN app_public.workouts w ON w.tenant_id = r.tenant_id AND w.id = r.workout_id
-     JOIN app_public.benchmarks b ON b.id = w.benchmark_id
-  WHERE r.performed_on >= date_trunc('month'::text, now())::date
-  ORDER BY w.benchmark_id, r.is_rx, r.tenant_id, r.member_id, (
-        CASE
-            WHEN b.lower_is_better THEN r.score
-            ELSE - r.score
-        END), r.performed_on;
-alter table app_shared.network_best_this_month owner to ":ROLE_SHARED";
-comment on materialized view app_shared.network_best_this_month is '@behavior -*
-Best result per member, benchmark and Rx/scaled, in the calendar month of the last refresh. Internal.';
-CREATE UNIQUE INDEX network_best_this_month_key ON app_shared.network_best_this_month USING btree (benchmark_id, is_rx, tenant_id, membership_id);
+-- table app_shared.network_best_by_month
+create table app_shared.network_best_by_month (
+  tenant_id uuid not null,
+  membership_id uuid not null,
+  benchmark_id uuid not null,
+  is_rx boolean not null,
+  month date not null,
+  sort_score numeric not null,
+  score numeric not null,
+  performed_on date not null,
+  result_id uuid not null
+);
+alter table app_shared.network_best_by_month owner to ":ROLE_SHARED";
+comment on table app_shared.network_best_by_month is '@behavior -*
+Best result per network member, benchmark, Rx/scaled and calendar month, kept current by triggers. Internal: read only through app_shared.network_leaderboard.';
+alter table app_shared.network_best_by_month add constraint network_best_by_month_pkey PRIMARY KEY (tenant_id, membership_id, benchmark_id, is_rx, month);
+alter table app_shared.network_best_by_month add constraint network_best_by_month_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES app_public.gyms(id) ON DELETE CASCADE;
+CREATE INDEX network_best_by_month_board ON app_shared.network_best_by_month USING btree (benchmark_id, is_rx, month, sort_score, performed_on);
+alter table app_shared.network_best_by_month enable row level security;
+alter table app_shared.network_best_by_month force row level security;
+create policy network_best_by_month_shared on app_shared.network_best_by_month as permissive for all
+  to ":ROLE_SHARED"
+  using (true)
+  with check (app_shared.gym_in_network(tenant_id));
+create policy network_best_by_month_tenant on app_shared.network_best_by_month as restrictive for all
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using ((tenant_id = app_hidden.current_tenant_id()))
+  with check ((tenant_id = app_hidden.current_tenant_id()));
+CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_shared.network_best_by_month FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 
 CREATE OR REPLACE FUNCTION app_shared.gym_directory()
  RETURNS SETOF app_shared.gym_card
@@ -3198,7 +3407,7 @@ AS $function$ select min(r.refreshed_at) from app_shared.leaderboard_refreshes r
 alter function app_shared.leaderboard_refreshed_at() owner to ":ROLE_SHARED";
 comment on function app_shared.leaderboard_refreshed_at() is '@name leaderboard_refreshed_at
 @sharedSafe a timestamp only
-When the network leaderboards were last refreshed (null: not yet). SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
+When the network leaderboards were last recomputed in full (a repair; null: not yet). The boards follow every result as it is saved. SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
 grant execute on function app_shared.leaderboard_refreshed_at() to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_shared.member_in_network(tenant_id uuid, membership_id uuid)
@@ -3218,34 +3427,205 @@ comment on function app_shared.member_in_network(tenant_id uuid, membership_id u
 True while the member and their gym are in the network. Policy helper for the shared role (invoker).';
 grant execute on function app_shared.member_in_network(tenant_id uuid, membership_id uuid) to ":ROLE_SHARED";
 
-CREATE OR REPLACE FUNCTION app_shared.network_leaderboard(benchmark text, rx boolean DEFAULT true, this_month boolean DEFAULT false)
- RETURNS SETOF app_shared.network_leaderboard_entry
+CREATE OR REPLACE FUNCTION app_shared.network_bests_add(tenant_id uuid, result_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+declare
+  v_rows integer;
+begin
+  insert into app_shared.network_best_all_time as b
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+  select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on) < (b.sort_score, b.performed_on);
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_all_time');
+  end if;
+
+  insert into app_shared.network_best_by_month as b
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+  select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on) < (b.sort_score, b.performed_on);
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_by_month');
+  end if;
+end;
+$function$;
+alter function app_shared.network_bests_add(tenant_id uuid, result_id uuid) owner to ":ROLE_SHARED";
+comment on function app_shared.network_bests_add(tenant_id uuid, result_id uuid) is '@behavior -*
+Put one result on the network boards if it is its member''s best (an upsert per board). SECURITY DEFINER (shared role): reads the result under the shared role''s opt-in policies; takes ids, never scores. Executable by the database owner (the triggers) only.';
+grant execute on function app_shared.network_bests_add(tenant_id uuid, result_id uuid) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.network_bests_holds(tenant_id uuid, membership_id uuid, result_id uuid)
+ RETURNS boolean
  LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  with best as (
-    select a.benchmark_id, a.is_rx, a.tenant_id, a.membership_id, a.score, a.performed_on
-      from app_shared.network_best_all_time a where not coalesce(network_leaderboard.this_month, false)
-    union all
-    select m.benchmark_id, m.is_rx, m.tenant_id, m.membership_id, m.score, m.performed_on
-      from app_shared.network_best_this_month m where coalesce(network_leaderboard.this_month, false)
-  )
-  select (rank() over (order by case when bm.lower_is_better then l.score else -l.score end))::integer,
-         p.display_name, g.name, l.score, l.performed_on
-  from best l
-  join app_public.benchmarks bm on bm.id = l.benchmark_id
-  join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
-  join app_public.network_preferences p
-    on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
-  where bm.slug::text = lower(network_leaderboard.benchmark)
-    and l.is_rx = coalesce(network_leaderboard.rx, true)
-  order by 1, 2, 3
+  select exists (select 1 from app_shared.network_best_all_time b
+                 where b.tenant_id = network_bests_holds.tenant_id and b.membership_id = network_bests_holds.membership_id
+                   and b.result_id = network_bests_holds.result_id)
+      or exists (select 1 from app_shared.network_best_by_month b
+                 where b.tenant_id = network_bests_holds.tenant_id and b.membership_id = network_bests_holds.membership_id
+                   and b.result_id = network_bests_holds.result_id)
+$function$;
+alter function app_shared.network_bests_holds(tenant_id uuid, membership_id uuid, result_id uuid) owner to ":ROLE_SHARED";
+comment on function app_shared.network_bests_holds(tenant_id uuid, membership_id uuid, result_id uuid) is '@behavior -*
+True when this result is one of its member''s bests on a network board. SECURITY DEFINER (shared role): the boards are granted to nobody. Executable by the database owner (the triggers) only.';
+grant execute on function app_shared.network_bests_holds(tenant_id uuid, membership_id uuid, result_id uuid) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.network_bests_recompute(tenant_id uuid, members uuid[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+declare
+  v_tenant uuid := network_bests_recompute.tenant_id;
+  v_members uuid[] := network_bests_recompute.members;
+begin
+  delete from app_shared.network_best_all_time b
+   where b.tenant_id = v_tenant and (v_members is null or b.membership_id = any (v_members));
+  delete from app_shared.network_best_by_month b
+   where b.tenant_id = v_tenant and (v_members is null or b.membership_id = any (v_members));
+
+  insert into app_shared.network_best_all_time
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+  select distinct on (r.member_id, w.benchmark_id, r.is_rx)
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
+  order by r.member_id, w.benchmark_id, r.is_rx,
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
+
+  insert into app_shared.network_best_by_month
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+  select distinct on (r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
+  order by r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
+  perform app_shared.network_boards_changed('network_best_all_time');
+  perform app_shared.network_boards_changed('network_best_by_month');
+end;
+$function$;
+alter function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]) owner to ":ROLE_SHARED";
+comment on function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]) is '@behavior -*
+Recompute the network bests of these members of a gym (null: every member) from their results. SECURITY DEFINER (shared role): reads results under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
+grant execute on function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+begin
+  perform app_shared.network_bests_recompute(network_bests_workout_changed.tenant_id, array(
+    select distinct r.member_id from app_public.workout_results r
+    where r.tenant_id = network_bests_workout_changed.tenant_id
+      and r.workout_id = network_bests_workout_changed.workout_id));
+end;
+$function$;
+alter function app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid) owner to ":ROLE_SHARED";
+comment on function app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid) is '@behavior -*
+Recompute the network bests of the members who logged this workout. SECURITY DEFINER (shared role): reads results under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
+grant execute on function app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.network_boards_changed(leaderboard text)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select pg_catalog.pg_notify('ironclad:network:leaderboards',
+    pg_catalog.json_build_object('leaderboard', network_boards_changed.leaderboard)::text)
+$function$;
+alter function app_shared.network_boards_changed(leaderboard text) owner to ":ROLE_SHARED";
+comment on function app_shared.network_boards_changed(leaderboard text) is '@behavior -*
+NOTIFY subscribers that a network board changed (its name only). Called by the maintenance functions.';
+
+CREATE OR REPLACE FUNCTION app_shared.network_leaderboard(benchmark text, rx boolean DEFAULT true, this_month boolean DEFAULT false)
+ RETURNS SETOF app_shared.network_leaderboard_entry
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  -- The benchmark is looked up first, so each query below has benchmark_id and is_rx as
+  -- values: an index condition, read in sort_score order with no sort.
+  v_benchmark uuid := (select b.id from app_public.benchmarks b
+                       where b.slug::text = lower(network_leaderboard.benchmark));
+  v_rx boolean := coalesce(network_leaderboard.rx, true);
+begin
+  if v_benchmark is null then
+    return;
+  end if;
+  if coalesce(network_leaderboard.this_month, false) then
+    return query
+      select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
+        select (rank() over (order by l.sort_score))::integer as rank,
+               p.display_name, g.name as gym_name, l.score, l.performed_on
+        from app_shared.network_best_by_month l
+        join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+        join app_public.network_preferences p
+          on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+        where l.benchmark_id = v_benchmark and l.is_rx = v_rx
+          and l.month = date_trunc('month', current_date)::date
+        order by l.sort_score
+        fetch first 100 rows with ties
+      ) t
+      order by 1, 2, 3;
+  else
+    return query
+      select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
+        select (rank() over (order by l.sort_score))::integer as rank,
+               p.display_name, g.name as gym_name, l.score, l.performed_on
+        from app_shared.network_best_all_time l
+        join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+        join app_public.network_preferences p
+          on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+        where l.benchmark_id = v_benchmark and l.is_rx = v_rx
+        order by l.sort_score
+        fetch first 100 rows with ties
+      ) t
+      order by 1, 2, 3;
+  end if;
+end;
 $function$;
 alter function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) owner to ":ROLE_SHARED";
 comment on function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) is '@name network_leaderboard
 @sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)
-The network leaderboard of a benchmark (by slug, e.g. "fran"): Rx or scaled, all time or this month. Updated by a background refresh; see leaderboardRefreshedAt.';
+The top 100 (with ties) of a benchmark''s network leaderboard (by slug, e.g. "fran"): Rx or scaled, all time or this month. Live: a result counts as soon as it is saved.';
 grant execute on function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
 CREATE OR REPLACE FUNCTION app_shared.refresh_leaderboards()
@@ -3255,29 +3635,55 @@ CREATE OR REPLACE FUNCTION app_shared.refresh_leaderboards()
  SET search_path TO 'pg_catalog'
 AS $function$
 declare
-  v_view text;
-  v_rows integer;
-  v_total integer := 0;
+  v_all integer;
+  v_month integer;
 begin
-  foreach v_view in array array['network_best_all_time', 'network_best_this_month'] loop
-    if (select m.ispopulated from pg_catalog.pg_matviews m
-        where m.schemaname = 'app_shared' and m.matviewname = v_view) then
-      -- CONCURRENTLY: readers keep reading the old contents while the new ones are built.
-      execute format('refresh materialized view concurrently app_shared.%I', v_view);
-    else
-      execute format('refresh materialized view app_shared.%I', v_view);
-    end if;
-    execute format('select count(*)::integer from app_shared.%I', v_view) into v_rows;
-    insert into app_shared.leaderboard_refreshes (leaderboard, refreshed_at, row_count)
-      values (v_view, pg_catalog.clock_timestamp(), v_rows)
-      on conflict (leaderboard) do update
-        set refreshed_at = excluded.refreshed_at, row_count = excluded.row_count;
-    v_total := v_total + v_rows;
-  end loop;
-  return v_total;
+  delete from app_shared.network_best_all_time;
+  insert into app_shared.network_best_all_time
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+  select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx)
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on
+  -- A result logged meanwhile by a committed writer already holds its key: keep the better.
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on)
+        < (network_best_all_time.sort_score, network_best_all_time.performed_on);
+  get diagnostics v_all = row_count;
+
+  delete from app_shared.network_best_by_month;
+  insert into app_shared.network_best_by_month
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+  select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on)
+        < (network_best_by_month.sort_score, network_best_by_month.performed_on);
+  get diagnostics v_month = row_count;
+
+  insert into app_shared.leaderboard_refreshes (leaderboard, refreshed_at, row_count)
+    values ('network_best_all_time', pg_catalog.clock_timestamp(), v_all),
+           ('network_best_by_month', pg_catalog.clock_timestamp(), v_month)
+    on conflict (leaderboard) do update
+      set refreshed_at = excluded.refreshed_at, row_count = excluded.row_count;
+  return v_all + v_month;
 end;
 $function$;
 alter function app_shared.refresh_leaderboards() owner to ":ROLE_SHARED";
 comment on function app_shared.refresh_leaderboards() is '@behavior -*
-Refresh every network leaderboard (concurrently once populated) and record when. SECURITY DEFINER (shared role): only the views'' owner may refresh them, and they must be built under its opt-in-limited policies. Executable by the database owner (graphile-worker) only.';
+Recompute every network leaderboard in full (a repair: triggers keep them current) and record when. SECURITY DEFINER (shared role): the boards must be built under its opt-in-limited policies. Executable by the database owner (graphile-worker) only.';
 grant execute on function app_shared.refresh_leaderboards() to ":DATABASE_OWNER";

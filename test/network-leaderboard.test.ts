@@ -25,7 +25,7 @@ describe("network leaderboards", () => {
       expect(expected.length).toBeGreaterThanOrEqual(2);
       expect(gyms).toEqual(expected);
       expect(gyms.map((g) => g.tenant_id)).toEqual(expect.arrayContaining([await gymId(GYM_A), await gymId(GYM_B)]));
-      // Nobody who opted out (or never opted in) is in the materialized view.
+      // Nobody who opted out (or never opted in) is on the board.
       const { rows: leaks } = await db.query(
         `select 1 from app_shared.network_best_all_time l
          where not exists (select 1 from app_public.network_preferences p
@@ -83,7 +83,7 @@ describe("network leaderboards", () => {
     });
   });
 
-  it("opting out hides a gym or a member from the live leaderboard at once, and from the views at the next refresh", async () => {
+  it("opting out hides a gym or a member from the live leaderboard at once, and from the boards' tables", async () => {
     const adminB = await persona("gym_admin", GYM_B);
     await asPersona(adminB, async (db) => {
       const before = (await db.query<Entry>("select * from app_shared.network_leaderboard('fran')")).rows;
@@ -124,11 +124,11 @@ describe("network leaderboards", () => {
     });
   });
 
-  it("visitors cannot read the materialized views, refresh them, or become the shared role", async () => {
+  it("visitors cannot read the boards' tables, recompute them, or become the shared role", async () => {
     const memberA = await persona("member", GYM_A);
     for (const sql of [
       "select * from app_shared.network_best_all_time",
-      "select * from app_shared.network_best_this_month",
+      "select * from app_shared.network_best_by_month",
       "select * from app_shared.leaderboard_refreshes",
       "select app_shared.refresh_leaderboards()",
     ]) {

@@ -133,6 +133,19 @@ const FIXTURES: Record<string, Fixture> = {
       return cls ? { tenant_id: tenantId, class_session_id: cls.id, member_id: owner } : null;
     },
   },
+  workout_bests: {
+    key: ["tenant_id", "workout_id", "member_id"], tenant: "tenant_id", published: "is_published", update: "score",
+    insert: async ({ tenantId }) => {
+      // A member with no best for this workout yet: the insert fails only on the permission.
+      const w = await one<{ id: string; member: string }>(
+        `select w.id, m.id as member from app_public.workouts w join app_public.memberships m on m.tenant_id = w.tenant_id
+          where w.tenant_id = $1 and w.is_published
+            and not exists (select 1 from app_public.workout_bests b where b.tenant_id = w.tenant_id and b.workout_id = w.id and b.member_id = m.id)
+          limit 1`, [tenantId]);
+      return { tenant_id: tenantId, workout_id: w!.id, member_id: w!.member, is_rx: true, sort_score: 1, score: 1,
+               performed_on: "2025-01-01", result_id: "00000000-0000-0000-0000-000000000000", is_published: true };
+    },
+  },
   workout_results: {
     key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["member_id"], ownerRole: "member", update: "score",
     insert: async ({ tenantId, owner }) => {
@@ -444,6 +457,19 @@ async function checkInsert(table: string, role: Role, access: Access) {
 //------------------------------------------------------------------------------------------
 
 describe("permission matrix", () => {
+  // A best on a draft workout (a coach trying the programming out), so that the `published`
+  // scope of workout_bests has something to hide; removed afterwards.
+  beforeAll(async () => {
+    await rootQuery(
+      `insert into app_public.workout_results (tenant_id, workout_id, member_id, recorded_by, score, notes)
+       select w.tenant_id, w.id, m.id, m.id, 1, 'perm-draft'
+         from app_public.workouts w join app_public.memberships m on m.tenant_id = w.tenant_id and m.role = 'coach'
+        where w.tenant_id = $1 and not w.is_published limit 1`, [await gymId(GYM_A)]);
+  });
+  afterAll(async () => {
+    await rootQuery("delete from app_public.workout_results where notes = 'perm-draft'");
+  });
+
   it("docs/PERMISSIONS.md is up to date (run `npm run docs:permissions`)", async () => {
     const committed = await readFile(path.resolve(__dirname, "../docs/PERMISSIONS.md"), "utf8");
     expect(committed).toBe(renderPermissionsMarkdown());

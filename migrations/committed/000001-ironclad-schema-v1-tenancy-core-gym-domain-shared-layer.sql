@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:5c507c14f2040378718b388436c694842c9eea81
+--! Hash: sha1:8af5f4712ed241792e14fabe53f79c1cda99979d
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -96,29 +96,6 @@ comment on function app_private.tg__tenant_id_immutable() is
   'Trigger: rejects any UPDATE that changes tenant_id (error IC001).';
 
 --------------------------------------------------------------------------------
--- Enqueue a refresh whenever what the leaderboards show may have changed. One job key:
--- while a refresh is waiting, further changes only join it (preserve_run_at keeps the first
--- run time, so a steady stream of results cannot postpone it forever).
--- SECURITY DEFINER (database owner): visitors have no rights on graphile_worker, which the
--- owner owns. Statement-level: a bulk insert enqueues once.
---------------------------------------------------------------------------------
-create function app_private.tg__enqueue_leaderboard_refresh() returns trigger
-  language plpgsql volatile security definer set search_path = pg_catalog
-as $$
-begin
-  perform graphile_worker.add_job(
-    'refresh_leaderboards',
-    job_key := 'refresh_leaderboards',
-    run_at := pg_catalog.now() + interval '1 second',
-    job_key_mode := 'preserve_run_at'
-  );
-  return null;
-end;
-$$;
-comment on function app_private.tg__enqueue_leaderboard_refresh() is
-  'Trigger: enqueue one (debounced) refresh_leaderboards job. SECURITY DEFINER (database owner, which owns graphile_worker): visitors may not add jobs themselves.';
-
---------------------------------------------------------------------------------
 -- Realtime: NOTIFY on the events GraphQL subscriptions follow (src/realtime): the `_900_notify`
 -- trigger of each table that has one, beside its table. A payload
 -- carries ids only, never row data: the API re-reads the row under the subscriber's own
@@ -142,15 +119,10 @@ comment on function app_private.tg__enqueue_leaderboard_refresh() is
 --------------------------------------------------------------------------------
 
 grant usage on schema app_public, app_hidden to ":ROLE_SHARED";
--- CREATE: the shared role owns app_shared's materialized views and functions.
+-- CREATE: the shared role owns app_shared's tables and functions.
 grant usage, create on schema app_shared to ":ROLE_SHARED";
 -- The worker (owner) calls app_shared.refresh_leaderboards(); the authenticator nothing here.
 grant usage on schema app_shared to ":DATABASE_OWNER";
-
--- REFRESH … CONCURRENTLY builds the new contents in a temporary table, as the views' owner.
-do $$ begin
-  execute format('grant temporary on database %I to %I', current_database(), ':ROLE_SHARED');
-end $$;
 
 -- Functions the shared role creates are not executable by PUBLIC either.
 set role ":ROLE_SHARED";
@@ -275,6 +247,8 @@ grant update (name, network_opt_in, city, description) on app_public.gyms to ":R
 grant update (name, plan, network_opt_in, city, description) on app_public.gyms to ":ROLE_PLATFORM_OWNER";
 grant select, insert (id, name, slug, plan), update (member_count, staff_count) on app_public.gyms to ":ROLE_SYSTEM";
 grant select (id, name, network_opt_in, city, description) on app_public.gyms to ":ROLE_SHARED";
+-- The network boards (2100, owned by the shared role) go with their gym.
+grant references (id) on app_public.gyms to ":ROLE_SHARED";
 
 -- Asked by the login and session checks (run as the system role, which reads every gym).
 -- Not definer: its callers already hold the rights it needs. plpgsql, not SQL: Citus cannot
@@ -317,10 +291,23 @@ create trigger _200_plan_fits before update of plan on app_public.gyms
 
 -- IC010 plan limit reached (message names the plan and the limit; constraint plan_max_members / plan_max_staff)
 
--- The network leaderboards show gym names of gyms in the network.
-create trigger _900_enqueue_leaderboard_refresh
-  after update of network_opt_in, name on app_public.gyms
-  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
+-- Joining or leaving the network puts the gym's members on the network boards or takes
+-- them off (a recompute of that gym only; names are read live, so a rename needs nothing).
+-- SECURITY DEFINER (database owner): only the owner may call the shared layer's maintenance
+-- functions (app_shared.network_bests_*, 2100), which visitors must not call directly.
+create function app_private.tg_gyms__network_bests() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  perform app_shared.network_bests_recompute(new.id, null);
+  return null;
+end;
+$$;
+comment on function app_private.tg_gyms__network_bests() is
+  'Trigger: recompute the gym''s network bests when it joins or leaves the network. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+create trigger _800_network_bests after update of network_opt_in on app_public.gyms
+  for each row when (old.network_opt_in is distinct from new.network_opt_in)
+  execute function app_private.tg_gyms__network_bests();
 
 --------------------------------------------------------------------------------
 -- Policy helpers for the shared role. STABLE, invoker (they run as the shared role, so
@@ -2163,9 +2150,27 @@ $$;
 comment on function app_public.current_network_preferences() is 'Your network leaderboard preference in the current gym, or null (not shown).';
 grant execute on function app_public.current_network_preferences() to :GYM_ROLES;
 
-create trigger _900_enqueue_leaderboard_refresh
-  after insert or update or delete on app_public.network_preferences
-  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
+-- Opting in or out puts the member's bests on the network boards or takes them off (a
+-- recompute of that member only). SECURITY DEFINER (database owner): only the owner may call
+-- the shared layer's maintenance functions (app_shared.network_bests_*, 2100).
+create function app_private.tg_network_preferences__network_bests() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+declare
+  r app_public.network_preferences := case when tg_op = 'DELETE' then old else new end;
+begin
+  if tg_op = 'UPDATE' and old.show_on_leaderboards = new.show_on_leaderboards then
+    return null;
+  end if;
+  perform app_shared.network_bests_recompute(r.tenant_id, array[r.membership_id]);
+  return null;
+end;
+$$;
+comment on function app_private.tg_network_preferences__network_bests() is
+  'Trigger: recompute a member''s network bests when they opt in or out. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+create trigger _800_network_bests
+  after insert or delete or update of show_on_leaderboards on app_public.network_preferences
+  for each row execute function app_private.tg_network_preferences__network_bests();
 
 --! split: 1200-trainer-assignments.sql
 --------------------------------------------------------------------------------
@@ -2425,10 +2430,49 @@ grant insert (tenant_id, title, description, scoring_type, is_published, benchma
   on app_public.workouts to ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 grant select (tenant_id, id, benchmark_id, is_published) on app_public.workouts to ":ROLE_SHARED";
 
--- The network leaderboards rank results of published benchmark workouts.
-create trigger _900_enqueue_leaderboard_refresh
-  after update of benchmark_id, is_published, scoring_type or delete on app_public.workouts
-  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
+-- The network boards rank results of published benchmark workouts: linking, unlinking,
+-- publishing or unpublishing one recomputes the members who logged it (a deleted workout's
+-- results are deleted by cascade, and their own trigger handles them). SECURITY DEFINER
+-- (database owner): only the owner may call the maintenance functions (2100).
+create function app_private.tg_workouts__network_bests() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  perform app_shared.network_bests_workout_changed(new.tenant_id, new.id);
+  return null;
+end;
+$$;
+comment on function app_private.tg_workouts__network_bests() is
+  'Trigger: recompute the network bests of the members who logged a workout when it starts or stops counting. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+create trigger _800_network_bests
+  after update of benchmark_id, is_published, scoring_type on app_public.workouts
+  for each row when (old.benchmark_id is distinct from new.benchmark_id or old.is_published <> new.is_published)
+  execute function app_private.tg_workouts__network_bests();
+
+-- The gym leaderboard's bests (app_public.workout_bests, 1450) follow how the workout is
+-- scored (a recompute) and whether it is published (their copy of the flag, which their read
+-- policy uses). SECURITY DEFINER (system): only the system role writes workout_bests.
+create function app_private.tg_workouts__workout_bests() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  if new.scoring_type is distinct from old.scoring_type then
+    perform app_private.workout_bests_recompute(new.tenant_id, new.id, null);
+  else
+    update app_public.workout_bests b set is_published = new.is_published
+     where b.tenant_id = new.tenant_id and b.workout_id = new.id;
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg_workouts__workout_bests() is
+  'Trigger: keep the gym leaderboard''s bests of a workout in step with its scoring type and publication. SECURITY DEFINER (system): only the system role writes workout_bests.';
+-- Created before the ownership moves: CREATE TRIGGER needs EXECUTE, which the migration
+-- owner loses with ownership. Triggers fire whatever the caller may execute.
+create trigger _810_workout_bests after update of scoring_type, is_published on app_public.workouts
+  for each row when (old.scoring_type is distinct from new.scoring_type or old.is_published <> new.is_published)
+  execute function app_private.tg_workouts__workout_bests();
+alter function app_private.tg_workouts__workout_bests() owner to ":ROLE_SYSTEM";
 
 --! split: 1400-classes-and-bookings.sql
 --------------------------------------------------------------------------------
@@ -2652,6 +2696,126 @@ grant update (checked_in_at) on app_public.bookings to ":ROLE_COACH", ":ROLE_GYM
 
 -- IC011 class is full (constraint class_sessions_not_overbooked)
 
+--! split: 1450-workout-bests.sql
+--------------------------------------------------------------------------------
+-- workout_bests: each member's best result of each workout (Rx ahead of scaled; lowest time,
+-- otherwise highest score; then the earlier day), the rows the gym's leaderboard ranks
+-- (workouts_leaderboard, 1500). Kept current by triggers on workout_results (1500) and
+-- workouts (1300), so a board is an index scan in rank order that stops at the page asked
+-- for. Readable within the gym exactly as the leaderboard is (published workouts; drafts for
+-- coaches and the admin), so the leaderboard can be a plain inlinable SQL function; written
+-- only by the system role's triggers. Not in GraphQL: Workout.leaderboard is the way in.
+--------------------------------------------------------------------------------
+create table app_public.workout_bests (
+  tenant_id    uuid not null references app_public.gyms (id) on delete cascade,
+  workout_id   uuid not null,
+  member_id    uuid not null,
+  is_rx        boolean not null,
+  -- The score itself when lower is better (time), otherwise its negation: ascending is best.
+  sort_score   numeric not null,
+  score        numeric not null,
+  performed_on date not null,
+  result_id    uuid not null,
+  -- The workout's, copied (kept by the workouts trigger) so the read policy needs no lookup.
+  is_published boolean not null,
+  primary key (tenant_id, workout_id, member_id),
+  foreign key (tenant_id, workout_id) references app_public.workouts (tenant_id, id) on delete cascade,
+  foreign key (tenant_id, member_id) references app_public.memberships (tenant_id, id) on delete cascade
+);
+comment on table app_public.workout_bests is
+  E'@behavior -*\nBest result per member and workout, kept current by triggers; what Workout.leaderboard ranks. Read it through that field.';
+-- The board: the gym's workout, in rank order.
+create index workout_bests_board
+  on app_public.workout_bests (tenant_id, workout_id, is_rx desc, sort_score, performed_on);
+create index workout_bests_tenant_id_member_id_idx on app_public.workout_bests (tenant_id, member_id);
+
+create trigger _100_tenant_id_immutable before update on app_public.workout_bests
+  for each row execute function app_private.tg__tenant_id_immutable();
+
+alter table app_public.workout_bests enable row level security;
+alter table app_public.workout_bests force row level security;
+create policy workout_bests_tenant on app_public.workout_bests as restrictive for all
+  to :GYM_ROLES
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+-- As the leaderboard: everyone in the gym sees the bests of published workouts (scores and
+-- dates only, no notes); coaches and the admin also those of drafts.
+create policy workout_bests_select_published on app_public.workout_bests for select
+  to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER"
+  using (tenant_id = app_hidden.current_tenant_id() and is_published);
+create policy workout_bests_select_staff on app_public.workout_bests for select
+  to ":ROLE_COACH", ":ROLE_GYM_ADMIN"
+  using (tenant_id = app_hidden.current_tenant_id());
+-- The system role's triggers keep it, for any gym (each trigger acts on its own row's gym).
+create policy workout_bests_system on app_public.workout_bests for all
+  to ":ROLE_SYSTEM" using (true) with check (true);
+grant select on app_public.workout_bests to :GYM_ROLES;
+grant select, insert (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published),
+      update (is_rx, sort_score, score, performed_on, result_id, is_published), delete
+  on app_public.workout_bests to ":ROLE_SYSTEM";
+
+-- Recompute the bests of one workout (members null: every member) from its results: after a
+-- best was changed or deleted, or the workout's scoring changed. Costs those results only.
+-- Invoker: called by the system role's triggers (1300, 1500), which hold the rights.
+create function app_private.workout_bests_recompute(tenant_id uuid, workout_id uuid, members uuid[]) returns void
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_tenant uuid := workout_bests_recompute.tenant_id;
+  v_workout uuid := workout_bests_recompute.workout_id;
+  v_members uuid[] := workout_bests_recompute.members;
+begin
+  delete from app_public.workout_bests b
+   where b.tenant_id = v_tenant and b.workout_id = v_workout
+     and (v_members is null or b.member_id = any (v_members));
+  insert into app_public.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
+  select distinct on (r.member_id)
+         r.tenant_id, r.workout_id, r.member_id, r.is_rx,
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id, w.is_published
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  where r.tenant_id = v_tenant and r.workout_id = v_workout
+    and (v_members is null or r.member_id = any (v_members))
+  order by r.member_id, r.is_rx desc, case when w.scoring_type = 'time' then r.score else -r.score end, r.performed_on;
+end;
+$$;
+comment on function app_private.workout_bests_recompute(uuid, uuid, uuid[]) is
+  'Recompute the best result of these members (null: all) for one workout. Called by the system role''s triggers.';
+grant execute on function app_private.workout_bests_recompute(uuid, uuid, uuid[]) to ":ROLE_SYSTEM";
+
+-- Repair: recompute every gym's bests (after a bulk load that bypassed the triggers: bench
+-- seed, restore), or one gym's. SECURITY DEFINER (system): only the system role writes it. Executable by the database owner (the worker, the tools) only.
+create function app_private.rebuild_workout_bests(tenant_id uuid default null) returns integer
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_tenant uuid := rebuild_workout_bests.tenant_id;
+  v_rows integer;
+begin
+  delete from app_public.workout_bests b where v_tenant is null or b.tenant_id = v_tenant;
+  insert into app_public.workout_bests
+    (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
+  select distinct on (r.tenant_id, r.workout_id, r.member_id)
+         r.tenant_id, r.workout_id, r.member_id, r.is_rx,
+         case when w.scoring_type = 'time' then r.score else -r.score end, r.score, r.performed_on, r.id, w.is_published
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  where v_tenant is null or r.tenant_id = v_tenant
+  order by r.tenant_id, r.workout_id, r.member_id, r.is_rx desc,
+           case when w.scoring_type = 'time' then r.score else -r.score end, r.performed_on
+  on conflict (tenant_id, workout_id, member_id) do nothing;
+  get diagnostics v_rows = row_count;
+  return v_rows;
+end;
+$$;
+comment on function app_private.rebuild_workout_bests(uuid) is
+  'Recompute the gym leaderboards'' bests of every gym (or one) from all results: a repair after bulk loads that bypass triggers. SECURITY DEFINER (system): only the system role writes workout_bests.';
+grant execute on function app_private.rebuild_workout_bests(uuid) to ":DATABASE_OWNER";
+alter function app_private.rebuild_workout_bests(uuid) owner to ":ROLE_SYSTEM";
+
 --! split: 1500-results.sql
 --------------------------------------------------------------------------------
 -- workout_results: a member's score for a workout on a day. The member logs and edits
@@ -2754,10 +2918,72 @@ create policy workout_results_select_shared on app_public.workout_results for se
 grant select (tenant_id, id, workout_id, member_id, score, is_rx, performed_on)
   on app_public.workout_results to ":ROLE_SHARED";
 
--- The network leaderboards rank results.
-create trigger _900_enqueue_leaderboard_refresh
-  after insert or update or delete on app_public.workout_results
-  for each statement execute function app_private.tg__enqueue_leaderboard_refresh();
+-- The network boards follow results as they are written: a new result is one upsert; a
+-- change or delete of a member's best recomputes that member's bests; any other change is an
+-- upsert of the new value. SECURITY DEFINER (database owner): only the owner may call the
+-- shared layer's maintenance functions (app_shared.network_bests_*, 2100).
+create function app_private.tg_workout_results__network_bests() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  if tg_op = 'INSERT' then
+    perform app_shared.network_bests_add(new.tenant_id, new.id);
+  elsif tg_op = 'DELETE' then
+    if app_shared.network_bests_holds(old.tenant_id, old.member_id, old.id) then
+      perform app_shared.network_bests_recompute(old.tenant_id, array[old.member_id]);
+    end if;
+  elsif new.member_id is distinct from old.member_id
+        or app_shared.network_bests_holds(old.tenant_id, old.member_id, old.id) then
+    perform app_shared.network_bests_recompute(old.tenant_id, array[old.member_id, new.member_id]);
+  else
+    perform app_shared.network_bests_add(new.tenant_id, new.id);
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg_workout_results__network_bests() is
+  'Trigger: keep the network bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+create trigger _800_network_bests
+  after insert or delete or update of workout_id, member_id, score, is_rx, performed_on on app_public.workout_results
+  for each row execute function app_private.tg_workout_results__network_bests();
+
+-- The gym leaderboard's bests (app_public.workout_bests, 1450) likewise: a new result is one
+-- upsert; a change or delete of a best recomputes that member for that workout.
+-- SECURITY DEFINER (system): only the system role writes workout_bests.
+create function app_private.tg_workout_results__workout_bests() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  if tg_op <> 'INSERT' and exists (
+       select 1 from app_public.workout_bests b
+       where b.tenant_id = old.tenant_id and b.workout_id = old.workout_id
+         and b.member_id = old.member_id and b.result_id = old.id) then
+    perform app_private.workout_bests_recompute(old.tenant_id, old.workout_id, array[old.member_id]);
+  end if;
+  if tg_op <> 'DELETE' then
+    insert into app_public.workout_bests as b
+      (tenant_id, workout_id, member_id, is_rx, sort_score, score, performed_on, result_id, is_published)
+    select new.tenant_id, new.workout_id, new.member_id, new.is_rx,
+           case when w.scoring_type = 'time' then new.score else -new.score end, new.score, new.performed_on, new.id,
+           w.is_published
+    from app_public.workouts w
+    where w.tenant_id = new.tenant_id and w.id = new.workout_id
+    on conflict (tenant_id, workout_id, member_id) do update
+      set is_rx = excluded.is_rx, sort_score = excluded.sort_score, score = excluded.score,
+          performed_on = excluded.performed_on, result_id = excluded.result_id
+      where (not excluded.is_rx, excluded.sort_score, excluded.performed_on)
+          < (not b.is_rx, b.sort_score, b.performed_on);
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg_workout_results__workout_bests() is
+  'Trigger: keep the gym leaderboard''s bests current (upsert a new result; recompute the member when a best changes or goes). SECURITY DEFINER (system): only the system role writes workout_bests.';
+-- Created before the ownership moves (CREATE TRIGGER needs EXECUTE).
+create trigger _810_workout_bests
+  after insert or delete or update of workout_id, member_id, score, is_rx, performed_on on app_public.workout_results
+  for each row execute function app_private.tg_workout_results__workout_bests();
+alter function app_private.tg_workout_results__workout_bests() owner to ":ROLE_SYSTEM";
 
 create function app_private.tg_workout_results__notify() returns trigger
   language plpgsql volatile set search_path = pg_catalog
@@ -2778,9 +3004,12 @@ create trigger _900_notify after insert or update or delete on app_public.workou
 
 --------------------------------------------------------------------------------
 -- The gym's internal leaderboard for a workout: each member's best result (Rx ahead of
--- scaled; lowest time, otherwise highest score), ranked. Members may not read each other's
--- results rows (notes are personal), so this runs as the system role and returns only
--- rank, person and score, for a published workout of the caller's own gym.
+-- scaled; lowest time, otherwise highest score), ranked, with the member's name in this gym.
+-- Members may not read each other's results rows (notes are personal); they read the bests
+-- (app_public.workout_bests, scores and dates only) under its policies: the caller's gym,
+-- published workouts (drafts for coaches and the admin), whatever row it is handed.
+-- Plain SQL, invoker, no SET clause: the planner inlines it, so the page GraphQL asks for
+-- (first: n) stops the index scan of the board instead of ranking every member first.
 --------------------------------------------------------------------------------
 create type app_public.leaderboard_entry as (
   rank          integer,
@@ -2794,36 +3023,23 @@ comment on type app_public.leaderboard_entry is 'One line of a workout''s leader
 
 create function app_public.workouts_leaderboard(w app_public.workouts)
   returns setof app_public.leaderboard_entry
-  language sql stable security definer set search_path = pg_catalog
+  language sql stable
 as $$
-  with wk as (
-    -- Re-read the workout: a definer function must not trust the row it is handed.
-    select x.tenant_id, x.id, x.scoring_type from app_public.workouts x
-    where x.tenant_id = w.tenant_id and x.id = w.id
-      and x.tenant_id = app_hidden.current_tenant_id()
-      and (x.is_published or app_hidden.current_app_role() in ('coach', 'gym_admin'))
-  ), best as (
-    select distinct on (r.member_id) r.member_id, r.score, r.is_rx, r.performed_on, wk.scoring_type
-    from wk join app_public.workout_results r on r.tenant_id = wk.tenant_id and r.workout_id = wk.id
-    order by r.member_id, r.is_rx desc,
-             case when wk.scoring_type = 'time' then r.score end asc,
-             case when wk.scoring_type <> 'time' then r.score end desc,
-             r.performed_on
-  )
-  select (rank() over (order by b.is_rx desc,
-                               case when b.scoring_type = 'time' then b.score end asc,
-                               case when b.scoring_type <> 'time' then b.score end desc))::integer,
+  -- The name is a subquery, not a join: a join lets the planner hash every member of the gym
+  -- and sort the whole board; this way the board index is read in rank order, and the names
+  -- (for ties) are fetched only for the rows the page takes.
+  select (rank() over (order by b.is_rx desc, b.sort_score))::integer,
          b.member_id,
          (select m.display_name from app_public.memberships m
-          where m.tenant_id = app_hidden.current_tenant_id() and m.id = b.member_id),
+          where m.tenant_id = b.tenant_id and m.id = b.member_id) as display_name,
          b.score, b.is_rx, b.performed_on
-  from best b
-  order by 1, 3
+  from app_public.workout_bests b
+  where b.tenant_id = w.tenant_id and b.workout_id = w.id
+  order by b.is_rx desc, b.sort_score, display_name
 $$;
 comment on function app_public.workouts_leaderboard(app_public.workouts) is
-  'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). SECURITY DEFINER (system): members see each other''s scores here but not each other''s results rows; answers only for a workout of the caller''s gym.';
+  'The gym''s leaderboard for this workout: best result per member, ranked (Rx first). Members see each other''s scores here but not each other''s results rows; the bests it reads answer only within the caller''s gym.';
 grant execute on function app_public.workouts_leaderboard(app_public.workouts) to :GYM_ROLES;
-alter function app_public.workouts_leaderboard(app_public.workouts) owner to ":ROLE_SYSTEM";
 
 --! split: 1600-metrics.sql
 --------------------------------------------------------------------------------
@@ -3214,112 +3430,338 @@ grant insert (tenant_id, post_id, body), update (body), delete on app_public.com
 -- gym and member in the network, by benchmark, Rx/scaled, all-time and this month.
 --
 -- How it is safe:
--- * The materialized views below belong to the shared role and are granted to nobody. A
---   materialized view has no RLS of its own; it holds what its owner could read at refresh
---   time: the shared role's policies let it read only published, benchmark-linked workouts,
---   and results of members who opted in, in gyms that opted in, and only the columns granted
---   to it (never notes, user ids, emails, metrics).
+-- * Each member's best per benchmark and Rx/scaled is kept in two tables owned by the
+--   shared role and granted to nobody (network_best_all_time, network_best_by_month). Only
+--   functions owned by the shared role write them, and they read results under its policies,
+--   so only results of published benchmark workouts of members who opted in, in gyms that
+--   opted in, ever land there, and only the columns granted to it (never notes, emails…).
 -- * Visitors read them only through app_shared.network_leaderboard (SECURITY DEFINER, owned
 --   by the shared role), which returns rank, display name, gym name, score and date, and
---   re-checks the *current* opt-in of gym and member, so opting out hides a person at once,
---   before the next refresh drops their rows.
--- * Refresh: app_shared.refresh_leaderboards() (SECURITY DEFINER, shared role), called by the
---   graphile-worker task `refresh_leaderboards`, enqueued by triggers with a job key so a
---   burst of changes collapses into one refresh, and by the crontab as a safety net.
---------------------------------------------------------------------------------
-
---------------------------------------------------------------------------------
--- The materialized views: each member's best result per benchmark and Rx/scaled.
--- Created by the shared role, so they are its own and run under its policies on refresh.
--- Internal keys (tenant_id, membership_id) stay inside; the function below never returns them.
+--   re-checks the *current* opt-in of gym and member.
+-- How it stays current at a cost proportional to what changed: triggers on workout_results,
+-- workouts, network_preferences and gyms (each beside its table) call the two maintenance
+-- functions below in the writing transaction, so a result is on the board when it commits:
+-- a new result is one upsert; a change or delete of a member's best, or an opt-in change,
+-- recomputes only that member (a gym's opt-in: that gym). Reads are an index scan of
+-- (benchmark_id, is_rx, sort_score) that stops after the top 100.
+-- app_shared.refresh_leaderboards() recomputes everything; it is a repair (daily crontab,
+-- after a bulk load that bypassed triggers), not the way the boards follow results.
 --------------------------------------------------------------------------------
 set role ":ROLE_SHARED";
 
-create materialized view app_shared.network_best_all_time as
-  select distinct on (w.benchmark_id, r.is_rx, r.tenant_id, r.member_id)
-         w.benchmark_id, r.is_rx, r.tenant_id, r.member_id as membership_id, r.score, r.performed_on
-  from app_public.workout_results r
-  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
-  join app_public.benchmarks b on b.id = w.benchmark_id
-  order by w.benchmark_id, r.is_rx, r.tenant_id, r.member_id,
-           case when b.lower_is_better then r.score else -r.score end, r.performed_on
-with no data;
-comment on materialized view app_shared.network_best_all_time is
-  E'@behavior -*\nBest result per member, benchmark and Rx/scaled, all time. Internal: read only through app_shared.network_leaderboard.';
--- REFRESH … CONCURRENTLY needs a unique index covering every row.
-create unique index network_best_all_time_key
-  on app_shared.network_best_all_time (benchmark_id, is_rx, tenant_id, membership_id);
+-- sort_score orders every benchmark ascending: the time itself when lower is better,
+-- otherwise its negation, so one index order serves every board.
+create table app_shared.network_best_all_time (
+  tenant_id     uuid not null references app_public.gyms (id) on delete cascade,
+  -- No foreign key to memberships: a member's rows go with their results (the triggers), and
+  -- the erasure and offboarding tools enumerate keys into memberships as the maintenance role.
+  membership_id uuid not null,
+  benchmark_id  uuid not null,
+  is_rx         boolean not null,
+  sort_score    numeric not null,
+  score         numeric not null,
+  performed_on  date not null,
+  result_id     uuid not null,
+  primary key (tenant_id, membership_id, benchmark_id, is_rx)
+);
+comment on table app_shared.network_best_all_time is
+  E'@behavior -*\nBest result per network member, benchmark and Rx/scaled, all time, kept current by triggers. Internal: read only through app_shared.network_leaderboard.';
+-- The board: an ordered scan that stops after the first 100 rows kept.
+create index network_best_all_time_board
+  on app_shared.network_best_all_time (benchmark_id, is_rx, sort_score, performed_on);
 
-create materialized view app_shared.network_best_this_month as
-  select distinct on (w.benchmark_id, r.is_rx, r.tenant_id, r.member_id)
-         w.benchmark_id, r.is_rx, r.tenant_id, r.member_id as membership_id, r.score, r.performed_on
-  from app_public.workout_results r
-  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
-  join app_public.benchmarks b on b.id = w.benchmark_id
-  where r.performed_on >= date_trunc('month', now())::date
-  order by w.benchmark_id, r.is_rx, r.tenant_id, r.member_id,
-           case when b.lower_is_better then r.score else -r.score end, r.performed_on
-with no data;
-comment on materialized view app_shared.network_best_this_month is
-  E'@behavior -*\nBest result per member, benchmark and Rx/scaled, in the calendar month of the last refresh. Internal.';
-create unique index network_best_this_month_key
-  on app_shared.network_best_this_month (benchmark_id, is_rx, tenant_id, membership_id);
+-- The same per calendar month: "this month" reads the current month's rows, so the board
+-- rolls over at midnight on the 1st without any refresh.
+create table app_shared.network_best_by_month (
+  tenant_id     uuid not null references app_public.gyms (id) on delete cascade,
+  -- No foreign key to memberships: a member's rows go with their results (the triggers), and
+  -- the erasure and offboarding tools enumerate keys into memberships as the maintenance role.
+  membership_id uuid not null,
+  benchmark_id  uuid not null,
+  is_rx         boolean not null,
+  month         date not null,
+  sort_score    numeric not null,
+  score         numeric not null,
+  performed_on  date not null,
+  result_id     uuid not null,
+  primary key (tenant_id, membership_id, benchmark_id, is_rx, month)
+);
+comment on table app_shared.network_best_by_month is
+  E'@behavior -*\nBest result per network member, benchmark, Rx/scaled and calendar month, kept current by triggers. Internal: read only through app_shared.network_leaderboard.';
+create index network_best_by_month_board
+  on app_shared.network_best_by_month (benchmark_id, is_rx, month, sort_score, performed_on);
 
--- When each leaderboard was last refreshed (exposed read-only through leaderboard_refreshed_at).
+-- Granted to no visitor; RLS forced anyway, so only the shared role's functions touch them.
+alter table app_shared.network_best_all_time enable row level security;
+alter table app_shared.network_best_all_time force row level security;
+alter table app_shared.network_best_by_month enable row level security;
+alter table app_shared.network_best_by_month force row level security;
+-- Gym roles hold no grant here; should one ever be added, it stays within the caller's gym.
+create policy network_best_all_time_tenant on app_shared.network_best_all_time as restrictive for all
+  to :GYM_ROLES
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+create policy network_best_by_month_tenant on app_shared.network_best_by_month as restrictive for all
+  to :GYM_ROLES
+  using (tenant_id = app_hidden.current_tenant_id())
+  with check (tenant_id = app_hidden.current_tenant_id());
+-- The shared role writes rows only for gyms in the network (its reads of results already
+-- admit only opted-in members), and sees all of its rows: a gym that just left the network
+-- must still be found to be removed.
+create policy network_best_all_time_shared on app_shared.network_best_all_time for all
+  to ":ROLE_SHARED" using (true) with check (app_shared.gym_in_network(tenant_id));
+create policy network_best_by_month_shared on app_shared.network_best_by_month for all
+  to ":ROLE_SHARED" using (true) with check (app_shared.gym_in_network(tenant_id));
+
+-- A board row never moves to another gym, whoever writes it. The boards belong to the shared
+-- role: it lends the TRIGGER privilege for these CREATE TRIGGERs and takes it back (it may
+-- not use app_private itself).
+grant trigger on app_shared.network_best_all_time, app_shared.network_best_by_month to ":DATABASE_OWNER";
+reset role;
+create trigger _100_tenant_id_immutable before update on app_shared.network_best_all_time
+  for each row execute function app_private.tg__tenant_id_immutable();
+create trigger _100_tenant_id_immutable before update on app_shared.network_best_by_month
+  for each row execute function app_private.tg__tenant_id_immutable();
+set role ":ROLE_SHARED";
+revoke trigger on app_shared.network_best_all_time, app_shared.network_best_by_month from ":DATABASE_OWNER";
+
+-- When each leaderboard was last recomputed in full (exposed read-only through leaderboard_refreshed_at).
 create table app_shared.leaderboard_refreshes (
   leaderboard  text primary key,
   refreshed_at timestamptz not null,
   row_count    integer not null
 );
 comment on table app_shared.leaderboard_refreshes is
-  E'@behavior -*\n@global one row per leaderboard, no gym data\nLast refresh of each network leaderboard. Internal; see app_shared.leaderboard_refreshed_at().';
--- Granted to no visitor; RLS anyway (forced), so only the shared role's refresh writes it.
+  E'@behavior -*\n@global one row per leaderboard, no gym data\nLast full recompute (repair) of each network leaderboard. Internal; see app_shared.leaderboard_refreshed_at().';
+-- Granted to no visitor; RLS anyway (forced), so only the shared role's repair writes it.
 alter table app_shared.leaderboard_refreshes enable row level security;
 alter table app_shared.leaderboard_refreshes force row level security;
 create policy leaderboard_refreshes_shared on app_shared.leaderboard_refreshes for all
   to ":ROLE_SHARED" using (true) with check (true);
 
 --------------------------------------------------------------------------------
--- Refresh. SECURITY DEFINER (shared role): only the owner of a materialized view may refresh
--- it, and the refresh must run under the shared role's policies. Executable by the database
--- owner only (the worker's login).
+-- Maintenance. SECURITY DEFINER (shared role): the writers of results are visitors of one
+-- gym, who may neither read other members' opt-ins nor write the boards; these read results
+-- under the shared role's opt-in policies, so nothing else can land on a board. They take
+-- ids only, never scores, so a caller cannot put a made-up value on a board. Executable by
+-- the database owner only: the triggers beside each table (SECURITY DEFINER, database owner)
+-- call them.
+--------------------------------------------------------------------------------
+
+-- Realtime: NOTIFY ironclad:network:leaderboards with the board's name (no gym data) when a
+-- board changed. NOTIFY folds identical payloads within a transaction, so a burst in one
+-- transaction is one event per board, sent at commit; a result that beats nobody's best sends
+-- nothing. Invoker: called by the maintenance functions below (pg_notify needs no privilege).
+create function app_shared.network_boards_changed(leaderboard text) returns void
+  language sql volatile set search_path = pg_catalog
+as $$
+  select pg_catalog.pg_notify('ironclad:network:leaderboards',
+    pg_catalog.json_build_object('leaderboard', network_boards_changed.leaderboard)::text)
+$$;
+comment on function app_shared.network_boards_changed(text) is
+  E'@behavior -*\nNOTIFY subscribers that a network board changed (its name only). Called by the maintenance functions.';
+
+-- A result was logged (or changed without having been a best): one upsert per board, kept
+-- only if it beats the member's best (lower sort_score, then the earlier day).
+create function app_shared.network_bests_add(tenant_id uuid, result_id uuid) returns void
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_rows integer;
+begin
+  insert into app_shared.network_best_all_time as b
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+  select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on) < (b.sort_score, b.performed_on);
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_all_time');
+  end if;
+
+  insert into app_shared.network_best_by_month as b
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+  select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on) < (b.sort_score, b.performed_on);
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_by_month');
+  end if;
+end;
+$$;
+comment on function app_shared.network_bests_add(uuid, uuid) is
+  E'@behavior -*\nPut one result on the network boards if it is its member''s best (an upsert per board). SECURITY DEFINER (shared role): reads the result under the shared role''s opt-in policies; takes ids, never scores. Executable by the database owner (the triggers) only.';
+
+-- Recompute the bests of some members of a gym (members null: the whole gym) from their
+-- results: after a best was changed or deleted, a workout stopped or started counting, or an
+-- opt-in changed. Costs those members' results, nothing else.
+create function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]) returns void
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_tenant uuid := network_bests_recompute.tenant_id;
+  v_members uuid[] := network_bests_recompute.members;
+begin
+  delete from app_shared.network_best_all_time b
+   where b.tenant_id = v_tenant and (v_members is null or b.membership_id = any (v_members));
+  delete from app_shared.network_best_by_month b
+   where b.tenant_id = v_tenant and (v_members is null or b.membership_id = any (v_members));
+
+  insert into app_shared.network_best_all_time
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+  select distinct on (r.member_id, w.benchmark_id, r.is_rx)
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
+  order by r.member_id, w.benchmark_id, r.is_rx,
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
+
+  insert into app_shared.network_best_by_month
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+  select distinct on (r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
+  order by r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
+  perform app_shared.network_boards_changed('network_best_all_time');
+  perform app_shared.network_boards_changed('network_best_by_month');
+end;
+$$;
+comment on function app_shared.network_bests_recompute(uuid, uuid[]) is
+  E'@behavior -*\nRecompute the network bests of these members of a gym (null: every member) from their results. SECURITY DEFINER (shared role): reads results under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
+
+-- A workout started or stopped counting (benchmark link, published): recompute the members
+-- who logged it. The shared role sees the results of opted-in members only, the only ones
+-- who can have a row on a board.
+create function app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid) returns void
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+begin
+  perform app_shared.network_bests_recompute(network_bests_workout_changed.tenant_id, array(
+    select distinct r.member_id from app_public.workout_results r
+    where r.tenant_id = network_bests_workout_changed.tenant_id
+      and r.workout_id = network_bests_workout_changed.workout_id));
+end;
+$$;
+comment on function app_shared.network_bests_workout_changed(uuid, uuid) is
+  E'@behavior -*\nRecompute the network bests of the members who logged this workout. SECURITY DEFINER (shared role): reads results under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
+
+-- A result counts for the boards' "is it a best" test: only a best's change or delete needs
+-- a recompute; any other result's change is an upsert of its new value.
+create function app_shared.network_bests_holds(tenant_id uuid, membership_id uuid, result_id uuid) returns boolean
+  language sql stable security definer set search_path = pg_catalog
+as $$
+  select exists (select 1 from app_shared.network_best_all_time b
+                 where b.tenant_id = network_bests_holds.tenant_id and b.membership_id = network_bests_holds.membership_id
+                   and b.result_id = network_bests_holds.result_id)
+      or exists (select 1 from app_shared.network_best_by_month b
+                 where b.tenant_id = network_bests_holds.tenant_id and b.membership_id = network_bests_holds.membership_id
+                   and b.result_id = network_bests_holds.result_id)
+$$;
+comment on function app_shared.network_bests_holds(uuid, uuid, uuid) is
+  E'@behavior -*\nTrue when this result is one of its member''s bests on a network board. SECURITY DEFINER (shared role): the boards are granted to nobody. Executable by the database owner (the triggers) only.';
+
+grant execute on function
+  app_shared.network_bests_add(uuid, uuid), app_shared.network_bests_recompute(uuid, uuid[]),
+  app_shared.network_bests_workout_changed(uuid, uuid), app_shared.network_bests_holds(uuid, uuid, uuid)
+to ":DATABASE_OWNER";
+
+--------------------------------------------------------------------------------
+-- Repair: recompute every board in full and record when. SECURITY DEFINER (shared role):
+-- the boards must be built under its opt-in-limited policies. Runs daily from the crontab
+-- and after bulk loads that bypass triggers (bench seed, tenant import, restore). Readers
+-- keep reading the old rows until it commits (plain DELETE + INSERT, no table lock).
+-- Executable by the database owner only (the worker's login).
 --------------------------------------------------------------------------------
 create function app_shared.refresh_leaderboards() returns integer
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
 declare
-  v_view text;
-  v_rows integer;
-  v_total integer := 0;
+  v_all integer;
+  v_month integer;
 begin
-  foreach v_view in array array['network_best_all_time', 'network_best_this_month'] loop
-    if (select m.ispopulated from pg_catalog.pg_matviews m
-        where m.schemaname = 'app_shared' and m.matviewname = v_view) then
-      -- CONCURRENTLY: readers keep reading the old contents while the new ones are built.
-      execute format('refresh materialized view concurrently app_shared.%I', v_view);
-    else
-      execute format('refresh materialized view app_shared.%I', v_view);
-    end if;
-    execute format('select count(*)::integer from app_shared.%I', v_view) into v_rows;
-    insert into app_shared.leaderboard_refreshes (leaderboard, refreshed_at, row_count)
-      values (v_view, pg_catalog.clock_timestamp(), v_rows)
-      on conflict (leaderboard) do update
-        set refreshed_at = excluded.refreshed_at, row_count = excluded.row_count;
-    v_total := v_total + v_rows;
-  end loop;
-  return v_total;
+  delete from app_shared.network_best_all_time;
+  insert into app_shared.network_best_all_time
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+  select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx)
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on
+  -- A result logged meanwhile by a committed writer already holds its key: keep the better.
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on)
+        < (network_best_all_time.sort_score, network_best_all_time.performed_on);
+  get diagnostics v_all = row_count;
+
+  delete from app_shared.network_best_by_month;
+  insert into app_shared.network_best_by_month
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+  select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
+         r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+  from app_public.workout_results r
+  join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
+  join app_public.benchmarks bm on bm.id = w.benchmark_id
+  order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
+           case when bm.lower_is_better then r.score else -r.score end, r.performed_on
+  on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
+    set sort_score = excluded.sort_score, score = excluded.score,
+        performed_on = excluded.performed_on, result_id = excluded.result_id
+    where (excluded.sort_score, excluded.performed_on)
+        < (network_best_by_month.sort_score, network_best_by_month.performed_on);
+  get diagnostics v_month = row_count;
+
+  insert into app_shared.leaderboard_refreshes (leaderboard, refreshed_at, row_count)
+    values ('network_best_all_time', pg_catalog.clock_timestamp(), v_all),
+           ('network_best_by_month', pg_catalog.clock_timestamp(), v_month)
+    on conflict (leaderboard) do update
+      set refreshed_at = excluded.refreshed_at, row_count = excluded.row_count;
+  return v_all + v_month;
 end;
 $$;
 comment on function app_shared.refresh_leaderboards() is
-  E'@behavior -*\nRefresh every network leaderboard (concurrently once populated) and record when. SECURITY DEFINER (shared role): only the views'' owner may refresh them, and they must be built under its opt-in-limited policies. Executable by the database owner (graphile-worker) only.';
+  E'@behavior -*\nRecompute every network leaderboard in full (a repair: triggers keep them current) and record when. SECURITY DEFINER (shared role): the boards must be built under its opt-in-limited policies. Executable by the database owner (graphile-worker) only.';
 grant execute on function app_shared.refresh_leaderboards() to ":DATABASE_OWNER";
 
 --------------------------------------------------------------------------------
--- What visitors get: one ranked line per member. SECURITY DEFINER (shared role) because the
--- views are granted to nobody; safe because it returns only rank, display name (the member's
--- chosen network name), gym name, score and date, never an id, and because it joins the
--- *current* opt-ins (under the shared role's policies), so an opt-out hides a member or gym
--- immediately.
+-- What visitors get: the top 100 of a board (and anyone tied with the 100th), one ranked line
+-- per member. SECURITY DEFINER (shared role) because the boards are granted to nobody; safe
+-- because it returns only rank, display name (the member's chosen network name), gym name,
+-- score and date, never an id, and because it joins the *current* opt-ins (under the shared
+-- role's policies), so nobody who opted out can show even if a board row were stale.
+-- The limit is inside: a definer function is never inlined, so a caller's LIMIT cannot stop
+-- its scan; the ordered index scan stops after the first 100 rows kept.
 --------------------------------------------------------------------------------
 create type app_shared.network_leaderboard_entry as (
   rank         integer,
@@ -3333,34 +3775,58 @@ comment on type app_shared.network_leaderboard_entry is
 
 create function app_shared.network_leaderboard(benchmark text, rx boolean default true, this_month boolean default false)
   returns setof app_shared.network_leaderboard_entry
-  language sql stable security definer set search_path = pg_catalog
+  language plpgsql stable security definer set search_path = pg_catalog
 as $$
-  with best as (
-    select a.benchmark_id, a.is_rx, a.tenant_id, a.membership_id, a.score, a.performed_on
-      from app_shared.network_best_all_time a where not coalesce(network_leaderboard.this_month, false)
-    union all
-    select m.benchmark_id, m.is_rx, m.tenant_id, m.membership_id, m.score, m.performed_on
-      from app_shared.network_best_this_month m where coalesce(network_leaderboard.this_month, false)
-  )
-  select (rank() over (order by case when bm.lower_is_better then l.score else -l.score end))::integer,
-         p.display_name, g.name, l.score, l.performed_on
-  from best l
-  join app_public.benchmarks bm on bm.id = l.benchmark_id
-  join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
-  join app_public.network_preferences p
-    on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
-  where bm.slug::text = lower(network_leaderboard.benchmark)
-    and l.is_rx = coalesce(network_leaderboard.rx, true)
-  order by 1, 2, 3
+declare
+  -- The benchmark is looked up first, so each query below has benchmark_id and is_rx as
+  -- values: an index condition, read in sort_score order with no sort.
+  v_benchmark uuid := (select b.id from app_public.benchmarks b
+                       where b.slug::text = lower(network_leaderboard.benchmark));
+  v_rx boolean := coalesce(network_leaderboard.rx, true);
+begin
+  if v_benchmark is null then
+    return;
+  end if;
+  if coalesce(network_leaderboard.this_month, false) then
+    return query
+      select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
+        select (rank() over (order by l.sort_score))::integer as rank,
+               p.display_name, g.name as gym_name, l.score, l.performed_on
+        from app_shared.network_best_by_month l
+        join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+        join app_public.network_preferences p
+          on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+        where l.benchmark_id = v_benchmark and l.is_rx = v_rx
+          and l.month = date_trunc('month', current_date)::date
+        order by l.sort_score
+        fetch first 100 rows with ties
+      ) t
+      order by 1, 2, 3;
+  else
+    return query
+      select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
+        select (rank() over (order by l.sort_score))::integer as rank,
+               p.display_name, g.name as gym_name, l.score, l.performed_on
+        from app_shared.network_best_all_time l
+        join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+        join app_public.network_preferences p
+          on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+        where l.benchmark_id = v_benchmark and l.is_rx = v_rx
+        order by l.sort_score
+        fetch first 100 rows with ties
+      ) t
+      order by 1, 2, 3;
+  end if;
+end;
 $$;
 comment on function app_shared.network_leaderboard(text, boolean, boolean) is
-  E'@name network_leaderboard\n@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)\nThe network leaderboard of a benchmark (by slug, e.g. "fran"): Rx or scaled, all time or this month. Updated by a background refresh; see leaderboardRefreshedAt.';
+  E'@name network_leaderboard\n@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)\nThe top 100 (with ties) of a benchmark''s network leaderboard (by slug, e.g. "fran"): Rx or scaled, all time or this month. Live: a result counts as soon as it is saved.';
 
 create function app_shared.leaderboard_refreshed_at() returns timestamptz
   language sql stable security definer set search_path = pg_catalog
 as $$ select min(r.refreshed_at) from app_shared.leaderboard_refreshes r $$;
 comment on function app_shared.leaderboard_refreshed_at() is
-  E'@name leaderboard_refreshed_at\n@sharedSafe a timestamp only\nWhen the network leaderboards were last refreshed (null: not yet). SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
+  E'@name leaderboard_refreshed_at\n@sharedSafe a timestamp only\nWhen the network leaderboards were last recomputed in full (a repair; null: not yet). The boards follow every result as it is saved. SECURITY DEFINER (shared role): the refresh log is granted to nobody.';
 
 -- Logged-in people only: the leaderboard names athletes, so it is not for anonymous visitors.
 grant execute on function
@@ -3379,7 +3845,7 @@ begin
 end;
 $$;
 comment on function app_private.tg_leaderboard_refreshes__notify() is
-  'Trigger: NOTIFY ironclad:network:leaderboards with the refreshed view''s name (no gym data).';
+  'Trigger: NOTIFY ironclad:network:leaderboards with the recomputed board''s name (no gym data).';
 -- The refresh log belongs to the shared role: it lends the TRIGGER privilege for this one
 -- CREATE TRIGGER and takes it back (the shared role may not use app_private itself).
 set role ":ROLE_SHARED";

@@ -70,7 +70,7 @@ export function createMetrics(): Metrics {
   let leaderboardAge: (() => Promise<number | null>) | undefined;
   new Gauge({
     name: "ironclad_leaderboard_staleness_seconds",
-    help: "Seconds since the network leaderboards were last refreshed (-1: never refreshed).",
+    help: "Seconds since the network leaderboards were last recomputed in full (the daily repair; the boards follow every write as it commits; -1: never).",
     registers: [registry],
     async collect() {
       if (!leaderboardAge) return;

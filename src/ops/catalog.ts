@@ -83,7 +83,8 @@ function topological(tables: TableInfo[]): TableInfo[] {
 /**
  * Foreign keys whose rows point at nothing: every constraint of the given tables, checked by a
  * query (import and offboard run with triggers off or delete explicitly, so the database did
- * not check them). Returns "table.constraint" for each broken one.
+ * not check them). Returns "table.constraint" for each broken one. Only keys between tables of
+ * one owner: the maintenance role may not read the shared role's tables.
  */
 export async function brokenForeignKeys(client: Pick<ClientBase, "query">, tableNames: string[]): Promise<string[]> {
   const { rows } = await client.query<{ conname: string; child: string; parent: string; ccols: string[]; pcols: string[] }>(
@@ -91,7 +92,12 @@ export async function brokenForeignKeys(client: Pick<ClientBase, "query">, table
             array(select a.attname::text from unnest(f.conkey) with ordinality k(n, o) join pg_attribute a on a.attrelid = f.conrelid and a.attnum = k.n order by k.o) as ccols,
             array(select a.attname::text from unnest(f.confkey) with ordinality k(n, o) join pg_attribute a on a.attrelid = f.confrelid and a.attnum = k.n order by k.o) as pcols
        from pg_constraint f
-      where f.contype = 'f' and (f.conrelid::regclass::text = any($1) or f.confrelid::regclass::text = any($1))`,
+       join pg_class child on child.oid = f.conrelid
+       join pg_class parent on parent.oid = f.confrelid
+      where f.contype = 'f' and (f.conrelid::regclass::text = any($1) or f.confrelid::regclass::text = any($1))
+        -- The shared layer's boards (owned by the shared role) are derived data, cascaded by
+        -- the database and rebuilt by the refresh that import, offboard and restore enqueue.
+        and child.relowner = parent.relowner`,
     [tableNames],
   );
   const broken: string[] = [];

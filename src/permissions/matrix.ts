@@ -220,6 +220,19 @@ export const MATRIX: TableRule[] = [
     },
   },
   {
+    table: "workout_bests",
+    about: "Each member's best result per workout (scores and dates, no notes), kept by triggers; what workouts_leaderboard ranks. Read as the leaderboard is; written only by the system role's triggers.",
+    scopes: { published: "bests of published workouts (is_published, copied from the workout)" },
+    access: {
+      member: c("published", "deny", "deny", "deny"),
+      personal_trainer: c("published", "deny", "deny", "deny"),
+      coach: c("all", "deny", "deny", "deny"),
+      gym_admin: c("all", "deny", "deny", "deny"),
+      platform_owner: NONE,
+      anonymous: NONE,
+    },
+  },
+  {
     table: "workout_results",
     about: "A member's score for a workout (value, Rx or scaled, notes, date; recorded_by is the caller, never an input). Everyone sees the leaderboard (workouts_leaderboard).",
     scopes: { own: "your own results", assigned: "results of your assigned clients" },

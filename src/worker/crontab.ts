@@ -6,7 +6,7 @@ export const crontab = [
   "17 3 * * * prune_sessions ?max=3",
   // Expired and revoked invitations, used reset tokens, mails sent a month ago.
   "41 * * * * prune_accounts ?max=3",
-  // Safety net for the trigger-enqueued refreshes (and rolls "this month" over): every 15
-  // minutes, under the same job key so it merges with a pending triggered refresh.
-  "*/15 * * * * refresh_leaderboards ?max=1&jobKey=refresh_leaderboards&jobKeyMode=preserve_run_at",
+  // The network boards follow every write through triggers; this daily full recompute only
+  // repairs what a bulk load that bypassed them left behind (same job key as an import's).
+  "23 4 * * * refresh_leaderboards ?max=1&jobKey=refresh_leaderboards&jobKeyMode=preserve_run_at",
 ].join("\n");

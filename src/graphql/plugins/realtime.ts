@@ -39,11 +39,11 @@ export const RealtimePlugin = extendSchema((build) => {
   return {
     typeDefs: gql`
       """
-      One event of the network leaderboards: a refresh finished. Select the leaderboards you
-      show through \`query\`.
+      One event of the network leaderboards: a board changed (a new best, an opt-in change) or a
+      full recompute finished. Select the leaderboards you show through \`query\`.
       """
       type NetworkLeaderboardsRefreshed {
-        "Which leaderboard view was refreshed."
+        "Which board changed: network_best_all_time or network_best_by_month."
         leaderboard: String!
         "The query root, read as you, for the fresh leaderboards."
         query: Query!
@@ -56,7 +56,7 @@ export const RealtimePlugin = extendSchema((build) => {
         classBookedCount(classId: UUID!): ClassSession
         "A result was logged, changed or removed in my gym: the workout whose leaderboard changed."
         gymLeaderboardChanged: Workout
-        "The network leaderboards were refreshed."
+        "A network leaderboard changed (one event per board per transaction)."
         networkLeaderboardRefreshed: NetworkLeaderboardsRefreshed
       }
     `,

@@ -1,9 +1,10 @@
 import type { Task } from "graphile-worker";
 
 /**
- * Refresh the network leaderboards (app_shared materialized views) and record when.
- * Enqueued by database triggers (job key `refresh_leaderboards`, so bursts collapse into one
- * job) and by the crontab as a safety net. The SQL function runs as the shared role.
+ * Recompute the network leaderboards (app_shared.network_best_*) in full and record when.
+ * A repair: triggers keep the boards current as results are written. Run daily by the
+ * crontab and enqueued after a tenant import or a restore (job key `refresh_leaderboards`).
+ * The SQL function runs as the shared role.
  */
 export const refreshLeaderboards: Task = async (_payload, helpers) => {
   const { rows } = await helpers.query<{ rows: number }>("select app_shared.refresh_leaderboards() as rows");
