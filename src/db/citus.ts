@@ -248,7 +248,11 @@ export async function placementPlan(client: Client): Promise<Placement[]> {
     const row = byName.get(name);
     if (!row) throw new Error(`Citus mode: ${path.at(-1)} references ${name}, which is not one of our tables`);
     for (const ref of row.refs) {
-      if (rank(ref) > rank(name) || (rank(name) === 3 && rank(ref) !== 3)) {
+      // A coordinator-local table (the shared layer's boards) may not reference a distributed
+      // one; distributeTables drops those keys (localKeysToDrop) and the boards' own triggers
+      // keep them in step, so they are not an ordering constraint here.
+      if (rank(name) === 3 && rank(ref) !== 3) continue;
+      if (rank(ref) > rank(name)) {
         throw new Error(`Citus mode: ${name} (${kindOf(name).kind}) references ${ref} (${kindOf(ref).kind}); Citus refuses that foreign key`);
       }
       visit(ref, [...path, name]);
@@ -300,6 +304,14 @@ export async function distributeTables(dbRootUrl: string, ownerUrl: string, shar
       [pending.map((p) => p.table)],
     );
     for (const key of keys) await client.query(`alter table ${key.table} drop constraint ${quoteIdent(key.name)}`);
+    // Foreign keys from coordinator-local tables to placed ones: Citus refuses them (a local table
+    // may reference only reference tables). They are not re-added: the shared layer's boards
+    // (app_shared.network_best_*) reference gyms only to cascade a deleted gym's rows, and their
+    // triggers already delete a gym's entries when it leaves the network or loses its results.
+    const localTables = new Set(plan.filter((p) => p.kind === "local").map((p) => p.table));
+    const placedKinds = new Map(plan.map((p) => [p.table, p.kind]));
+    const localKeys = keys.filter((k) => localTables.has(k.table) && placedKinds.get(/references ([^\s(]+)/i.exec(k.definition)?.[1] ?? "") !== "local");
+    for (const key of localKeys) log(`dropped foreign key ${key.name} on ${key.table} (a local table may not reference a distributed one)`);
     // Citus re-creates a RESTRICTIVE policy as PERMISSIVE on the shards (its deparser drops
     // `AS RESTRICTIVE`): the tenant policy would then OR with the role policies and widen them
     // to the whole gym. Every permissive policy carries the tenant predicate itself
@@ -331,6 +343,7 @@ export async function distributeTables(dbRootUrl: string, ownerUrl: string, shar
       }
     }
     for (const key of keys) {
+      if (localKeys.includes(key)) continue;
       try {
         const setNull = SET_NULL_KEY.exec(key.definition);
         if (setNull) {
