@@ -39,15 +39,24 @@ async function main() {
         res.end(JSON.stringify(body));
       };
       try {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { operationName: string; variables?: Record<string, unknown> };
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+          operationName: string;
+          variables?: Record<string, unknown>;
+        };
         const op = byName.get(body.operationName.toLowerCase() === "log" ? "write" : body.operationName.toLowerCase());
         if (!op) return send(400, { errors: [{ message: "unknown operation" }] });
         const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
         if (!match) return send(401, { errors: [{ message: "no token" }] });
         const claims = verifyToken(match[1]!, tokenOptions);
-        if (oneTrip) return send(200, { data: { [op.name]: await inOneRoundTrip(claims, op.sql, op.floorParams(body.variables ?? {})) } });
+        if (oneTrip)
+          return send(200, { data: { [op.name]: await inOneRoundTrip(claims, op.sql, op.floorParams(body.variables ?? {})) } });
         const { rows: ok } = await pool.query("select app_hidden.session_is_valid($1, $2, $3, $4, $5, $6) as ok", [
-          claims.sessionId, claims.userId, claims.tenantId, claims.membershipId, claims.membershipVersion, claims.role,
+          claims.sessionId,
+          claims.userId,
+          claims.tenantId,
+          claims.membershipId,
+          claims.membershipVersion,
+          claims.role,
         ]);
         if (!ok[0]?.ok) return send(401, { errors: [{ message: "session ended" }] });
         const client = await pool.connect();

@@ -38,7 +38,11 @@ async function validationTimes(rounds: number): Promise<Map<string, { parse: num
     const shared = sharedInstanceParts(options);
     const { schema } = await makeSchema(makePreset(options, { role: "anonymous", ...shared }));
     shared.pgSubscriber.release();
-    const rules = [makeLimitsRule({ ...DEFAULT_LIMITS, introspection: true }), makeErrorCodeRule({ suggestions: true }), ...specifiedRules];
+    const rules = [
+      makeLimitsRule({ ...DEFAULT_LIMITS, introspection: true }),
+      makeErrorCodeRule({ suggestions: true }),
+      ...specifiedRules,
+    ];
     for (const { name, query } of HOSTILE_DOCUMENTS) {
       const parsing: number[] = [];
       const validating: number[] = [];
@@ -83,7 +87,9 @@ async function main() {
   }
   const skip = process.env.SKIP ? new RegExp(process.env.SKIP) : null;
   const timeoutMs = Number(process.env.TIMEOUT_MS ?? 30_000);
-  console.log(`| document | bytes | status | code | response bytes | parse ms | validation ms | HTTP round trip ms | /healthz ms while it ran |`);
+  console.log(
+    `| document | bytes | status | code | response bytes | parse ms | validation ms | HTTP round trip ms | /healthz ms while it ran |`,
+  );
   console.log("|---|---|---|---|---|---|---|---|---|");
   try {
     for (const { name, query } of HOSTILE_DOCUMENTS) {
@@ -100,7 +106,12 @@ async function main() {
         // A different document text each round (a trailing comment) so no cache answers it.
         const body = JSON.stringify({ query: `${query}\n# ${i}` });
         const started = performance.now();
-        const request = fetch(`${api.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(timeoutMs) });
+        const request = fetch(`${api.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
         const healthStarted = performance.now();
         const healthz = fetch(`${api.url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) }).then(async (r) => {
           await r.text();
@@ -112,7 +123,9 @@ async function main() {
           res = await request;
           text = await res.text();
         } catch {
-          console.log(`| ${name} | ${Buffer.byteLength(query)} | no answer in ${timeoutMs} ms | | | ${validation.get(name)?.parse.toFixed(1)} | ${validation.get(name)?.validate.toFixed(1)} | > ${timeoutMs} | ${(await healthz).toFixed(1)} |`);
+          console.log(
+            `| ${name} | ${Buffer.byteLength(query)} | no answer in ${timeoutMs} ms | | | ${validation.get(name)?.parse.toFixed(1)} | ${validation.get(name)?.validate.toFixed(1)} | > ${timeoutMs} | ${(await healthz).toFixed(1)} |`,
+          );
           break;
         }
         times.push(performance.now() - started);
@@ -126,7 +139,9 @@ async function main() {
         }
       }
       if (times.length < rounds) continue;
-      console.log(`| ${name} | ${Buffer.byteLength(query)} | ${status} | ${code} | ${size} | ${validation.get(name)!.parse.toFixed(1)} | ${validation.get(name)!.validate.toFixed(1)} | ${median(times).toFixed(1)} | ${health.toFixed(1)} |`);
+      console.log(
+        `| ${name} | ${Buffer.byteLength(query)} | ${status} | ${code} | ${size} | ${validation.get(name)!.parse.toFixed(1)} | ${validation.get(name)!.validate.toFixed(1)} | ${median(times).toFixed(1)} | ${health.toFixed(1)} |`,
+      );
     }
   } finally {
     await api.close();

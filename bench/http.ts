@@ -27,7 +27,11 @@ export async function startChild(name: string, script: string, env: Record<strin
   });
   if (cpu !== undefined && child.pid) {
     // Pin the server to one core, leaving the other to the load generator (as in the issue's figures).
-    fork("/usr/bin/taskset", [], { execPath: "/usr/bin/taskset", execArgv: ["-p", "-c", String(cpu), String(child.pid)], stdio: "ignore" });
+    fork("/usr/bin/taskset", [], {
+      execPath: "/usr/bin/taskset",
+      execArgv: ["-p", "-c", String(cpu), String(child.pid)],
+      stdio: "ignore",
+    });
   }
   const port = await new Promise<number>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
@@ -64,7 +68,11 @@ export interface Caller {
 }
 
 /** Per operation: a token and variables for each sampled gym's person of the right role. */
-export function callersFor(op: Operation, gyms: (GymPeople & { classId: string; workoutId: string })[], secret: string): Caller[] {
+export function callersFor(
+  op: Operation,
+  gyms: (GymPeople & { classId: string; workoutId: string })[],
+  secret: string,
+): Caller[] {
   return gyms.map((g) => {
     const who: Person = op.role === "coach" ? g.coach : g.member;
     return { token: tokenFor(who, secret), variables: { t: g.tenantId, c: g.classId, w: g.workoutId } };
@@ -82,33 +90,42 @@ export interface LoadFigures {
   process: ProcessStats;
 }
 
-export async function load(target: Child, op: Operation, callers: Caller[], seconds: number, connections = 50): Promise<LoadFigures> {
+export async function load(
+  target: Child,
+  op: Operation,
+  callers: Caller[],
+  seconds: number,
+  connections = 50,
+): Promise<LoadFigures> {
   const opName = op.document.match(/^(?:query|mutation) (\w+)/)![1]!;
   let i = 0;
   let graphqlErrors = 0;
   const latencies: number[] = [];
   await target.stats(); // reset the child's counters
-  const result = await runAutocannon({
-    url: `${target.url}/graphql`,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: "POST",
-        setupRequest: (req) => {
-          const c = callers[i++ % callers.length]!;
-          return {
-            ...req,
-            headers: { "content-type": "application/json", authorization: `Bearer ${c.token}` },
-            body: JSON.stringify({ query: op.document, operationName: opName, variables: c.variables }),
-          };
+  const result = await runAutocannon(
+    {
+      url: `${target.url}/graphql`,
+      connections,
+      duration: seconds,
+      requests: [
+        {
+          method: "POST",
+          setupRequest: (req) => {
+            const c = callers[i++ % callers.length]!;
+            return {
+              ...req,
+              headers: { "content-type": "application/json", authorization: `Bearer ${c.token}` },
+              body: JSON.stringify({ query: op.document, operationName: opName, variables: c.variables }),
+            };
+          },
+          onResponse: (_status, body) => {
+            if (body.includes('"errors"')) graphqlErrors++;
+          },
         },
-        onResponse: (_status, body) => {
-          if (body.includes('"errors"')) graphqlErrors++;
-        },
-      },
-    ],
-  }, latencies);
+      ],
+    },
+    latencies,
+  );
   return {
     server: target.name,
     op: op.name,
@@ -139,7 +156,8 @@ export async function smoke(target: Child, op: Operation, callers: Caller[]): Pr
       body: JSON.stringify({ query: op.document, operationName: opName, variables: c.variables }),
     });
     const text = await res.text();
-    if (res.status !== 200 || text.includes('"errors"')) throw new Error(`${target.name} ${op.name}: ${res.status} ${text.slice(0, 400)}`);
+    if (res.status !== 200 || text.includes('"errors"'))
+      throw new Error(`${target.name} ${op.name}: ${res.status} ${text.slice(0, 400)}`);
   }
 }
 

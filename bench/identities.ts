@@ -11,7 +11,6 @@ import { JWT_ISSUER } from "../src/auth/verify-token";
 import type { Claims } from "../src/auth/verify-token";
 import type { GymRole } from "../src/roles";
 
-
 export interface Person extends Claims {
   role: GymRole;
   tenantId: string;
@@ -51,8 +50,19 @@ export async function peopleOf(client: Client, tenantId: string): Promise<GymPeo
     );
     const m = rows[0];
     if (!m) throw new Error(`no person for ${where} in gym ${tenantId}`);
-    const { rows: s } = await client.query<{ id: string }>("insert into app_private.sessions (user_id) values ($1) returning id", [m.user_id]);
-    return { role: m.role, tenantId, userId: m.user_id, sessionId: s[0]!.id, membershipId: m.id, membershipVersion: m.token_version, email: m.email };
+    const { rows: s } = await client.query<{ id: string }>(
+      "insert into app_private.sessions (user_id) values ($1) returning id",
+      [m.user_id],
+    );
+    return {
+      role: m.role,
+      tenantId,
+      userId: m.user_id,
+      sessionId: s[0]!.id,
+      membershipId: m.id,
+      membershipVersion: m.token_version,
+      email: m.email,
+    };
   };
   const { rows } = await client.query<{ slug: string; member_count: number; results: string }>(
     `select g.slug, g.member_count, (select count(*) from app_public.workout_results r where r.tenant_id = g.id) as results

@@ -64,8 +64,13 @@ async function main() {
     };
 
     api = await startApi({
-      authUrl: db.authUrl, roles: db.roles, jwtSecret: db.jwtSecret, jwtAudience: config.jwtAudience,
-      port: 0, graphiql: false, introspection: false,
+      authUrl: db.authUrl,
+      roles: db.roles,
+      jwtSecret: db.jwtSecret,
+      jwtAudience: config.jwtAudience,
+      port: 0,
+      graphiql: false,
+      introspection: false,
       credentials: { bcryptCost: config.bcryptCost },
       loginBudget: { attempts: 1_000_000_000, windowSeconds: 60 },
     });
@@ -74,7 +79,8 @@ async function main() {
     const attempt = async (email: string, password: string) => {
       const started = performance.now();
       const res = await fetch(`${api!.url}/graphql`, {
-        method: "POST", headers: { "content-type": "application/json" },
+        method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ query, variables: { email, password } }),
       });
       const body = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
@@ -92,7 +98,9 @@ async function main() {
     if ((await attempt(known, DEMO_PASSWORD)).code !== "ok") throw new Error(`${known} cannot log in: the bench setup is wrong`);
     const medians = new Map<string, number>();
     console.log(`\nbcrypt cost ${config.bcryptCost}, ${SAMPLES} sequential logins per case (interleaved):`);
-    const samples = new Map<string, { ms: number[]; codes: Set<string> }>(cases.map(([label]) => [label, { ms: [], codes: new Set() }]));
+    const samples = new Map<string, { ms: number[]; codes: Set<string> }>(
+      cases.map(([label]) => [label, { ms: [], codes: new Set() }]),
+    );
     for (let i = 0; i < SAMPLES; i++) {
       for (const [label, email, password] of cases) {
         await clearThrottle();
@@ -110,7 +118,10 @@ async function main() {
 
     await clearThrottle();
     const result = await autocannon({
-      url: `${api.url}/graphql`, method: "POST", connections: CONNECTIONS, duration: DURATION,
+      url: `${api.url}/graphql`,
+      method: "POST",
+      connections: CONNECTIONS,
+      duration: DURATION,
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ query, variables: { email: known, password: DEMO_PASSWORD } }),
     });

@@ -14,7 +14,15 @@ export interface BenchReport {
   comparisons: Comparison[];
   http: LoadFigures[];
   leaderboards?: LeaderboardFigures;
-  login?: { rps: number; latency: Summary; non2xx: number; connections: number; bcryptCost: number; verifyTokenMicros: number; cachedVerifyMicros?: number };
+  login?: {
+    rps: number;
+    latency: Summary;
+    non2xx: number;
+    connections: number;
+    bcryptCost: number;
+    verifyTokenMicros: number;
+    cachedVerifyMicros?: number;
+  };
   notes: string[];
 }
 
@@ -22,7 +30,9 @@ const START = "<!-- bench:generated:start -->";
 const END = "<!-- bench:generated:end -->";
 
 function table(head: string[], rows: (string | number)[][]): string {
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join(
+    "\n",
+  );
 }
 
 const lat = (s: Summary) => `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}`;
@@ -33,37 +43,69 @@ export function renderMarkdown(r: BenchReport): string {
   const seed = r.seed;
   out.push(`## ${seed?.preset ?? "?"} preset — ${r.at.slice(0, 16).replace("T", " ")} UTC${r.quick ? " (--quick)" : ""}`);
   out.push("");
-  out.push(Object.entries(r.machine).map(([k, v]) => `${k}: ${v}`).join("; ") + ".");
+  out.push(
+    Object.entries(r.machine)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join("; ") + ".",
+  );
   if (seed) {
     out.push("");
     out.push(
-      `Data: ${seed.options.gyms} gyms, ${Object.entries(seed.counts).map(([t, n]) => `${n.toLocaleString("en")} ${t}`).join(", ")}; ` +
-        `seeded in ${seed.seconds} s.`,
+      `Data: ${seed.options.gyms} gyms, ${Object.entries(seed.counts)
+        .map(([t, n]) => `${n.toLocaleString("en")} ${t}`)
+        .join(", ")}; ` + `seeded in ${seed.seconds} s.`,
     );
   }
   const groups: [string, string][] = [
-    ["rls-cost", "RLS cost per role (A = visitor role under RLS, B = superuser with explicit WHERE; ratio = B median / A median)"],
-    ["gym-among-many", "One gym among many (A = in the full platform, B = the same-shaped gym alone; ratio = B median / A median)"],
+    [
+      "rls-cost",
+      "RLS cost per role (A = visitor role under RLS, B = superuser with explicit WHERE; ratio = B median / A median)",
+    ],
+    [
+      "gym-among-many",
+      "One gym among many (A = in the full platform, B = the same-shaped gym alone; ratio = B median / A median)",
+    ],
   ];
   for (const [scenario, title] of groups) {
     const cs = r.comparisons.filter((c) => c.scenario === scenario);
     if (!cs.length) continue;
     out.push("", `### ${title}`, "");
-    out.push(table(["query", "A p50 / p95 / p99 ms", "B p50 / p95 / p99 ms", "ratio", "goal", ""], cs.map((c) => [c.name, lat(c.aSummary), lat(c.bSummary), c.notes ? c.notes : c.ratio.toFixed(2), c.goal, verdict(c)])));
+    out.push(
+      table(
+        ["query", "A p50 / p95 / p99 ms", "B p50 / p95 / p99 ms", "ratio", "goal", ""],
+        cs.map((c) => [c.name, lat(c.aSummary), lat(c.bSummary), c.notes ? c.notes : c.ratio.toFixed(2), c.goal, verdict(c)]),
+      ),
+    );
     for (const c of cs.filter((x) => x.explain)) {
-      out.push("", `<details><summary>EXPLAIN (ANALYZE, BUFFERS) — ${c.name}</summary>`, "", "```", c.explain!.split("\n").slice(0, 40).join("\n"), "```", "</details>");
+      out.push(
+        "",
+        `<details><summary>EXPLAIN (ANALYZE, BUFFERS) — ${c.name}</summary>`,
+        "",
+        "```",
+        c.explain!.split("\n").slice(0, 40).join("\n"),
+        "```",
+        "</details>",
+      );
     }
   }
   const api = r.comparisons.filter((c) => c.scenario === "api-vs-floor");
   if (api.length) {
     out.push("", "### API vs floor (50 connections, tokens of 40 gyms; median of interleaved rounds)", "");
-    out.push(table(["operation — server", "throughput ratio", "figures", "goal", ""], api.map((c) => [c.name, c.ratio.toFixed(2), c.notes ?? "", c.goal, verdict(c)])));
+    out.push(
+      table(
+        ["operation — server", "throughput ratio", "figures", "goal", ""],
+        api.map((c) => [c.name, c.ratio.toFixed(2), c.notes ?? "", c.goal, verdict(c)]),
+      ),
+    );
     out.push("", "Every round (server process: GC pauses and event-loop delay during the round):", "");
     out.push(
       table(
         ["op", "server", "req/s", "p50 / p95 / p99 / max ms", "GC count / total / max ms", "loop delay p99 / max ms", "errors"],
         r.http.map((f) => [
-          f.op, f.server, f.rps, `${lat(f.latency)} / ${ms(f.latency.max)}`,
+          f.op,
+          f.server,
+          f.rps,
+          `${lat(f.latency)} / ${ms(f.latency.max)}`,
           `${f.process.gcCount} / ${f.process.gcTotalMs} / ${f.process.gcMaxMs}`,
           `${f.process.loopDelayP99Ms} / ${f.process.loopDelayMaxMs}`,
           f.errors + f.non2xx + f.graphqlErrors,
@@ -81,7 +123,9 @@ export function renderMarkdown(r: BenchReport): string {
           ["network top-100 (fran, Rx, all time)", lat(l.network), "p99 < 5 ms", l.network.p99 < 5 ? "met" : "**missed**"],
           ["gym top-100 (largest gym's Fran)", lat(l.gym), "p99 < 5 ms", l.gym.p99 < 5 ? "met" : "**missed**"],
           ...(l.write ? [["log one Fran result (INSERT + both boards' triggers)", lat(l.write), "—", ""]] : []),
-          ...(l.memberRecompute ? [["recompute one member's network bests (delete of a best, opt-in change)", lat(l.memberRecompute), "—", ""]] : []),
+          ...(l.memberRecompute
+            ? [["recompute one member's network bests (delete of a best, opt-in change)", lat(l.memberRecompute), "—", ""]]
+            : []),
         ],
       ),
     );
@@ -97,8 +141,24 @@ export function renderMarkdown(r: BenchReport): string {
             `(${l.benchmarkResults.toLocaleString("en")} on benchmark workouts, ${l.networkRows.toLocaleString("en")} rows in network_best_all_time). ` +
             `Goal: cost proportional to what changed — **missed** by design (every refresh rebuilds both views).`,
     );
-    out.push("", "<details><summary>EXPLAIN network top-100</summary>", "", "```", l.networkExplain.split("\n").slice(0, 30).join("\n"), "```", "</details>");
-    out.push("", "<details><summary>EXPLAIN gym top-100</summary>", "", "```", l.gymExplain.split("\n").slice(0, 30).join("\n"), "```", "</details>");
+    out.push(
+      "",
+      "<details><summary>EXPLAIN network top-100</summary>",
+      "",
+      "```",
+      l.networkExplain.split("\n").slice(0, 30).join("\n"),
+      "```",
+      "</details>",
+    );
+    out.push(
+      "",
+      "<details><summary>EXPLAIN gym top-100</summary>",
+      "",
+      "```",
+      l.gymExplain.split("\n").slice(0, 30).join("\n"),
+      "```",
+      "</details>",
+    );
   }
   if (r.login) {
     out.push("", "### Login", "");
@@ -127,7 +187,9 @@ function mergeWithPrevious(old: BenchReport | undefined, r: BenchReport): BenchR
 export async function writeReport(r: BenchReport, dir = __dirname): Promise<void> {
   const preset = r.seed?.preset ?? "unknown";
   const jsonFile = path.join(dir, "results.json");
-  const all = await readFile(jsonFile, "utf8").then((t) => JSON.parse(t) as Record<string, BenchReport>).catch(() => ({}) as Record<string, BenchReport>);
+  const all = await readFile(jsonFile, "utf8")
+    .then((t) => JSON.parse(t) as Record<string, BenchReport>)
+    .catch(() => ({}) as Record<string, BenchReport>);
   all[preset] = mergeWithPrevious(all[preset], r);
   await writeFile(jsonFile, JSON.stringify(all, null, 2) + "\n");
 
@@ -138,6 +200,8 @@ export async function writeReport(r: BenchReport, dir = __dirname): Promise<void
     .map(renderMarkdown)
     .join("\n\n");
   const generated = `${START}\n<!-- written by \`npm run bench\`; edit the text outside these markers -->\n\n${sections}\n\n${END}`;
-  const next = md.includes(START) ? md.replace(new RegExp(`${START}[\\s\\S]*${END}`), generated) : `${md.trimEnd()}\n\n${generated}\n`;
+  const next = md.includes(START)
+    ? md.replace(new RegExp(`${START}[\\s\\S]*${END}`), generated)
+    : `${md.trimEnd()}\n\n${generated}\n`;
   await writeFile(mdFile, next);
 }

@@ -68,8 +68,12 @@ async function main() {
 
     console.log(`| built | time | RSS after (before) | heap used after (before) |`);
     console.log(`|---|---|---|---|`);
-    console.log(`| the member's schema alone (${memberTypes} types) | ${oneMs.toFixed(0)} ms | ${mb(oneMemory.rss)} MB (${mb(before.rss)}) | ${mb(oneMemory.heapUsed)} MB (${mb(before.heapUsed)}) |`);
-    console.log(`| all ${APP_ROLES.length} roles' schemas, in parallel | ${allMs.toFixed(0)} ms | ${mb(all.rss)} MB (${mb(baseline.rss)}) | ${mb(all.heapUsed)} MB (${mb(baseline.heapUsed)}) |`);
+    console.log(
+      `| the member's schema alone (${memberTypes} types) | ${oneMs.toFixed(0)} ms | ${mb(oneMemory.rss)} MB (${mb(before.rss)}) | ${mb(oneMemory.heapUsed)} MB (${mb(before.heapUsed)}) |`,
+    );
+    console.log(
+      `| all ${APP_ROLES.length} roles' schemas, in parallel | ${allMs.toFixed(0)} ms | ${mb(all.rss)} MB (${mb(baseline.rss)}) | ${mb(all.heapUsed)} MB (${mb(baseline.heapUsed)}) |`,
+    );
     console.log(`\nper role (ms, built concurrently): ${APP_ROLES.map((r) => `${r} ${mounted.buildTimes[r]}`).join(", ")}`);
   } finally {
     await authPool.end();

@@ -38,7 +38,15 @@ async function connect(url: string) {
 
 async function main() {
   const server = await openServer(log);
-  const report: BenchReport = { at: new Date().toISOString(), quick, machine: {}, seed: null, comparisons: [], http: [], notes: [] };
+  const report: BenchReport = {
+    at: new Date().toISOString(),
+    quick,
+    machine: {},
+    seed: null,
+    comparisons: [],
+    http: [],
+    notes: [],
+  };
   try {
     const db = await openBenchDatabase(server.rootUrl, BENCH_DATABASE, { fresh: false, log });
     const root = await connect(db.rootUrl);
@@ -63,8 +71,13 @@ async function main() {
 
     if (run("rls")) {
       console.log("RLS cost per role");
-      for (const [g, what] of [[largest, "largest gym"], [median, "median gym"]] as const) {
-        report.comparisons.push(...(await rlsCost({ visitor, root, gym: g, rounds: P.sqlRounds, budgetMs: P.budgetMs, label: label(g, what) })));
+      for (const [g, what] of [
+        [largest, "largest gym"],
+        [median, "median gym"],
+      ] as const) {
+        report.comparisons.push(
+          ...(await rlsCost({ visitor, root, gym: g, rounds: P.sqlRounds, budgetMs: P.budgetMs, label: label(g, what) })),
+        );
       }
     }
 
@@ -75,8 +88,14 @@ async function main() {
       const aloneRoot = await connect(aloneDb.rootUrl);
       const aloneGym = await peopleOf(aloneRoot, (await gymsBySize(aloneRoot))[0]!.id);
       const aloneVisitor = await VisitorSession.open(aloneDb.authUrl, aloneDb.roles);
-      const cmp = await gymAmongMany({ among: { visitor, gym: median }, alone: { visitor: aloneVisitor, gym: aloneGym }, rounds: P.sqlRounds, budgetMs: P.budgetMs });
-      for (const c of cmp) c.name = `${c.name} — ${label(median, "median gym")} vs alone (${aloneGym.results.toLocaleString("en")} results)`;
+      const cmp = await gymAmongMany({
+        among: { visitor, gym: median },
+        alone: { visitor: aloneVisitor, gym: aloneGym },
+        rounds: P.sqlRounds,
+        budgetMs: P.budgetMs,
+      });
+      for (const c of cmp)
+        c.name = `${c.name} — ${label(median, "median gym")} vs alone (${aloneGym.results.toLocaleString("en")} results)`;
       report.comparisons.push(...cmp);
       await aloneVisitor.end();
       await aloneRoot.end();
@@ -98,9 +117,21 @@ async function main() {
         "floor-one-trip": ["floor, one round trip", "floor.ts", { ...env, BENCH_FLOOR_ONE_TRIP: "1" }],
         api: ["api", "api-server.ts", { ...env, ...worker }],
         "api-no-worker": ["api, no in-process worker", "api-server.ts", env],
-        "api-stock": ["api, stock adaptor, no token cache", "api-server.ts", { ...env, ...worker, BENCH_TRANSACTIONS: "stock", BENCH_TOKEN_CACHE: "0" }],
-        "api-one-trip": ["api, one trip, check at the door, no token cache", "api-server.ts", { ...env, ...worker, BENCH_TRANSACTIONS: "one-trip", BENCH_TOKEN_CACHE: "0" }],
-        "api-one-trip-check": ["api, one trip with the check, no token cache", "api-server.ts", { ...env, ...worker, BENCH_TRANSACTIONS: "one-trip-check", BENCH_TOKEN_CACHE: "0" }],
+        "api-stock": [
+          "api, stock adaptor, no token cache",
+          "api-server.ts",
+          { ...env, ...worker, BENCH_TRANSACTIONS: "stock", BENCH_TOKEN_CACHE: "0" },
+        ],
+        "api-one-trip": [
+          "api, one trip, check at the door, no token cache",
+          "api-server.ts",
+          { ...env, ...worker, BENCH_TRANSACTIONS: "one-trip", BENCH_TOKEN_CACHE: "0" },
+        ],
+        "api-one-trip-check": [
+          "api, one trip with the check, no token cache",
+          "api-server.ts",
+          { ...env, ...worker, BENCH_TRANSACTIONS: "one-trip-check", BENCH_TOKEN_CACHE: "0" },
+        ],
       };
       const picked = serversArg ?? ["floor", "floor-one-trip", "api", "api-stock", "api-no-worker"];
       if (picked[0] !== "floor") picked.unshift("floor");
@@ -144,7 +175,10 @@ async function aloneDatabase(serverRootUrl: string, name: string, gym: GymPeople
 }
 
 async function sampleGyms(root: Client, gyms: { id: string }[], n: number) {
-  const picked = Array.from({ length: Math.min(n, gyms.length) }, (_, i) => gyms[Math.floor((i * gyms.length) / Math.min(n, gyms.length))]!);
+  const picked = Array.from(
+    { length: Math.min(n, gyms.length) },
+    (_, i) => gyms[Math.floor((i * gyms.length) / Math.min(n, gyms.length))]!,
+  );
   const out: (GymPeople & { classId: string; workoutId: string })[] = [];
   for (const g of picked) {
     const people = await peopleOf(root, g.id);
@@ -158,7 +192,12 @@ async function sampleGyms(root: Client, gyms: { id: string }[], n: number) {
   return out;
 }
 
-async function httpScenario(report: BenchReport, servers: Child[], sample: Awaited<ReturnType<typeof sampleGyms>>, secret: string) {
+async function httpScenario(
+  report: BenchReport,
+  servers: Child[],
+  sample: Awaited<ReturnType<typeof sampleGyms>>,
+  secret: string,
+) {
   console.log("API vs floor");
   for (const op of OPERATIONS.filter((o) => !opsArg || opsArg.includes(o.name))) {
     const callers = callersFor(op, sample, secret);
@@ -167,7 +206,9 @@ async function httpScenario(report: BenchReport, servers: Child[], sample: Await
     for (let r = 0; r < P.httpRounds; r++) {
       for (const s of r % 2 === 0 ? servers : [...servers].reverse()) {
         const f = await load(s, op, callers, P.seconds);
-        log(`${op.name} ${s.name}: ${f.rps} req/s, p50 ${f.latency.p50} p99 ${f.latency.p99} ms, gc max ${f.process.gcMaxMs} ms, loop max ${f.process.loopDelayMaxMs} ms${f.non2xx || f.graphqlErrors ? `, ${f.non2xx} non-2xx ${f.graphqlErrors} errors` : ""}`);
+        log(
+          `${op.name} ${s.name}: ${f.rps} req/s, p50 ${f.latency.p50} p99 ${f.latency.p99} ms, gc max ${f.process.gcMaxMs} ms, loop max ${f.process.loopDelayMaxMs} ms${f.non2xx || f.graphqlErrors ? `, ${f.non2xx} non-2xx ${f.graphqlErrors} errors` : ""}`,
+        );
         rounds.push(f);
       }
     }
@@ -200,24 +241,27 @@ async function loginScenario(report: BenchReport, api: Child, sample: GymPeople[
   const emails = sample.flatMap((g) => [g.member.email, g.coach.email, g.admin.email]);
   let i = 0;
   const latencies: number[] = [];
-  const result = await runAutocannon({
-    url: `${api.url}/graphql`,
-    connections: 10,
-    duration: P.loginSeconds,
-    requests: [
-      {
-        method: "POST",
-        setupRequest: (req) => ({
-          ...req,
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            query: "mutation Login($e: String!, $p: String!) { authenticate(input: { email: $e, password: $p }) { jwtToken } }",
-            variables: { e: emails[i++ % emails.length], p: BENCH_PASSWORD },
+  const result = await runAutocannon(
+    {
+      url: `${api.url}/graphql`,
+      connections: 10,
+      duration: P.loginSeconds,
+      requests: [
+        {
+          method: "POST",
+          setupRequest: (req) => ({
+            ...req,
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              query: "mutation Login($e: String!, $p: String!) { authenticate(input: { email: $e, password: $p }) { jwtToken } }",
+              variables: { e: emails[i++ % emails.length], p: BENCH_PASSWORD },
+            }),
           }),
-        }),
-      },
-    ],
-  }, latencies);
+        },
+      ],
+    },
+    latencies,
+  );
   // Token verification per request: the API's verifyToken on a real token, in this process.
   const token = tokenFor(sample[0]!.member, secret);
   const n = 20_000;

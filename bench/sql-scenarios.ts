@@ -93,7 +93,10 @@ export const ROLE_QUERIES: RoleQuery[] = [
 
 /** An authenticator connection that runs statements as a person, the way a request does. */
 export class VisitorSession {
-  constructor(private readonly client: Client, private readonly roles: RoleNames) {}
+  constructor(
+    private readonly client: Client,
+    private readonly roles: RoleNames,
+  ) {}
   static async open(authUrl: string, roles: RoleNames) {
     const client = new Client({ connectionString: authUrl });
     await client.connect();
@@ -104,7 +107,9 @@ export class VisitorSession {
     await this.client.query("begin");
     try {
       const settings = Object.entries(pgSettingsFor(who, this.roles));
-      await this.client.query("select set_config(el->>0, el->>1, true) from json_array_elements($1::json) el", [JSON.stringify(settings)]);
+      await this.client.query("select set_config(el->>0, el->>1, true) from json_array_elements($1::json) el", [
+        JSON.stringify(settings),
+      ]);
       return await fn(this.client);
     } finally {
       await this.client.query("rollback");
@@ -123,7 +128,9 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 export async function explainAs(session: VisitorSession, who: Person, sql: string, analyze = true): Promise<string> {
   return session.as(who, async (c) => {
-    const { rows } = await c.query<{ "QUERY PLAN": string }>(`explain (${analyze ? "analyze, buffers, costs off" : "costs"}) ${sql}`);
+    const { rows } = await c.query<{ "QUERY PLAN": string }>(
+      `explain (${analyze ? "analyze, buffers, costs off" : "costs"}) ${sql}`,
+    );
     return rows.map((r) => r["QUERY PLAN"]).join("\n");
   });
 }
@@ -162,7 +169,9 @@ export interface SqlRounds {
 }
 
 /** RLS vs explicit WHERE for each role query of one gym. */
-export async function rlsCost(opts: { visitor: VisitorSession; root: Client; gym: GymPeople; label: string } & SqlRounds): Promise<Comparison[]> {
+export async function rlsCost(
+  opts: { visitor: VisitorSession; root: Client; gym: GymPeople; label: string } & SqlRounds,
+): Promise<Comparison[]> {
   const out: Comparison[] = [];
   for (const q of ROLE_QUERIES) {
     const who = q.who(opts.gym);
@@ -194,10 +203,12 @@ export async function rlsCost(opts: { visitor: VisitorSession; root: Client; gym
 }
 
 /** The same RLS queries for a gym among many vs the same-shaped gym alone. */
-export async function gymAmongMany(opts: {
-  among: { visitor: VisitorSession; gym: GymPeople };
-  alone: { visitor: VisitorSession; gym: GymPeople };
-} & SqlRounds): Promise<Comparison[]> {
+export async function gymAmongMany(
+  opts: {
+    among: { visitor: VisitorSession; gym: GymPeople };
+    alone: { visitor: VisitorSession; gym: GymPeople };
+  } & SqlRounds,
+): Promise<Comparison[]> {
   const out: Comparison[] = [];
   for (const q of ROLE_QUERIES) {
     const whoA = q.who(opts.among.gym);
@@ -246,7 +257,13 @@ export interface LeaderboardFigures {
 }
 
 /** Top-100 latencies as a member (network board, then the gym's own board of a benchmark workout), the write path's cost, and full repairs. */
-export async function leaderboards(opts: { visitor: VisitorSession; root: Client; gym: GymPeople; calls: number; refreshes: number }): Promise<LeaderboardFigures> {
+export async function leaderboards(opts: {
+  visitor: VisitorSession;
+  root: Client;
+  gym: GymPeople;
+  calls: number;
+  refreshes: number;
+}): Promise<LeaderboardFigures> {
   const network = `select * from app_shared.network_leaderboard('fran', true, false) limit 100`;
   const { rows: w } = await opts.root.query<{ id: string }>(
     `select w.id from app_public.workouts w join app_public.benchmarks b on b.id = w.benchmark_id
@@ -267,16 +284,27 @@ export async function leaderboards(opts: { visitor: VisitorSession; root: Client
   const write: number[] = [];
   const recompute: number[] = [];
   for (let i = 0; i < opts.calls; i++) {
-    write.push(await opts.visitor.as(who, (c) => timed(() => c.query(
-      "insert into app_public.workout_results (workout_id, score, is_rx) values ($1, $2, true)", [w[0]!.id, 120 + (i % 400)]))));
-    recompute.push(await timed(async () => {
-      await opts.root.query("begin");
-      await opts.root.query("select app_shared.network_bests_recompute($1, array[$2::uuid])", [who.tenantId, who.membershipId]);
-      await opts.root.query("rollback");
-    }));
+    write.push(
+      await opts.visitor.as(who, (c) =>
+        timed(() =>
+          c.query("insert into app_public.workout_results (workout_id, score, is_rx) values ($1, $2, true)", [
+            w[0]!.id,
+            120 + (i % 400),
+          ]),
+        ),
+      ),
+    );
+    recompute.push(
+      await timed(async () => {
+        await opts.root.query("begin");
+        await opts.root.query("select app_shared.network_bests_recompute($1, array[$2::uuid])", [who.tenantId, who.membershipId]);
+        await opts.root.query("rollback");
+      }),
+    );
   }
   const refreshMs: number[] = [];
-  for (let i = 0; i < opts.refreshes; i++) refreshMs.push(await timed(() => opts.root.query("select app_shared.refresh_leaderboards()")));
+  for (let i = 0; i < opts.refreshes; i++)
+    refreshMs.push(await timed(() => opts.root.query("select app_shared.refresh_leaderboards()")));
   const gymRebuildMs = await timed(() => opts.root.query("select app_private.rebuild_workout_bests()"));
   const { rows: gymBest } = await opts.root.query<{ n: string }>("select count(*) as n from app_public.workout_bests");
   const { rows: counts } = await opts.root.query<{ total: string; bench: string; lb: string }>(

@@ -16,7 +16,13 @@ export function percentile(sorted: number[], p: number): number {
 export function summarize(samples: number[]): Summary {
   const s = [...samples].sort((a, b) => a - b);
   const r = (x: number) => Math.round(x * 1000) / 1000;
-  return { n: s.length, p50: r(percentile(s, 50)), p95: r(percentile(s, 95)), p99: r(percentile(s, 99)), max: r(s[s.length - 1] ?? NaN) };
+  return {
+    n: s.length,
+    p50: r(percentile(s, 50)),
+    p95: r(percentile(s, 95)),
+    p99: r(percentile(s, 99)),
+    max: r(s[s.length - 1] ?? NaN),
+  };
 }
 
 export interface Comparison {

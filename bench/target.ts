@@ -60,9 +60,14 @@ export async function openBenchDatabase(
     log,
   });
   if (setup.created) await migrateDatabase(setup.ownerUrl, serverRootUrl, log);
-  return { name, rootUrl: withDatabase(serverRootUrl, name), ownerUrl: setup.ownerUrl, authUrl: setup.authUrl, roles: setup.roles };
+  return {
+    name,
+    rootUrl: withDatabase(serverRootUrl, name),
+    ownerUrl: setup.ownerUrl,
+    authUrl: setup.authUrl,
+    roles: setup.roles,
+  };
 }
-
 
 /** What the generator wrote, kept as the database's comment so `npm run bench` can report it. */
 export interface SeedRecord {

@@ -10,13 +10,19 @@ const path = require("node:path");
 
 const dir = path.join(__dirname, "..", "migrations", "committed");
 let previous = null;
-for (const file of readdirSync(dir).filter((f) => /^\d+.*\.sql$/.test(f)).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => /^\d+.*\.sql$/.test(f))
+  .sort()) {
   const full = path.join(dir, file);
   const lines = readFileSync(full, "utf8").split("\n");
   const headers = [];
   while (/^--! [A-Z]/.test(lines[0] ?? "")) headers.push(lines.shift());
   const body = lines.join("\n").trim() + "\n";
-  const hash = "sha1:" + createHash("sha1").update(((previous ?? "") + "\n" + body.trim()).trim() + "\n").digest("hex");
+  const hash =
+    "sha1:" +
+    createHash("sha1")
+      .update(((previous ?? "") + "\n" + body.trim()).trim() + "\n")
+      .digest("hex");
   const kept = headers.filter((h) => !/^--! (Previous|Hash):/.test(h));
   const out = [`--! Previous: ${previous ?? "-"}`, `--! Hash: ${hash}`, ...kept, "", body].join("\n");
   writeFileSync(full, out);

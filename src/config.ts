@@ -143,28 +143,38 @@ export class ConfigError extends Error {
 const unset = (v: unknown) => (v === undefined || v === "" ? undefined : v);
 
 const flag = (fallback: () => boolean) =>
-  z.preprocess(
-    unset,
-    z
-      .string()
-      .regex(/^(1|0|true|false|yes|no|on|off)$/i, "must be one of 1/0, true/false, yes/no, on/off")
-      .transform((v) => ["1", "true", "yes", "on"].includes(v.toLowerCase()))
-      .optional(),
-  ).transform((v) => v ?? fallback());
+  z
+    .preprocess(
+      unset,
+      z
+        .string()
+        .regex(/^(1|0|true|false|yes|no|on|off)$/i, "must be one of 1/0, true/false, yes/no, on/off")
+        .transform((v) => ["1", "true", "yes", "on"].includes(v.toLowerCase()))
+        .optional(),
+    )
+    .transform((v) => v ?? fallback());
 
 /** A flag whose default depends on other settings: checked here, resolved in the transform. */
-const flagText = z.preprocess(unset, z.string().regex(/^(1|0|true|false|yes|no|on|off)$/i, "must be one of 1/0, true/false, yes/no, on/off").optional());
+const flagText = z.preprocess(
+  unset,
+  z
+    .string()
+    .regex(/^(1|0|true|false|yes|no|on|off)$/i, "must be one of 1/0, true/false, yes/no, on/off")
+    .optional(),
+);
 
 const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.preprocess(
-    unset,
-    z
-      .string()
-      .regex(/^\d+$/, `must be an integer >= ${min}`)
-      .transform(Number)
-      .pipe(z.number().int().min(min, `must be an integer >= ${min}`).max(max, `must be <= ${max}`))
-      .optional(),
-  ).transform((v) => v ?? fallback);
+  z
+    .preprocess(
+      unset,
+      z
+        .string()
+        .regex(/^\d+$/, `must be an integer >= ${min}`)
+        .transform(Number)
+        .pipe(z.number().int().min(min, `must be an integer >= ${min}`).max(max, `must be <= ${max}`))
+        .optional(),
+    )
+    .transform((v) => v ?? fallback);
 
 const postgresUrl = z.preprocess(
   unset,
@@ -181,75 +191,75 @@ const postgresUrl = z.preprocess(
 );
 
 const fieldSchemas = {
-    NODE_ENV: z.string().optional(),
-    GRAPHILE_ENV: z.string().optional(),
-    PORT: int(DEFAULT_PORT, 0, 65535),
-    HOST: z.preprocess(unset, z.string().optional()),
-    DATA_DIR: z.preprocess(unset, z.string().optional()),
-    DATABASE_URL: postgresUrl,
-    AUTH_DATABASE_URL: postgresUrl,
-    JWT_SECRET: z.preprocess(
-      unset,
-      z.string().min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`).optional(),
-    ),
-    JWT_AUDIENCE: z.preprocess(unset, z.string().optional()),
-    GRAPHIQL: flagText,
-    INTROSPECTION: flagText,
-    WORKER: flag(() => true),
-    SEED: flagText,
-    MAX_QUERY_DEPTH: int(DEFAULT_LIMITS.maxDepth, 1),
-    MAX_ALIASES: int(DEFAULT_LIMITS.maxAliases, 1),
-    MAX_ROOT_FIELDS: int(DEFAULT_LIMITS.maxRootFields, 1),
-    MAX_SELECTION_WIDTH: int(DEFAULT_LIMITS.maxSelectionWidth, 1),
-    MAX_DIRECTIVES: int(DEFAULT_LIMITS.maxDirectives, 1),
-    MAX_QUERY_COST: int(DEFAULT_LIMITS.maxCost, 1),
-    MAX_PAGE_SIZE: int(DEFAULT_LIMITS.maxPageSize, 1),
-    DEFAULT_PAGE_SIZE: int(DEFAULT_LIMITS.defaultPageSize, 0),
-    MAX_REQUEST_BYTES: int(DEFAULT_MAX_REQUEST_BYTES, 1),
-    STATEMENT_TIMEOUT_MS: int(DEFAULT_STATEMENT_TIMEOUTS.statementTimeoutMs, 1),
-    ANONYMOUS_STATEMENT_TIMEOUT_MS: int(DEFAULT_STATEMENT_TIMEOUTS.anonymousStatementTimeoutMs, 1),
-    TRUSTED_DOCUMENTS: z.preprocess(unset, z.string().optional()),
-    CORS_ORIGINS: z.preprocess(unset, z.string().optional()).transform((v, ctx) => {
-      try {
-        return parseCorsOrigins(v);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/^CORS_ORIGINS: /, "") });
-        return z.NEVER;
-      }
-    }),
-    // bcrypt allows 4..31; 15 is already ~2 s a login. Below 10 only outside production (cross check).
-    BCRYPT_COST: int(DEFAULT_CREDENTIAL_SETTINGS.bcryptCost, 4, 15),
-    ACCESS_TOKEN_TTL: int(DEFAULT_CREDENTIAL_SETTINGS.accessTokenTtlSeconds, 1, 900),
-    REFRESH_TOKEN_TTL: int(DEFAULT_CREDENTIAL_SETTINGS.refreshTokenTtlSeconds, 60, 30 * 86_400),
-    LOGIN_ADDRESS_BUDGET: int(DEFAULT_LOGIN_BUDGET.attempts, 1),
-    LOGIN_ADDRESS_WINDOW_SECONDS: int(DEFAULT_LOGIN_BUDGET.windowSeconds, 1),
-    TRUST_PROXY: z.preprocess(unset, z.string().optional()),
-    SMTP_URL: z.preprocess(unset, z.string().optional()),
-    MAIL_DIR: z.preprocess(unset, z.string().optional()),
-    MAIL_FROM: z.preprocess(unset, z.string().optional()),
-    PUBLIC_URL: z.preprocess(unset, z.string().url("must be a URL (e.g. https://app.example.com)").optional()),
-    LOG_LEVEL: z.preprocess(unset, z.enum(LOG_LEVELS).optional()),
-    SHUTDOWN_TIMEOUT_MS: int(DEFAULT_SHUTDOWN_TIMEOUT_MS, 0),
-    REALTIME_SESSION_CHECK_MS: int(DEFAULT_SESSION_CHECK_MS, 1_000),
-    CITUS: flag(() => false),
+  NODE_ENV: z.string().optional(),
+  GRAPHILE_ENV: z.string().optional(),
+  PORT: int(DEFAULT_PORT, 0, 65535),
+  HOST: z.preprocess(unset, z.string().optional()),
+  DATA_DIR: z.preprocess(unset, z.string().optional()),
+  DATABASE_URL: postgresUrl,
+  AUTH_DATABASE_URL: postgresUrl,
+  JWT_SECRET: z.preprocess(
+    unset,
+    z
+      .string()
+      .min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`)
+      .optional(),
+  ),
+  JWT_AUDIENCE: z.preprocess(unset, z.string().optional()),
+  GRAPHIQL: flagText,
+  INTROSPECTION: flagText,
+  WORKER: flag(() => true),
+  SEED: flagText,
+  MAX_QUERY_DEPTH: int(DEFAULT_LIMITS.maxDepth, 1),
+  MAX_ALIASES: int(DEFAULT_LIMITS.maxAliases, 1),
+  MAX_ROOT_FIELDS: int(DEFAULT_LIMITS.maxRootFields, 1),
+  MAX_SELECTION_WIDTH: int(DEFAULT_LIMITS.maxSelectionWidth, 1),
+  MAX_DIRECTIVES: int(DEFAULT_LIMITS.maxDirectives, 1),
+  MAX_QUERY_COST: int(DEFAULT_LIMITS.maxCost, 1),
+  MAX_PAGE_SIZE: int(DEFAULT_LIMITS.maxPageSize, 1),
+  DEFAULT_PAGE_SIZE: int(DEFAULT_LIMITS.defaultPageSize, 0),
+  MAX_REQUEST_BYTES: int(DEFAULT_MAX_REQUEST_BYTES, 1),
+  STATEMENT_TIMEOUT_MS: int(DEFAULT_STATEMENT_TIMEOUTS.statementTimeoutMs, 1),
+  ANONYMOUS_STATEMENT_TIMEOUT_MS: int(DEFAULT_STATEMENT_TIMEOUTS.anonymousStatementTimeoutMs, 1),
+  TRUSTED_DOCUMENTS: z.preprocess(unset, z.string().optional()),
+  CORS_ORIGINS: z.preprocess(unset, z.string().optional()).transform((v, ctx) => {
+    try {
+      return parseCorsOrigins(v);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/^CORS_ORIGINS: /, "") });
+      return z.NEVER;
+    }
+  }),
+  // bcrypt allows 4..31; 15 is already ~2 s a login. Below 10 only outside production (cross check).
+  BCRYPT_COST: int(DEFAULT_CREDENTIAL_SETTINGS.bcryptCost, 4, 15),
+  ACCESS_TOKEN_TTL: int(DEFAULT_CREDENTIAL_SETTINGS.accessTokenTtlSeconds, 1, 900),
+  REFRESH_TOKEN_TTL: int(DEFAULT_CREDENTIAL_SETTINGS.refreshTokenTtlSeconds, 60, 30 * 86_400),
+  LOGIN_ADDRESS_BUDGET: int(DEFAULT_LOGIN_BUDGET.attempts, 1),
+  LOGIN_ADDRESS_WINDOW_SECONDS: int(DEFAULT_LOGIN_BUDGET.windowSeconds, 1),
+  TRUST_PROXY: z.preprocess(unset, z.string().optional()),
+  SMTP_URL: z.preprocess(unset, z.string().optional()),
+  MAIL_DIR: z.preprocess(unset, z.string().optional()),
+  MAIL_FROM: z.preprocess(unset, z.string().optional()),
+  PUBLIC_URL: z.preprocess(unset, z.string().url("must be a URL (e.g. https://app.example.com)").optional()),
+  LOG_LEVEL: z.preprocess(unset, z.enum(LOG_LEVELS).optional()),
+  SHUTDOWN_TIMEOUT_MS: int(DEFAULT_SHUTDOWN_TIMEOUT_MS, 0),
+  REALTIME_SESSION_CHECK_MS: int(DEFAULT_SESSION_CHECK_MS, 1_000),
+  CITUS: flag(() => false),
 };
 
-const schema = z
-  .object(fieldSchemas)
-  .transform((env, ctx) => {
-    const production = env.NODE_ENV === "production";
-    const parseFlag = (name: "GRAPHIQL" | "INTROSPECTION" | "SEED", fallback: boolean) => {
-      const result = flag(() => fallback).safeParse(env[name]);
-      if (result.success) return result.data;
-      ctx.addIssue({ code: "custom", path: [name], message: result.error.issues[0]?.message ?? "invalid" });
-      return fallback;
-    };
-    const graphiql = parseFlag("GRAPHIQL", !production);
-    const introspection = parseFlag("INTROSPECTION", !production);
-    const seed = parseFlag("SEED", !env.DATABASE_URL);
-    return { ...env, production, graphiql, introspection, seed };
-  })
-;
+const schema = z.object(fieldSchemas).transform((env, ctx) => {
+  const production = env.NODE_ENV === "production";
+  const parseFlag = (name: "GRAPHIQL" | "INTROSPECTION" | "SEED", fallback: boolean) => {
+    const result = flag(() => fallback).safeParse(env[name]);
+    if (result.success) return result.data;
+    ctx.addIssue({ code: "custom", path: [name], message: result.error.issues[0]?.message ?? "invalid" });
+    return fallback;
+  };
+  const graphiql = parseFlag("GRAPHIQL", !production);
+  const introspection = parseFlag("INTROSPECTION", !production);
+  const seed = parseFlag("SEED", !env.DATABASE_URL);
+  return { ...env, production, graphiql, introspection, seed };
+});
 
 type Fields = z.infer<typeof schema>;
 
@@ -277,9 +287,13 @@ function crossChecks(env: Partial<Fields>): { name: string; message: string }[] 
     problems.push({ name: "BCRYPT_COST", message: `must be at least 10 with NODE_ENV=production, got ${env.BCRYPT_COST}` });
   }
   if (env.production && env.graphiql) problems.push({ name: "GRAPHIQL", message: "must be off with NODE_ENV=production" });
-  if (env.production && env.introspection) problems.push({ name: "INTROSPECTION", message: "must be off with NODE_ENV=production" });
+  if (env.production && env.introspection)
+    problems.push({ name: "INTROSPECTION", message: "must be off with NODE_ENV=production" });
   if (env.production && env.GRAPHILE_ENV && env.GRAPHILE_ENV !== "production") {
-    problems.push({ name: "GRAPHILE_ENV", message: `must be production (or unset) with NODE_ENV=production, got ${JSON.stringify(env.GRAPHILE_ENV)}` });
+    problems.push({
+      name: "GRAPHILE_ENV",
+      message: `must be production (or unset) with NODE_ENV=production, got ${JSON.stringify(env.GRAPHILE_ENV)}`,
+    });
   }
   return problems;
 }

@@ -55,7 +55,11 @@ function trustProxyValue(value: string): number | boolean | string {
 
 /** express + PostGraphile: /graphql, /graphiql (Ruru), /healthz, /readyz and /metrics. */
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
-  const authPool = new Pool({ connectionString: options.authUrl, max: options.poolSize ?? DEFAULT_POOL_SIZE, idleTimeoutMillis: 30_000 });
+  const authPool = new Pool({
+    connectionString: options.authUrl,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    idleTimeoutMillis: 30_000,
+  });
   // A dropped idle connection (server restart, killed backend) must not crash the process.
   authPool.on("error", (error) => log.warn({ err: error }, "pg pool: idle client error"));
   // …and neither must one that dies while checked out (between two queries of a request): the
@@ -116,13 +120,17 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
 
   const tokenOptions = { secret: options.jwtSecret, audience: options.jwtAudience, issuer: JWT_ISSUER };
   const tokenCacheSize = options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE;
-  app.use("/graphql", authMiddleware({
-    ...tokenOptions,
-    authPool,
-    verify: tokenCacheSize > 0 ? cachedTokenVerifier(tokenCacheSize) : undefined,
-    // The session check moves into the transaction only where the adaptor performs it.
-    sessionCheckInTransaction: options.transactions?.oneRoundTrip !== false && options.transactions?.sessionCheckInTransaction !== false,
-  }));
+  app.use(
+    "/graphql",
+    authMiddleware({
+      ...tokenOptions,
+      authPool,
+      verify: tokenCacheSize > 0 ? cachedTokenVerifier(tokenCacheSize) : undefined,
+      // The session check moves into the transaction only where the adaptor performs it.
+      sessionCheckInTransaction:
+        options.transactions?.oneRoundTrip !== false && options.transactions?.sessionCheckInTransaction !== false,
+    }),
+  );
 
   const server = createHttpServer(app);
   // The preset reads its own fields of the options; the HTTP-only ones pass through unread.

@@ -73,10 +73,14 @@ describe("invitations, end to end over HTTP", () => {
     expect(mail!.subject).toContain(`Test gym ${gym.slug}`);
     // Only the hash is stored; the outbox forgot the raw token once the mail was sent.
     const [stored] = await rootQuery<{ token_hash: string }>(
-      "select encode(token_hash, 'hex') as token_hash from app_public.invitations where id = $1", [inv.rowId]);
+      "select encode(token_hash, 'hex') as token_hash from app_public.invitations where id = $1",
+      [inv.rowId],
+    );
     expect(stored!.token_hash).toBe(sha256(token));
     expect(await rootQuery("select 1 from app_private.mail_outbox where secret = $1", [token])).toEqual([]);
-    expect(await rootQuery("select 1 from app_private.mail_outbox where sent_at is null and recipient = $1", [address])).toEqual([]);
+    expect(await rootQuery("select 1 from app_private.mail_outbox where sent_at is null and recipient = $1", [address])).toEqual(
+      [],
+    );
 
     const accepted = await gql(api, ACCEPT, { token, password: "my-own-password" });
     expect(accepted.errors).toBeUndefined();
@@ -121,7 +125,11 @@ describe("invitations, end to end over HTTP", () => {
     await rootQuery("update app_public.invitations set expires_at = now() - interval '2 days' where id = $1", [lateInv.rowId]);
     expect(code(await gql(api, ACCEPT, { token: lateToken, password: "password-one" }))).toBe("IC020");
     await rootQuery("select graphile_worker.add_job('prune_accounts')");
-    await runOnce({ connectionString: testDb().ownerUrl, taskList: { prune_accounts: taskList.prune_accounts! }, logger: quietLogger });
+    await runOnce({
+      connectionString: testDb().ownerUrl,
+      taskList: { prune_accounts: taskList.prune_accounts! },
+      logger: quietLogger,
+    });
     expect(await rootQuery("select 1 from app_public.invitations where id = $1", [lateInv.rowId])).toEqual([]);
   });
 
@@ -131,8 +139,12 @@ describe("invitations, end to end over HTTP", () => {
     const coach = await createGymUser({ role: "coach", gym: a.gym });
     const coachToken = await login(api, coach.email);
     // A coach's schema has no inviteToGym (no EXECUTE grant): a validation error, nothing runs.
-    expect(code(await gql(api, INVITE, { email: email("x"), role: "MEMBER", name: "X" }, coachToken))).toBe("GRAPHQL_VALIDATION_FAILED");
-    expect(code(await gql(api, INVITE, { email: email("x"), role: "MEMBER", name: "X", gym: b.gym.id }, a.adminToken))).toBe("IC002");
+    expect(code(await gql(api, INVITE, { email: email("x"), role: "MEMBER", name: "X" }, coachToken))).toBe(
+      "GRAPHQL_VALIDATION_FAILED",
+    );
+    expect(code(await gql(api, INVITE, { email: email("x"), role: "MEMBER", name: "X", gym: b.gym.id }, a.adminToken))).toBe(
+      "IC002",
+    );
     const invB = await invite(b.adminToken, email("b-person"), "MEMBER", "B person");
     expect(code(await gql(api, RESEND, { id: invB.rowId }, a.adminToken))).toBe("IC020");
     expect(code(await gql(api, REVOKE, { id: invB.rowId }, a.adminToken))).toBe("IC020");
@@ -162,9 +174,12 @@ describe("the cross-gym takeover story, step by step (issue 8)", () => {
     expect(forX).toMatchObject({ displayName: "Coach X", email: x, acceptedAt: null, membershipId: null });
     expect(JSON.stringify(forX)).not.toContain("X at A");
     // No membership in B until x accepts.
-    expect(await rootQuery(
-      "select 1 from app_public.memberships m join app_public.users u on u.id = m.user_id where u.email = $1 and m.tenant_id = $2",
-      [x, b.gym.id])).toEqual([]);
+    expect(
+      await rootQuery(
+        "select 1 from app_public.memberships m join app_public.users u on u.id = m.user_id where u.email = $1 and m.tenant_id = $2",
+        [x, b.gym.id],
+      ),
+    ).toEqual([]);
 
     // 3. The link alone is not enough for an existing login: x must be logged in as x.
     const tokenB = await latestToken(x);
@@ -177,19 +192,40 @@ describe("the cross-gym takeover story, step by step (issue 8)", () => {
     // 4. A removes its own membership of x, then tries every password A ever used for B.
     const removed = await gql(api, "{ m: memberships { nodes { id email } } }", {}, a.adminToken);
     const mine = removed.data!.m.nodes.find((n: { email: string }) => n.email === x);
-    expect((await gql(api, "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { deletedMembershipId } }", { id: mine.id }, a.adminToken)).errors).toBeUndefined();
+    expect(
+      (
+        await gql(
+          api,
+          "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { deletedMembershipId } }",
+          { id: mine.id },
+          a.adminToken,
+        )
+      ).errors,
+    ).toBeUndefined();
     for (const guess of ["attacker-password", "demo-password", "x-secret-passwor", ""]) {
-      const res = await gql(api, "mutation ($e: String!, $p: String!, $t: UUID) { authenticate(input: { email: $e, password: $p, tenantId: $t }) { jwtToken } }",
-        { e: x, p: guess, t: b.gym.id });
+      const res = await gql(
+        api,
+        "mutation ($e: String!, $p: String!, $t: UUID) { authenticate(input: { email: $e, password: $p, tenantId: $t }) { jwtToken } }",
+        { e: x, p: guess, t: b.gym.id },
+      );
       expect(res.data?.authenticate?.jwtToken ?? null).toBeNull();
     }
 
     // 5. A never learns B exists: not in its invitations, memberships, audit trail or names.
-    const seen = JSON.stringify((await gql(api, `{
+    const seen = JSON.stringify(
+      (
+        await gql(
+          api,
+          `{
       invitations { nodes { email tenantId displayName } }
       memberships { nodes { tenantId displayName } }
       accountEvents { nodes { tenantId action email } }
-    }`, {}, a.adminToken)).data);
+    }`,
+          {},
+          a.adminToken,
+        )
+      ).data,
+    );
     expect(seen).not.toContain(b.gym.id);
     expect(seen).not.toContain("Coach X");
     // And B's view of x is B's own name, never A's.
@@ -201,26 +237,42 @@ describe("the cross-gym takeover story, step by step (issue 8)", () => {
 
   it("no mutation lets anyone set or learn another person's password, in any role's schema", async () => {
     // Each role is served its own schema: look at every one of them.
-    const logins = [null, `member@${GYM_A}.test`, `pt@${GYM_A}.test`, `coach@${GYM_A}.test`, `admin@${GYM_A}.test`, "owner@ironclad.test"];
+    const logins = [
+      null,
+      `member@${GYM_A}.test`,
+      `pt@${GYM_A}.test`,
+      `coach@${GYM_A}.test`,
+      `admin@${GYM_A}.test`,
+      "owner@ironclad.test",
+    ];
     const withPassword = new Set<string>();
     const all = new Set<string>();
     for (const email of logins) {
       const token = email ? await login(api, email) : undefined;
-      const res = await gql(api, `{ __schema { mutationType { fields { name args { name type { name ofType { name } } } } } } }`, {}, token);
+      const res = await gql(
+        api,
+        `{ __schema { mutationType { fields { name args { name type { name ofType { name } } } } } } }`,
+        {},
+        token,
+      );
       const passwordy = (res.data!.__schema.mutationType.fields as { name: string; args: { name: string }[] }[])
         .filter((f) => f.args.some((a) => a.name === "input"))
         .map((f) => f.name);
       // Every root mutation whose input mentions a password is one of the person's own.
       for (const name of passwordy) {
         all.add(name);
-        const t = await gql(api, `{ __type(name: "${name[0]!.toUpperCase()}${name.slice(1)}Input") { inputFields { name } } }`, {}, token);
+        const t = await gql(
+          api,
+          `{ __type(name: "${name[0]!.toUpperCase()}${name.slice(1)}Input") { inputFields { name } } }`,
+          {},
+          token,
+        );
         if ((t.data?.__type?.inputFields ?? []).some((f: { name: string }) => /password/i.test(f.name))) withPassword.add(name);
       }
     }
     expect([...withPassword].sort()).toEqual(["acceptInvitation", "authenticate", "changePassword", "resetPassword"]);
     expect([...all]).not.toContain("addGymUser");
   });
-
 
   it("an admin cannot get into a member's account to read their messages", async () => {
     const { gym, adminToken } = await gymWithAdmin();
@@ -269,12 +321,18 @@ describe("self-service credentials", () => {
     for (const address of [known.email, unknown, disabled.email]) {
       answers.push(await gql(api, REQUEST_RESET, { email: address }));
     }
-    for (const a of answers) expect({ data: a.data, errors: a.errors, status: a.status }).toEqual(
-      { data: { requestPasswordReset: { result: true } }, errors: undefined, status: 200 });
+    for (const a of answers)
+      expect({ data: a.data, errors: a.errors, status: a.status }).toEqual({
+        data: { requestPasswordReset: { result: true } },
+        errors: undefined,
+        status: 200,
+      });
     await deliverMail();
     expect(await mailsTo(unknown)).toEqual([]);
     expect(await mailsTo(disabled.email)).toEqual([]);
-    expect((await gql(api, REQUEST_RESET, { email: passwordless.email })).data).toEqual({ requestPasswordReset: { result: true } });
+    expect((await gql(api, REQUEST_RESET, { email: passwordless.email })).data).toEqual({
+      requestPasswordReset: { result: true },
+    });
 
     // Two live sessions; the reset ends both.
     const s1 = await login(api, known.email, "old-password-1");
@@ -286,8 +344,9 @@ describe("self-service credentials", () => {
     await login(api, known.email, "new-password-1");
     expect(code(await gql(api, RESET, { token, newPassword: "another-password" }))).toBe("IC020");
     // The reset table holds only hashes.
-    expect(await rootQuery("select 1 from app_private.password_resets where encode(token_hash, 'hex') = $1", [sha256(token)]))
-      .toHaveLength(1);
+    expect(
+      await rootQuery("select 1 from app_private.password_resets where encode(token_hash, 'hex') = $1", [sha256(token)]),
+    ).toHaveLength(1);
   });
 
   it("requestPasswordReset takes comparable time for known and unknown addresses (median printed, not asserted)", async () => {
@@ -305,25 +364,34 @@ describe("self-service credentials", () => {
       u.push(await time(email("nobody")));
     }
     const median = (xs: number[]) => xs.sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
-    console.log(`requestPasswordReset median: known ${median(k).toFixed(2)} ms, unknown ${median(u).toFixed(2)} ms, ratio ${(median(k) / median(u)).toFixed(2)}`);
+    console.log(
+      `requestPasswordReset median: known ${median(k).toFixed(2)} ms, unknown ${median(u).toFixed(2)} ms, ratio ${(median(k) / median(u)).toFixed(2)}`,
+    );
   });
 
   it("changePassword needs the current password and ends every other session; logoutEverywhere ends them all", async () => {
     const person = await createGymUser({ role: "coach", email: email("change"), password: "first-password" });
     const here = await login(api, person.email, "first-password");
     const elsewhere = await login(api, person.email, "first-password");
-    expect(code(await gql(api, CHANGE, { currentPassword: "wrong-password", newPassword: "second-password" }, here))).toBe("IC003");
+    expect(code(await gql(api, CHANGE, { currentPassword: "wrong-password", newPassword: "second-password" }, here))).toBe(
+      "IC003",
+    );
     expect(code(await gql(api, CHANGE, { currentPassword: "first-password", newPassword: "short" }, here))).toBe("IC022");
-    expect((await gql(api, CHANGE, { currentPassword: "first-password", newPassword: "second-password" }, here)).data)
-      .toEqual({ changePassword: { result: true } });
+    expect((await gql(api, CHANGE, { currentPassword: "first-password", newPassword: "second-password" }, here)).data).toEqual({
+      changePassword: { result: true },
+    });
     expect((await gql(api, ME, {}, here)).status).toBe(200);
     expect((await gql(api, ME, {}, elsewhere)).status).toBe(401);
     await expect(login(api, person.email, "first-password")).rejects.toThrow(/IC003/);
     const third = await login(api, person.email, "second-password");
-    expect((await gql(api, "mutation { logoutEverywhere(input: {}) { result } }", {}, third)).data).toEqual({ logoutEverywhere: { result: true } });
+    expect((await gql(api, "mutation { logoutEverywhere(input: {}) { result } }", {}, third)).data).toEqual({
+      logoutEverywhere: { result: true },
+    });
     for (const s of [here, third]) expect((await gql(api, ME, {}, s)).status).toBe(401);
     // Anonymous visitors have no password of their own to change: their schema has no changePassword.
-    expect(code(await gql(api, CHANGE, { currentPassword: "x", newPassword: "second-password" }))).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(code(await gql(api, CHANGE, { currentPassword: "x", newPassword: "second-password" }))).toBe(
+      "GRAPHQL_VALIDATION_FAILED",
+    );
   });
 });
 
@@ -338,31 +406,75 @@ describe("account audit trail", () => {
     const other = await invite(a.adminToken, email("revoked"), "MEMBER", "Revoked");
     await gql(api, RESEND, { id: other.rowId }, a.adminToken);
     await gql(api, REVOKE, { id: other.rowId }, a.adminToken);
-    const m = await rootQuery<{ id: string }>("select id from app_public.memberships where tenant_id = $1 and display_name = 'Audited'", [a.gym.id]);
-    const nodeId = (await gql(api, "{ memberships { nodes { id displayName } } }", {}, a.adminToken))
-      .data!.memberships.nodes.find((n: { displayName: string }) => n.displayName === "Audited").id;
-    expect((await gql(api, "mutation ($id: ID!) { updateMembershipById(input: { id: $id, patch: { role: COACH } }) { clientMutationId } }", { id: nodeId }, a.adminToken)).errors).toBeUndefined();
-    expect((await gql(api, "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { clientMutationId } }", { id: nodeId }, a.adminToken)).errors).toBeUndefined();
+    const m = await rootQuery<{ id: string }>(
+      "select id from app_public.memberships where tenant_id = $1 and display_name = 'Audited'",
+      [a.gym.id],
+    );
+    const nodeId = (
+      await gql(api, "{ memberships { nodes { id displayName } } }", {}, a.adminToken)
+    ).data!.memberships.nodes.find((n: { displayName: string }) => n.displayName === "Audited").id;
+    expect(
+      (
+        await gql(
+          api,
+          "mutation ($id: ID!) { updateMembershipById(input: { id: $id, patch: { role: COACH } }) { clientMutationId } }",
+          { id: nodeId },
+          a.adminToken,
+        )
+      ).errors,
+    ).toBeUndefined();
+    expect(
+      (
+        await gql(
+          api,
+          "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { clientMutationId } }",
+          { id: nodeId },
+          a.adminToken,
+        )
+      ).errors,
+    ).toBeUndefined();
 
-    const events = await gql(api, "{ accountEvents(orderBy: OCCURRED_AT_ASC) { nodes { action actorRole membershipId invitationId email role previousRole } } }", {}, a.adminToken);
+    const events = await gql(
+      api,
+      "{ accountEvents(orderBy: OCCURRED_AT_ASC) { nodes { action actorRole membershipId invitationId email role previousRole } } }",
+      {},
+      a.adminToken,
+    );
     const actions = (events.data!.accountEvents.nodes as { action: string; invitationId: string | null }[]).map((e) => e.action);
     expect(actions).toEqual([
       "membership_created", // the admin, bootstrapped
-      "invitation_created", "membership_created", "invitation_accepted",
-      "invitation_created", "invitation_resent", "invitation_revoked",
-      "role_changed", "membership_removed",
+      "invitation_created",
+      "membership_created",
+      "invitation_accepted",
+      "invitation_created",
+      "invitation_resent",
+      "invitation_revoked",
+      "role_changed",
+      "membership_removed",
     ]);
-    expect(events.data!.accountEvents.nodes).toContainEqual(expect.objectContaining({
-      action: "role_changed", actorRole: "gym_admin", membershipId: m[0]!.id, role: "COACH", previousRole: "MEMBER",
-    }));
-    expect(events.data!.accountEvents.nodes).toContainEqual(expect.objectContaining({ action: "invitation_created", invitationId: inv.rowId }));
+    expect(events.data!.accountEvents.nodes).toContainEqual(
+      expect.objectContaining({
+        action: "role_changed",
+        actorRole: "gym_admin",
+        membershipId: m[0]!.id,
+        role: "COACH",
+        previousRole: "MEMBER",
+      }),
+    );
+    expect(events.data!.accountEvents.nodes).toContainEqual(
+      expect.objectContaining({ action: "invitation_created", invitationId: inv.rowId }),
+    );
     // Gym B sees none of it; a coach of A sees nothing at all; the trail cannot be rewritten.
     expect((await gql(api, "{ accountEvents { totalCount } }", {}, b.adminToken)).data!.accountEvents.totalCount).toBe(1);
     const coach = await createGymUser({ role: "coach", gym: a.gym });
-    expect(code(await gql(api, "{ accountEvents { totalCount } }", {}, await login(api, coach.email)))).toBe("GRAPHQL_VALIDATION_FAILED");
-    await expect(rootQuery("update app_public.account_events set role = 'gym_admin' where tenant_id = $1", [a.gym.id]))
-      .rejects.toMatchObject({ code: "IC030" });
-    await expect(rootQuery("delete from app_public.account_events where tenant_id = $1", [a.gym.id]))
-      .rejects.toMatchObject({ code: "IC030" });
+    expect(code(await gql(api, "{ accountEvents { totalCount } }", {}, await login(api, coach.email)))).toBe(
+      "GRAPHQL_VALIDATION_FAILED",
+    );
+    await expect(
+      rootQuery("update app_public.account_events set role = 'gym_admin' where tenant_id = $1", [a.gym.id]),
+    ).rejects.toMatchObject({ code: "IC030" });
+    await expect(rootQuery("delete from app_public.account_events where tenant_id = $1", [a.gym.id])).rejects.toMatchObject({
+      code: "IC030",
+    });
   });
 });

@@ -198,7 +198,10 @@ describe("a verified token with claims we never issue is refused (401 TOKEN_CLAI
 
 describe("a well-signed token Postgres does not honour is refused (401 SESSION_INVALID)", () => {
   it("a session id that never existed", async () => {
-    expectRefused(await whoAmI(sign({ ...(await liveClaims()), sid: "00000000-0000-4000-8000-000000000000" })), "SESSION_INVALID");
+    expectRefused(
+      await whoAmI(sign({ ...(await liveClaims()), sid: "00000000-0000-4000-8000-000000000000" })),
+      "SESSION_INVALID",
+    );
   });
 
   it("a member's live session claiming the gym_admin role", async () => {
@@ -211,7 +214,9 @@ describe("a well-signed token Postgres does not honour is refused (401 SESSION_I
 
   it("a member's live session claiming to be the platform owner", async () => {
     expectRefused(
-      await whoAmI(sign({ ...(await liveClaims()), role: "platform_owner", tenant_id: null, membership_id: null, membership_version: null })),
+      await whoAmI(
+        sign({ ...(await liveClaims()), role: "platform_owner", tenant_id: null, membership_id: null, membership_version: null }),
+      ),
       "SESSION_INVALID",
     );
   });
@@ -247,7 +252,10 @@ describe("Postgres re-checks the session on every request", () => {
     const token = await login(api, person.email);
     expect(await whoAmI(token)).toEqual({ status: 200, data: { myRole: "member", currentGym: { slug: person.gym.slug } } });
 
-    await rootQuery("delete from app_public.memberships where tenant_id = $1 and id = $2", [person.tenantId, person.membershipId]);
+    await rootQuery("delete from app_public.memberships where tenant_id = $1 and id = $2", [
+      person.tenantId,
+      person.membershipId,
+    ]);
 
     expectRefused(await whoAmI(token), "SESSION_INVALID");
     const again = await authenticate(person.email, "demo-password");
@@ -330,12 +338,12 @@ describe("switching gym", () => {
       aud: AUDIENCE,
     });
 
-    const seen = await gql<{ myRole: string; currentGym: { slug: string }; gyms: { nodes: { slug: string }[] }; memberships: { nodes: { tenantId: string }[] } }>(
-      api,
-      "{ myRole currentGym { slug } gyms { nodes { slug } } memberships { nodes { tenantId } } }",
-      {},
-      second!,
-    );
+    const seen = await gql<{
+      myRole: string;
+      currentGym: { slug: string };
+      gyms: { nodes: { slug: string }[] };
+      memberships: { nodes: { tenantId: string }[] };
+    }>(api, "{ myRole currentGym { slug } gyms { nodes { slug } } memberships { nodes { tenantId } } }", {}, second!);
     expect(seen.errors).toBeUndefined();
     expect(seen.data?.myRole).toBe("member");
     expect(seen.data?.currentGym).toEqual({ slug: GYM_B });
@@ -396,7 +404,10 @@ async function authenticatePair(email: string, password: string, headers: Record
       variables: { email, password },
     }),
   });
-  return { status: res.status, ...((await res.json()) as { data?: { authenticate: Pair | null }; errors?: GraphQLResponse["errors"] }) };
+  return {
+    status: res.status,
+    ...((await res.json()) as { data?: { authenticate: Pair | null }; errors?: GraphQLResponse["errors"] }),
+  };
 }
 
 async function refresh(token: string) {
@@ -413,7 +424,8 @@ describe("login throttling (in Postgres, IC005)", () => {
   it("30 wrong passwords lock the account: then even the right password is refused with IC005 and a retry-after", async () => {
     const person = await createGymUser({ role: "member" });
     const codes: string[] = [];
-    for (let i = 0; i < 30; i++) codes.push(String((await authenticate(person.email, `wrong-${i}`)).errors?.[0]?.extensions?.code));
+    for (let i = 0; i < 30; i++)
+      codes.push(String((await authenticate(person.email, `wrong-${i}`)).errors?.[0]?.extensions?.code));
     expect(codes.slice(0, 4)).toEqual(["IC003", "IC003", "IC003", "IC003"]);
     expect(codes).toContain("IC005");
     const right = await authenticate(person.email, "demo-password");
@@ -447,21 +459,27 @@ describe("login throttling (in Postgres, IC005)", () => {
     const person = await createGymUser({ role: "member" });
     for (let i = 0; i < 3; i++) await authenticate(person.email, "wrong");
     await login(api, person.email);
-    expect(await rootQuery("select 1 from app_private.login_throttle where login_key = app_private.login_key($1)", [person.email])).toEqual([]);
+    expect(
+      await rootQuery("select 1 from app_private.login_throttle where login_key = app_private.login_key($1)", [person.email]),
+    ).toEqual([]);
   });
 });
 
 describe("at most one credential-checking field per request", () => {
   it("20 aliased authenticate fields are refused with CREDENTIAL_FIELDS_EXCEEDED before anything runs", async () => {
     const person = await createGymUser({ role: "member" });
-    const fields = Array.from({ length: 20 }, (_, i) =>
-      `a${i}: authenticate(input: { email: $email, password: "${i === 19 ? "demo-password" : `guess-${i}`}" }) { jwtToken }`,
+    const fields = Array.from(
+      { length: 20 },
+      (_, i) =>
+        `a${i}: authenticate(input: { email: $email, password: "${i === 19 ? "demo-password" : `guess-${i}`}" }) { jwtToken }`,
     ).join("\n");
     const res = await gql(api, `mutation ($email: String!) { ${fields} }`, { email: person.email });
     expect(res.data ?? null).toBeNull();
     expect(res.errors?.map((e) => e.extensions?.code)).toEqual(["CREDENTIAL_FIELDS_EXCEEDED"]);
     // No attempt was made: no failure counted, no session opened.
-    expect(await rootQuery("select 1 from app_private.login_throttle where login_key = app_private.login_key($1)", [person.email])).toEqual([]);
+    expect(
+      await rootQuery("select 1 from app_private.login_throttle where login_key = app_private.login_key($1)", [person.email]),
+    ).toEqual([]);
     expect(await rootQuery("select 1 from app_private.sessions where user_id = $1", [person.userId])).toEqual([]);
   });
 
@@ -483,7 +501,8 @@ describe("per-client-address budget (LOGIN_RATE_LIMITED)", () => {
       const from = (ip: string) => ({ "x-forwarded-for": ip });
       const email = `nobody-${randomUUID()}@example.test`;
       const answers: unknown[] = [];
-      for (let i = 0; i < 4; i++) answers.push((await authenticatePair(email, "x", from(address), limited)).errors?.[0]?.extensions?.code);
+      for (let i = 0; i < 4; i++)
+        answers.push((await authenticatePair(email, "x", from(address), limited)).errors?.[0]?.extensions?.code);
       expect(answers).toEqual(["IC003", "IC003", "IC003", "LOGIN_RATE_LIMITED"]);
       const refused = await authenticatePair(email, "x", from(address), limited);
       expect((refused.errors?.[0] as Coded).extensions?.retryAfter).toBeGreaterThan(0);
@@ -525,7 +544,11 @@ describe("tokens are tied to the membership that granted them", () => {
     const person = await createGymUser({ role: "coach" });
     const token = await login(api, person.email);
     const setRole = (role: string) =>
-      rootQuery("update app_public.memberships set role = $3 where tenant_id = $1 and id = $2", [person.tenantId, person.membershipId, role]);
+      rootQuery("update app_public.memberships set role = $3 where tenant_id = $1 and id = $2", [
+        person.tenantId,
+        person.membershipId,
+        role,
+      ]);
     await setRole("member");
     expectRefused(await whoAmI(token), "SESSION_INVALID");
     await setRole("coach");
@@ -536,8 +559,14 @@ describe("tokens are tied to the membership that granted them", () => {
   it("delete the membership and add the person again → the old token stays dead", async () => {
     const person = await createGymUser({ role: "coach" });
     const token = await login(api, person.email);
-    await rootQuery("delete from app_public.memberships where tenant_id = $1 and id = $2", [person.tenantId, person.membershipId]);
-    await rootQuery("insert into app_public.memberships (tenant_id, user_id, role, display_name) values ($1, $2, 'coach', 'Re-added coach')", [person.tenantId, person.userId]);
+    await rootQuery("delete from app_public.memberships where tenant_id = $1 and id = $2", [
+      person.tenantId,
+      person.membershipId,
+    ]);
+    await rootQuery(
+      "insert into app_public.memberships (tenant_id, user_id, role, display_name) values ($1, $2, 'coach', 'Re-added coach')",
+      [person.tenantId, person.userId],
+    );
     expectRefused(await whoAmI(token), "SESSION_INVALID");
     expect((await whoAmI(await login(api, person.email))).data?.myRole).toBe("coach");
   });
@@ -562,7 +591,9 @@ describe("short-lived access tokens and rotating refresh tokens", () => {
     expect(pair.jwtToken).not.toContain(pair.refreshToken!);
     expect(pair.refreshToken).toMatch(/^[A-Za-z0-9_-]{40,}$/);
     // Stored only as a hash.
-    expect(await rootQuery("select 1 from app_private.refresh_tokens where token_hash::text like $1", [`%${pair.refreshToken}%`])).toEqual([]);
+    expect(
+      await rootQuery("select 1 from app_private.refresh_tokens where token_hash::text like $1", [`%${pair.refreshToken}%`]),
+    ).toEqual([]);
   });
 
   it("ACCESS_TOKEN_TTL shortens it", async () => {
@@ -582,7 +613,10 @@ describe("short-lived access tokens and rotating refresh tokens", () => {
     const rotated = (await refresh(first.refreshToken!)).data?.refreshToken;
     expect(rotated).toEqual({ jwtToken: expect.any(String), refreshToken: expect.any(String) });
     expect(rotated!.refreshToken).not.toBe(first.refreshToken);
-    expect(decodeToken(rotated!.jwtToken!)).toMatchObject({ sid: decodeToken(first.jwtToken!).sid, membership_id: person.membershipId });
+    expect(decodeToken(rotated!.jwtToken!)).toMatchObject({
+      sid: decodeToken(first.jwtToken!).sid,
+      membership_id: person.membershipId,
+    });
     expect((await whoAmI(rotated!.jwtToken!)).data?.myRole).toBe("member");
 
     // The old refresh token again (a thief's copy, or the victim's after the thief used it):
@@ -600,7 +634,10 @@ describe("short-lived access tokens and rotating refresh tokens", () => {
     expect((await refresh(a.refreshToken!)).errors?.[0]?.extensions?.code).toBe("IC006");
 
     const b = (await authenticatePair(person.email, "demo-password")).data!.authenticate!;
-    await rootQuery("update app_public.memberships set role = 'member' where tenant_id = $1 and id = $2", [person.tenantId, person.membershipId]);
+    await rootQuery("update app_public.memberships set role = 'member' where tenant_id = $1 and id = $2", [
+      person.tenantId,
+      person.membershipId,
+    ]);
     expect((await refresh(b.refreshToken!)).errors?.[0]?.extensions?.code).toBe("IC006");
 
     expect((await refresh("not-a-token")).errors?.map((e) => [e.message, e.extensions?.code])).toEqual([

@@ -38,7 +38,10 @@ async function superuser<T>(database: string, fn: (c: Client) => Promise<T>): Pr
 }
 
 /** Row count of every table of our schemas (whoever owns it) and every sequence's position. */
-async function census(database: string, owner: string): Promise<{ tables: Record<string, number>; sequences: Record<string, string> }> {
+async function census(
+  database: string,
+  owner: string,
+): Promise<{ tables: Record<string, number>; sequences: Record<string, string> }> {
   return superuser(database, async (c) => {
     const { rows } = await c.query<{ t: string; owned: boolean }>(
       `select format('%I.%I', n.nspname, c.relname) as t, c.relowner = $1::regrole as owned
@@ -58,7 +61,8 @@ async function census(database: string, owner: string): Promise<{ tables: Record
       `select format('%I.%I', n.nspname, c.relname) as s from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where c.relkind = 'S' and n.nspname like 'app\\_%' order by 1`,
     );
-    for (const { s } of seqs) sequences[s] = (await c.query<{ v: string }>(`select last_value::text || '/' || is_called as v from ${s}`)).rows[0]!.v;
+    for (const { s } of seqs)
+      sequences[s] = (await c.query<{ v: string }>(`select last_value::text || '/' || is_called as v from ${s}`)).rows[0]!.v;
     return { tables, sequences };
   });
 }
@@ -78,7 +82,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dropDatabaseAndRoles(testDb().serverRootUrl, fresh);
 });
-
 
 it("backup → restore into a fresh database gives equal row counts for every table, and the demo logins work", async () => {
   const hash = await expectedMigrationHash();
@@ -112,7 +115,10 @@ it("backup → restore into a fresh database gives equal row counts for every ta
   expect(token).toBe(true);
 
   // A backup cut short (end marker lost) is refused and leaves the database as it was.
-  const lines = gunzipSync(await readFile(file)).toString("utf8").split("\n").filter(Boolean);
+  const lines = gunzipSync(await readFile(file))
+    .toString("utf8")
+    .split("\n")
+    .filter(Boolean);
   const cut = path.join(dir, "cut.backup.gz");
   await writeFile(cut, gzipSync(`${lines.slice(0, -1).join("\n")}\n`));
   await expect(withClient(setup.ownerUrl, (c) => restoreDatabase(c, setup.roles, cut, hash))).rejects.toThrow(/incomplete/);

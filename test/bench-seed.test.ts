@@ -147,9 +147,15 @@ describe("bench:seed --preset small", () => {
     const gym = await peopleOf(root, gyms[0]!.id);
     const visitor = await VisitorSession.open(authUrl, roles);
     try {
-      const classes = await visitor.as(gym.coach, async (c) => (await c.query("select distinct tenant_id from app_public.class_sessions")).rows);
+      const classes = await visitor.as(
+        gym.coach,
+        async (c) => (await c.query("select distinct tenant_id from app_public.class_sessions")).rows,
+      );
       expect(classes).toEqual([{ tenant_id: gym.tenantId }]);
-      const results = await visitor.as(gym.member, async (c) => (await c.query("select distinct member_id from app_public.workout_results")).rows);
+      const results = await visitor.as(
+        gym.member,
+        async (c) => (await c.query("select distinct member_id from app_public.workout_results")).rows,
+      );
       expect(results).toEqual([{ member_id: gym.member.membershipId }]);
     } finally {
       await visitor.end();

@@ -23,7 +23,14 @@ let dataDir: string;
 const started: ChildProcess[] = [];
 
 function env(port: number): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: String(port), SEED: "0", LOG_LEVEL: "warn", WORKER: "1" };
+  const e: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    SEED: "0",
+    LOG_LEVEL: "warn",
+    WORKER: "1",
+  };
   for (const key of ["DATABASE_URL", "AUTH_DATABASE_URL", "ROOT_DATABASE_URL", "JWT_SECRET", "NODE_ENV"]) delete e[key];
   // npm itself must run on this Node (24): put it first on PATH.
   e.PATH = `${path.dirname(process.execPath)}:${e.PATH ?? ""}`;
@@ -45,7 +52,8 @@ function descendants(pid: number): number[] {
   }
   const out: number[] = [];
   const walk = (p: number) => {
-    for (const [child, ppid] of parent) if (ppid === p) {
+    for (const [child, ppid] of parent)
+      if (ppid === p) {
         out.push(child);
         walk(child);
       }
@@ -89,7 +97,8 @@ async function npmStart(port: number) {
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
   const ready = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`npm start exited (${child.exitCode ?? child.signalCode}):\n${output}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`npm start exited (${child.exitCode ?? child.signalCode}):\n${output}`);
     try {
       return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
     } catch {
@@ -114,10 +123,14 @@ function slowRequest(port: number) {
     socket.on("end", () => resolve(response));
     socket.on("error", reject);
   });
-  const opened = new Promise<void>((resolve) => socket.once("connect", () => {
-    socket.write(`POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
-    resolve();
-  }));
+  const opened = new Promise<void>((resolve) =>
+    socket.once("connect", () => {
+      socket.write(
+        `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+      );
+      resolve();
+    }),
+  );
   return { opened, finish: () => (socket.end(body.slice(5)), done) };
 }
 
@@ -139,7 +152,12 @@ async function stopAndCheck(signal: NodeJS.Signals, run: Awaited<ReturnType<type
   // npm's own exit status follows its conventions (killed by SIGTERM, 130 after Ctrl+C); what
   // matters is below: nothing of it is left.
   await run.exited;
-  await until("every process of npm start to exit", () => tree.every((pid) => !alive(pid)), 30_000, () => `left: ${tree.filter(alive).join(", ")}\n${run.output()}`);
+  await until(
+    "every process of npm start to exit",
+    () => tree.every((pid) => !alive(pid)),
+    30_000,
+    () => `left: ${tree.filter(alive).join(", ")}\n${run.output()}`,
+  );
   expect(await listening(port)).toBe(false);
   expect(alive(postmaster)).toBe(false);
   expect(existsSync(path.join(dataDir, "pg", "postmaster.pid"))).toBe(false);

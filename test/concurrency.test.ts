@@ -28,7 +28,9 @@ describe("concurrency: pooled connections never mix up request contexts", () => 
     const identities = await demoIdentities(api);
     expect(new Set(identities.map((i) => i.tenantId)).size).toBeGreaterThanOrEqual(3); // 2 gyms + platform
     const result = await hammer(api.url, identities, { clients, total, maxMillis });
-    console.log(`concurrency: ${result.requests} requests from ${clients} clients (${identities.length} identities) in ${(result.millis / 1000).toFixed(1)} s, ${result.perSecond}/s, ${result.failures.length} wrong answers`);
+    console.log(
+      `concurrency: ${result.requests} requests from ${clients} clients (${identities.length} identities) in ${(result.millis / 1000).toFixed(1)} s, ${result.perSecond}/s, ${result.failures.length} wrong answers`,
+    );
     expect(result.failures.slice(0, 10)).toEqual([]);
     expect(result.requests).toBeGreaterThanOrEqual(Math.min(total, 1_000));
   }, 180_000);

@@ -38,7 +38,8 @@ const VARIABLES: Record<string, () => Promise<Record<string, unknown>>> = {
                                  where b.class_session_id = c.id and u.email = 'member1@tiny-box.test')
                order by c.starts_at desc limit 1) as class_id,
               (select w.id from app_public.workouts w where w.tenant_id = g.id and w.is_published limit 1) as workout_id
-       from app_public.gyms g where g.slug = 'tiny-box'`);
+       from app_public.gyms g where g.slug = 'tiny-box'`,
+    );
     return { classId: row!.class_id, workoutId: row!.workout_id };
   },
 };
@@ -85,33 +86,48 @@ describe("what the GraphQL API shows each role", () => {
 
   it("a coach's average score per workout matches the database", async () => {
     const token = await login(api, "coach@iron-temple.test");
-    const res = await gql<{ workoutResults: { groupedAggregates: { keys: string[]; average: { score: string } }[] } }>(api,
-      "{ workoutResults { groupedAggregates(groupBy: WORKOUT_ID) { keys average { score } } } }", {}, token);
+    const res = await gql<{ workoutResults: { groupedAggregates: { keys: string[]; average: { score: string } }[] } }>(
+      api,
+      "{ workoutResults { groupedAggregates(groupBy: WORKOUT_ID) { keys average { score } } } }",
+      {},
+      token,
+    );
     const truth = await rootQuery<{ workout_id: string; avg: string }>(
       `select r.workout_id::text, avg(r.score)::text as avg from app_public.workout_results r
-       join app_public.gyms g on g.id = r.tenant_id where g.slug = 'iron-temple' group by 1`);
+       join app_public.gyms g on g.id = r.tenant_id where g.slug = 'iron-temple' group by 1`,
+    );
     const got = Object.fromEntries(res.data!.workoutResults.groupedAggregates.map((g) => [g.keys[0], Number(g.average.score)]));
     expect(got).toEqual(Object.fromEntries(truth.map((t) => [t.workout_id, Number(t.avg)])));
   });
 
   it("a member sees the leaderboard of every member but only their own results rows", async () => {
     const token = await login(api, "member2@iron-temple.test");
-    const res = await gql<any>(api,
+    type Names = { nodes: { displayName: string }[] };
+    const res = await gql<{
+      workouts: { nodes: { isPublished: boolean; leaderboard: Names }[] };
+      workoutResults: { nodes: { member: { displayName: string } }[] };
+    }>(
+      api,
       `{ workouts { nodes { isPublished leaderboard { nodes { displayName } } } }
-         workoutResults { nodes { member { displayName } } } }`, {}, token);
+         workoutResults { nodes { member { displayName } } } }`,
+      {},
+      token,
+    );
     expect(res.errors).toBeUndefined();
-    expect(res.data.workouts.nodes.every((w: { isPublished: boolean }) => w.isPublished)).toBe(true);
-    const board = new Set(res.data.workouts.nodes.flatMap((w: any) => w.leaderboard.nodes.map((n: any) => n.displayName)));
+    expect(res.data!.workouts.nodes.every((w) => w.isPublished)).toBe(true);
+    const board = new Set(res.data!.workouts.nodes.flatMap((w) => w.leaderboard.nodes.map((n) => n.displayName)));
     expect(board.size).toBeGreaterThan(1);
-    const own = new Set(res.data.workoutResults.nodes.map((r: any) => r.member.displayName));
+    const own = new Set(res.data!.workoutResults.nodes.map((r) => r.member.displayName));
     expect([...own]).toEqual(["Iron Temple Member Two"]);
   });
 
   it("messages stay private: the gym admin sees only their own, the platform owner's schema has none", async () => {
     const admin = await login(api, "admin@iron-temple.test");
-    const mine = await gql<any>(api, "{ messages { nodes { body } } }", {}, admin);
-    expect(mine.data.messages.nodes.map((n: { body: string }) => n.body).sort()).toEqual(
-      ["Sorry, paying today.", "Your payment for this month is pending."]);
+    const mine = await gql<{ messages: { nodes: { body: string }[] } }>(api, "{ messages { nodes { body } } }", {}, admin);
+    expect(mine.data!.messages.nodes.map((n: { body: string }) => n.body).sort()).toEqual([
+      "Sorry, paying today.",
+      "Your payment for this month is pending.",
+    ]);
     const owner = await login(api, "owner@ironclad.test");
     const denied = await gql(api, "{ messages { totalCount } }", {}, owner);
     expect(denied.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");

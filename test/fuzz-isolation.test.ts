@@ -25,12 +25,23 @@ describe("cross-tenant leak fuzzer", () => {
   });
 
   const run = async (a: string, b: string): Promise<FuzzReport> => {
-    const report = await runIsolationFuzz({ apiUrl: api.url, rootQuery, password: DEMO_PASSWORD, gymA: a, gymB: b, iterations, seed });
+    const report = await runIsolationFuzz({
+      apiUrl: api.url,
+      rootQuery,
+      password: DEMO_PASSWORD,
+      gymA: a,
+      gymB: b,
+      iterations,
+      seed,
+    });
     console.log(`${formatReport(report)}\n  (seed ${seed})`);
     return report;
   };
 
-  for (const [a, b] of [[GYM_A, GYM_B], [GYM_B, GYM_A]] as const) {
+  for (const [a, b] of [
+    [GYM_A, GYM_B],
+    [GYM_B, GYM_A],
+  ] as const) {
     it(`as every role of ${a}, nothing of ${b} is readable, writable or observable`, async () => {
       const report = await run(a, b);
       expect(report.findings).toEqual([]);

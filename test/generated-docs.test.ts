@@ -37,7 +37,14 @@ describe(`the generated schema files (${SCHEMA_FILE}, ${ACCESS_DIR}/)`, () => {
 
   it("name roles only by placeholder, never by this database's role names", () => {
     const { roles } = testDb();
-    const names = [roles.owner, roles.authenticator, roles.system, roles.shared, roles.maintenance, ...Object.values(roles.visitor)];
+    const names = [
+      roles.owner,
+      roles.authenticator,
+      roles.system,
+      roles.shared,
+      roles.maintenance,
+      ...Object.values(roles.visitor),
+    ];
     for (const [file, text] of generated) {
       for (const name of names) expect({ file, mentions: text.includes(name) ? name : null }).toEqual({ file, mentions: null });
       // A role the renderer has no placeholder for (e.g. one added to roles.sql later) is named as unknown.
@@ -48,9 +55,13 @@ describe(`the generated schema files (${SCHEMA_FILE}, ${ACCESS_DIR}/)`, () => {
 
   it("answer “who can update payments?” on one page: grants, policies and column grants", () => {
     const page = generated.get(`${ACCESS_DIR}/app_public.payments.md`) ?? "";
-    expect(page).toMatch(/\| gym_admin \|[^\n]*\| columns `membership_plan_id`[^|]*rows of `payments_update_admin`, within `payments_tenant` \|/);
+    expect(page).toMatch(
+      /\| gym_admin \|[^\n]*\| columns `membership_plan_id`[^|]*rows of `payments_update_admin`, within `payments_tenant` \|/,
+    );
     expect(page).toContain("### payments_tenant");
-    expect(generated.get(`${ACCESS_DIR}/README.md`)).toMatch(/\[app_public\.payments\]\(app_public\.payments\.md\)[^\n]*\| gym_admin \| gym_admin \|$/m);
+    expect(generated.get(`${ACCESS_DIR}/README.md`)).toMatch(
+      /\[app_public\.payments\]\(app_public\.payments\.md\)[^\n]*\| gym_admin \| gym_admin \|$/m,
+    );
   });
 
   it("follow the catalog: a new policy, grant and function show up in the dump and on the table's page", async () => {
@@ -69,7 +80,11 @@ describe(`the generated schema files (${SCHEMA_FILE}, ${ACCESS_DIR}/)`, () => {
     const page = files.get(`${ACCESS_DIR}/app_public.payments.md`) ?? "";
     expect(page).toMatch(/\| coach \|[^\n]*columns `status`; rows of `payments_probe`, within `payments_tenant` \| — \|$/m);
     expect(page).toContain("| `app_private.probe_payments()` | its body names it | caller, stable | PUBLIC |");
-    expect(staleSchemaFiles(files).map((s) => s.path)).toEqual([SCHEMA_FILE, `${ACCESS_DIR}/README.md`, `${ACCESS_DIR}/app_public.payments.md`]);
+    expect(staleSchemaFiles(files).map((s) => s.path)).toEqual([
+      SCHEMA_FILE,
+      `${ACCESS_DIR}/README.md`,
+      `${ACCESS_DIR}/app_public.payments.md`,
+    ]);
   });
 });
 
@@ -90,7 +105,11 @@ describe("the staleness check", () => {
     const withPage = new Map([...files, [`${ACCESS_DIR}/app_public.new.md`, "# new\n"]]);
     const stale = staleSchemaFiles(withPage, root);
     expect(stale).toEqual([
-      { path: SCHEMA_FILE, problem: "differs", line: { number: 2, committed: "create table c ();", generated: "create table b ();" } },
+      {
+        path: SCHEMA_FILE,
+        problem: "differs",
+        line: { number: 2, committed: "create table c ();", generated: "create table b ();" },
+      },
       { path: `${ACCESS_DIR}/app_public.new.md`, problem: "missing" },
       { path: `${ACCESS_DIR}/app_public.gone.md`, problem: "no longer generated" },
     ]);

@@ -82,7 +82,9 @@ describe("hostile input", () => {
       expect(codes(await gql(api, "{ memberships(first: -1) { nodes { rowId } } }", {}, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
       const q = "query ($n: Int) { memberships(first: $n) { nodes { rowId } } }";
       expect(codes(await gql(api, q, { n: 1_000_000 }, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
-      expect(codes(await gql(api, "query ($n: Int = 500) { memberships(first: $n) { nodes { rowId } } }", {}, admin))).toEqual(["PAGE_SIZE_EXCEEDED"]);
+      expect(codes(await gql(api, "query ($n: Int = 500) { memberships(first: $n) { nodes { rowId } } }", {}, admin))).toEqual([
+        "PAGE_SIZE_EXCEEDED",
+      ]);
       const ok = await gql(api, q, { n: 100 }, admin);
       expect(ok.errors).toBeUndefined();
     });
@@ -118,7 +120,9 @@ describe("hostile input", () => {
         duplex: "half",
       } as RequestInit);
       expect(res.status).toBe(413);
-      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe("PAYLOAD_TOO_LARGE");
+      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
+        "PAYLOAD_TOO_LARGE",
+      );
     });
   });
 
@@ -156,12 +160,18 @@ describe("hostile input", () => {
         const byText = await gql(trusted, WHO_AM_I, {}, token);
         expect(byText.errors).toBeUndefined();
         const byId = await rawPost(trusted, JSON.stringify({ documentId: "whoami" }), {
-          "content-type": "application/json", authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          authorization: `Bearer ${token}`,
         });
         expect(byId.json.data.myRole).toBe("coach");
-        const byHash = await rawPost(trusted, JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(WHO_AM_I) } } }), {
-          "content-type": "application/json", authorization: `Bearer ${token}`,
-        });
+        const byHash = await rawPost(
+          trusted,
+          JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(WHO_AM_I) } } }),
+          {
+            "content-type": "application/json",
+            authorization: `Bearer ${token}`,
+          },
+        );
         expect(byHash.json.data.myRole).toBe("coach");
         const other = await rawPost(trusted, JSON.stringify({ query: "{ gyms { nodes { name } } }" }));
         expect(other.status).toBe(400);
@@ -183,7 +193,9 @@ describe("hostile input", () => {
         const res = await gql(closed, "{ __schema { types { name } } }");
         expect(codes(res)).toContain("INTROSPECTION_DISABLED");
         expect(codes(await gql(closed, `{ __type(name: "Gym") { name } }`))).toContain("INTROSPECTION_DISABLED");
-        expect(codes(await gql(closed, "query { ...F } fragment F on Query { __schema { queryType { name } } }"))).toContain("INTROSPECTION_DISABLED");
+        expect(codes(await gql(closed, "query { ...F } fragment F on Query { __schema { queryType { name } } }"))).toContain(
+          "INTROSPECTION_DISABLED",
+        );
         expect((await gql(closed, "{ __typename }")).data).toEqual({ __typename: "Query" });
         // No "Did you mean …?" either: suggestions would spell out the schema one typo at a time.
         // (Sent without a token: the anonymous schema, which lists plans.)
@@ -227,9 +239,15 @@ describe("hostile input", () => {
         ["DELETE", "", json, "DELETE"],
       ];
       // A deeply nested (unused) variable is parsed and ignored: harmless, but must be clean.
-      expectClean(await rawPost(api, `{"query":"{ __typename }","variables":{"x":${"[".repeat(5000)}${"]".repeat(5000)}}}`), "nested JSON");
+      expectClean(
+        await rawPost(api, `{"query":"{ __typename }","variables":{"x":${"[".repeat(5000)}${"]".repeat(5000)}}}`),
+        "nested JSON",
+      );
       // grafserv ignores the charset parameter and reads UTF-8: also harmless.
-      expectClean(await rawPost(api, '{"query": "{ __typename }"}', { "content-type": "application/json; charset=utf-7" }), "charset");
+      expectClean(
+        await rawPost(api, '{"query": "{ __typename }"}', { "content-type": "application/json; charset=utf-7" }),
+        "charset",
+      );
       for (const [label, body, headers, method] of cases) {
         const r = await rawPost(api, body, headers, "/graphql", method ?? "POST");
         expectClean(r, label);
@@ -238,7 +256,13 @@ describe("hostile input", () => {
     });
 
     it("bad auth headers → 401 with a code", async () => {
-      for (const header of ["Bearer", "Bearer x.y.z", "Basic abc", `Bearer ${"a".repeat(5000)}.b.c`, "Bearer \u00ff.\u00ff.\u00ff"]) {
+      for (const header of [
+        "Bearer",
+        "Bearer x.y.z",
+        "Basic abc",
+        `Bearer ${"a".repeat(5000)}.b.c`,
+        "Bearer \u00ff.\u00ff.\u00ff",
+      ]) {
         const r = await rawPost(api, '{"query":"{ __typename }"}', { "content-type": "application/json", authorization: header });
         expectClean(r, header.slice(0, 20));
         expect(r.status).toBe(401);
@@ -251,7 +275,7 @@ describe("hostile input", () => {
       const HOSTILE = [
         "'; drop table app_public.gyms; --",
         "' or '1'='1",
-        "\" or 1=1 --",
+        '" or 1=1 --',
         "1; select pg_sleep(10)",
         "$$; select 1; $$",
         "\\x00\\' union select * from app_private.user_secrets --",
@@ -279,12 +303,15 @@ describe("hostile input", () => {
           }
           return out;
         }
-        if (isScalarType(named) && ["String", "UUID", "ID", "Datetime", "Cursor", "JSON", "BigInt"].includes(named.name)) return hostile;
+        if (isScalarType(named) && ["String", "UUID", "ID", "Datetime", "Cursor", "JSON", "BigInt"].includes(named.name))
+          return hostile;
         if (isScalarType(named) && named.name === "Int") return 2 ** 31;
         return undefined;
       };
-      const argDefs = (args: readonly GraphQLArgument[]) => (args.length ? `(${args.map((a, i) => `$v${i}: ${String(a.type)}`).join(", ")})` : "");
-      const argUse = (args: readonly GraphQLArgument[]) => (args.length ? `(${args.map((a, i) => `${a.name}: $v${i}`).join(", ")})` : "");
+      const argDefs = (args: readonly GraphQLArgument[]) =>
+        args.length ? `(${args.map((a, i) => `$v${i}: ${String(a.type)}`).join(", ")})` : "";
+      const argUse = (args: readonly GraphQLArgument[]) =>
+        args.length ? `(${args.map((a, i) => `${a.name}: $v${i}`).join(", ")})` : "";
       // Each token is served its own role's schema: every operation of that schema, with that token.
       let sent = 0;
       let operations = 0;
@@ -292,8 +319,16 @@ describe("hostile input", () => {
         const intro = await gql(api, getIntrospectionQuery(), {}, token);
         const schema = buildClientSchema(intro.data as unknown as IntrospectionQuery);
         const ops: { kind: "query" | "mutation"; name: string; args: readonly GraphQLArgument[] }[] = [
-          ...Object.values(schema.getQueryType()!.getFields()).map((f) => ({ kind: "query" as const, name: f.name, args: f.args })),
-          ...Object.values(schema.getMutationType()!.getFields()).map((f) => ({ kind: "mutation" as const, name: f.name, args: f.args })),
+          ...Object.values(schema.getQueryType()!.getFields()).map((f) => ({
+            kind: "query" as const,
+            name: f.name,
+            args: f.args,
+          })),
+          ...Object.values(schema.getMutationType()!.getFields()).map((f) => ({
+            kind: "mutation" as const,
+            name: f.name,
+            args: f.args,
+          })),
         ].filter((o) => o.args.some((a) => valueFor(a.type, "x") !== undefined));
         operations += ops.length;
         for (const op of ops) {
@@ -314,7 +349,9 @@ describe("hostile input", () => {
           }
         }
       }
-      console.log(`hostile-input: ${sent} requests over ${operations} operations (anonymous and gym admin schemas) × ${HOSTILE.length} hostile strings`);
+      console.log(
+        `hostile-input: ${sent} requests over ${operations} operations (anonymous and gym admin schemas) × ${HOSTILE.length} hostile strings`,
+      );
       // Nothing hostile was written anywhere in either gym, nor as a person. (Other suites write
       // to these gyms concurrently, so this looks for the hostile values rather than
       // comparing checksums.)

@@ -94,7 +94,9 @@ describe.each([
   });
 
   it(`asking for ${away} directly (by slug, by id, by its memberships' ids) returns nothing`, async () => {
-    const [theirs] = await rootQuery<{ id: string }>("select id from app_public.memberships where tenant_id = $1 limit 1", [awayId]);
+    const [theirs] = await rootQuery<{ id: string }>("select id from app_public.memberships where tenant_id = $1 limit 1", [
+      awayId,
+    ]);
     const res = await gql(
       api,
       `query ($slug: String!, $gym: UUID!, $m: UUID!) {
@@ -143,7 +145,12 @@ describe("forbidden mutations: a stable error code, and nothing written", () => 
   it("a member calling provisionGym gets a validation error, and no gym appears", async () => {
     const token = await login(api, `member@${GYM_A}.test`);
     const slug = `t-${randomUUID().slice(0, 12)}`;
-    const res = await gql(api, "mutation ($slug: String!) { provisionGym(input: { name: \"Rogue\", slug: $slug }) { result { rowId } } }", { slug }, token);
+    const res = await gql(
+      api,
+      'mutation ($slug: String!) { provisionGym(input: { name: "Rogue", slug: $slug }) { result { rowId } } }',
+      { slug },
+      token,
+    );
     expect(res.data?.provisionGym ?? null).toBeNull();
     expect(res.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(await rootQuery("select 1 from app_public.gyms where slug = $1", [slug])).toEqual([]);
@@ -153,7 +160,12 @@ describe("forbidden mutations: a stable error code, and nothing written", () => 
     const target = await aMembershipOf(GYM_B);
     const before = await membershipRow(target.rowId);
     const token = await login(api, `member@${GYM_A}.test`);
-    const res = await gql(api, "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { deletedMembershipId } }", { id: target.id }, token);
+    const res = await gql(
+      api,
+      "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { deletedMembershipId } }",
+      { id: target.id },
+      token,
+    );
     expect(res.data?.deleteMembership ?? null).toBeNull();
     expect(res.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(await membershipRow(target.rowId)).toEqual(before);
@@ -164,7 +176,12 @@ describe("forbidden mutations: a stable error code, and nothing written", () => 
     const target = await aMembershipOf(GYM_B);
     const before = await membershipRow(target.rowId);
     const token = await login(api, `admin@${GYM_A}.test`);
-    const res = await gql(api, "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { deletedMembershipId } }", { id: target.id }, token);
+    const res = await gql(
+      api,
+      "mutation ($id: ID!) { deleteMembershipById(input: { id: $id }) { deletedMembershipId } }",
+      { id: target.id },
+      token,
+    );
     expect(res.data?.deleteMembership ?? null).toBeNull();
     expect(res.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
     expect(res.errors?.[0]?.message).not.toContain(target.rowId);
@@ -222,9 +239,12 @@ describe("errors never leak internals", () => {
       await post("{not json"),
       await post(""),
       await post(query("{ nope }"), auth),
-      await post(query("{ memberships(after: \"garbage\") { nodes { rowId } } }"), auth),
+      await post(query('{ memberships(after: "garbage") { nodes { rowId } } }'), auth),
       await post(query("{ memberships(offset: -1) { nodes { rowId } } }"), auth),
-      await post(query(`{ membershipById(id: "${Buffer.from('["Membership","not-a-uuid"]').toString("base64")}") { rowId } }`), auth),
+      await post(
+        query(`{ membershipById(id: "${Buffer.from('["Membership","not-a-uuid"]').toString("base64")}") { rowId } }`),
+        auth,
+      ),
       await post(query("{ myRole }"), { authorization: "Bearer a.b.c" }),
     ];
     for (const { text } of responses) {
@@ -258,7 +278,10 @@ describe("errors never leak internals", () => {
   });
 
   it("a failed login says only 'Invalid email or password'", async () => {
-    const res = await gql(api, "mutation { authenticate(input: { email: \"member@iron-temple.test\", password: \"nope\" }) { jwtToken } }");
+    const res = await gql(
+      api,
+      'mutation { authenticate(input: { email: "member@iron-temple.test", password: "nope" }) { jwtToken } }',
+    );
     expect(res.errors?.map((e) => ({ message: e.message, code: e.extensions?.code }))).toEqual([
       { message: "Invalid email or password", code: "IC003" },
     ]);

@@ -108,8 +108,9 @@ describe.each([
           [homeId],
         );
         expect(seen.length).toBeGreaterThan(0);
-        const tenants = await asPersona(me, async (db) =>
-          (await db.query<{ tenant_id: string }>("select distinct tenant_id from app_public.memberships")).rows,
+        const tenants = await asPersona(
+          me,
+          async (db) => (await db.query<{ tenant_id: string }>("select distinct tenant_id from app_public.memberships")).rows,
         );
         expect(tenants).toEqual([{ tenant_id: homeId }]);
       });
@@ -120,7 +121,9 @@ describe.each([
     });
 
     it.each(TABLES)(`I cannot read ${away}'s %s by id`, async (table) => {
-      expect(await selectIds(me, `select id from app_public.${table} where id = any($1::uuid[])`, [other.ids[table]])).toEqual([]);
+      expect(await selectIds(me, `select id from app_public.${table} where id = any($1::uuid[])`, [other.ids[table]])).toEqual(
+        [],
+      );
     });
 
     it(`I cannot read ${away}'s memberships by asking for its tenant_id`, async () => {
@@ -133,15 +136,17 @@ describe.each([
         "select tenant_id, id, user_id from app_public.memberships where id = $1",
         [other.ids.memberships[0]],
       );
-      const leaked = await asPersona(me, async (db) =>
-        (
-          await db.query(
-            `select app_public.memberships_email(m) as email
+      const leaked = await asPersona(
+        me,
+        async (db) =>
+          (
+            await db.query(
+              `select app_public.memberships_email(m) as email
                from jsonb_populate_record(null::app_public.memberships,
                       jsonb_build_object('tenant_id', $1::uuid, 'id', $2::uuid, 'user_id', $3::uuid, 'role', 'member')) m`,
-            [target!.tenant_id, target!.id, target!.user_id],
-          )
-        ).rows,
+              [target!.tenant_id, target!.id, target!.user_id],
+            )
+          ).rows,
       );
       expect(leaked).toEqual([{ email: null }]);
     });
@@ -181,7 +186,10 @@ describe.each([
       );
       expect(outcome).toMatchObject({ code: "42501" });
       expect(
-        await rootQuery("select 1 from app_public.memberships where tenant_id = $1 and user_id = $2", [other.tenantId, me.userId]),
+        await rootQuery("select 1 from app_public.memberships where tenant_id = $1 and user_id = $2", [
+          other.tenantId,
+          me.userId,
+        ]),
       ).toEqual([]);
     });
 
@@ -232,8 +240,14 @@ describe.each([
     });
 
     it("current_gym() and me() answer for my own gym and login only", async () => {
-      const row = await asPersona(me, async (db) =>
-        (await db.query("select (app_public.current_gym()).id as gym, (app_public.me()).id as me, app_public.my_role() as role")).rows[0],
+      const row = await asPersona(
+        me,
+        async (db) =>
+          (
+            await db.query(
+              "select (app_public.current_gym()).id as gym, (app_public.me()).id as me, app_public.my_role() as role",
+            )
+          ).rows[0],
       );
       expect(row).toEqual({ gym: homeId, me: me.userId, role });
     });
@@ -263,8 +277,9 @@ describe("as an anonymous visitor", () => {
   });
 
   it("my role is anonymous and I have no gym", async () => {
-    const row = await asPersona(anonymous, async (db) =>
-      (await db.query("select app_public.my_role() as role, app_hidden.current_tenant_id() as tenant")).rows[0],
+    const row = await asPersona(
+      anonymous,
+      async (db) => (await db.query("select app_public.my_role() as role, app_hidden.current_tenant_id() as tenant")).rows[0],
     );
     expect(row).toEqual({ role: "anonymous", tenant: null });
   });

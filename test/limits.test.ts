@@ -38,7 +38,9 @@ describe("limits that hold", () => {
       HOSTILE_DOCUMENTS.map(async ({ name, query, refusedWith, costGrowsWithSchema }) => {
         // Anonymous, as an attacker would send them; one whose cost depends on the schema's
         // size against the gym admin's (large) schema.
-        const headers = costGrowsWithSchema ? { "content-type": "application/json", authorization: `Bearer ${admin}` } : undefined;
+        const headers = costGrowsWithSchema
+          ? { "content-type": "application/json", authorization: `Bearer ${admin}` }
+          : undefined;
         const r = await rawPost(api, JSON.stringify({ query }), headers);
         return { name, status: r.status, codes: codes(r.json) as string[], refusedWith };
       }),
@@ -56,8 +58,14 @@ describe("limits that hold", () => {
   it("anonymous and logged-in alike; the same refusal over legacy application/json", async () => {
     const doc = doublingFragments(18);
     const anonymous = await rawPost(api, JSON.stringify({ query: doc }));
-    const member = await rawPost(api, JSON.stringify({ query: doc }), { "content-type": "application/json", authorization: `Bearer ${admin}` });
-    const legacy = await rawPost(api, JSON.stringify({ query: doc }), { "content-type": "application/json", accept: "application/json" });
+    const member = await rawPost(api, JSON.stringify({ query: doc }), {
+      "content-type": "application/json",
+      authorization: `Bearer ${admin}`,
+    });
+    const legacy = await rawPost(api, JSON.stringify({ query: doc }), {
+      "content-type": "application/json",
+      accept: "application/json",
+    });
     for (const r of [anonymous, member, legacy]) expect(codes(r.json)).toContain("TOO_MANY_ROOT_FIELDS");
   });
 
@@ -95,9 +103,15 @@ describe("limits that hold", () => {
     expect(codes(await gql(api, "{ nope }"))).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
     expect(codes(await gql(api, "{ gyms { nodes { nme } } }", {}, admin))).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
     expect(codes(await gql(api, "{ __typename "))).toEqual(["GRAPHQL_PARSE_FAILED"]);
-    const legacy = await rawPost(api, JSON.stringify({ query: "{ nope }" }), { "content-type": "application/json", accept: "application/json" });
+    const legacy = await rawPost(api, JSON.stringify({ query: "{ nope }" }), {
+      "content-type": "application/json",
+      accept: "application/json",
+    });
     expect(codes(legacy.json)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
-    const legacyParse = await rawPost(api, JSON.stringify({ query: "{" }), { "content-type": "application/json", accept: "application/json" });
+    const legacyParse = await rawPost(api, JSON.stringify({ query: "{" }), {
+      "content-type": "application/json",
+      accept: "application/json",
+    });
     expect(codes(legacyParse.json)).toEqual(["GRAPHQL_PARSE_FAILED"]);
   });
 

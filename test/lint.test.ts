@@ -64,18 +64,28 @@ function baseline(s: string, r: R): string {
     alter table ${s}.gyms force row level security;
     create policy gyms_select on ${s}.gyms for select to ${r.gym} using (id = app_hidden.current_tenant_id());
     grant select on ${s}.gyms to ${r.gym};
-    ${tenantTable(s, "things", r, `
+    ${tenantTable(
+      s,
+      "things",
+      r,
+      `
       ${TENANT_COLUMN(s)},
       id uuid not null default gen_random_uuid(),
       name text not null,
-      primary key (tenant_id, id)`)}
-    ${tenantTable(s, "parts", r, `
+      primary key (tenant_id, id)`,
+    )}
+    ${tenantTable(
+      s,
+      "parts",
+      r,
+      `
       ${TENANT_COLUMN(s)},
       id uuid not null default gen_random_uuid(),
       thing_id uuid not null,
       primary key (tenant_id, id),
       constraint parts_thing_fkey foreign key (tenant_id, thing_id)
-        references ${s}.things (tenant_id, id) on delete cascade`)}
+        references ${s}.things (tenant_id, id) on delete cascade`,
+    )}
     create index parts_thing_idx on ${s}.parts (tenant_id, thing_id);`;
 }
 
@@ -133,7 +143,6 @@ describe("the real schema", () => {
     }
   });
 });
-
 
 describe("the fixture written by the conventions", () => {
   it("lints clean (no finding of any level)", async () => {
@@ -219,8 +228,7 @@ const CASES: Case[] = [
   },
   {
     rule: "policy-without-role",
-    breakIt: (s) =>
-      `create policy things_public on ${s}.things for select using (tenant_id = app_hidden.current_tenant_id())`,
+    breakIt: (s) => `create policy things_public on ${s}.things for select using (tenant_id = app_hidden.current_tenant_id())`,
     object: (s) => `${s}.things policy things_public`,
   },
   {
@@ -240,10 +248,15 @@ const CASES: Case[] = [
   {
     rule: "tenant-id-not-null",
     breakIt: (s, r) =>
-      tenantTable(s, "loose", r, `
+      tenantTable(
+        s,
+        "loose",
+        r,
+        `
         tenant_id uuid references ${s}.gyms (id),
         id uuid not null default gen_random_uuid(),
-        unique (tenant_id, id)`),
+        unique (tenant_id, id)`,
+      ),
     object: (s) => `${s}.loose`,
   },
   {
@@ -254,10 +267,15 @@ const CASES: Case[] = [
   {
     rule: "tenant-id-leading-index",
     breakIt: (s, r) =>
-      tenantTable(s, "backwards", r, `
+      tenantTable(
+        s,
+        "backwards",
+        r,
+        `
         ${TENANT_COLUMN(s)},
         id uuid not null default gen_random_uuid(),
-        primary key (id, tenant_id)`),
+        primary key (id, tenant_id)`,
+      ),
     object: (s) => `${s}.backwards`,
   },
   {
@@ -350,10 +368,15 @@ const CASES: Case[] = [
   {
     rule: "no-sequence-ids",
     breakIt: (s, r) =>
-      tenantTable(s, "counters", r, `
+      tenantTable(
+        s,
+        "counters",
+        r,
+        `
         ${TENANT_COLUMN(s)},
         id bigint generated always as identity,
-        primary key (tenant_id, id)`),
+        primary key (tenant_id, id)`,
+      ),
     object: (s) => `${s}.counters`,
     detail: /identity/,
   },

@@ -39,16 +39,22 @@ async function schemaDump(): Promise<Map<string, string>> {
 }
 
 async function appSchemas(): Promise<string[]> {
-  return asRoot(async (db) => (await db.query("select nspname from pg_namespace where nspname like 'app\\_%' order by 1")).rows.map((r) => r.nspname));
+  return asRoot(async (db) =>
+    (await db.query("select nspname from pg_namespace where nspname like 'app\\_%' order by 1")).rows.map((r) => r.nspname),
+  );
 }
 
 async function appliedMigrations(): Promise<string[]> {
-  return asRoot(async (db) => (await db.query("select filename from graphile_migrate.migrations order by filename")).rows.map((r) => r.filename));
+  return asRoot(async (db) =>
+    (await db.query("select filename from graphile_migrate.migrations order by filename")).rows.map((r) => r.filename),
+  );
 }
 
 /** The first half of the committed migration's `--! split:` sections, placeholders filled. */
 function firstHalf(): { sql: string; count: number; total: number } {
-  const file = readdirSync(path.join(MIGRATIONS_DIR, "committed")).filter((f) => f.endsWith(".sql")).sort()[0]!;
+  const file = readdirSync(path.join(MIGRATIONS_DIR, "committed"))
+    .filter((f) => f.endsWith(".sql"))
+    .sort()[0]!;
   const body = readFileSync(path.join(MIGRATIONS_DIR, "committed", file), "utf8");
   const sections = body.split(/^(?=--! split: )/m).filter((s) => s.startsWith("--! split: "));
   const chosen = sections.slice(0, Math.floor(sections.length / 2));
@@ -113,14 +119,20 @@ describe("migrations", () => {
 
   it("half of the first migration already applied, no bookkeeping: migrate builds the same schema", async () => {
     const tableCount = () =>
-      asRoot(async (db) => (await db.query<{ n: number }>("select count(*)::int as n from pg_tables where schemaname like 'app\\_%'")).rows[0]!.n);
+      asRoot(
+        async (db) =>
+          (await db.query<{ n: number }>("select count(*)::int as n from pg_tables where schemaname like 'app\\_%'")).rows[0]!.n,
+      );
     const complete = await tableCount();
     await dropAppSchemasAndBookkeeping();
     const { sql, count, total } = firstHalf();
     await asOwner((db) => db.query(sql));
     // Really half-built: some tables exist, not all of them.
     const built = await tableCount();
-    expect({ sections: `${count} of ${total}`, halfBuilt: built > 0 && built < complete }).toEqual({ sections: `${count} of ${total}`, halfBuilt: true });
+    expect({ sections: `${count} of ${total}`, halfBuilt: built > 0 && built < complete }).toEqual({
+      sections: `${count} of ${total}`,
+      halfBuilt: true,
+    });
     await migrateDatabase(setup!.ownerUrl, rootUrl());
     await expectSameSchema();
   });
@@ -139,16 +151,22 @@ describe("migrations", () => {
     const folder = mkdtempSync(path.join(tmpdir(), "ironclad-migrations-"));
     try {
       cpSync(path.join(MIGRATIONS_DIR, "committed"), path.join(folder, "committed"), { recursive: true });
-      const files = readdirSync(path.join(folder, "committed")).filter((f) => f.endsWith(".sql")).sort();
+      const files = readdirSync(path.join(folder, "committed"))
+        .filter((f) => f.endsWith(".sql"))
+        .sort();
       const previous = /^--! Hash: (\S+)$/m.exec(readFileSync(path.join(folder, "committed", files.at(-1)!), "utf8"))![1]!;
       const body = "create table app_public.half_done (id uuid primary key);\nselect 1 / 0;\n";
-      const hash = `sha1:${createHash("sha1").update(`${`${previous}\n${body.trim()}`.trim()}\n`).digest("hex")}`;
+      const hash = `sha1:${createHash("sha1")
+        .update(`${`${previous}\n${body.trim()}`.trim()}\n`)
+        .digest("hex")}`;
       const next = String(files.length + 1).padStart(6, "0");
       writeFileSync(
         path.join(folder, "committed", `${next}-fails-half-way.sql`),
         `--! Previous: ${previous}\n--! Hash: ${hash}\n--! Message: fails half-way\n\n${body}`,
       );
-      await expect(runGraphileMigrate("migrate", { ...migrateSettings(setup!.ownerUrl, rootUrl()), migrationsFolder: folder })).rejects.toThrow(/division by zero/);
+      await expect(
+        runGraphileMigrate("migrate", { ...migrateSettings(setup!.ownerUrl, rootUrl()), migrationsFolder: folder }),
+      ).rejects.toThrow(/division by zero/);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
@@ -166,7 +184,9 @@ describe("migrations", () => {
   it("leave a database the API's roles can use: the authenticator logs in and sees nothing without a role", async () => {
     await withClient(setup!.authUrl, async (client) => {
       await expect(client.query("select * from app_public.memberships")).rejects.toMatchObject({ code: "42501" });
-      const { rows } = await client.query("select app_hidden.session_is_valid(gen_random_uuid(), gen_random_uuid(), null, null, null, 'member') as ok");
+      const { rows } = await client.query(
+        "select app_hidden.session_is_valid(gen_random_uuid(), gen_random_uuid(), null, null, null, 'member') as ok",
+      );
       expect(rows).toEqual([{ ok: false }]);
     });
   });
@@ -187,7 +207,12 @@ function statementsBySection(body: string): { section: string; statement: string
     let code = "";
     for (let i = part.indexOf("\n") + 1; i < part.length; i++) {
       const rest = part.slice(i);
-      if (rest.startsWith("--")) { const end = part.indexOf("\n", i); i = end < 0 ? part.length : end; code += " "; continue; }
+      if (rest.startsWith("--")) {
+        const end = part.indexOf("\n", i);
+        i = end < 0 ? part.length : end;
+        code += " ";
+        continue;
+      }
       const quote = /^(\$[A-Za-z_]*\$|'|")/.exec(rest)?.[1];
       if (quote) {
         let end = part.indexOf(quote, i + quote.length);
@@ -196,7 +221,11 @@ function statementsBySection(body: string): { section: string; statement: string
         i = end + quote.length - 1;
         continue;
       }
-      if (part[i] === ";") { out.push({ section, statement: code.replace(/\s+/g, " ").trim().toLowerCase() }); code = ""; continue; }
+      if (part[i] === ";") {
+        out.push({ section, statement: code.replace(/\s+/g, " ").trim().toLowerCase() });
+        code = "";
+        continue;
+      }
       code += part[i];
     }
   }
@@ -210,7 +239,10 @@ function misplaced(body: string): { tables: Map<string, string>; checked: number
   for (const { section, statement } of statements) {
     const created = new RegExp(String.raw`^create (?:unlogged )?table ${name}`).exec(statement)?.[1];
     if (created) {
-      expect({ table: created, sections: [tables.get(created), section] }).toEqual({ table: created, sections: [undefined, section] });
+      expect({ table: created, sections: [tables.get(created), section] }).toEqual({
+        table: created,
+        sections: [undefined, section],
+      });
       tables.set(created, section);
     }
   }
@@ -238,7 +270,9 @@ function misplaced(body: string): { tables: Map<string, string>; checked: number
 }
 
 describe("the committed migration's layout", () => {
-  const file = readdirSync(path.join(MIGRATIONS_DIR, "committed")).filter((f) => f.endsWith(".sql")).sort()[0]!;
+  const file = readdirSync(path.join(MIGRATIONS_DIR, "committed"))
+    .filter((f) => f.endsWith(".sql"))
+    .sort()[0]!;
   const body = readFileSync(path.join(MIGRATIONS_DIR, "committed", file), "utf8");
 
   it("one section per table: everything naming a table is in the section that creates it", () => {
@@ -257,8 +291,13 @@ describe("the committed migration's layout", () => {
   });
 
   it("the check finds a statement away from its table's section", () => {
-    const moved = body.replace(/^(--! split: 1300-workouts\.sql\n)/m, "$1create policy gyms_x on app_public.gyms for select to \":ROLE_COACH\" using (true);\n");
+    const moved = body.replace(
+      /^(--! split: 1300-workouts\.sql\n)/m,
+      '$1create policy gyms_x on app_public.gyms for select to ":ROLE_COACH" using (true);\n',
+    );
     expect(moved).not.toBe(body);
-    expect(misplaced(moved).wrong).toEqual([{ section: "1300-workouts.sql", statement: expect.stringContaining("create policy gyms_x"), table: "app_public.gyms" }]);
+    expect(misplaced(moved).wrong).toEqual([
+      { section: "1300-workouts.sql", statement: expect.stringContaining("create policy gyms_x"), table: "app_public.gyms" },
+    ]);
   });
 });

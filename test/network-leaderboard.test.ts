@@ -1,12 +1,29 @@
 import { randomUUID } from "node:crypto";
-import { GYM_A, GYM_B, asPersona, becomePersona, expectPgError, gymId, persona, rootQuery, testDb, withRootDb } from "./support/db";
+import {
+  GYM_A,
+  GYM_B,
+  asPersona,
+  becomePersona,
+  expectPgError,
+  gymId,
+  persona,
+  rootQuery,
+  testDb,
+  withRootDb,
+} from "./support/db";
 import { gql, login, startTestApi } from "./support/api";
 import { become, becomeRoot, makeGymWithFran } from "./support/shared";
 import { NETWORK_OPT_OUTS } from "../src/db/seed-network";
 
 const ENTRY_COLUMNS = ["display_name", "gym_name", "performed_on", "rank", "score"];
 
-interface Entry { rank: number; display_name: string; gym_name: string; score: string; performed_on: Date }
+interface Entry {
+  rank: number;
+  display_name: string;
+  gym_name: string;
+  score: string;
+  performed_on: Date;
+}
 
 describe("network leaderboards", () => {
   it("a refresh (run as the shared role) sees every opted-in gym, and only opted-in members", async () => {
@@ -109,7 +126,9 @@ describe("network leaderboards", () => {
     await withRootDb(async (db) => {
       await db.query("update app_public.gyms set network_opt_in = false where slug = $1", [GYM_B]);
       await db.query("select app_shared.refresh_leaderboards()");
-      const { rows } = await db.query("select 1 from app_shared.network_best_all_time where tenant_id = $1", [await gymId(GYM_B)]);
+      const { rows } = await db.query("select 1 from app_shared.network_best_all_time where tenant_id = $1", [
+        await gymId(GYM_B),
+      ]);
       expect(rows).toEqual([]);
     });
   });
@@ -119,7 +138,9 @@ describe("network leaderboards", () => {
     await asPersona(memberA, async (db) => {
       const { rows } = await db.query("select membership_id from app_public.network_preferences");
       expect(rows).toHaveLength(1);
-      const res = await db.query("update app_public.network_preferences set display_name = 'x' where membership_id <> app_hidden.current_membership_id()");
+      const res = await db.query(
+        "update app_public.network_preferences set display_name = 'x' where membership_id <> app_hidden.current_membership_id()",
+      );
       expect(res.rowCount).toBe(0);
     });
   });
@@ -135,9 +156,10 @@ describe("network leaderboards", () => {
       expect((await expectPgError(memberA, sql)).code).toBe("42501");
     }
     expect((await expectPgError(memberA, `set role "${testDb().roles.shared}"`)).code).toBe("42501");
-    const [{ granted }] = await rootQuery<{ granted: boolean }>("select pg_has_role($1, $2, 'member') as granted", [
-      testDb().roles.authenticator, testDb().roles.shared,
-    ]) as [{ granted: boolean }];
+    const [{ granted }] = (await rootQuery<{ granted: boolean }>("select pg_has_role($1, $2, 'member') as granted", [
+      testDb().roles.authenticator,
+      testDb().roles.shared,
+    ])) as [{ granted: boolean }];
     expect(granted).toBe(false);
   });
 
@@ -145,23 +167,36 @@ describe("network leaderboards", () => {
     const api = await startTestApi();
     try {
       const token = await login(api, `member@${GYM_A}.test`);
-      const res = await gql(api, `{
+      const res = await gql(
+        api,
+        `{
         rx: networkLeaderboard(benchmark: "fran") { nodes { rank displayName gymName score performedOn } }
         month: networkLeaderboard(benchmark: "fran", thisMonth: true) { totalCount }
         scaled: networkLeaderboard(benchmark: "fran", rx: false) { totalCount }
         leaderboardRefreshedAt
-      }`, {}, token);
+      }`,
+        {},
+        token,
+      );
       expect(res.errors).toBeUndefined();
       expect(res.data!.rx.nodes.map((n: { gymName: string }) => n.gymName)).toEqual(expect.arrayContaining(["Harbor Barbell"]));
       expect(res.data!.month.totalCount).toBeGreaterThan(0);
       expect(typeof res.data!.leaderboardRefreshedAt).toBe("string");
 
       // Introspection: every field reachable from the shared layer's root fields.
-      const schema = await gql(api, `{ __schema { types { name kind fields { name type { ...T } } } queryType { fields { name type { ...T } } } } }
-        fragment T on __Type { name kind ofType { name kind ofType { name kind ofType { name kind ofType { name kind } } } } }`, {}, token);
+      const schema = await gql(
+        api,
+        `{ __schema { types { name kind fields { name type { ...T } } } queryType { fields { name type { ...T } } } } }
+        fragment T on __Type { name kind ofType { name kind ofType { name kind ofType { name kind ofType { name kind } } } } }`,
+        {},
+        token,
+      );
       type TypeRef = { name: string | null; kind: string; ofType?: TypeRef | null };
       const types = new Map<string, { kind: string; fields: { name: string; type: TypeRef }[] | null }>(
-        schema.data!.__schema.types.map((t: { name: string; kind: string; fields: { name: string; type: TypeRef }[] | null }) => [t.name, t]),
+        schema.data!.__schema.types.map((t: { name: string; kind: string; fields: { name: string; type: TypeRef }[] | null }) => [
+          t.name,
+          t,
+        ]),
       );
       const named = (t: TypeRef): string => (t.name ? t.name : named(t.ofType!));
       const sharedRoots = ["networkLeaderboard", "gymDirectory", "leaderboardRefreshedAt"];
@@ -181,15 +216,31 @@ describe("network leaderboards", () => {
         }
       }
       expect([...reachable].sort()).toEqual([
-        "GymCard.city", "GymCard.description", "GymCard.memberCountBand", "GymCard.name",
-        "GymCardConnection.edges", "GymCardConnection.nodes", "GymCardConnection.pageInfo", "GymCardConnection.totalCount",
-        "GymCardEdge.cursor", "GymCardEdge.node",
-        "NetworkLeaderboardEntry.displayName", "NetworkLeaderboardEntry.gymName", "NetworkLeaderboardEntry.performedOn",
-        "NetworkLeaderboardEntry.rank", "NetworkLeaderboardEntry.score",
-        "NetworkLeaderboardEntryConnection.edges", "NetworkLeaderboardEntryConnection.nodes",
-        "NetworkLeaderboardEntryConnection.pageInfo", "NetworkLeaderboardEntryConnection.totalCount",
-        "NetworkLeaderboardEntryEdge.cursor", "NetworkLeaderboardEntryEdge.node",
-        "PageInfo.endCursor", "PageInfo.hasNextPage", "PageInfo.hasPreviousPage", "PageInfo.startCursor",
+        "GymCard.city",
+        "GymCard.description",
+        "GymCard.memberCountBand",
+        "GymCard.name",
+        "GymCardConnection.edges",
+        "GymCardConnection.nodes",
+        "GymCardConnection.pageInfo",
+        "GymCardConnection.totalCount",
+        "GymCardEdge.cursor",
+        "GymCardEdge.node",
+        "NetworkLeaderboardEntry.displayName",
+        "NetworkLeaderboardEntry.gymName",
+        "NetworkLeaderboardEntry.performedOn",
+        "NetworkLeaderboardEntry.rank",
+        "NetworkLeaderboardEntry.score",
+        "NetworkLeaderboardEntryConnection.edges",
+        "NetworkLeaderboardEntryConnection.nodes",
+        "NetworkLeaderboardEntryConnection.pageInfo",
+        "NetworkLeaderboardEntryConnection.totalCount",
+        "NetworkLeaderboardEntryEdge.cursor",
+        "NetworkLeaderboardEntryEdge.node",
+        "PageInfo.endCursor",
+        "PageInfo.hasNextPage",
+        "PageInfo.hasPreviousPage",
+        "PageInfo.startCursor",
       ]);
       // The internals of app_shared are not in the schema at all.
       const rootNames = queryFields.map((f) => f.name).join(" ");

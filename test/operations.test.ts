@@ -59,7 +59,9 @@ describe("settings", () => {
   });
 
   it("DATABASE_URL needs AUTH_DATABASE_URL and a JWT_SECRET", () => {
-    const names = problemsOf({ DATABASE_URL: "postgres://o@h/db" }).map((p) => p.split(" ")[0]).sort();
+    const names = problemsOf({ DATABASE_URL: "postgres://o@h/db" })
+      .map((p) => p.split(" ")[0])
+      .sort();
     expect(names).toEqual(["AUTH_DATABASE_URL", "JWT_SECRET"]);
   });
 });
@@ -98,7 +100,15 @@ describe("observability", () => {
     await new Promise((r) => setTimeout(r, 50));
     const mine = requestLines("ops-test-1");
     expect(mine).toHaveLength(1);
-    expect(mine[0]).toMatchObject({ method: "POST", path: "/graphql", status: 200, role: "coach", operation: "WhoAmI", outcome: "ok", errorCodes: [] });
+    expect(mine[0]).toMatchObject({
+      method: "POST",
+      path: "/graphql",
+      status: 200,
+      role: "coach",
+      operation: "WhoAmI",
+      outcome: "ok",
+      errorCodes: [],
+    });
     expect(typeof mine[0]!.tenant).toBe("string");
     expect(typeof mine[0]!.durationMs).toBe("number");
   });
@@ -113,7 +123,14 @@ describe("observability", () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     await new Promise((r) => setTimeout(r, 50));
     const [line] = requestLines(id);
-    expect(line).toMatchObject({ role: "anonymous", tenant: null, operation: "Nope", status: 400, errorCodes: ["GRAPHQL_VALIDATION_FAILED"], outcome: "client_error" });
+    expect(line).toMatchObject({
+      role: "anonymous",
+      tenant: null,
+      operation: "Nope",
+      status: 400,
+      errorCodes: ["GRAPHQL_VALIDATION_FAILED"],
+      outcome: "client_error",
+    });
   });
 
   it("serves Prometheus metrics a Prometheus text parser reads", async () => {
@@ -162,13 +179,20 @@ describe("the DBA loop", () => {
   it("a reasoned @lint-ignore next to the object suppresses that rule only; a bare one does not", async () => {
     await withRootDb(async (db) => {
       await db.query(`set local role "${testDb().roles.owner}"`);
-      await db.query("create table app_public.zz_scratch (id uuid primary key, tenant_id uuid not null references app_public.gyms (id))");
+      await db.query(
+        "create table app_public.zz_scratch (id uuid primary key, tenant_id uuid not null references app_public.gyms (id))",
+      );
       await db.query("create index on app_public.zz_scratch (tenant_id)");
-      const rulesFor = async () => (await lintDatabase(db, { roles: testDb().roles })).filter((f) => f.object.startsWith("app_public.zz_scratch")).map((f) => f.rule);
+      const rulesFor = async () =>
+        (await lintDatabase(db, { roles: testDb().roles }))
+          .filter((f) => f.object.startsWith("app_public.zz_scratch"))
+          .map((f) => f.rule);
       expect(await rulesFor()).toContain("rls-enabled-forced");
       await db.query("comment on table app_public.zz_scratch is '@lint-ignore rls-enabled-forced'");
       expect(await rulesFor()).toContain("rls-enabled-forced");
-      await db.query("comment on table app_public.zz_scratch is '@lint-ignore rls-enabled-forced: scratch table, dropped before release'");
+      await db.query(
+        "comment on table app_public.zz_scratch is '@lint-ignore rls-enabled-forced: scratch table, dropped before release'",
+      );
       const after = await rulesFor();
       expect(after).not.toContain("rls-enabled-forced");
       expect(after.length).toBeGreaterThan(0); // the other rules still fire
@@ -182,11 +206,18 @@ describe("the DBA loop", () => {
       // The real schema is committable.
       await expect(assertCommittable(db, testDb().roles, { override: false, log: quiet })).resolves.toBeUndefined();
       // A scratch tenant table without RLS (the issue's 9-error table) is not.
-      await db.query("create table app_public.zz_unsafe (id uuid primary key, tenant_id uuid not null references app_public.gyms (id), secret text)");
+      await db.query(
+        "create table app_public.zz_unsafe (id uuid primary key, tenant_id uuid not null references app_public.gyms (id), secret text)",
+      );
       await db.query("grant select on app_public.zz_unsafe to " + JSON.stringify(testDb().roles.visitor.member));
-      await expect(assertCommittable(db, testDb().roles, { override: false, log: quiet })).rejects.toThrow(/not committed.*--allow-lint-errors/);
+      await expect(assertCommittable(db, testDb().roles, { override: false, log: quiet })).rejects.toThrow(
+        /not committed.*--allow-lint-errors/,
+      );
       const warnings: string[] = [];
-      await assertCommittable(db, testDb().roles, { override: true, log: { error: () => undefined, warn: (line: string) => warnings.push(line) } });
+      await assertCommittable(db, testDb().roles, {
+        override: true,
+        log: { error: () => undefined, warn: (line: string) => warnings.push(line) },
+      });
       expect(warnings).toHaveLength(1);
       expect(JSON.parse(warnings[0]!)).toMatchObject({ msg: "db:commit: lint errors overridden", flag: "--allow-lint-errors" });
       expect(warnings[0]).toContain("app_public.zz_unsafe");

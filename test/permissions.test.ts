@@ -58,131 +58,236 @@ async function one<T extends object>(sql: string, params: unknown[]): Promise<T 
 
 const FIXTURES: Record<string, Fixture> = {
   plans: {
-    key: ["id"], tenant: null, update: "name",
+    key: ["id"],
+    tenant: null,
+    update: "name",
     // The key is a gym_plan: an existing value, so only the missing grant can refuse the insert.
     insert: async () => ({ id: "free", name: "Test" }),
   },
   gyms: {
-    key: ["id"], tenant: "id", update: "name",
+    key: ["id"],
+    tenant: "id",
+    update: "name",
     insert: async () => ({ name: "New gym", slug: unique("perm-gym") }),
   },
   users: {
-    key: ["id"], tenant: null, owner: ["id"], ownerIsUser: true, update: "display_name",
+    key: ["id"],
+    tenant: null,
+    owner: ["id"],
+    ownerIsUser: true,
+    update: "display_name",
     insert: async () => ({ email: `${unique("perm-user")}@example.test`, display_name: "New person" }),
   },
   memberships: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["id"], update: "role",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    owner: ["id"],
+    update: "role",
     insert: async ({ tenantId }) => {
       const u = await one<{ id: string }>(
         `select u.id from app_public.users u where not exists
-           (select 1 from app_public.memberships m where m.user_id = u.id and m.tenant_id = $1) limit 1`, [tenantId]);
+           (select 1 from app_public.memberships m where m.user_id = u.id and m.tenant_id = $1) limit 1`,
+        [tenantId],
+      );
       return { tenant_id: tenantId, user_id: u!.id, role: "member", display_name: "Perm" };
     },
   },
   invitations: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", update: "display_name",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    update: "display_name",
     insert: async ({ tenantId }) => ({
-      tenant_id: tenantId, email: `${unique("perm-invite")}@example.test`, role: "member", display_name: "Perm",
-      token_hash: "\\x00", expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+      tenant_id: tenantId,
+      email: `${unique("perm-invite")}@example.test`,
+      role: "member",
+      display_name: "Perm",
+      token_hash: "\\x00",
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
     }),
   },
   account_events: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", update: "role",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    update: "role",
     insert: async ({ tenantId }) => ({ tenant_id: tenantId, action: "membership_created", actor_role: "gym_admin" }),
   },
   network_preferences: {
-    key: ["tenant_id", "membership_id"], tenant: "tenant_id", owner: ["membership_id"], update: "display_name",
+    key: ["tenant_id", "membership_id"],
+    tenant: "tenant_id",
+    owner: ["membership_id"],
+    update: "display_name",
     insert: async ({ tenantId, owner }) => ({ tenant_id: tenantId, membership_id: owner, display_name: "Perm" }),
   },
   benchmarks: {
-    key: ["id"], tenant: null, update: "name",
+    key: ["id"],
+    tenant: null,
+    update: "name",
     insert: async () => ({ slug: unique("perm-bench"), name: "Test benchmark", score_type: "reps" }),
   },
   profiles: {
-    key: ["tenant_id", "membership_id"], tenant: "tenant_id", owner: ["membership_id"], update: "bio",
+    key: ["tenant_id", "membership_id"],
+    tenant: "tenant_id",
+    owner: ["membership_id"],
+    update: "bio",
     insert: async ({ tenantId, owner }) => ({ tenant_id: tenantId, membership_id: owner }),
   },
   trainer_assignments: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["trainer_id", "client_id"], insertOwner: "client_id",
-    ownerRole: "member", update: "notes",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    owner: ["trainer_id", "client_id"],
+    insertOwner: "client_id",
+    ownerRole: "member",
+    update: "notes",
     insert: async ({ tenantId, owner }) => {
       const pt = await one<{ id: string }>(
         `select m.id from app_public.memberships m where m.tenant_id = $1 and m.role = 'personal_trainer'
            and not exists (select 1 from app_public.trainer_assignments a
                            where a.tenant_id = m.tenant_id and a.trainer_id = m.id and a.client_id = $2)
-         limit 1`, [tenantId, owner]);
+         limit 1`,
+        [tenantId, owner],
+      );
       return pt ? { tenant_id: tenantId, trainer_id: pt.id, client_id: owner } : null;
     },
   },
   workouts: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", published: "is_published", update: "title",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    published: "is_published",
+    update: "title",
     insert: async ({ tenantId }) => ({ tenant_id: tenantId, title: "Test WOD", scoring_type: "reps", is_published: false }),
   },
   class_sessions: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", update: "title",
-    insert: async ({ tenantId }) => ({ tenant_id: tenantId, title: "Test class", starts_at: new Date().toISOString(), capacity: 10 }),
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    update: "title",
+    insert: async ({ tenantId }) => ({
+      tenant_id: tenantId,
+      title: "Test class",
+      starts_at: new Date().toISOString(),
+      capacity: 10,
+    }),
   },
   bookings: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["member_id"], ownerRole: "member", update: "checked_in_at",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    owner: ["member_id"],
+    ownerRole: "member",
+    update: "checked_in_at",
     insert: async ({ tenantId, owner }) => {
       const cls = await one<{ id: string }>(
         `select c.id from app_public.class_sessions c where c.tenant_id = $1 and c.booked_count < c.capacity
            and not exists (select 1 from app_public.bookings b
                            where b.tenant_id = c.tenant_id and b.class_session_id = c.id and b.member_id = $2)
-         order by c.starts_at limit 1`, [tenantId, owner]);
+         order by c.starts_at limit 1`,
+        [tenantId, owner],
+      );
       return cls ? { tenant_id: tenantId, class_session_id: cls.id, member_id: owner } : null;
     },
   },
   workout_bests: {
-    key: ["tenant_id", "workout_id", "member_id"], tenant: "tenant_id", published: "is_published", update: "score",
+    key: ["tenant_id", "workout_id", "member_id"],
+    tenant: "tenant_id",
+    published: "is_published",
+    update: "score",
     insert: async ({ tenantId }) => {
       // A member with no best for this workout yet: the insert fails only on the permission.
       const w = await one<{ id: string; member: string }>(
         `select w.id, m.id as member from app_public.workouts w join app_public.memberships m on m.tenant_id = w.tenant_id
           where w.tenant_id = $1 and w.is_published
             and not exists (select 1 from app_public.workout_bests b where b.tenant_id = w.tenant_id and b.workout_id = w.id and b.member_id = m.id)
-          limit 1`, [tenantId]);
-      return { tenant_id: tenantId, workout_id: w!.id, member_id: w!.member, is_rx: true, sort_score: 1, score: 1,
-               performed_on: "2025-01-01", result_id: "00000000-0000-0000-0000-000000000000", is_published: true };
+          limit 1`,
+        [tenantId],
+      );
+      return {
+        tenant_id: tenantId,
+        workout_id: w!.id,
+        member_id: w!.member,
+        is_rx: true,
+        sort_score: 1,
+        score: 1,
+        performed_on: "2025-01-01",
+        result_id: "00000000-0000-0000-0000-000000000000",
+        is_published: true,
+      };
     },
   },
   workout_results: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["member_id"], ownerRole: "member", update: "score",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    owner: ["member_id"],
+    ownerRole: "member",
+    update: "score",
     insert: async ({ tenantId, owner }) => {
-      const w = await one<{ id: string }>(
-        "select id from app_public.workouts where tenant_id = $1 and is_published limit 1", [tenantId]);
+      const w = await one<{ id: string }>("select id from app_public.workouts where tenant_id = $1 and is_published limit 1", [
+        tenantId,
+      ]);
       return { tenant_id: tenantId, workout_id: w!.id, member_id: owner, score: 123 };
     },
   },
   progress_metrics: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["member_id"], ownerRole: "member", update: "value",
-    insert: async ({ tenantId, owner }) => ({ tenant_id: tenantId, member_id: owner, kind: "body_weight", value: 80, unit: "kg" }),
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    owner: ["member_id"],
+    ownerRole: "member",
+    update: "value",
+    insert: async ({ tenantId, owner }) => ({
+      tenant_id: tenantId,
+      member_id: owner,
+      kind: "body_weight",
+      value: 80,
+      unit: "kg",
+    }),
   },
   membership_plans: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", update: "name",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    update: "name",
     insert: async ({ tenantId }) => ({ tenant_id: tenantId, name: unique("Plan"), price_cents: 5000 }),
   },
   payments: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["member_id"], ownerRole: "member", update: "status",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    owner: ["member_id"],
+    ownerRole: "member",
+    update: "status",
     insert: async ({ tenantId, owner }) => ({
-      tenant_id: tenantId, member_id: owner, amount_cents: 12000, period_start: "2025-01-01", period_end: "2025-01-31",
+      tenant_id: tenantId,
+      member_id: owner,
+      amount_cents: 12000,
+      period_start: "2025-01-01",
+      period_end: "2025-01-31",
     }),
   },
   messages: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["sender_id", "recipient_id"], insertOwner: "sender_id",
-    stamped: true, writeOwner: ["recipient_id"], update: "read_at",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    owner: ["sender_id", "recipient_id"],
+    insertOwner: "sender_id",
+    stamped: true,
+    writeOwner: ["recipient_id"],
+    update: "read_at",
     insert: async ({ tenantId, owner }) => {
-      const to = await one<{ id: string }>(
-        "select id from app_public.memberships where tenant_id = $1 and id <> $2 limit 1", [tenantId, owner]);
+      const to = await one<{ id: string }>("select id from app_public.memberships where tenant_id = $1 and id <> $2 limit 1", [
+        tenantId,
+        owner,
+      ]);
       return { tenant_id: tenantId, sender_id: owner, recipient_id: to!.id, body: "hi" };
     },
   },
   posts: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["author_id"], stamped: true, update: "body",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    owner: ["author_id"],
+    stamped: true,
+    update: "body",
     insert: async ({ tenantId, owner }) => ({ tenant_id: tenantId, author_id: owner, body: "test post" }),
   },
   comments: {
-    key: ["tenant_id", "id"], tenant: "tenant_id", owner: ["author_id"], stamped: true, update: "body",
+    key: ["tenant_id", "id"],
+    tenant: "tenant_id",
+    owner: ["author_id"],
+    stamped: true,
+    update: "body",
     insert: async ({ tenantId, owner }) => {
       const post = await one<{ id: string }>("select id from app_public.posts where tenant_id = $1 limit 1", [tenantId]);
       return { tenant_id: tenantId, post_id: post!.id, author_id: owner, body: "test comment" };
@@ -227,12 +332,20 @@ function who(role: Role): Promise<Who> {
       const p = await persona(role, GYM_A);
       const home = await gymId(GYM_A);
       const away = await gymId(GYM_B);
-      const m = p.userId && p.tenantId
-        ? await one<{ id: string }>("select id from app_public.memberships where tenant_id = $1 and user_id = $2", [p.tenantId, p.userId])
-        : undefined;
+      const m =
+        p.userId && p.tenantId
+          ? await one<{ id: string }>("select id from app_public.memberships where tenant_id = $1 and user_id = $2", [
+              p.tenantId,
+              p.userId,
+            ])
+          : undefined;
       const clients = m
-        ? (await rootQuery<{ client_id: string }>(
-            "select client_id from app_public.trainer_assignments where tenant_id = $1 and trainer_id = $2", [home, m.id])).map((r) => r.client_id)
+        ? (
+            await rootQuery<{ client_id: string }>(
+              "select client_id from app_public.trainer_assignments where tenant_id = $1 and trainer_id = $2",
+              [home, m.id],
+            )
+          ).map((r) => r.client_id)
         : [];
       return { persona: p, home, away, me: m?.id ?? null, clients };
     })();
@@ -244,13 +357,18 @@ function who(role: Role): Promise<Who> {
 const isMine = (row: Row, cols: string[] | undefined, me: string | null) => !!me && !!cols?.some((c) => row[c] === me);
 /** "Me" as the table's owner columns name me: my user id or my membership id. */
 const meIn = (f: Fixture, w: Who) => (f.ownerIsUser ? w.persona.userId : w.me);
-const isClients = (row: Row, cols: string[] | undefined, clients: string[]) => !!cols?.some((c) => clients.includes(row[c] as string));
+const isClients = (row: Row, cols: string[] | undefined, clients: string[]) =>
+  !!cols?.some((c) => clients.includes(row[c] as string));
 
 //------------------------------------------------------------------------------------------
 // Acting as the role.
 
 /** Run one statement in a savepoint: whether it took effect (rowCount), or the SQLSTATE that refused it. */
-async function attempt(db: PoolClient, sql: string, params: unknown[]): Promise<{ rows: number; code?: string; message?: string }> {
+async function attempt(
+  db: PoolClient,
+  sql: string,
+  params: unknown[],
+): Promise<{ rows: number; code?: string; message?: string }> {
   await db.query("savepoint attempt");
   try {
     const res = await db.query(sql, params);
@@ -269,12 +387,16 @@ function where(f: Fixture, row: Row, offset = 0) {
 
 /** A refusal is either "permission denied / RLS" (42501) or "no row touched"; anything else is a bug. */
 function expectRefused(result: { rows: number; code?: string; message?: string }, what: string) {
-  if (result.code && result.code !== "42501") throw new Error(`${what}: expected a refusal, got ${result.code} ${result.message}`);
+  if (result.code && result.code !== "42501")
+    throw new Error(`${what}: expected a refusal, got ${result.code} ${result.message}`);
   expect({ what, rows: result.rows }).toEqual({ what, rows: 0 });
 }
 function expectDone(result: { rows: number; code?: string; message?: string }, what: string) {
-  expect({ what, rows: result.rows, error: result.code ? `${result.code} ${result.message}` : undefined })
-    .toEqual({ what, rows: 1, error: undefined });
+  expect({ what, rows: result.rows, error: result.code ? `${result.code} ${result.message}` : undefined }).toEqual({
+    what,
+    rows: 1,
+    error: undefined,
+  });
 }
 
 //------------------------------------------------------------------------------------------
@@ -310,11 +432,21 @@ async function checkSelect(table: string, role: Role, access: Access) {
   }
   let expected: Row[];
   switch (access) {
-    case "all": expected = inGym; break;
-    case "own": expected = inGym.filter((r) => isMine(r, f.owner, meIn(f, w))); break;
-    case "assigned": expected = inGym.filter((r) => isClients(r, f.owner, w.clients)); break;
-    case "published": expected = inGym.filter((r) => r._published === true); break;
-    case "deny": expected = []; break;
+    case "all":
+      expected = inGym;
+      break;
+    case "own":
+      expected = inGym.filter((r) => isMine(r, f.owner, meIn(f, w)));
+      break;
+    case "assigned":
+      expected = inGym.filter((r) => isClients(r, f.owner, w.clients));
+      break;
+    case "published":
+      expected = inGym.filter((r) => r._published === true);
+      break;
+    case "deny":
+      expected = [];
+      break;
   }
   if (access !== "all" && access !== "deny") {
     expect(expected.length).toBeGreaterThan(0); // there is something of theirs to see...
@@ -357,7 +489,10 @@ async function checkWrite(table: string, role: Role, op: "update" | "delete", ac
       mustNot.push(["someone else's row", others.find((r) => !isMine(r, cols, me))]);
       if (f.writeOwner) {
         // e.g. a message you sent: yours to read, not yours to mark read.
-        mustNot.push(["a row that is the caller's only to read", home.find((r) => isMine(r, f.owner, me) && !isMine(r, cols, me))]);
+        mustNot.push([
+          "a row that is the caller's only to read",
+          home.find((r) => isMine(r, f.owner, me) && !isMine(r, cols, me)),
+        ]);
       }
       if (!global) mustNot.push(["a row of another gym", away[0]]);
       break;
@@ -390,7 +525,8 @@ async function checkWrite(table: string, role: Role, op: "update" | "delete", ac
 async function memberships(tenantId: string, role?: GymRole): Promise<string[]> {
   const rows = await rootQuery<{ id: string }>(
     "select id::text from app_public.memberships where tenant_id = $1 and ($2::text is null or role::text = $2) order by created_at, id",
-    [tenantId, role ?? null]);
+    [tenantId, role ?? null],
+  );
   return rows.map((r) => r.id);
 }
 
@@ -431,7 +567,13 @@ async function checkInsert(table: string, role: Role, access: Access) {
       break;
     case "assigned":
       must.push(["a row for an assigned client", await build(w.home, w.clients)]);
-      mustNot.push(["a row for a member who is not a client", await build(w.home, candidates.filter((c) => !w.clients.includes(c!)))]);
+      mustNot.push([
+        "a row for a member who is not a client",
+        await build(
+          w.home,
+          candidates.filter((c) => !w.clients.includes(c!)),
+        ),
+      ]);
       break;
     case "published":
     case "deny":
@@ -464,7 +606,9 @@ describe("permission matrix", () => {
       `insert into app_public.workout_results (tenant_id, workout_id, member_id, recorded_by, score, notes)
        select w.tenant_id, w.id, m.id, m.id, 1, 'perm-draft'
          from app_public.workouts w join app_public.memberships m on m.tenant_id = w.tenant_id and m.role = 'coach'
-        where w.tenant_id = $1 and not w.is_published limit 1`, [await gymId(GYM_A)]);
+        where w.tenant_id = $1 and not w.is_published limit 1`,
+      [await gymId(GYM_A)],
+    );
   });
   afterAll(async () => {
     await rootQuery("delete from app_public.workout_results where notes = 'perm-draft'");
@@ -477,7 +621,8 @@ describe("permission matrix", () => {
 
   it("covers every table in app_public, and has a fixture for every table it names", async () => {
     const tables = await rootQuery<{ table_name: string }>(
-      "select table_name from information_schema.tables where table_schema = 'app_public' and table_type = 'BASE TABLE' order by 1");
+      "select table_name from information_schema.tables where table_schema = 'app_public' and table_type = 'BASE TABLE' order by 1",
+    );
     expect(MATRIX.map((r) => r.table).sort()).toEqual(tables.map((t) => t.table_name).sort());
     expect(Object.keys(FIXTURES).sort()).toEqual(MATRIX.map((r) => r.table).sort());
   });
@@ -500,7 +645,10 @@ describe("permission matrix", () => {
 
 describe("function matrix", () => {
   const calls: Record<string, (w: Who) => { sql: string; params: unknown[]; check?: (rows: Row[]) => void }> = {
-    provision_gym: () => ({ sql: "select id from app_public.provision_gym($1, $2, 'free')", params: ["Perm gym", unique("perm-fn")] }),
+    provision_gym: () => ({
+      sql: "select id from app_public.provision_gym($1, $2, 'free')",
+      params: ["Perm gym", unique("perm-fn")],
+    }),
     invite_to_gym: (w) => ({
       sql: "select id from app_public.invite_to_gym($1, 'member', 'Perm Person', $2)",
       params: [`${unique("perm")}@example.test`, w.home],

@@ -33,29 +33,34 @@ if (!binary && required) {
 }
 
 // Not installed and not required: jest lists the suite as skipped, with the reason in its name.
-(binary ? describe : describe.skip)(binary ? title : `${title} — skipped: pgbouncer is not installed (REQUIRE_PGBOUNCER=1 makes this a failure)`, () => {
-  let bouncer: RunningPgbouncer | undefined;
-  let api: RunningApi | undefined;
-  beforeAll(async () => {
-    // A small server pool: many more clients than connections, so transactions interleave.
-    bouncer = await startPgbouncer(testDb().authUrl, { poolSize: 4 });
-    api = await startTestApi({ authUrl: bouncer.url, poolSize: 20 });
-  }, 30_000);
-  afterAll(async () => {
-    await api?.close();
-    await bouncer?.stop();
-  });
+(binary ? describe : describe.skip)(
+  binary ? title : `${title} — skipped: pgbouncer is not installed (REQUIRE_PGBOUNCER=1 makes this a failure)`,
+  () => {
+    let bouncer: RunningPgbouncer | undefined;
+    let api: RunningApi | undefined;
+    beforeAll(async () => {
+      // A small server pool: many more clients than connections, so transactions interleave.
+      bouncer = await startPgbouncer(testDb().authUrl, { poolSize: 4 });
+      api = await startTestApi({ authUrl: bouncer.url, poolSize: 20 });
+    }, 30_000);
+    afterAll(async () => {
+      await api?.close();
+      await bouncer?.stop();
+    });
 
-  it("serves requests through pgbouncer", async () => {
-    const res = await gql(api!, "{ myRole }");
-    expect(res.data).toEqual({ myRole: "anonymous" });
-  });
+    it("serves requests through pgbouncer", async () => {
+      const res = await gql(api!, "{ myRole }");
+      expect(res.data).toEqual({ myRole: "anonymous" });
+    });
 
-  it(`${clients} concurrent clients, ${total} requests through a 4-connection pool: every answer is the caller's own`, async () => {
-    const identities = await demoIdentities(api!);
-    const result = await hammer(api!.url, identities, { clients, total, maxMillis });
-    console.log(`pgbouncer: ${result.requests} requests from ${clients} clients in ${(result.millis / 1000).toFixed(1)} s, ${result.perSecond}/s, ${result.failures.length} wrong answers`);
-    expect(result.failures.slice(0, 10)).toEqual([]);
-    expect(result.requests).toBeGreaterThanOrEqual(Math.min(total, 1_000));
-  }, 180_000);
-});
+    it(`${clients} concurrent clients, ${total} requests through a 4-connection pool: every answer is the caller's own`, async () => {
+      const identities = await demoIdentities(api!);
+      const result = await hammer(api!.url, identities, { clients, total, maxMillis });
+      console.log(
+        `pgbouncer: ${result.requests} requests from ${clients} clients in ${(result.millis / 1000).toFixed(1)} s, ${result.perSecond}/s, ${result.failures.length} wrong answers`,
+      );
+      expect(result.failures.slice(0, 10)).toEqual([]);
+      expect(result.requests).toBeGreaterThanOrEqual(Math.min(total, 1_000));
+    }, 180_000);
+  },
+);

@@ -16,8 +16,10 @@ const ADD = "select id from app_public.invite_to_gym($1, $3, $2, $4)";
 describe("plan limits", () => {
   it("plans are a global table with the documented limits, and gyms.plan references it", async () => {
     const anonymous = await persona("anonymous");
-    const plans = await asPersona(anonymous, async (db) =>
-      (await db.query("select id, max_members, max_staff from app_public.plans order by sort_order")).rows);
+    const plans = await asPersona(
+      anonymous,
+      async (db) => (await db.query("select id, max_members, max_staff from app_public.plans order by sort_order")).rows,
+    );
     expect(plans).toEqual([
       { id: "free", max_members: 30, max_staff: 2 },
       { id: "basic", max_members: 200, max_staff: null },
@@ -42,7 +44,8 @@ describe("plan limits", () => {
     const rows = await rootQuery<{ plan: string; member_count: number; staff_count: number; members: string }>(
       `select g.plan, g.member_count, g.staff_count,
               (select count(*) from app_public.memberships m where m.tenant_id = g.id and m.role = 'member') as members
-       from app_public.gyms g where g.slug = 'tiny-box'`);
+       from app_public.gyms g where g.slug = 'tiny-box'`,
+    );
     expect(rows).toEqual([{ plan: "free", member_count: TINY_BOX_MEMBERS, staff_count: 2, members: String(TINY_BOX_MEMBERS) }]);
   });
 
@@ -56,15 +59,19 @@ describe("plan limits", () => {
     const admin = await persona("gym_admin", "tiny-box");
     const err = await expectPgError(admin, ADD, ["extra-coach@example.test", "Extra Coach", "coach", null]);
     expect(err).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 2 staff" });
-    const promote = await expectPgError(admin,
-      "update app_public.memberships set role = 'coach' where id = (select id from app_public.memberships where role = 'member' limit 1)");
+    const promote = await expectPgError(
+      admin,
+      "update app_public.memberships set role = 'coach' where id = (select id from app_public.memberships where role = 'member' limit 1)",
+    );
     expect(promote).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 2 staff" });
   });
 
   it("removing a member frees the place; the counters follow", async () => {
     const admin = await persona("gym_admin", "tiny-box");
     await asPersona(admin, async (db) => {
-      await db.query("delete from app_public.memberships where id = (select id from app_public.memberships where role = 'member' limit 1)");
+      await db.query(
+        "delete from app_public.memberships where id = (select id from app_public.memberships where role = 'member' limit 1)",
+      );
       expect((await db.query("select member_count, staff_count from app_public.gyms")).rows).toEqual([
         { member_count: TINY_BOX_MEMBERS - 1, staff_count: 2 },
       ]);
@@ -92,8 +99,11 @@ describe("plan limits", () => {
     // A fresh free gym with 28 members, committed: 2 places left, and 10 open invitations.
     const platform = await persona("platform_owner");
     const slug = `race-${randomUUID().slice(0, 8)}`;
-    const gym = await commitAsPersona(platform, async (db) =>
-      (await db.query<{ id: string }>("select id from app_public.provision_gym('Race Gym', $1, 'free')", [slug])).rows[0]!.id);
+    const gym = await commitAsPersona(
+      platform,
+      async (db) =>
+        (await db.query<{ id: string }>("select id from app_public.provision_gym('Race Gym', $1, 'free')", [slug])).rows[0]!.id,
+    );
     const adminUser = (await createGymUser({ role: "gym_admin", gym: { id: gym, slug } })).userId;
     for (let i = 1; i <= 28; i++) await createGymUser({ role: "member", gym: { id: gym, slug }, password: null });
     const admin = claimsOf("gym_admin", adminUser, gym);
@@ -104,16 +114,23 @@ describe("plan limits", () => {
     for (let i = 0; i < 10; i++) tokens.push(await latestToken(`racer${i}@${slug}.test`));
     const anonymous = await persona("anonymous");
     const outcomes = await race(
-      tokens.map((token) => ({ who: anonymous, sql: "select app_public.accept_invitation($1, 'racer-password')", params: [token] })),
+      tokens.map((token) => ({
+        who: anonymous,
+        sql: "select app_public.accept_invitation($1, 'racer-password')",
+        params: [token],
+      })),
     );
     const winners = outcomes.filter((o) => o.ok);
     const losers = outcomes.filter((o) => !o.ok);
     expect(winners).toHaveLength(2);
     expect(losers.map((o) => [o.code, o.message, o.constraint])).toEqual(
-      Array(8).fill(["IC010", "Plan limit reached: free plan allows 30 members", "plan_max_members"]));
+      Array(8).fill(["IC010", "Plan limit reached: free plan allows 30 members", "plan_max_members"]),
+    );
     const [counts] = await rootQuery<{ member_count: number; members: string }>(
       `select g.member_count, (select count(*) from app_public.memberships m where m.tenant_id = g.id and m.role = 'member') as members
-       from app_public.gyms g where g.id = $1`, [gym]);
+       from app_public.gyms g where g.id = $1`,
+      [gym],
+    );
     expect(counts).toEqual({ member_count: 30, members: "30" });
   });
 
@@ -121,21 +138,31 @@ describe("plan limits", () => {
     const api = await startTestApi();
     try {
       const token = await login(api, "admin@tiny-box.test");
-      const res = await gql(api,
+      const res = await gql(
+        api,
         `mutation { inviteToGym(input: { email: "gql-extra@example.test", displayName: "Extra", role: MEMBER }) { clientMutationId } }`,
-        {}, token);
+        {},
+        token,
+      );
       expect(res.errors?.[0]).toMatchObject({
         message: "Plan limit reached: free plan allows 30 members",
         extensions: { code: "IC010", constraint: "plan_max_members" },
       });
-      const plans = await gql(api, "{ plans(orderBy: SORT_ORDER_ASC) { nodes { rowId maxMembers maxStaff } } currentGym { plan memberCount staffCount } }", {}, token);
+      const plans = await gql(
+        api,
+        "{ plans(orderBy: SORT_ORDER_ASC) { nodes { rowId maxMembers maxStaff } } currentGym { plan memberCount staffCount } }",
+        {},
+        token,
+      );
       expect(plans.errors).toBeUndefined();
       expect(plans.data).toEqual({
-        plans: { nodes: [
-          { rowId: "FREE", maxMembers: 30, maxStaff: 2 },
-          { rowId: "BASIC", maxMembers: 200, maxStaff: null },
-          { rowId: "PRO", maxMembers: null, maxStaff: null },
-        ] },
+        plans: {
+          nodes: [
+            { rowId: "FREE", maxMembers: 30, maxStaff: 2 },
+            { rowId: "BASIC", maxMembers: 200, maxStaff: null },
+            { rowId: "PRO", maxMembers: null, maxStaff: null },
+          ],
+        },
         currentGym: { plan: "FREE", memberCount: 30, staffCount: 2 },
       });
     } finally {

@@ -4,15 +4,26 @@ import { gql, login, startTestApi } from "./support/api";
 describe("platform-owner analytics", () => {
   it("the platform owner reads every gym's facts; gym roles are denied the views", async () => {
     const owner = await persona("platform_owner");
-    const gyms = await asPersona(owner, async (db) =>
-      (await db.query<{ gym_name: string }>("select distinct gym_name from app_public.platform_membership_facts order by 1")).rows);
+    const gyms = await asPersona(
+      owner,
+      async (db) =>
+        (await db.query<{ gym_name: string }>("select distinct gym_name from app_public.platform_membership_facts order by 1"))
+          .rows,
+    );
     expect(gyms.map((g) => g.gym_name)).toEqual(expect.arrayContaining(["Harbor Barbell", "Iron Temple"]));
     for (const role of GYM_ROLES) {
-      for (const view of ["platform_membership_facts", "platform_class_facts", "platform_result_facts", "platform_revenue_facts"]) {
+      for (const view of [
+        "platform_membership_facts",
+        "platform_class_facts",
+        "platform_result_facts",
+        "platform_revenue_facts",
+      ]) {
         expect((await expectPgError(await persona(role, GYM_A), `select * from app_public.${view}`)).code).toBe("42501");
       }
     }
-    expect((await expectPgError(await persona("anonymous"), "select * from app_public.platform_revenue_facts")).code).toBe("42501");
+    expect((await expectPgError(await persona("anonymous"), "select * from app_public.platform_revenue_facts")).code).toBe(
+      "42501",
+    );
   });
 
   it("over GraphQL with pg-aggregates: members, active members, classes, results and revenue per gym, plan and month", async () => {
@@ -59,7 +70,9 @@ describe("platform-owner analytics", () => {
         const token = await login(api, `admin@${slug}.test`);
         const res = await gql(api, q, {}, token);
         expect(res.errors).toBeUndefined();
-        const [{ n }] = (await rootQuery<{ n: string }>("select count(*) as n from app_public.memberships where tenant_id = $1", [await gymId(slug)])) as [{ n: string }];
+        const [{ n }] = (await rootQuery<{ n: string }>("select count(*) as n from app_public.memberships where tenant_id = $1", [
+          await gymId(slug),
+        ])) as [{ n: string }];
         expect(res.data!.memberships.totalCount).toBe(Number(n));
         expect(res.data!.memberships.aggregates.distinctCount.tenantId).toBe("1");
         expect(res.data!.workoutResults.aggregates.distinctCount.tenantId).toBe("1");

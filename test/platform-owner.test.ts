@@ -31,7 +31,10 @@ describe("as the platform owner", () => {
   });
 
   it("I see every gym", async () => {
-    const seen = await expectSameAsGroundTruth(() => selectIds(owner, "select id from app_public.gyms"), "select id from app_public.gyms");
+    const seen = await expectSameAsGroundTruth(
+      () => selectIds(owner, "select id from app_public.gyms"),
+      "select id from app_public.gyms",
+    );
     expect(seen).toEqual(expect.arrayContaining([await gymId(GYM_A), await gymId(GYM_B)]));
   });
 
@@ -52,8 +55,9 @@ describe("as the platform owner", () => {
   });
 
   it("my token names no gym: current_gym() is null and my role is platform_owner", async () => {
-    const row = await asPersona(owner, async (db) =>
-      (await db.query("select app_public.current_gym() is null as no_gym, app_public.my_role() as role")).rows[0],
+    const row = await asPersona(
+      owner,
+      async (db) => (await db.query("select app_public.current_gym() is null as no_gym, app_public.my_role() as role")).rows[0],
     );
     expect(row).toEqual({ no_gym: true, role: "platform_owner" });
   });
@@ -61,7 +65,9 @@ describe("as the platform owner", () => {
   it("I can provision a gym, and then see it", async () => {
     const slug = freshSlug();
     await asPersona(owner, async (db) => {
-      const { rows } = await db.query("select id, name, slug, plan from app_public.provision_gym('Fresh Gym', $1, 'basic')", [slug]);
+      const { rows } = await db.query("select id, name, slug, plan from app_public.provision_gym('Fresh Gym', $1, 'basic')", [
+        slug,
+      ]);
       expect(rows).toEqual([{ id: expect.any(String), name: "Fresh Gym", slug, plan: "basic" }]);
       const visible = await db.query("select id from app_public.gyms where slug = $1", [slug]);
       expect(visible.rows).toEqual([{ id: rows[0].id }]);
@@ -126,7 +132,9 @@ describe.each([GYM_A, GYM_B])("no gym role of %s sees more than its gym", (slug)
     const home = await gymId(slug);
     expect(await selectIds(who, "select id from app_public.gyms")).toEqual([home]);
     const tenants = await asPersona(who, async (db) =>
-      (await db.query<{ tenant_id: string }>("select distinct tenant_id from app_public.memberships")).rows.map((r) => r.tenant_id),
+      (await db.query<{ tenant_id: string }>("select distinct tenant_id from app_public.memberships")).rows.map(
+        (r) => r.tenant_id,
+      ),
     );
     expect(tenants).toEqual([home]);
   });
@@ -141,7 +149,9 @@ describe("provisioning is for the platform owner only", () => {
   });
 
   it("an anonymous visitor cannot provision a gym (42501)", async () => {
-    expect(await expectPgError(await persona("anonymous"), "select app_public.provision_gym('Rogue Gym', $1)", [freshSlug()])).toMatchObject({
+    expect(
+      await expectPgError(await persona("anonymous"), "select app_public.provision_gym('Rogue Gym', $1)", [freshSlug()]),
+    ).toMatchObject({
       code: "42501",
     });
   });
@@ -150,7 +160,9 @@ describe("provisioning is for the platform owner only", () => {
     const admin = await persona("gym_admin", GYM_A);
     const a = await gymId(GYM_A);
     await asPersona(admin, async (db) => {
-      const { rows } = await db.query("select tenant_id, role from app_public.invite_to_gym($1, 'member', 'New Member')", [freshEmail()]);
+      const { rows } = await db.query("select tenant_id, role from app_public.invite_to_gym($1, 'member', 'New Member')", [
+        freshEmail(),
+      ]);
       expect(rows).toEqual([{ tenant_id: a, role: "member" }]);
     });
     const error = await expectPgError(admin, "select app_public.invite_to_gym($1, 'member', 'New Member', $2)", [

@@ -43,7 +43,8 @@ async function liveSession(): Promise<{ token: string; claims: TokenClaims; sett
   return { token, claims, settings: pgSettingsFor(claims, testDb().roles) };
 }
 
-const WHO = "select current_user::text as role, current_setting('jwt.claims.tenant_id') as tenant, current_setting('statement_timeout') as timeout";
+const WHO =
+  "select current_user::text as role, current_setting('jwt.claims.tenant_id') as tenant, current_setting('statement_timeout') as timeout";
 
 describe.each<SettingsStyle>(["set_config", "set_local"])("one round trip to open the transaction (%s)", (style) => {
   // set_local (Citus mode) sends the claims in a string of their own (src/db/pg-adaptor.ts).
@@ -53,7 +54,9 @@ describe.each<SettingsStyle>(["set_config", "set_local"])("one round trip to ope
     const withPgClient = makeOneTripWithPgClient(pool, { style, guard: sessionGuard });
     await withPgClient(settings, (c) => c.query({ text: "select 1" })); // a fresh connection's one-off setup
     roundTrips = 0;
-    const { rows } = await withPgClient(settings, (c) => c.query<{ role: string; tenant: string; timeout: string }>({ text: WHO }));
+    const { rows } = await withPgClient(settings, (c) =>
+      c.query<{ role: string; tenant: string; timeout: string }>({ text: WHO }),
+    );
     expect(rows[0]).toEqual({ role: testDb().roles.visitor.coach, tenant: claims.tenantId, timeout: "15s" });
     expect(roundTrips).toBe(preambleTrips + 2);
   });
@@ -63,9 +66,13 @@ describe.each<SettingsStyle>(["set_config", "set_local"])("one round trip to ope
     expect((await gql(api, "mutation { logout(input: {}) { result } }", {}, token)).status).toBe(200);
     const withPgClient = makeOneTripWithPgClient(pool, { style, guard: sessionGuard });
     let ran = false;
-    await expect(withPgClient(settings, async () => (ran = true))).rejects.toMatchObject({ extensions: { code: "SESSION_INVALID" } });
+    await expect(withPgClient(settings, async () => (ran = true))).rejects.toMatchObject({
+      extensions: { code: "SESSION_INVALID" },
+    });
     expect(ran).toBe(false);
-    const { rows } = await pool.query("select current_user::text as role, coalesce(current_setting('jwt.claims.tenant_id', true), '') as tenant");
+    const { rows } = await pool.query(
+      "select current_user::text as role, coalesce(current_setting('jwt.claims.tenant_id', true), '') as tenant",
+    );
     expect(rows[0]).toEqual({ role: testDb().roles.authenticator, tenant: "" });
   });
 });
@@ -122,7 +129,8 @@ describe("the verified-token cache", () => {
     verify(c!, tokenOptions()); // evicts a
     expect(verify(a!, tokenOptions())).not.toBe(first);
     const forged = sign(claims, 60, "not-the-secret-not-the-secret-not-the-secret");
-    for (let i = 0; i < 2; i++) expect(() => verify(forged, tokenOptions())).toThrow(expect.objectContaining({ code: "TOKEN_INVALID" }));
+    for (let i = 0; i < 2; i++)
+      expect(() => verify(forged, tokenOptions())).toThrow(expect.objectContaining({ code: "TOKEN_INVALID" }));
     // Another secret (another server) never shares an entry.
     expect(() => verify(b!, { ...tokenOptions(), secret: "another-secret-another-secret-another" })).toThrow(
       expect.objectContaining({ code: "TOKEN_INVALID" }),

@@ -93,9 +93,15 @@ describe("resilience", () => {
       const body = JSON.parse(during.text);
       expect(body.errors.length).toBeGreaterThan(0);
       for (const e of body.errors) expect(typeof e.extensions?.code).toBe("string");
-      await expect(anonymousStillRefusedCleanly(await fetch(`${api.url}/graphql`, {
-        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ myRole }" }),
-      }))).resolves.toBe(true);
+      await expect(
+        anonymousStillRefusedCleanly(
+          await fetch(`${api.url}/graphql`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ query: "{ myRole }" }),
+          }),
+        ),
+      ).resolves.toBe(true);
 
       await proxy.restore();
       let status = 0;
@@ -118,5 +124,8 @@ async function anonymousStillRefusedCleanly(res: Response): Promise<boolean> {
   const text = await res.text();
   if (STACK.test(text)) return false;
   const body = JSON.parse(text);
-  return body.data?.myRole === "anonymous" || body.errors.every((e: { extensions?: { code?: string } }) => typeof e.extensions?.code === "string");
+  return (
+    body.data?.myRole === "anonymous" ||
+    body.errors.every((e: { extensions?: { code?: string } }) => typeof e.extensions?.code === "string")
+  );
 }

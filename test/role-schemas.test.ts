@@ -38,7 +38,8 @@ const LOGINS: Record<AppRole, string | null> = {
 };
 
 /** Root query fields every role has: the Relay basics and who-am-I, the directory, plans and benchmarks. */
-const COMMON = "benchmark benchmarkById benchmarkByRowIdAndScoreType benchmarkBySlug benchmarks currentGym gymDirectory id me myRole node plan planById plans query";
+const COMMON =
+  "benchmark benchmarkById benchmarkByRowIdAndScoreType benchmarkBySlug benchmarks currentGym gymDirectory id me myRole node plan planById plans query";
 /** What every gym role reads in its own gym (RLS decides which rows). */
 const GYM = `${COMMON} booking bookingById bookings classSession classSessionById classSessions comment commentById comments currentNetworkPreferences gym gymById gymBySlug gyms leaderboardRefreshedAt membership membershipById membershipPlan membershipPlanById membershipPlans memberships message messageById messages networkLeaderboard networkPreference networkPreferenceById networkPreferences post postById posts profile profileById profiles trainerAssignment trainerAssignmentById trainerAssignments user userByEmail userById users workout workoutById workoutResult workoutResultById workoutResults workouts`;
 const PROGRESS = "progressMetric progressMetricById progressMetrics";
@@ -49,14 +50,35 @@ const EXPECTED: Record<AppRole, { query: string; mutations: number; has: string[
   anonymous: {
     query: COMMON,
     mutations: 5,
-    has: ["authenticate", "refreshToken", "acceptInvitation", "requestPasswordReset", "resetPassword", "gymDirectory", "plans", "benchmarks"],
+    has: [
+      "authenticate",
+      "refreshToken",
+      "acceptInvitation",
+      "requestPasswordReset",
+      "resetPassword",
+      "gymDirectory",
+      "plans",
+      "benchmarks",
+    ],
     hasNot: ["memberships", "workouts", "payments", "users", "logout", "switchGym", "createBooking", "networkLeaderboard"],
   },
   member: {
     query: `${GYM} ${PROGRESS} ${PAYMENTS}`,
     mutations: 45,
     has: ["createBooking", "createWorkoutResult", "createProgressMetric", "createMessage", "switchGym", "logout"],
-    hasNot: ["createPayment", "updatePayment", "createWorkout", "createClassSession", "createTrainerAssignment", "inviteToGym", "invitations", "accountEvents", "deleteMembership", "provisionGym", "platformRevenueFacts"],
+    hasNot: [
+      "createPayment",
+      "updatePayment",
+      "createWorkout",
+      "createClassSession",
+      "createTrainerAssignment",
+      "inviteToGym",
+      "invitations",
+      "accountEvents",
+      "deleteMembership",
+      "provisionGym",
+      "platformRevenueFacts",
+    ],
   },
   personal_trainer: {
     query: `${GYM} ${PROGRESS}`,
@@ -68,19 +90,44 @@ const EXPECTED: Record<AppRole, { query: string; mutations: number; has: string[
     query: GYM,
     mutations: 47,
     has: ["createWorkout", "createClassSession", "updateBooking", "workoutResults"],
-    hasNot: ["progressMetrics", "payments", "createPayment", "createProgressMetric", "createWorkoutResult", "inviteToGym", "invitations", "provisionGym"],
+    hasNot: [
+      "progressMetrics",
+      "payments",
+      "createPayment",
+      "createProgressMetric",
+      "createWorkoutResult",
+      "inviteToGym",
+      "invitations",
+      "provisionGym",
+    ],
   },
   gym_admin: {
     query: `${GYM} ${PROGRESS} ${PAYMENTS} ${ADMIN_READS}`,
     mutations: 72,
-    has: ["createPayment", "inviteToGym", "revokeInvitation", "createMembershipPlan", "createTrainerAssignment", "deleteMembership", "updateGym"],
+    has: [
+      "createPayment",
+      "inviteToGym",
+      "revokeInvitation",
+      "createMembershipPlan",
+      "createTrainerAssignment",
+      "deleteMembership",
+      "updateGym",
+    ],
     hasNot: ["provisionGym", "createBenchmark", "platformRevenueFacts", "platformAuditEntries"],
   },
   platform_owner: {
     query: `${COMMON} ${PROGRESS} ${PAYMENTS} ${ADMIN_READS} booking bookingById bookings classSession classSessionById classSessions comment commentById comments gym gymById gymBySlug gyms leaderboardRefreshedAt membership membershipById membershipPlan membershipPlanById membershipPlans memberships networkLeaderboard networkPreference networkPreferenceById networkPreferences platformAuditEntries platformClassFacts platformMembershipFacts platformResultFacts platformRevenueFacts post postById posts profile profileById profiles trainerAssignment trainerAssignmentById trainerAssignments user userByEmail userById users workout workoutById workoutResult workoutResultById workoutResults workouts`,
     mutations: 26,
     has: ["provisionGym", "createBenchmark", "inviteToGym", "deleteMembership", "platformRevenueFacts"],
-    hasNot: ["createPayment", "createBooking", "createWorkout", "createMessage", "messages", "currentNetworkPreferences", "setNetworkPreferences"],
+    hasNot: [
+      "createPayment",
+      "createBooking",
+      "createWorkout",
+      "createMessage",
+      "messages",
+      "currentNetworkPreferences",
+      "setNetworkPreferences",
+    ],
   },
 };
 
@@ -225,12 +272,20 @@ describe("nothing a role's schema offers is refused for lack of a grant", () => 
   it("the check can fail: a refusal by Postgres reaches the client as 42501, which it looks for", async () => {
     // A member booking a class for another member: the insert policy refuses it (42501).
     const [klass] = await rootQuery<{ id: string }>(
-      "select c.id from app_public.class_sessions c join app_public.gyms g on g.id = c.tenant_id where g.slug = $1 limit 1", [GYM_A]);
+      "select c.id from app_public.class_sessions c join app_public.gyms g on g.id = c.tenant_id where g.slug = $1 limit 1",
+      [GYM_A],
+    );
     const [other] = await rootQuery<{ id: string }>(
       `select m.id from app_public.memberships m join app_public.gyms g on g.id = m.tenant_id join app_public.users u on u.id = m.user_id
-        where g.slug = $1 and m.role = 'member' and u.email <> $2 limit 1`, [GYM_A, LOGINS.member]);
-    const res = await gql(api, "mutation ($c: UUID!, $m: UUID!) { createBooking(input: { booking: { classSessionId: $c, memberId: $m } }) { booking { rowId } } }",
-      { c: klass!.id, m: other!.id }, tokens.member);
+        where g.slug = $1 and m.role = 'member' and u.email <> $2 limit 1`,
+      [GYM_A, LOGINS.member],
+    );
+    const res = await gql(
+      api,
+      "mutation ($c: UUID!, $m: UUID!) { createBooking(input: { booking: { classSessionId: $c, memberId: $m } }) { booking { rowId } } }",
+      { c: klass!.id, m: other!.id },
+      tokens.member,
+    );
     expect(grantRefusal(res)).toMatch(/^42501/);
   });
 });

@@ -34,7 +34,10 @@ async function otherGymsChecksum(except: string): Promise<string> {
   );
   const parts: string[] = [];
   for (const { t } of tables) {
-    const [row] = await rootQuery<{ h: string }>(`select md5(coalesce(string_agg(x::text, ',' order by x::text), '')) as h from ${t} x where tenant_id <> $1`, [except]);
+    const [row] = await rootQuery<{ h: string }>(
+      `select md5(coalesce(string_agg(x::text, ',' order by x::text), '')) as h from ${t} x where tenant_id <> $1`,
+      [except],
+    );
     parts.push(`${t}:${row!.h}`);
   }
   return parts.join("\n");
@@ -99,33 +102,52 @@ it("a tenant table added by a migration is exported with no code change", async 
 
 it("a suspended gym refuses logins (IC040) and ends its sessions", async () => {
   const admin = await createGymUser({ role: "gym_admin" });
-  const [session] = await rootQuery<{ id: string }>("insert into app_private.sessions (user_id) values ($1) returning id", [admin.userId]);
+  const [session] = await rootQuery<{ id: string }>("insert into app_private.sessions (user_id) values ($1) returning id", [
+    admin.userId,
+  ]);
   const valid = async () =>
-    (await rootQuery<{ ok: boolean }>(`select app_hidden.session_is_valid($1, $2, $3, m.id, m.token_version, 'gym_admin') as ok
-         from app_public.memberships m where m.tenant_id = $3 and m.user_id = $2`, [session!.id, admin.userId, admin.tenantId]))[0]!.ok;
+    (
+      await rootQuery<{ ok: boolean }>(
+        `select app_hidden.session_is_valid($1, $2, $3, m.id, m.token_version, 'gym_admin') as ok
+         from app_public.memberships m where m.tenant_id = $3 and m.user_id = $2`,
+        [session!.id, admin.userId, admin.tenantId],
+      )
+    )[0]!.ok;
   expect(await valid()).toBe(true);
   await suspendGym(owner, roles(), admin.gym.slug);
   expect(await valid()).toBe(false);
-  const login = await rootQuery("select app_public.authenticate($1, 'irrelevant-wrong') as t", [admin.email]).catch((e: { code: string }) => e.code);
+  const login = await rootQuery("select app_public.authenticate($1, 'irrelevant-wrong') as t", [admin.email]).catch(
+    (e: { code: string }) => e.code,
+  );
   expect(login).toBe("IC003"); // a wrong password still says only "invalid"
-  const refused = await rootQuery("select app_public.authenticate($1, $2) as t", [admin.email, DEMO_PASSWORD]).catch((e: { code: string }) => e.code);
+  const refused = await rootQuery("select app_public.authenticate($1, $2) as t", [admin.email, DEMO_PASSWORD]).catch(
+    (e: { code: string }) => e.code,
+  );
   expect(refused).toBe("IC040");
   await offboardGym(owner, roles(), admin.gym.slug);
 });
 
 it("erasing a person removes them everywhere and keeps the gym's payments, anonymised", async () => {
   const member = await createGymUser({ role: "member", password: null });
-  const [plan] = await rootQuery<{ id: string }>("select id from app_public.membership_plans where tenant_id = $1 limit 1", [member.tenantId]).catch(() => []);
+  const [plan] = await rootQuery<{ id: string }>("select id from app_public.membership_plans where tenant_id = $1 limit 1", [
+    member.tenantId,
+  ]).catch(() => []);
   let paymentKept = false;
   if (plan) {
     await rootQuery(
       "insert into app_public.payments (tenant_id, member_id, plan_id, amount_cents, period_start, period_end) values ($1, $2, $3, 1000, current_date, current_date + 30)",
       [member.tenantId, member.membershipId, plan.id],
-    ).then(() => (paymentKept = true), () => undefined);
+    ).then(
+      () => (paymentKept = true),
+      () => undefined,
+    );
   }
   await erasePerson(owner, roles(), member.email);
   expect(await rootQuery("select 1 from app_public.users where email = $1", [member.email])).toHaveLength(0);
-  const [user] = await rootQuery<{ display_name: string; is_disabled: boolean }>("select display_name, is_disabled from app_public.users where id = $1", [member.userId]);
+  const [user] = await rootQuery<{ display_name: string; is_disabled: boolean }>(
+    "select display_name, is_disabled from app_public.users where id = $1",
+    [member.userId],
+  );
   expect(user).toEqual({ display_name: "Erased person", is_disabled: true });
   expect(await rootQuery("select 1 from app_private.user_secrets where user_id = $1", [member.userId])).toHaveLength(0);
   expect(await rootQuery("select 1 from app_private.sessions where user_id = $1", [member.userId])).toHaveLength(0);

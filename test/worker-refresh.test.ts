@@ -40,15 +40,25 @@ async function franWorkoutId(slug: string): Promise<string> {
 
 /** The boards (network and gym) as recomputed from scratch, and as the triggers kept them: they must agree. */
 async function boardsAgree(): Promise<void> {
-  const kept = await rootQuery("select * from app_shared.network_best_all_time order by tenant_id, membership_id, benchmark_id, is_rx");
-  const keptMonth = await rootQuery("select * from app_shared.network_best_by_month order by tenant_id, membership_id, benchmark_id, is_rx, month");
+  const kept = await rootQuery(
+    "select * from app_shared.network_best_all_time order by tenant_id, membership_id, benchmark_id, is_rx",
+  );
+  const keptMonth = await rootQuery(
+    "select * from app_shared.network_best_by_month order by tenant_id, membership_id, benchmark_id, is_rx, month",
+  );
   const client = new Client({ connectionString: testDb().rootUrl });
   await client.connect();
   try {
     await client.query("begin");
     await client.query("select app_shared.refresh_leaderboards()");
-    const full = (await client.query("select * from app_shared.network_best_all_time order by tenant_id, membership_id, benchmark_id, is_rx")).rows;
-    const fullMonth = (await client.query("select * from app_shared.network_best_by_month order by tenant_id, membership_id, benchmark_id, is_rx, month")).rows;
+    const full = (
+      await client.query("select * from app_shared.network_best_all_time order by tenant_id, membership_id, benchmark_id, is_rx")
+    ).rows;
+    const fullMonth = (
+      await client.query(
+        "select * from app_shared.network_best_by_month order by tenant_id, membership_id, benchmark_id, is_rx, month",
+      )
+    ).rows;
     const key = (r: Record<string, unknown>) => JSON.stringify({ ...r, result_id: undefined });
     // Ties may keep a different result of the same score and day; everything else is equal.
     expect(kept.map(key)).toEqual(full.map(key));
@@ -74,9 +84,15 @@ describe("leaderboards follow every write (triggers), the worker only repairs", 
   });
 
   const leaderOf = async (who: Claims) =>
-    asPersona(who, async (db) => (await db.query<{ score: string; gym_name: string }>(
-      "select score, gym_name from app_shared.network_leaderboard('fran') where rank = 1",
-    )).rows[0]);
+    asPersona(
+      who,
+      async (db) =>
+        (
+          await db.query<{ score: string; gym_name: string }>(
+            "select score, gym_name from app_shared.network_leaderboard('fran') where rank = 1",
+          )
+        ).rows[0],
+    );
 
   it("a logged result is on the board as soon as it commits, with no refresh job; a delete recomputes that member", async () => {
     const memberA = await persona("member", GYM_A);
@@ -95,9 +111,17 @@ describe("leaderboards follow every write (triggers), the worker only repairs", 
     // Lag 0: another gym's member reads it right after the commit, nothing was enqueued.
     expect(await leaderOf(memberB)).toEqual({ score: "61.00", gym_name: "Iron Temple" });
     // And the gym's own board of that workout has it first.
-    const gymTop = await asPersona(memberA, async (db) => (await db.query<{ rank: number; score: string; mine: boolean }>(
-      `select l.rank, l.score, l.membership_id = app_hidden.current_membership_id() as mine
-         from app_public.workouts w, app_public.workouts_leaderboard(w) l where w.id = $1 order by l.rank limit 1`, [fran])).rows[0]);
+    const gymTop = await asPersona(
+      memberA,
+      async (db) =>
+        (
+          await db.query<{ rank: number; score: string; mine: boolean }>(
+            `select l.rank, l.score, l.membership_id = app_hidden.current_membership_id() as mine
+         from app_public.workouts w, app_public.workouts_leaderboard(w) l where w.id = $1 order by l.rank limit 1`,
+            [fran],
+          )
+        ).rows[0],
+    );
     expect(gymTop).toEqual({ rank: 1, score: "61.00", mine: true });
     expect(await pendingRefreshJobs()).toBe(jobsBefore);
 
@@ -116,15 +140,23 @@ describe("leaderboards follow every write (triggers), the worker only repairs", 
     const listener = new Client({ connectionString: testDb().rootUrl });
     await listener.connect();
     const heard: string[] = [];
-    listener.on("notification", (n) => { if (n.channel === "ironclad:network:leaderboards") heard.push(n.payload ?? ""); });
+    listener.on("notification", (n) => {
+      if (n.channel === "ironclad:network:leaderboards") heard.push(n.payload ?? "");
+    });
     try {
       await listener.query('listen "ironclad:network:leaderboards"');
-      const log = (score: number) => committedAs(memberA, (db) => db.query(
-        "insert into app_public.workout_results (workout_id, score, is_rx, notes) values ($1, $2, true, 'worker-test')", [fran, score]));
+      const log = (score: number) =>
+        committedAs(memberA, (db) =>
+          db.query(
+            "insert into app_public.workout_results (workout_id, score, is_rx, notes) values ($1, $2, true, 'worker-test')",
+            [fran, score],
+          ),
+        );
       await log(1); // faster than any Fran: a best on both boards
       await sleep(300);
-      expect(heard.map((p) => JSON.parse(p))).toEqual(expect.arrayContaining([
-        { leaderboard: "network_best_all_time" }, { leaderboard: "network_best_by_month" }]));
+      expect(heard.map((p) => JSON.parse(p))).toEqual(
+        expect.arrayContaining([{ leaderboard: "network_best_all_time" }, { leaderboard: "network_best_by_month" }]),
+      );
       heard.length = 0;
       await log(99999); // slower than the member's own best: no board changes
       await sleep(300);
@@ -141,7 +173,10 @@ describe("leaderboards follow every write (triggers), the worker only repairs", 
     const jobsBefore = await pendingRefreshJobs();
     for (let i = 0; i < 100; i++) {
       await committedAs(memberA, async (db) => {
-        await db.query("insert into app_public.workout_results (workout_id, score, is_rx, notes) values ($1, $2, true, 'worker-test')", [fran, 400 - i]);
+        await db.query(
+          "insert into app_public.workout_results (workout_id, score, is_rx, notes) values ($1, $2, true, 'worker-test')",
+          [fran, 400 - i],
+        );
       });
     }
     expect(await pendingRefreshJobs()).toBe(jobsBefore);
@@ -151,9 +186,17 @@ describe("leaderboards follow every write (triggers), the worker only repairs", 
   });
 
   it("opting out, a gym leaving and an unpublished workout take rows off the boards at once (triggers), and back", async () => {
-    const [{ id: gymB }] = (await rootQuery<{ id: string }>("select id from app_public.gyms where slug = $1", [GYM_B])) as [{ id: string }];
-    const rowsOf = async () => Number((await rootQuery<{ n: string }>(
-      "select count(*) as n from app_shared.network_best_all_time where tenant_id = $1", [gymB]))[0]!.n);
+    const [{ id: gymB }] = (await rootQuery<{ id: string }>("select id from app_public.gyms where slug = $1", [GYM_B])) as [
+      { id: string },
+    ];
+    const rowsOf = async () =>
+      Number(
+        (
+          await rootQuery<{ n: string }>("select count(*) as n from app_shared.network_best_all_time where tenant_id = $1", [
+            gymB,
+          ])
+        )[0]!.n,
+      );
     const before = await rowsOf();
     expect(before).toBeGreaterThan(0);
     const fran = await franWorkoutId(GYM_B);

@@ -8,7 +8,12 @@
 import { print, type TypedQueryDocumentNode } from "graphql";
 import { LogInDocument, WorkoutBoardDocument, type WorkoutBoardResult } from "./operations.generated";
 
-export async function request<R, V>(url: string, document: TypedQueryDocumentNode<R, V>, variables: V, token?: string): Promise<R> {
+export async function request<R, V>(
+  url: string,
+  document: TypedQueryDocumentNode<R, V>,
+  variables: V,
+  token?: string,
+): Promise<R> {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },

@@ -29,7 +29,10 @@ export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([key, v]) => [key, SECRET_KEY.test(key) ? REDACTED : redactSecrets(v)]),
+      Object.entries(value as Record<string, unknown>).map(([key, v]) => [
+        key,
+        SECRET_KEY.test(key) ? REDACTED : redactSecrets(v),
+      ]),
     );
   }
   return value;
@@ -43,7 +46,9 @@ function redactJson(value: unknown, type: GraphQLInputType): unknown {
   const nullable = getNullableType(type);
   if (value === null || value === undefined) return value;
   if (isListType(nullable)) {
-    return Array.isArray(value) ? value.map((v) => redactJson(v, nullable.ofType as GraphQLInputType)) : redactJson(value, nullable.ofType as GraphQLInputType);
+    return Array.isArray(value)
+      ? value.map((v) => redactJson(v, nullable.ofType as GraphQLInputType))
+      : redactJson(value, nullable.ofType as GraphQLInputType);
   }
   if (isInputObjectType(nullable) && typeof value === "object" && !Array.isArray(value)) {
     const fields = nullable.getFields();

@@ -39,7 +39,8 @@ export const RefreshTokenPlugin: GraphileConfig.Plugin = {
           {
             refreshToken: {
               type: build.graphql.GraphQLString,
-              description: "A single-use refresh token: exchange it with the `refreshToken` mutation for a new pair before it expires.",
+              description:
+                "A single-use refresh token: exchange it with the `refreshToken` mutation for a new pair before it expires.",
               plan($payload: { get(key: string): { get(attr: string): unknown } }) {
                 return $payload.get("result").get("refresh_token");
               },

@@ -64,7 +64,12 @@ function detailField(error: unknown, name: string): string | undefined {
 export function makeLoginGuard(authPool: Pool, budget: LoginBudget) {
   return async function execute(
     next: () => unknown,
-    args: { schema: Parameters<typeof countCredentialFields>[0]; document: Parameters<typeof countCredentialFields>[1]; operationName?: string | null; requestContext?: { expressv4?: { req?: IncomingMessage } } },
+    args: {
+      schema: Parameters<typeof countCredentialFields>[0];
+      document: Parameters<typeof countCredentialFields>[1];
+      operationName?: string | null;
+      requestContext?: { expressv4?: { req?: IncomingMessage } };
+    },
   ): Promise<unknown> {
     const operation = selectedOperation(args.document, args.operationName);
     const fields = operation ? countCredentialFields(args.schema, args.document, operation) : 0;
@@ -72,7 +77,11 @@ export function makeLoginGuard(authPool: Pool, budget: LoginBudget) {
 
     const key = args.requestContext?.expressv4?.req?.ironcladClientKey;
     if (!key) {
-      return { errors: [new GraphQLError("Could not identify the client for a credential check.", { extensions: { code: "AUTH_UNAVAILABLE" } })] };
+      return {
+        errors: [
+          new GraphQLError("Could not identify the client for a credential check.", { extensions: { code: "AUTH_UNAVAILABLE" } }),
+        ],
+      };
     }
     const { rows } = await authPool.query<{ wait: number }>("select app_hidden.spend_login_budget($1, $2, $3) as wait", [
       key,
@@ -108,7 +117,10 @@ export function makeLoginGuard(authPool: Pool, budget: LoginBudget) {
         const retryAfter = Number(/retry_after=(\d+)/.exec(String(original?.detail))?.[1] ?? 1);
         errors.push(
           new GraphQLError(error.message, {
-            nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
+            nodes: error.nodes,
+            source: error.source,
+            positions: error.positions,
+            path: error.path,
             extensions: { code: "IC005", retryAfter },
           }),
         );

@@ -17,7 +17,9 @@ declare module "http" {
  * removed or changed membership) → 401 with a JSON error. Never a silent downgrade to
  * anonymous. Also tags the request with its client-address key for the login budget.
  */
-export function authMiddleware(options: TokenOptions & { authPool: Pool; sessionCheckInTransaction?: boolean; verify?: TokenVerifier }) {
+export function authMiddleware(
+  options: TokenOptions & { authPool: Pool; sessionCheckInTransaction?: boolean; verify?: TokenVerifier },
+) {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       req.ironcladClientKey = clientAddressKey(req, options.secret);
@@ -32,9 +34,7 @@ export function authMiddleware(options: TokenOptions & { authPool: Pool; session
       next();
     } catch (error) {
       const authError =
-        error instanceof AuthError
-          ? error
-          : new AuthError("AUTH_UNAVAILABLE", "Could not check the session; try again.", 503);
+        error instanceof AuthError ? error : new AuthError("AUTH_UNAVAILABLE", "Could not check the session; try again.", 503);
       if (!(error instanceof AuthError)) console.error("auth: session check failed:", error);
       res.status(authError.status).json(authError.toJSON());
     }
@@ -61,11 +61,18 @@ export async function claimsFor(
 /** Postgres decides whether the session is still alive (see app_hidden.session_is_valid). */
 export async function assertSessionValid(authPool: Pool, claims: TokenClaims): Promise<void> {
   if (claims.role === "anonymous") return;
-  const { rows } = await authPool.query<{ ok: boolean }>(
-    "select app_hidden.session_is_valid($1, $2, $3, $4, $5, $6) as ok",
-    [claims.sessionId, claims.userId, claims.tenantId, claims.membershipId, claims.membershipVersion, claims.role],
-  );
+  const { rows } = await authPool.query<{ ok: boolean }>("select app_hidden.session_is_valid($1, $2, $3, $4, $5, $6) as ok", [
+    claims.sessionId,
+    claims.userId,
+    claims.tenantId,
+    claims.membershipId,
+    claims.membershipVersion,
+    claims.role,
+  ]);
   if (!rows[0]?.ok) {
-    throw new AuthError("SESSION_INVALID", "The session has ended (logged out, membership removed or changed, or user disabled).");
+    throw new AuthError(
+      "SESSION_INVALID",
+      "The session has ended (logged out, membership removed or changed, or user disabled).",
+    );
   }
 }

@@ -31,7 +31,11 @@ export type RequestSettings = StatementTimeouts & CredentialSettings;
  * (so it is safe behind a transaction-mode pooler and never leaks to the next request on the
  * connection). A query that runs too long fails with SQLSTATE 57014.
  */
-export function pgSettingsFor(claims: Claims & { membershipVersion?: number | null }, roles: RoleNames, settings: Partial<RequestSettings> = {}): Record<string, string> {
+export function pgSettingsFor(
+  claims: Claims & { membershipVersion?: number | null },
+  roles: RoleNames,
+  settings: Partial<RequestSettings> = {},
+): Record<string, string> {
   const s: RequestSettings = { ...DEFAULT_STATEMENT_TIMEOUTS, ...DEFAULT_CREDENTIAL_SETTINGS, ...settings };
   const timeout = claims.role === "anonymous" ? s.anonymousStatementTimeoutMs : s.statementTimeoutMs;
   return {

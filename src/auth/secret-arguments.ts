@@ -77,7 +77,10 @@ export function countCredentialFields(schema: GraphQLSchema, document: DocumentN
 }
 
 /** The operation a request runs: the named one, or the document's only one. */
-export function selectedOperation(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {
+export function selectedOperation(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): OperationDefinitionNode | undefined {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   if (operationName) return operations.find((o) => o.name?.value === operationName);
   return operations.length === 1 ? operations[0] : undefined;

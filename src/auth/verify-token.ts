@@ -62,18 +62,28 @@ export function verifyToken(token: string, options: TokenOptions): TokenClaims {
   if (typeof payload === "string") throw new AuthError("TOKEN_CLAIMS_INVALID", "The token has no claims.");
   if (payload.exp === undefined) throw new AuthError("TOKEN_CLAIMS_INVALID", "The token has no expiry.");
 
-  const { role, sub, sid, tenant_id: tenantId, membership_id: membershipId, membership_version: membershipVersion } =
-    payload as Record<string, unknown>;
+  const {
+    role,
+    sub,
+    sid,
+    tenant_id: tenantId,
+    membership_id: membershipId,
+    membership_version: membershipVersion,
+  } = payload as Record<string, unknown>;
   const gymRole = isGymRole(role);
   const absent = (value: unknown) => value === null || value === undefined;
   const valid =
     isAppRole(role) &&
     role !== "anonymous" &&
-    typeof sub === "string" && UUID.test(sub) &&
-    typeof sid === "string" && UUID.test(sid) &&
+    typeof sub === "string" &&
+    UUID.test(sub) &&
+    typeof sid === "string" &&
+    UUID.test(sid) &&
     (gymRole
-      ? typeof tenantId === "string" && UUID.test(tenantId) &&
-        typeof membershipId === "string" && UUID.test(membershipId) &&
+      ? typeof tenantId === "string" &&
+        UUID.test(tenantId) &&
+        typeof membershipId === "string" &&
+        UUID.test(membershipId) &&
         Number.isSafeInteger(membershipVersion)
       : absent(tenantId) && absent(membershipId) && absent(membershipVersion));
   if (!valid) throw new AuthError("TOKEN_CLAIMS_INVALID", "The token's claims are not ones this API issues.");
@@ -100,7 +110,9 @@ export type TokenVerifier = (token: string, options: TokenOptions) => TokenClaim
 export function cachedTokenVerifier(maxEntries: number): TokenVerifier {
   const cache = new Map<string, TokenClaims>();
   return (token, options) => {
-    const key = createHash("sha256").update(`${options.secret}\0${options.audience}\0${options.issuer}\0${token}`).digest("base64");
+    const key = createHash("sha256")
+      .update(`${options.secret}\0${options.audience}\0${options.issuer}\0${token}`)
+      .digest("base64");
     const hit = cache.get(key);
     if (hit) {
       cache.delete(key);

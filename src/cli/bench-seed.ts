@@ -13,10 +13,13 @@ async function main() {
   const log = (m: string) => console.log(`  • ${m}`);
   const server = await openServer(log);
   try {
-    console.log(`Seeding ${BENCH_DATABASE}: ${preset} (${options.gyms} gyms, ${options.members} members, ${options.results} results)`);
+    console.log(
+      `Seeding ${BENCH_DATABASE}: ${preset} (${options.gyms} gyms, ${options.members} members, ${options.results} results)`,
+    );
     const { record } = await createSeededDatabase(server.rootUrl, BENCH_DATABASE, preset, options, log);
     console.log(`Done in ${record.seconds} s.`);
-    for (const [table, n] of Object.entries(record.counts)) console.log(`  ${table.padEnd(22)} ${n.toLocaleString("en").padStart(12)}`);
+    for (const [table, n] of Object.entries(record.counts))
+      console.log(`  ${table.padEnd(22)} ${n.toLocaleString("en").padStart(12)}`);
   } finally {
     await server.stop();
   }

@@ -23,12 +23,21 @@ async function generate(log: (m: string) => void): Promise<Map<string, string>> 
   let embedded: EmbeddedServer | undefined;
   if (!rootUrl) {
     log("starting a throwaway embedded PostgreSQL");
-    embedded = await startEmbedded({ dataDir: await mkdtemp(path.join(tmpdir(), "ironclad-dump-")), superuserPassword: randomSecret(), persistent: false });
+    embedded = await startEmbedded({
+      dataDir: await mkdtemp(path.join(tmpdir(), "ironclad-dump-")),
+      superuserPassword: randomSecret(),
+      persistent: false,
+    });
     rootUrl = embedded.rootUrl;
   } else log(`using ${redact(rootUrl)}`);
   const databaseName = `ironclad_dump_${randomSecret(4).toLowerCase()}`;
   try {
-    const setup = await setupDatabase({ rootUrl, databaseName, ownerPassword: randomSecret(), authenticatorPassword: randomSecret() });
+    const setup = await setupDatabase({
+      rootUrl,
+      databaseName,
+      ownerPassword: randomSecret(),
+      authenticatorPassword: randomSecret(),
+    });
     log(`migrating ${databaseName}`);
     await migrateDatabase(setup.ownerUrl, rootUrl);
     const client = new Client({ connectionString: setup.ownerUrl });
@@ -53,7 +62,9 @@ async function main(): Promise<number> {
     return stale.length ? 1 : 0;
   }
   const { written, removed } = writeSchemaFiles(files);
-  console.log(`db:dump: wrote ${written} files (migrations/schema.sql, docs/access/)${removed.length ? `; removed ${removed.join(", ")}` : ""}`);
+  console.log(
+    `db:dump: wrote ${written} files (migrations/schema.sql, docs/access/)${removed.length ? `; removed ${removed.join(", ")}` : ""}`,
+  );
   return 0;
 }
 

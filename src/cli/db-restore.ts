@@ -17,7 +17,9 @@ async function main() {
     await client.connect();
     try {
       if (!process.argv.includes("--yes") && (await databaseHasData(client, db.roles))) {
-        throw new Error("the database already has data and a restore replaces all of it: add --yes (back it up first: npm run db:backup)");
+        throw new Error(
+          "the database already has data and a restore replaces all of it: add --yes (back it up first: npm run db:backup)",
+        );
       }
       const s = await restoreDatabase(client, db.roles, file, await expectedMigrationHash());
       const rows = Object.values(s.tables).reduce((n, c) => n + c, 0);

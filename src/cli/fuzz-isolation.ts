@@ -35,7 +35,12 @@ async function main() {
   const level = process.env.LOG_LEVEL as LogLevel | undefined;
   configureLogger({ level: level && LOG_LEVELS.includes(level) ? level : "warn" });
   console.log(`fuzz:isolation: ${iterations} round(s), seed ${seed}; preparing a throwaway database…`);
-  const db = await createThrowawayDatabase({ serverRootUrl: process.env.TEST_DATABASE_URL, prefix: "ironclad_fuzz", seed: true, bcryptCost: FUZZ_BCRYPT_COST });
+  const db = await createThrowawayDatabase({
+    serverRootUrl: process.env.TEST_DATABASE_URL,
+    prefix: "ironclad_fuzz",
+    seed: true,
+    bcryptCost: FUZZ_BCRYPT_COST,
+  });
   const rootPool = new Pool({ connectionString: db.rootUrl, max: 4 });
   const rootQuery: RootQuery = async (sql, params = []) => (await rootPool.query(sql, params)).rows;
   const [gymA, gymB] = DEMO_GYMS.map((g) => g.slug) as [string, string];
@@ -54,8 +59,20 @@ async function main() {
       loginBudget: { attempts: 1_000_000, windowSeconds: 900 },
     });
     try {
-      for (const [a, b] of [[gymA, gymB], [gymB, gymA]] as const) {
-        const report = await runIsolationFuzz({ apiUrl: api.url, rootQuery, password: DEMO_PASSWORD, gymA: a, gymB: b, iterations, seed, log: (m) => console.log(`  ${a} → ${b}: ${m}`) });
+      for (const [a, b] of [
+        [gymA, gymB],
+        [gymB, gymA],
+      ] as const) {
+        const report = await runIsolationFuzz({
+          apiUrl: api.url,
+          rootQuery,
+          password: DEMO_PASSWORD,
+          gymA: a,
+          gymB: b,
+          iterations,
+          seed,
+          log: (m) => console.log(`  ${a} → ${b}: ${m}`),
+        });
         console.log(formatReport(report));
         if (report.findings.length) failed = true;
       }

@@ -24,7 +24,9 @@ if (require.main === module) {
   const ts = generateExampleTypes();
   if (process.argv.includes("--check")) {
     const stale = readFileSync(out, "utf8") !== ts;
-    console.log(stale ? "graphql:types: operations.generated.ts is stale (run `npm run graphql:types`)" : "graphql:types: up to date");
+    console.log(
+      stale ? "graphql:types: operations.generated.ts is stale (run `npm run graphql:types`)" : "graphql:types: up to date",
+    );
     process.exit(stale ? 1 : 0);
   }
   writeFileSync(out, ts);

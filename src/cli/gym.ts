@@ -43,7 +43,9 @@ async function main() {
         case "export": {
           if (!arg2) throw new Error(USAGE);
           const m = await exportGym(client, db.roles, arg, arg2, hash);
-          console.log(`Exported ${m.gym.slug} to ${arg2}: ${Object.values(m.tables).reduce((n, t) => n + t.rows, 0)} rows in ${Object.keys(m.tables).length} tables, checksum ${m.checksum}`);
+          console.log(
+            `Exported ${m.gym.slug} to ${arg2}: ${Object.values(m.tables).reduce((n, t) => n + t.rows, 0)} rows in ${Object.keys(m.tables).length} tables, checksum ${m.checksum}`,
+          );
           break;
         }
         case "import": {
@@ -63,7 +65,9 @@ async function main() {
         }
         case "erase-person": {
           const r = await eraseAndReport(client, db.roles, arg);
-          console.log(`Erased ${arg} (user ${r.userId}): deleted ${JSON.stringify(r.deleted)}; retained payments are now anonymous.`);
+          console.log(
+            `Erased ${arg} (user ${r.userId}): deleted ${JSON.stringify(r.deleted)}; retained payments are now anonymous.`,
+          );
           break;
         }
         case "isolate":

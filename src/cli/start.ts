@@ -142,8 +142,12 @@ Ironclad is running${db.embedded ? ` (embedded Postgres, data in ${config.dataDi
   if (config.seed && !config.citus) {
     console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);
     for (const login of demoLogins()) console.log(`  ${login.email.padEnd(32)} ${login.role.padEnd(18)} ${login.gym}`);
-    console.log(`\nIn GraphiQL: mutation { authenticate(input: {email: "coach@iron-temple.test", password: "${DEMO_PASSWORD}"}) { jwtToken refreshToken } }`);
-    console.log('then add the header  {"Authorization": "Bearer <jwtToken>"}  and query  { currentGym { name } memberships { nodes { role displayName } } }\n');
+    console.log(
+      `\nIn GraphiQL: mutation { authenticate(input: {email: "coach@iron-temple.test", password: "${DEMO_PASSWORD}"}) { jwtToken refreshToken } }`,
+    );
+    console.log(
+      'then add the header  {"Authorization": "Bearer <jwtToken>"}  and query  { currentGym { name } memberships { nodes { role displayName } } }\n',
+    );
   }
   console.log("Press Ctrl+C to stop.");
 }

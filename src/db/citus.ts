@@ -105,13 +105,16 @@ export async function registerCluster(rootUrl: string, databaseName: string, log
   const coordinator = coordinatorOf(rootUrl);
   await withClient(withDatabase(rootUrl, databaseName), async (client) => {
     await client.query("create extension if not exists citus");
-    await client.query("select citus_set_coordinator_host($1, $2) where not exists (select 1 from pg_dist_node where groupid = 0)", [
-      coordinator.host,
-      coordinator.port,
-    ]);
+    await client.query(
+      "select citus_set_coordinator_host($1, $2) where not exists (select 1 from pg_dist_node where groupid = 0)",
+      [coordinator.host, coordinator.port],
+    );
     await databaseSettings(client, databaseName);
     for (const worker of workers) {
-      const { rowCount } = await client.query("select 1 from pg_dist_node where nodename = $1 and nodeport = $2", [worker.host, worker.port]);
+      const { rowCount } = await client.query("select 1 from pg_dist_node where nodename = $1 and nodeport = $2", [
+        worker.host,
+        worker.port,
+      ]);
       if (!rowCount) {
         log(`registering worker ${worker.host}:${worker.port} in ${databaseName}`);
         await client.query("select citus_add_node($1, $2)", [worker.host, worker.port]);
@@ -253,7 +256,9 @@ export async function placementPlan(client: Client): Promise<Placement[]> {
       // keep them in step, so they are not an ordering constraint here.
       if (rank(name) === 3 && rank(ref) !== 3) continue;
       if (rank(ref) > rank(name)) {
-        throw new Error(`Citus mode: ${name} (${kindOf(name).kind}) references ${ref} (${kindOf(ref).kind}); Citus refuses that foreign key`);
+        throw new Error(
+          `Citus mode: ${name} (${kindOf(name).kind}) references ${ref} (${kindOf(ref).kind}); Citus refuses that foreign key`,
+        );
       }
       visit(ref, [...path, name]);
     }
@@ -269,7 +274,12 @@ export async function placementPlan(client: Client): Promise<Placement[]> {
  * After migrating: migrations/citus.sql (as the owner), then place every table (see
  * placementPlan) as a superuser. Idempotent: tables already in Citus's metadata are skipped.
  */
-export async function distributeTables(dbRootUrl: string, ownerUrl: string, shardCount: number, log: (m: string) => void = () => undefined) {
+export async function distributeTables(
+  dbRootUrl: string,
+  ownerUrl: string,
+  shardCount: number,
+  log: (m: string) => void = () => undefined,
+) {
   // The Citus-only schema pieces (migrations/citus.sql), as the owner so it owns them.
   const placeholders = placeholdersFor(roleNamesFor(databaseNameOf(ownerUrl), userOf(ownerUrl)));
   const citusSql = fillPlaceholders(await readMigrationFile("citus.sql"), placeholders);
@@ -310,8 +320,11 @@ export async function distributeTables(dbRootUrl: string, ownerUrl: string, shar
     // triggers already delete a gym's entries when it leaves the network or loses its results.
     const localTables = new Set(plan.filter((p) => p.kind === "local").map((p) => p.table));
     const placedKinds = new Map(plan.map((p) => [p.table, p.kind]));
-    const localKeys = keys.filter((k) => localTables.has(k.table) && placedKinds.get(/references ([^\s(]+)/i.exec(k.definition)?.[1] ?? "") !== "local");
-    for (const key of localKeys) log(`dropped foreign key ${key.name} on ${key.table} (a local table may not reference a distributed one)`);
+    const localKeys = keys.filter(
+      (k) => localTables.has(k.table) && placedKinds.get(/references ([^\s(]+)/i.exec(k.definition)?.[1] ?? "") !== "local",
+    );
+    for (const key of localKeys)
+      log(`dropped foreign key ${key.name} on ${key.table} (a local table may not reference a distributed one)`);
     // Citus re-creates a RESTRICTIVE policy as PERMISSIVE on the shards (its deparser drops
     // `AS RESTRICTIVE`): the tenant policy would then OR with the role policies and widen them
     // to the whole gym. Every permissive policy carries the tenant predicate itself
@@ -333,7 +346,11 @@ export async function distributeTables(dbRootUrl: string, ownerUrl: string, shar
         if (p.kind === "reference") {
           await client.query("select create_reference_table($1)", [p.table]);
         } else if (p.table === "app_public.gyms") {
-          await client.query("select create_distributed_table($1, $2, shard_count := $3, colocate_with := 'none')", [p.table, p.column, shardCount]);
+          await client.query("select create_distributed_table($1, $2, shard_count := $3, colocate_with := 'none')", [
+            p.table,
+            p.column,
+            shardCount,
+          ]);
         } else {
           await client.query("select create_distributed_table($1, $2, colocate_with := 'app_public.gyms')", [p.table, p.column]);
         }
@@ -349,7 +366,9 @@ export async function distributeTables(dbRootUrl: string, ownerUrl: string, shar
         if (setNull) {
           // Citus refuses the action; a trigger does it (migrations/citus.sql).
           const [action, column, referenced] = [setNull[0].slice(setNull[0].indexOf(" ON DELETE")), setNull[1]!, setNull[2]!];
-          await client.query(`alter table ${key.table} add constraint ${quoteIdent(key.name)} ${key.definition.replace(action, "")}`);
+          await client.query(
+            `alter table ${key.table} add constraint ${quoteIdent(key.name)} ${key.definition.replace(action, "")}`,
+          );
           await client.query(`drop trigger if exists ${quoteIdent(`_050_set_null_${key.name}`.slice(0, 63))} on ${referenced}`);
           await client.query(
             `create trigger ${quoteIdent(`_050_set_null_${key.name}`.slice(0, 63))} before delete on ${referenced}
@@ -362,7 +381,10 @@ export async function distributeTables(dbRootUrl: string, ownerUrl: string, shar
         refused.push(`${key.table} ${key.name} (${key.definition}): ${describe(error)}`);
       }
     }
-    await grantInsertOnShards(client, pending.map((p) => p.table));
+    await grantInsertOnShards(
+      client,
+      pending.map((p) => p.table),
+    );
     await distributeFunctions(client, log);
     if (refused.length > 0) throw new Error(`Citus refused ${refused.length} placement(s):\n  ${refused.join("\n  ")}`);
   });
@@ -392,7 +414,9 @@ async function distributeFunctions(client: Client, log: (m: string) => void) {
       coordinatorOnly.push(fn);
     }
   }
-  log(`${rows.length - coordinatorOnly.length} functions copied to the workers; coordinator only: ${coordinatorOnly.join(", ") || "none"}`);
+  log(
+    `${rows.length - coordinatorOnly.length} functions copied to the workers; coordinator only: ${coordinatorOnly.join(", ") || "none"}`,
+  );
 }
 
 /**

@@ -50,7 +50,9 @@ async function attach(databaseDir: string, superuserPassword: string, log: (m: s
       await client.connect();
       await client.query("select 1");
       await client.end();
-      log(`the embedded Postgres for ${path.dirname(databaseDir)} is already running (pid ${running.pid}, port ${running.port}, e.g. under npm start): using it, and leaving it running`);
+      log(
+        `the embedded Postgres for ${path.dirname(databaseDir)} is already running (pid ${running.pid}, port ${running.port}, e.g. under npm start): using it, and leaving it running`,
+      );
       return { port: running.port, rootUrl, attached: true, stop: async () => undefined };
     } catch (error) {
       lastError = error;
@@ -144,8 +146,10 @@ export async function startEmbedded(options: {
     // TCP on loopback only; no unix socket to clash with a system Postgres. A throwaway
     // (test) cluster skips fsync: it is deleted on stop anyway.
     postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1",
-      "-c", "unix_socket_directories=",
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
       ...(persistent ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off"]),
     ],
     onLog: (message: string) => {

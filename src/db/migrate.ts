@@ -117,12 +117,15 @@ export async function runGraphileMigrate(command: MigrateCommand, settings: Sett
     execArgv: [],
   });
   let outcome: { done: true } | { error: Record<string, unknown> & { message: string } } | undefined;
-  worker.on("message", (message: { log?: string; message?: string; done?: true; error?: Record<string, unknown> & { message: string } }) => {
-    if (message.log === "error") console.error(message.message);
-    else if (message.log === "warning") console.warn(message.message);
-    else if (message.done) outcome = { done: true };
-    else if (message.error) outcome = { error: message.error };
-  });
+  worker.on(
+    "message",
+    (message: { log?: string; message?: string; done?: true; error?: Record<string, unknown> & { message: string } }) => {
+      if (message.log === "error") console.error(message.message);
+      else if (message.log === "warning") console.warn(message.message);
+      else if (message.done) outcome = { done: true };
+      else if (message.error) outcome = { error: message.error };
+    },
+  );
   const exited = new Promise<number>((resolve, reject) => {
     worker.once("error", reject);
     worker.once("exit", resolve);

@@ -63,7 +63,12 @@ const PROPAGATED = /^jwt\.claims\./;
 /** The preamble's strings, one round trip each: [jit setting;] begin; guard and settings. Exported for tests. */
 export function preambleSql(
   settings: Record<string, string>,
-  options: { style: SettingsStyle; guard?: PreambleGuard; literal: (v: string | null) => string; identifier: (v: string) => string },
+  options: {
+    style: SettingsStyle;
+    guard?: PreambleGuard;
+    literal: (v: string | null) => string;
+    identifier: (v: string) => string;
+  },
 ): string[] {
   const { literal, identifier } = options;
   const check = options.guard?.expression(settings, literal) ?? null;
@@ -88,7 +93,10 @@ export function preambleSql(
 type Results = { command: string; rows: { ok?: boolean }[] }[];
 
 /** A withPgClient whose transactions open in one round trip. */
-export function makeOneTripWithPgClient(pool: Pool, options: { style: SettingsStyle; guard?: PreambleGuard }): WithPgClient<pgAdaptor.NodePostgresPgClient> {
+export function makeOneTripWithPgClient(
+  pool: Pool,
+  options: { style: SettingsStyle; guard?: PreambleGuard },
+): WithPgClient<pgAdaptor.NodePostgresPgClient> {
   const withPgClient = async <T>(
     pgSettings: Record<string, string | undefined> | null,
     callback: (client: pgAdaptor.NodePostgresPgClient) => T | Promise<T>,
@@ -140,7 +148,9 @@ export function makeOneTripWithPgClient(pool: Pool, options: { style: SettingsSt
  * how a request's transaction is opened changes. The superuser variant (watch mode) is the
  * stock one.
  */
-export function makeOneTripPgService(options: OneTripServiceOptions): GraphileConfig.PgServiceConfiguration<"@dataplan/pg/adaptors/pg"> {
+export function makeOneTripPgService(
+  options: OneTripServiceOptions,
+): GraphileConfig.PgServiceConfiguration<"@dataplan/pg/adaptors/pg"> {
   const service = pgAdaptor.makePgService({
     pool: options.pool,
     schemas: options.schemas,

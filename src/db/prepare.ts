@@ -27,12 +27,20 @@ export const EMBEDDED_DATABASE = "ironclad";
  * migrate. External (DATABASE_URL + AUTH_DATABASE_URL): migrate only; roles and database
  * come from `npm run db:setup`. CITUS=1 without DATABASE_URL: the cluster at ROOT_DATABASE_URL.
  */
-export async function prepareDatabase(config: Config, log: (m: string) => void, options: { exclusive?: boolean } = {}): Promise<PreparedDatabase> {
+export async function prepareDatabase(
+  config: Config,
+  log: (m: string) => void,
+  options: { exclusive?: boolean } = {},
+): Promise<PreparedDatabase> {
   if (config.databaseUrl && config.authDatabaseUrl) {
     if (!config.jwtSecret) throw new Error("JWT_SECRET must be set when DATABASE_URL is (at least 32 random characters).");
     log("migrating the database at DATABASE_URL");
     // Citus: DDL not propagated while migrating (src/db/citus.ts migrationUrl); db:setup placed the tables.
-    await migrateDatabase(config.citus ? migrationUrl(config.databaseUrl) : config.databaseUrl, process.env.ROOT_DATABASE_URL || undefined, log);
+    await migrateDatabase(
+      config.citus ? migrationUrl(config.databaseUrl) : config.databaseUrl,
+      process.env.ROOT_DATABASE_URL || undefined,
+      log,
+    );
     return {
       ownerUrl: config.databaseUrl,
       authUrl: config.authDatabaseUrl,
@@ -69,7 +77,10 @@ export async function prepareDatabase(config: Config, log: (m: string) => void, 
  */
 async function prepareCitusDatabase(config: Config, log: (m: string) => void): Promise<PreparedDatabase> {
   const rootUrl = process.env.ROOT_DATABASE_URL;
-  if (!rootUrl) throw new Error("CITUS=1 without DATABASE_URL needs ROOT_DATABASE_URL (the coordinator's superuser URL; npm run start:citus sets it)");
+  if (!rootUrl)
+    throw new Error(
+      "CITUS=1 without DATABASE_URL needs ROOT_DATABASE_URL (the coordinator's superuser URL; npm run start:citus sets it)",
+    );
   const secrets = await loadOrCreateSecrets(config.dataDir);
   const setup = await setupDatabase({
     rootUrl,

@@ -20,7 +20,10 @@ export interface RoleNames {
 }
 
 export function roleNamesFor(databaseName: string, owner?: string): RoleNames {
-  const prefix = databaseName.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 40);
+  const prefix = databaseName
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 40);
   const visitor = Object.fromEntries(APP_ROLES.map((r) => [r, `${prefix}_${r}`])) as Record<AppRole, string>;
   return {
     owner: owner ?? `${prefix}_owner`,

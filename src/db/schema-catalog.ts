@@ -191,7 +191,9 @@ async function readCatalogIn(client: Queryable): Promise<Catalog> {
            obj_description(n.oid, 'pg_namespace') as comment
       from pg_namespace n where n.nspname = any($1)`);
 
-  const relationRows = await q<Omit<Relation, "columns" | "constraints" | "indexes" | "policies" | "triggers" | "kind"> & { oid: number; relkind: string }>(`
+  const relationRows = await q<
+    Omit<Relation, "columns" | "constraints" | "indexes" | "policies" | "triggers" | "kind"> & { oid: number; relkind: string }
+  >(`
     select c.oid, c.relkind, n.nspname as schema, c.relname as name,
            format('%I.%I', n.nspname, c.relname) as qualified,
            pg_get_userbyid(c.relowner) as owner,

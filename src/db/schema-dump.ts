@@ -16,7 +16,15 @@
 import type { ClientBase } from "pg";
 import { APP_ROLES } from "../roles";
 import { placeholdersFor, type RoleNames } from "./roles";
-import { readCatalog, type Catalog, type Column, type FunctionInfo, type Grant, type Policy, type Relation } from "./schema-catalog";
+import {
+  readCatalog,
+  type Catalog,
+  type Column,
+  type FunctionInfo,
+  type Grant,
+  type Policy,
+  type Relation,
+} from "./schema-catalog";
 
 export const SCHEMA_FILE = "migrations/schema.sql";
 export const ACCESS_DIR = "docs/access";
@@ -26,7 +34,18 @@ export const DUMP_COMMAND = "npm run db:dump";
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const sortBy = <T>(items: readonly T[], key: (item: T) => string) => [...items].sort((a, b) => byText(key(a), key(b)));
 
-const PRIVILEGE_ORDER = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "USAGE", "CREATE", "EXECUTE"];
+const PRIVILEGE_ORDER = [
+  "SELECT",
+  "INSERT",
+  "UPDATE",
+  "DELETE",
+  "TRUNCATE",
+  "REFERENCES",
+  "TRIGGER",
+  "USAGE",
+  "CREATE",
+  "EXECUTE",
+];
 /** MAINTAIN (PostgreSQL 17+) only ever appears as the owner's implicit right, which is not dumped. */
 const IGNORED_PRIVILEGES = new Set(["MAINTAIN"]);
 const byPrivilege = (a: string, b: string) => PRIVILEGE_ORDER.indexOf(a) - PRIVILEGE_ORDER.indexOf(b);
@@ -62,7 +81,10 @@ export class RoleVocabulary {
     entries.forEach(([name, placeholder, label], rank) => this.byName.set(name, { placeholder, label, rank: rank + 1 }));
     this.byName.set("PUBLIC", { placeholder: "public", label: "PUBLIC", rank: 0 });
     const names = [...this.byName.keys()].filter((n) => n !== "PUBLIC").sort((a, b) => b.length - a.length);
-    this.replacer = new RegExp(`(?<![A-Za-z0-9_$])(?:${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})(?![A-Za-z0-9_$])`, "g");
+    this.replacer = new RegExp(
+      `(?<![A-Za-z0-9_$])(?:${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})(?![A-Za-z0-9_$])`,
+      "g",
+    );
   }
 
   private info(name: string): RoleLabel {
@@ -112,7 +134,10 @@ function grantStatements(grants: Grant[], on: string, roles: RoleVocabulary, col
   return sortBy([...perPrivileges.entries()], ([k]) => k).map(([k, { grantees, grantable }]) => {
     const privileges = k.split("\u0000")[0]!.toLowerCase();
     const cols = columns ? ` (${columns})` : "";
-    const to = roles.sort(grantees).map((g) => roles.sql(g)).join(", ");
+    const to = roles
+      .sort(grantees)
+      .map((g) => roles.sql(g))
+      .join(", ");
     return `grant ${privileges}${cols} on ${on} to ${to}${grantable ? " with grant option" : ""};`;
   });
 }
@@ -165,7 +190,10 @@ function columnLine(c: Column): string {
 function policyStatement(rel: Relation, p: Policy, roles: RoleVocabulary): string {
   const lines = [
     `create policy ${quoteIdent(p.name)} on ${rel.qualified} as ${p.permissive ? "permissive" : "restrictive"} for ${p.command.toLowerCase()}`,
-    `  to ${roles.sort(p.roles).map((r) => roles.sql(r)).join(", ")}`,
+    `  to ${roles
+      .sort(p.roles)
+      .map((r) => roles.sql(r))
+      .join(", ")}`,
   ];
   if (p.using !== null) lines.push(`  using (${p.using})`);
   if (p.withCheck !== null) lines.push(`  with check (${p.withCheck})`);
@@ -184,7 +212,8 @@ function relationBlock(rel: Relation, roles: RoleVocabulary): string {
     out.push(`create table ${rel.qualified} (\n${rel.columns.map((c) => `  ${columnLine(c)}`).join(",\n")}\n)${options};`);
   }
   if (!roles.isOwner(rel.owner)) out.push(`alter table ${rel.qualified} owner to ${roles.sql(rel.owner)};`);
-  if (rel.comment !== null) out.push(`comment on ${rel.kind === "partitioned table" ? "table" : rel.kind} ${rel.qualified} is ${literal(rel.comment)};`);
+  if (rel.comment !== null)
+    out.push(`comment on ${rel.kind === "partitioned table" ? "table" : rel.kind} ${rel.qualified} is ${literal(rel.comment)};`);
   for (const c of rel.columns) {
     if (c.comment !== null) out.push(`comment on column ${rel.qualified}.${quoteIdent(c.name)} is ${literal(c.comment)};`);
   }
@@ -230,7 +259,7 @@ export function renderSchemaSql(catalog: Catalog, roles: RoleVocabulary): string
     "-- The current state of the Ironclad schema, generated from the catalog of a freshly migrated",
     `-- database by \`${DUMP_COMMAND}\` (src/db/schema-dump.ts). Do not edit: change the migrations`,
     `-- and run \`${DUMP_COMMAND}\`; test/generated-docs.test.ts fails while this file is stale.`,
-    "-- Role names are the migrations' placeholders. Every object is owned by \":DATABASE_OWNER\"",
+    '-- Role names are the migrations\' placeholders. Every object is owned by ":DATABASE_OWNER"',
     "-- unless an `owner to` line follows it. Per-table access pages: docs/access/README.md.",
     "",
   ];
@@ -243,7 +272,11 @@ export function renderSchemaSql(catalog: Catalog, roles: RoleVocabulary): string
       if (!hasPublic && (d.objectType === "functions" || d.objectType === "types")) {
         out.push(`${head} revoke ${d.objectType === "functions" ? "execute" : "usage"} on ${d.objectType} from public;`);
       }
-      for (const stmt of grantStatements(d.grants.filter((g) => g.grantee !== "PUBLIC" || d.schema !== null), d.objectType, roles)) {
+      for (const stmt of grantStatements(
+        d.grants.filter((g) => g.grantee !== "PUBLIC" || d.schema !== null),
+        d.objectType,
+        roles,
+      )) {
         out.push(`${head} ${stmt.replace(/ on [a-z]+ to /, ` on ${d.objectType} to `)}`);
       }
     }
@@ -256,18 +289,28 @@ export function renderSchemaSql(catalog: Catalog, roles: RoleVocabulary): string
     if (schema.comment !== null) out.push(`comment on schema ${schema.name} is ${literal(schema.comment)};`);
     out.push(...grantStatements(schema.grants, `schema ${schema.name}`, roles), "");
 
-    for (const t of sortBy(catalog.types.filter((t) => t.schema === schema.name), (t) => t.name)) {
+    for (const t of sortBy(
+      catalog.types.filter((t) => t.schema === schema.name),
+      (t) => t.name,
+    )) {
       if (t.kind === "composite") out.push(`create type ${t.qualified} as (\n${t.parts.map((p) => `  ${p}`).join(",\n")}\n);`);
       else if (t.kind === "enum") out.push(`create type ${t.qualified} as enum (${t.parts.join(", ")});`);
       else out.push(`create domain ${t.qualified} as ${t.parts.join(" ")};`);
       if (!roles.isOwner(t.owner)) out.push(`alter type ${t.qualified} owner to ${roles.sql(t.owner)};`);
-      if (t.comment !== null) out.push(`comment on ${t.kind === "domain" ? "domain" : "type"} ${t.qualified} is ${literal(t.comment)};`);
+      if (t.comment !== null)
+        out.push(`comment on ${t.kind === "domain" ? "domain" : "type"} ${t.qualified} is ${literal(t.comment)};`);
       out.push("");
     }
-    for (const rel of sortBy(catalog.relations.filter((r) => r.schema === schema.name), (r) => r.name)) {
+    for (const rel of sortBy(
+      catalog.relations.filter((r) => r.schema === schema.name),
+      (r) => r.name,
+    )) {
       out.push(relationBlock(rel, roles), "");
     }
-    for (const f of sortBy(catalog.functions.filter((f) => f.schema === schema.name), (f) => f.signature)) {
+    for (const f of sortBy(
+      catalog.functions.filter((f) => f.schema === schema.name),
+      (f) => f.signature,
+    )) {
       out.push(functionBlock(f, roles), "");
     }
   }
@@ -305,8 +348,14 @@ function accessOf(rel: Relation, role: string, command: string): Access {
   const policies = policiesFor(rel, role, command);
   return {
     columns,
-    permissive: sortBy(policies.filter((p) => p.permissive), (p) => p.name).map((p) => p.name),
-    restrictive: sortBy(policies.filter((p) => !p.permissive), (p) => p.name).map((p) => p.name),
+    permissive: sortBy(
+      policies.filter((p) => p.permissive),
+      (p) => p.name,
+    ).map((p) => p.name),
+    restrictive: sortBy(
+      policies.filter((p) => !p.permissive),
+      (p) => p.name,
+    ).map((p) => p.name),
   };
 }
 
@@ -418,7 +467,10 @@ function accessPage(rel: Relation, catalog: Catalog, roles: RoleVocabulary): str
       out.push(
         `### ${p.name}`,
         "",
-        `${p.permissive ? "permissive" : "**restrictive**"} · ${p.command} · to ${roles.sort(p.roles).map((r) => roles.label(r)).join(", ")}`,
+        `${p.permissive ? "permissive" : "**restrictive**"} · ${p.command} · to ${roles
+          .sort(p.roles)
+          .map((r) => roles.label(r))
+          .join(", ")}`,
         "",
       );
       if (p.comment) out.push(p.comment, "");
@@ -431,9 +483,7 @@ function accessPage(rel: Relation, catalog: Catalog, roles: RoleVocabulary): str
   out.push("## Columns", "", "| column | type | SELECT | INSERT | UPDATE |", "|---|---|---|---|---|");
   for (const c of rel.columns) {
     const by = (privilege: string) => {
-      const names = roles.sort(
-        [...rel.grants, ...c.grants].filter((g) => g.privilege === privilege).map((g) => g.grantee),
-      );
+      const names = roles.sort([...rel.grants, ...c.grants].filter((g) => g.privilege === privilege).map((g) => g.grantee));
       return names.length ? names.map((n) => roles.label(n)).join(", ") : "—";
     };
     const type = `${c.type}${c.notNull ? " not null" : ""}${c.default !== null ? ` default ${c.default}` : ""}`;

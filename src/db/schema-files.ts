@@ -11,7 +11,11 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
 /** Paths (relative to the root) of the generated files committed today. */
 function committedPaths(root: string): string[] {
   const dir = path.join(root, ACCESS_DIR);
-  const pages = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".md")).map((f) => `${ACCESS_DIR}/${f}`) : [];
+  const pages = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => `${ACCESS_DIR}/${f}`)
+    : [];
   return pages;
 }
 
@@ -45,7 +49,11 @@ export function staleSchemaFiles(files: Map<string, string>, root = REPO_ROOT): 
     const b = generated.split("\n");
     let i = 0;
     while (i < Math.max(a.length, b.length) && a[i] === b[i]) i++;
-    stale.push({ path: p, problem: "differs", line: { number: i + 1, committed: a[i] ?? "<end of file>", generated: b[i] ?? "<end of file>" } });
+    stale.push({
+      path: p,
+      problem: "differs",
+      line: { number: i + 1, committed: a[i] ?? "<end of file>", generated: b[i] ?? "<end of file>" },
+    });
   }
   for (const p of committedPaths(root)) if (!files.has(p)) stale.push({ path: p, problem: "no longer generated" });
   return stale;
@@ -58,6 +66,8 @@ export function formatStale(stale: StaleFile[]): string {
       ? `  ${s.path}: differs from line ${s.line.number}\n      committed: ${s.line.committed}\n      generated: ${s.line.generated}`
       : `  ${s.path}: ${s.problem}`,
   );
-  return `The generated schema files are stale (${stale.length} file${stale.length === 1 ? "" : "s"}):\n${lines.join("\n")}\n` +
-    `Run \`${DUMP_COMMAND}\` and commit the result (git diff shows what the migrations changed).`;
+  return (
+    `The generated schema files are stale (${stale.length} file${stale.length === 1 ? "" : "s"}):\n${lines.join("\n")}\n` +
+    `Run \`${DUMP_COMMAND}\` and commit the result (git diff shows what the migrations changed).`
+  );
 }

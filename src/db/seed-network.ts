@@ -32,10 +32,11 @@ export async function seedNetworkDemo(client: Client, roles: RoleNames): Promise
     for (const gym of gyms) {
       const card = NETWORK_GYMS[gym.slug];
       if (card) {
-        await client.query(
-          "update app_public.gyms set network_opt_in = true, city = $2, description = $3 where id = $1",
-          [gym.id, card.city, card.description],
-        );
+        await client.query("update app_public.gyms set network_opt_in = true, city = $2, description = $3 where id = $1", [
+          gym.id,
+          card.city,
+          card.description,
+        ]);
       }
     }
 
@@ -91,4 +92,3 @@ function displayName(email: string, slug: string): string {
   const name = email.split("@")[0]!.replace(/^./, (c) => c.toUpperCase());
   return `${name} (${slug.split("-")[0]})`;
 }
-

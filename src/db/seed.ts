@@ -87,7 +87,9 @@ export async function seedDemoData(client: Client, roles: RoleNames): Promise<bo
   await client.query("begin");
   try {
     await client.query("select app_private.create_platform_owner($1, $2, $3)", [
-      "owner@ironclad.test", "Olivia Owner", DEMO_PASSWORD,
+      "owner@ironclad.test",
+      "Olivia Owner",
+      DEMO_PASSWORD,
     ]);
     await actAs(client, roles, "platform_owner", null, null);
     const { rows: existing } = await client.query("select 1 from app_public.gyms limit 1");
@@ -98,7 +100,9 @@ export async function seedDemoData(client: Client, roles: RoleNames): Promise<bo
     const gyms: { gym: DemoGym; id: string; people: SeededMembership[] }[] = [];
     for (const gym of DEMO_GYMS) {
       const { rows } = await client.query<{ id: string }>("select id from app_public.provision_gym($1, $2, $3)", [
-        gym.name, gym.slug, gym.plan,
+        gym.name,
+        gym.slug,
+        gym.plan,
       ]);
       gyms.push({ gym, id: rows[0]!.id, people: [] });
     }
@@ -108,7 +112,9 @@ export async function seedDemoData(client: Client, roles: RoleNames): Promise<bo
     await client.query(
       "select set_config('jwt.claims.role', '', true), set_config('jwt.claims.user_id', '', true), set_config('jwt.claims.tenant_id', '', true)",
     );
-    const { rows: hashed } = await client.query<{ hash: string }>("select app_private.hash_password($1) as hash", [DEMO_PASSWORD]);
+    const { rows: hashed } = await client.query<{ hash: string }>("select app_private.hash_password($1) as hash", [
+      DEMO_PASSWORD,
+    ]);
     const hash = hashed[0]!.hash;
     for (const g of gyms) {
       for (const p of peopleOf(g.gym.slug)) {
@@ -131,7 +137,12 @@ export async function seedDemoData(client: Client, roles: RoleNames): Promise<bo
 }
 
 async function addUser(
-  client: Client, passwordHash: string, email: string, name: string, role: GymRole, tenantId: string,
+  client: Client,
+  passwordHash: string,
+  email: string,
+  name: string,
+  role: GymRole,
+  tenantId: string,
 ): Promise<SeededMembership> {
   const { rows } = await client.query<{ id: string; user_id: string }>(
     "select id, user_id from app_private.bootstrap_gym_user($1, $2, $3, $4, $5)",
@@ -144,13 +155,24 @@ async function become(client: Client, roles: RoleNames, m: SeededMembership) {
   await actAs(client, roles, m.role, m.userId, m.tenantId);
 }
 
-const WORKOUTS: { title: string; description: string; scoring: "time" | "reps" | "load" | "rounds_reps"; published: boolean }[] = [
-  { title: "Fran", description: "21-15-9 thrusters (43 kg) and pull-ups, for time.", scoring: "time", published: true },
-  { title: "Cindy", description: "20-minute AMRAP: 5 pull-ups, 10 push-ups, 15 air squats.", scoring: "rounds_reps", published: true },
-  { title: "Back squat 5RM", description: "Build to a heavy set of five.", scoring: "load", published: true },
-  { title: "Max burpees in 7 minutes", description: "As many burpees as possible.", scoring: "reps", published: true },
-  { title: "Hero WOD (draft)", description: "Next Saturday's hero workout; not announced yet.", scoring: "time", published: false },
-];
+const WORKOUTS: { title: string; description: string; scoring: "time" | "reps" | "load" | "rounds_reps"; published: boolean }[] =
+  [
+    { title: "Fran", description: "21-15-9 thrusters (43 kg) and pull-ups, for time.", scoring: "time", published: true },
+    {
+      title: "Cindy",
+      description: "20-minute AMRAP: 5 pull-ups, 10 push-ups, 15 air squats.",
+      scoring: "rounds_reps",
+      published: true,
+    },
+    { title: "Back squat 5RM", description: "Build to a heavy set of five.", scoring: "load", published: true },
+    { title: "Max burpees in 7 minutes", description: "As many burpees as possible.", scoring: "reps", published: true },
+    {
+      title: "Hero WOD (draft)",
+      description: "Next Saturday's hero workout; not announced yet.",
+      scoring: "time",
+      published: false,
+    },
+  ];
 
 /** Deterministic "random" numbers, so the demo data is the same on every run. */
 function jitter(seed: number, spread: number): number {
@@ -160,10 +182,14 @@ function jitter(seed: number, spread: number): number {
 
 function scoreFor(scoring: string, i: number, w: number): number {
   switch (scoring) {
-    case "time": return 180 + jitter(i * 7 + w, 300);
-    case "rounds_reps": return 12 + jitter(i * 3 + w, 10) + jitter(i + w, 29) / 100;
-    case "load": return 60 + jitter(i * 5 + w, 80);
-    default: return 70 + jitter(i * 11 + w, 60);
+    case "time":
+      return 180 + jitter(i * 7 + w, 300);
+    case "rounds_reps":
+      return 12 + jitter(i * 3 + w, 10) + jitter(i + w, 29) / 100;
+    case "load":
+      return 60 + jitter(i * 5 + w, 80);
+    default:
+      return 70 + jitter(i * 11 + w, 60);
   }
 }
 
@@ -199,7 +225,8 @@ async function seedGymDomain(client: Client, roles: RoleNames, people: SeededMem
   if (pt2) {
     // A second trainer with their own client, so "assigned clients only" has someone to exclude.
     await client.query(`insert into app_public.trainer_assignments (trainer_id, client_id) values ($1, $2)`, [
-      pt2.id, members[members.length - 1]!.id,
+      pt2.id,
+      members[members.length - 1]!.id,
     ]);
   }
   await client.query(
@@ -247,15 +274,18 @@ async function seedGymDomain(client: Client, roles: RoleNames, people: SeededMem
   // Every member: a couple of bookings, a result for each published workout, body metrics, a post.
   for (const [i, m] of members.entries()) {
     await become(client, roles, m);
-    await client.query(
-      `insert into app_public.bookings (class_session_id) select unnest($1::uuid[])`,
-      [[classes[(i * 3) % classes.length]!.id, classes[(i * 3 + 5) % classes.length]!.id]],
-    );
+    await client.query(`insert into app_public.bookings (class_session_id) select unnest($1::uuid[])`, [
+      [classes[(i * 3) % classes.length]!.id, classes[(i * 3 + 5) % classes.length]!.id],
+    ]);
     await client.query(
       `insert into app_public.workout_results (workout_id, score, is_rx, notes, performed_on)
        select w, s, rx, '', current_date - (ord::int)
        from unnest($1::uuid[], $2::numeric[], $3::boolean[]) with ordinality as r(w, s, rx, ord)`,
-      [published.map((w) => w.id), published.map((w, wi) => scoreFor(w.scoring, i, wi)), published.map((_, wi) => (i + wi) % 4 !== 0)],
+      [
+        published.map((w) => w.id),
+        published.map((w, wi) => scoreFor(w.scoring, i, wi)),
+        published.map((_, wi) => (i + wi) % 4 !== 0),
+      ],
     );
     await client.query(
       `insert into app_public.progress_metrics (kind, label, value, unit, measured_on) values
@@ -295,7 +325,10 @@ async function seedGymDomain(client: Client, roles: RoleNames, people: SeededMem
   await client.query(`insert into app_public.messages (recipient_id, body) values ($1, 'Thanks, see you then!')`, [pt.id]);
   const last = members[members.length - 1]!;
   await become(client, roles, admin);
-  await client.query(`insert into app_public.messages (recipient_id, body) values ($1, 'Your payment for this month is pending.')`, [last.id]);
+  await client.query(
+    `insert into app_public.messages (recipient_id, body) values ($1, 'Your payment for this month is pending.')`,
+    [last.id],
+  );
   await become(client, roles, last);
   await client.query(`insert into app_public.messages (recipient_id, body) values ($1, 'Sorry, paying today.')`, [admin.id]);
 }

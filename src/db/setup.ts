@@ -24,7 +24,6 @@ export interface SetupResult {
   created: boolean;
 }
 
-
 function assertSafeSecret(name: string, value: string): void {
   // Passwords are spliced into role DDL; keep them to characters that need no quoting.
   if (!/^[A-Za-z0-9_\-.~]{16,}$/.test(value)) {
@@ -87,7 +86,14 @@ export async function dropDatabaseAndRoles(rootUrl: string, databaseName: string
     // would keep it from being dropped.
     const { rowCount } = await client.query("select 1 from pg_roles where rolname = $1", [roles.maintenance]);
     if (rowCount) await client.query(`revoke set on parameter session_replication_role from "${roles.maintenance}"`);
-    for (const role of [...Object.values(roles.visitor), roles.system, roles.shared, roles.maintenance, roles.authenticator, roles.owner]) {
+    for (const role of [
+      ...Object.values(roles.visitor),
+      roles.system,
+      roles.shared,
+      roles.maintenance,
+      roles.authenticator,
+      roles.owner,
+    ]) {
       await client.query(`drop role if exists "${role}"`);
     }
   });

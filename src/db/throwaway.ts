@@ -41,19 +41,25 @@ export interface ThrowawayOptions {
  */
 export async function createThrowawayDatabase(options: ThrowawayOptions): Promise<ThrowawayDatabase> {
   const log = options.log ?? (() => undefined);
-  if (options.citus && !options.serverRootUrl) throw new Error("Citus mode needs the coordinator's superuser URL (e.g. postgres://postgres@127.0.0.1:9700/postgres)");
+  if (options.citus && !options.serverRootUrl)
+    throw new Error("Citus mode needs the coordinator's superuser URL (e.g. postgres://postgres@127.0.0.1:9700/postgres)");
   let serverRootUrl = options.serverRootUrl;
   let embedded: EmbeddedServer | undefined;
   if (!serverRootUrl) {
     log("starting a throwaway embedded PostgreSQL");
-    embedded = await startEmbedded({ dataDir: await mkdtemp(path.join(tmpdir(), `${options.prefix}-`)), superuserPassword: randomSecret(), persistent: false });
+    embedded = await startEmbedded({
+      dataDir: await mkdtemp(path.join(tmpdir(), `${options.prefix}-`)),
+      superuserPassword: randomSecret(),
+      persistent: false,
+    });
     serverRootUrl = embedded.rootUrl;
   }
   const rootOfServer = serverRootUrl;
   const databaseName = `${options.prefix.replace(/-/g, "_")}_${randomSecret(4).toLowerCase()}`;
   const drop = async () => {
     await waitForConnectionsToClose(rootOfServer, databaseName);
-    if (embedded) await embedded.stop(); // non-persistent: its data directory goes with it
+    if (embedded)
+      await embedded.stop(); // non-persistent: its data directory goes with it
     else {
       // Citus: the workers' copies first (their roles are dropped through the coordinator).
       if (options.citus) await dropWorkerDatabases(rootOfServer, databaseName);
@@ -61,10 +67,18 @@ export async function createThrowawayDatabase(options: ThrowawayOptions): Promis
     }
   };
   try {
-    const setup = await setupDatabase({ rootUrl: rootOfServer, databaseName, ownerPassword: randomSecret(), authenticatorPassword: randomSecret(), citus: options.citus });
+    const setup = await setupDatabase({
+      rootUrl: rootOfServer,
+      databaseName,
+      ownerPassword: randomSecret(),
+      authenticatorPassword: randomSecret(),
+      citus: options.citus,
+    });
     if (options.bcryptCost !== undefined) {
       const cost = Math.trunc(options.bcryptCost);
-      await withClient(rootOfServer, (root) => root.query(`alter database "${databaseName}" set ironclad.bcrypt_cost = '${cost}'`));
+      await withClient(rootOfServer, (root) =>
+        root.query(`alter database "${databaseName}" set ironclad.bcrypt_cost = '${cost}'`),
+      );
     }
     log(`migrating ${databaseName}`);
     if (options.citus) {

@@ -73,7 +73,10 @@ export async function gymTruth(rootQuery: RootQuery, tables: TableInfo[], slug: 
   const rows = new Map<string, Record<string, unknown>[]>();
   for (const t of tables) {
     const r = await rootQuery<{ row: Record<string, unknown> }>(`select to_jsonb(t) as row ${scopeSql(t)}`, [gym.id]);
-    rows.set(t.name, r.map((x) => x.row));
+    rows.set(
+      t.name,
+      r.map((x) => x.row),
+    );
   }
   return { gymId: gym.id, slug, rows };
 }
@@ -81,7 +84,8 @@ export async function gymTruth(rootQuery: RootQuery, tables: TableInfo[], slug: 
 /** md5 of every row of the gym, per table: any write to gym B changes one of these. */
 export async function gymChecksum(rootQuery: RootQuery, tables: TableInfo[], gymId: string): Promise<Record<string, string>> {
   const parts = tables.map(
-    (t) => `select ${literal(t.name)} as name, coalesce(md5(string_agg(t::text, '|' order by t::text)), 'empty') as sum ${scopeSql(t)}`,
+    (t) =>
+      `select ${literal(t.name)} as name, coalesce(md5(string_agg(t::text, '|' order by t::text)), 'empty') as sum ${scopeSql(t)}`,
   );
   const rows = await rootQuery<{ name: string; sum: string }>(parts.join(" union all "), [gymId]);
   return Object.fromEntries(rows.map((r) => [r.name, r.sum]));
@@ -134,10 +138,13 @@ export const pascal = (s: string) => camel(s).replace(/^./, (c) => c.toUpperCase
 
 /** memberships → Membership, classes → Class, categories → Category (PostGraphile's default inflection). */
 export function singularTypeName(table: string): string {
-  const s = table.endsWith("ies") ? `${table.slice(0, -3)}y`
-    : /(ss|x|ch|sh)es$/.test(table) ? table.slice(0, -2)
-    : table.endsWith("s") && !table.endsWith("ss") ? table.slice(0, -1)
-    : table;
+  const s = table.endsWith("ies")
+    ? `${table.slice(0, -3)}y`
+    : /(ss|x|ch|sh)es$/.test(table)
+      ? table.slice(0, -2)
+      : table.endsWith("s") && !table.endsWith("ss")
+        ? table.slice(0, -1)
+        : table;
   return pascal(s);
 }
 

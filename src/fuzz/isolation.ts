@@ -30,7 +30,6 @@ import {
   nodeIdFor,
   singularTypeName,
   snake,
-
   type RootQuery,
   type TableInfo,
 } from "./ground-truth";
@@ -193,7 +192,12 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
     [truthA.gymId, truthB.gymId],
   );
   if (bothGyms[0]) {
-    personas.push({ label: `${bothGyms[0].email} (in both gyms) @${options.gymA}`, email: bothGyms[0].email, tenantId: truthA.gymId, readOnly: true });
+    personas.push({
+      label: `${bothGyms[0].email} (in both gyms) @${options.gymA}`,
+      email: bothGyms[0].email,
+      tenantId: truthA.gymId,
+      readOnly: true,
+    });
   }
   const tokens = new Map<string, string>();
   for (const p of personas) tokens.set(p.label, await login(p.email, p.tenantId));
@@ -211,7 +215,9 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
       if (!intro.body.data) throw new Error(`fuzz: introspection as ${role} failed: ${intro.text.slice(0, 300)}`);
       group = { schema: buildClientSchema(intro.body.data as unknown as IntrospectionQuery), personas: [] };
       groups.set(role, group);
-      log(`${role}: ${Object.keys(group.schema.getQueryType()!.getFields()).length} root fields, ${Object.keys(group.schema.getMutationType()?.getFields() ?? {}).length} mutations`);
+      log(
+        `${role}: ${Object.keys(group.schema.getQueryType()!.getFields()).length} root fields, ${Object.keys(group.schema.getMutationType()?.getFields() ?? {}).length} mutations`,
+      );
     }
     group.personas.push(p);
   }
@@ -219,7 +225,8 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
   const nodeTypes = new Set<string>();
   for (const schema of schemas) {
     const nodeInterface = schema.getType("Node");
-    if (nodeInterface && isInterfaceType(nodeInterface)) for (const t of schema.getPossibleTypes(nodeInterface)) nodeTypes.add(t.name);
+    if (nodeInterface && isInterfaceType(nodeInterface))
+      for (const t of schema.getPossibleTypes(nodeInterface)) nodeTypes.add(t.name);
   }
 
   // GraphQL type ↔ table, by PostGraphile's inflection (memberships → Membership).
@@ -240,7 +247,10 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
     bRowsByType.set(typeName, rows);
     if (!nodeTypes.has(typeName) || t.pk.length === 0) continue;
     for (const r of rows) {
-      const id = nodeIdFor(typeName, t.pk.map((c) => r[c]));
+      const id = nodeIdFor(
+        typeName,
+        t.pk.map((c) => r[c]),
+      );
       bNodeIds.push({ typeName, id });
       forbidden.add(id);
       forbiddenList.push(id);
@@ -276,7 +286,12 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
       if (sent.some((x) => x.includes(v))) continue;
       if (r.text.includes(v)) {
         const where = r.body.errors?.some((e) => JSON.stringify(e).includes(v)) ? "error message" : "data";
-        findings.push({ kind: "leak", persona, operation, detail: `gym ${options.gymB}'s value ${JSON.stringify(v)} appeared in the ${where}` });
+        findings.push({
+          kind: "leak",
+          persona,
+          operation,
+          detail: `gym ${options.gymB}'s value ${JSON.stringify(v)} appeared in the ${where}`,
+        });
       }
     }
   }
@@ -320,7 +335,10 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
         parts.push(f.name);
         continue;
       }
-      const exempt = f.name === "nodes" || f.name === "pageInfo" || /Aggregates$|AggregateFilter/.test(named.name) ||
+      const exempt =
+        f.name === "nodes" ||
+        f.name === "pageInfo" ||
+        /Aggregates$|AggregateFilter/.test(named.name) ||
         type.name.endsWith("Aggregates");
       if (!exempt && hops <= 0) continue;
       const args = f.args.some((a) => a.name === "first") ? `(first: ${NESTED_FIRST})` : "";
@@ -338,7 +356,13 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
     const rows = typeName ? bRowsByType.get(typeName) : undefined;
     return rows && rows.length ? pick(rows) : undefined;
   }
-  function valueFor(name: string, type: GraphQLInputType, row: Record<string, unknown> | undefined, typeName: string | undefined, depth = 0): unknown {
+  function valueFor(
+    name: string,
+    type: GraphQLInputType,
+    row: Record<string, unknown> | undefined,
+    typeName: string | undefined,
+    depth = 0,
+  ): unknown {
     if (isNonNullType(type)) return valueFor(name, type.ofType, row, typeName, depth);
     if (isListType(type)) {
       const v = valueFor(name, type.ofType, row, typeName, depth);
@@ -441,7 +465,9 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
       }
 
       // ------------------------------------------------ 2. node(id:) and every lookup field, for B's ids
-      const idFields = rootFields.filter((f) => f.args.length > 0 && f.args.every((a) => getNamedType(a.type).name === "ID") && hasRequiredArgs(f));
+      const idFields = rootFields.filter(
+        (f) => f.args.length > 0 && f.args.every((a) => getNamedType(a.type).name === "ID") && hasRequiredArgs(f),
+      );
       const idsThisRound = sweep ? bNodeIds : bNodeIds.filter(() => random() < 0.3);
       for (const f of idFields) {
         coverage.lookupFields.add(f.name);
@@ -455,7 +481,13 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
           for (const { persona, r } of await asEveryone(`${f.name}(id: B)`, q, vars)) {
             const data = r.body.data ?? {};
             for (const [alias, v] of Object.entries(data)) {
-              if (v !== null) findings.push({ kind: "leak", persona: persona.label, operation: `${f.name}`, detail: `${alias} returned ${JSON.stringify(v)} for gym B's node id` });
+              if (v !== null)
+                findings.push({
+                  kind: "leak",
+                  persona: persona.label,
+                  operation: `${f.name}`,
+                  detail: `${alias} returned ${JSON.stringify(v)} for gym B's node id`,
+                });
             }
           }
         }
@@ -481,13 +513,23 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
           const twins = await asEveryone(`${f.name}(absent key)`, q, twinVars);
           results.forEach(({ persona, r }, i) => {
             if (r.body.data?.[f.name] != null) {
-              findings.push({ kind: "leak", persona: persona.label, operation: f.name, detail: `returned a row for gym B's key ${JSON.stringify(vars)}` });
+              findings.push({
+                kind: "leak",
+                persona: persona.label,
+                operation: f.name,
+                detail: `returned a row for gym B's key ${JSON.stringify(vars)}`,
+              });
             }
             const twin = twins[i]!.r;
             const a = stripValues(JSON.stringify({ s: r.status, ...r.body }), Object.values(vars));
             const b = stripValues(JSON.stringify({ s: twin.status, ...twin.body }), Object.values(twinVars));
             if (a !== b) {
-              findings.push({ kind: "side-channel", persona: persona.label, operation: f.name, detail: `answer for B's key differs from an absent key: ${a.slice(0, 200)} vs ${b.slice(0, 200)}` });
+              findings.push({
+                kind: "side-channel",
+                persona: persona.label,
+                operation: f.name,
+                detail: `answer for B's key differs from an absent key: ${a.slice(0, 200)} vs ${b.slice(0, 200)}`,
+              });
             }
           });
         }
@@ -499,7 +541,9 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
         if (!isConnection(named) || hasRequiredArgs(f)) continue;
         const nodeType = getNamedType(named.getFields().nodes!.type);
         const rows = bRowsByType.get(nodeType.name) ?? [];
-        const agg = named.getFields().aggregates ? ` aggregates ${selection(getNamedType(named.getFields().aggregates!.type), 0, "agg")}` : "";
+        const agg = named.getFields().aggregates
+          ? ` aggregates ${selection(getNamedType(named.getFields().aggregates!.type), 0, "agg")}`
+          : "";
         const probeSel = `{ totalCount nodes { __typename } pageInfo { hasNextPage hasPreviousPage }${agg} }`;
         for (const argName of ["filter", "condition"] as const) {
           const arg = f.args.find((a) => a.name === argName);
@@ -514,7 +558,9 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
             const row = rows.length ? pick(rows) : undefined;
             let bValue: unknown = row?.[snake(field.name)] ?? (field.name === "rowId" ? row?.id : undefined);
             if (isInputObjectType(fieldType) && !fieldType.getFields().equalTo) continue; // relation filters: not probed
-            const leafName = isInputObjectType(fieldType) ? getNamedType(fieldType.getFields().equalTo!.type).name : fieldType.name;
+            const leafName = isInputObjectType(fieldType)
+              ? getNamedType(fieldType.getFields().equalTo!.type).name
+              : fieldType.name;
             // Only values that are gym B's alone: a value A also holds (a person in both gyms)
             // legitimately matches A's own rows.
             if (typeof bValue === "string" && !forbidden.has(bValue) && !forbidden.has(bValue.toLowerCase())) bValue = undefined;
@@ -522,7 +568,8 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
             if (bValue === undefined || bValue === null || typeof bValue === "object") {
               bValue = leafName === "UUID" ? pick(bUuids) : leafName === "String" ? pick(bStrings) : undefined;
             }
-            if (bValue === undefined || (typeof bValue !== "string" && typeof bValue !== "number" && typeof bValue !== "boolean")) continue;
+            if (bValue === undefined || (typeof bValue !== "string" && typeof bValue !== "number" && typeof bValue !== "boolean"))
+              continue;
             const ops: [string, (v: unknown) => unknown][] = [];
             if (argName === "condition") ops.push(["", (v) => v]);
             else if (isInputObjectType(fieldType)) {
@@ -530,12 +577,15 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
               if (fs.equalTo) ops.push(["equalTo", (v) => v]);
               if (fs.in) ops.push(["in", (v) => [v]]);
               if (fs.greaterThanOrEqualTo && typeof bValue !== "boolean") ops.push(["greaterThanOrEqualTo", (v) => v]);
-              if (fs.startsWith && typeof bValue === "string") ops.push(["startsWith", (v) => String(v).slice(0, Math.max(3, String(v).length - 2))]);
-              if (fs.includesInsensitive && typeof bValue === "string") ops.push(["includesInsensitive", (v) => String(v).slice(1)]);
+              if (fs.startsWith && typeof bValue === "string")
+                ops.push(["startsWith", (v) => String(v).slice(0, Math.max(3, String(v).length - 2))]);
+              if (fs.includesInsensitive && typeof bValue === "string")
+                ops.push(["includesInsensitive", (v) => String(v).slice(1)]);
             }
             for (const [op, make] of ops) {
               if (!sweep && random() < 0.5) continue;
-              const build = (v: unknown) => (argName === "condition" ? { [field.name]: make(v) } : { [field.name]: { [op]: make(v) } });
+              const build = (v: unknown) =>
+                argName === "condition" ? { [field.name]: make(v) } : { [field.name]: { [op]: make(v) } };
               const q = `query ($p: ${String(arg.type)}) { r: ${f.name}(${argName}: $p, first: ${ROOT_FIRST}) ${probeSel} }`;
               const withB = await asEveryone(`${f.name}(${argName}: ${field.name} ${op})`, q, { p: build(bValue) });
               const twinValue = op === "greaterThanOrEqualTo" ? bValue : absentTwin(bValue);
@@ -545,7 +595,8 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
               else coverage.conditionProbes++;
               withB.forEach(({ persona, r }, i) => {
                 const twin = without[i]!.r;
-                const strip = (x: GqlResult, v: unknown) => stripValues(JSON.stringify({ s: x.status, ...x.body }), [String(make(v))]);
+                const strip = (x: GqlResult, v: unknown) =>
+                  stripValues(JSON.stringify({ s: x.status, ...x.body }), [String(make(v))]);
                 if (strip(r, bValue) !== strip(twin, twinValue)) {
                   findings.push({
                     kind: "side-channel",
@@ -574,7 +625,12 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
               const summary = JSON.stringify((r.body.data?.r as { totalCount?: number } | undefined)?.totalCount ?? code);
               const prev = counts.get(persona.label);
               if (prev !== undefined && prev !== summary) {
-                findings.push({ kind: "side-channel", persona: persona.label, operation: `${f.name}(orderBy: ${v.name})`, detail: `totalCount changes with the ordering: ${prev} vs ${summary}` });
+                findings.push({
+                  kind: "side-channel",
+                  persona: persona.label,
+                  operation: `${f.name}(orderBy: ${v.name})`,
+                  detail: `totalCount changes with the ordering: ${prev} vs ${summary}`,
+                });
               }
               counts.set(persona.label, summary);
             }
@@ -613,17 +669,31 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
             const after = await checksum();
             const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
             if (changed.length) {
-              findings.push({ kind: "write", persona: p.label, operation: `mutation ${m.name}`, detail: `gym ${options.gymB}'s rows changed in ${changed.join(", ")} with input ${JSON.stringify(vars).slice(0, 300)}` });
+              findings.push({
+                kind: "write",
+                persona: p.label,
+                operation: `mutation ${m.name}`,
+                detail: `gym ${options.gymB}'s rows changed in ${changed.join(", ")} with input ${JSON.stringify(vars).slice(0, 300)}`,
+              });
             }
             const result = r.body.data?.[m.name];
             // Refused: an error, a null payload, or a payload whose record is null (an update or
             // delete that RLS let match no row).
             const refused =
-              (r.body.errors?.length ?? 0) > 0 || result === null || result === undefined ||
+              (r.body.errors?.length ?? 0) > 0 ||
+              result === null ||
+              result === undefined ||
               (typeof result === "object" &&
-                Object.entries(result as Record<string, unknown>).every(([k, v]) => k === "__typename" || k === "clientMutationId" || v === null));
+                Object.entries(result as Record<string, unknown>).every(
+                  ([k, v]) => k === "__typename" || k === "clientMutationId" || v === null,
+                ));
             if (!refused && /^(update|delete)/.test(m.name)) {
-              findings.push({ kind: "not-refused", persona: p.label, operation: `mutation ${m.name}`, detail: `succeeded against gym B's row: ${r.text.slice(0, 300)}` });
+              findings.push({
+                kind: "not-refused",
+                persona: p.label,
+                operation: `mutation ${m.name}`,
+                detail: `succeeded against gym B's row: ${r.text.slice(0, 300)}`,
+              });
             }
             // `logout` and friends may end the session; keep the persona logged in.
             const probe = await post("{ __typename }", {}, tokens.get(p.label));
@@ -637,7 +707,12 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
   const finalChecksum = await checksum();
   const drift = Object.keys(finalChecksum).filter((k) => finalChecksum[k] !== initialChecksum[k]);
   if (drift.length) {
-    findings.push({ kind: "write", persona: "(all)", operation: "whole run", detail: `gym ${options.gymB}'s rows changed during the run: ${drift.join(", ")}` });
+    findings.push({
+      kind: "write",
+      persona: "(all)",
+      operation: "whole run",
+      detail: `gym ${options.gymB}'s rows changed during the run: ${drift.join(", ")}`,
+    });
   }
 
   return {
@@ -692,5 +767,3 @@ export function formatReport(report: FuzzReport): string {
   for (const f of report.findings.slice(0, 50)) lines.push(`    [${f.kind}] ${f.persona} ${f.operation}: ${f.detail}`);
   return lines.join("\n");
 }
-
-

@@ -22,7 +22,14 @@ const REPO_ROOT = path.resolve(__dirname, "../..");
 export async function buildServedSchemas(authUrl: string, roles: RoleNames): Promise<Record<AppRole, GraphQLSchema>> {
   const authPool = new Pool({ connectionString: authUrl, max: APP_ROLES.length });
   // Secrets and audience only sign tokens at run time; they do not shape the schema.
-  const options: PresetOptions = { authPool, roles, jwtSecret: "contract", jwtAudience: "contract", graphiql: false, introspection: true };
+  const options: PresetOptions = {
+    authPool,
+    roles,
+    jwtSecret: "contract",
+    jwtAudience: "contract",
+    graphiql: false,
+    introspection: true,
+  };
   const shared = sharedInstanceParts(options);
   try {
     const schemas = await Promise.all(

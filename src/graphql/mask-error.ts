@@ -28,10 +28,15 @@ const NOTHING_MATCHED =
 /** 08xxx connection exceptions, 57P01-57P03 (admin shutdown / crash / cannot connect now), or the driver's own. */
 function connectionLost(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
-  if (typeof code === "string" && (code.startsWith("08") || /^57P0[123]$/.test(code) || /^E(CONNREFUSED|CONNRESET|PIPE)$/.test(code))) {
+  if (
+    typeof code === "string" &&
+    (code.startsWith("08") || /^57P0[123]$/.test(code) || /^E(CONNREFUSED|CONNRESET|PIPE)$/.test(code))
+  ) {
     return true;
   }
-  return /^Connection terminated|^Client has encountered a connection error|^connect ECONNREFUSED/.test(String((error as Error)?.message));
+  return /^Connection terminated|^Client has encountered a connection error|^connect ECONNREFUSED/.test(
+    String((error as Error)?.message),
+  );
 }
 
 interface PgErrorLike {
@@ -43,7 +48,8 @@ interface PgErrorLike {
 
 function isPgError(error: unknown): error is PgErrorLike & { code: string } {
   return (
-    typeof error === "object" && error !== null &&
+    typeof error === "object" &&
+    error !== null &&
     typeof (error as PgErrorLike).code === "string" &&
     /^[0-9A-Z]{5}$/.test((error as PgErrorLike).code as string) &&
     typeof (error as PgErrorLike).severity === "string"
@@ -73,15 +79,22 @@ export function maskError(error: GraphQLError, suggestions = true): GraphQLError
     const extensions: Record<string, unknown> = { code: original.code };
     if (typeof original.constraint === "string") extensions.constraint = original.constraint;
     return new GraphQLError(String(original.message), {
-      nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
-      originalError: original, extensions,
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      originalError: original,
+      extensions,
     });
   }
   if (connectionLost(original)) {
     // The database went away mid-request (restart, failover, killed backend): retryable.
     log.error({ err: original, code: "DATABASE_UNAVAILABLE" }, "graphql: database connection lost");
     return new GraphQLError("The database connection was interrupted; please retry.", {
-      nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
       extensions: { code: "DATABASE_UNAVAILABLE" },
     });
   }
@@ -89,21 +102,30 @@ export function maskError(error: GraphQLError, suggestions = true): GraphQLError
     // PostGraphile's update/delete that matched no row the caller may touch (a row of another
     // gym looks exactly like a row that does not exist). The message names only the table.
     return new GraphQLError(String(original.message), {
-      nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
       extensions: { code: "NOT_FOUND" },
     });
   }
   if (isSafeError(original)) {
     // Grafast's own "this input is wrong" errors (e.g. an undecodable node id).
     return new GraphQLError(original.message, {
-      nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
       extensions: { code: "BAD_REQUEST", ...original.extensions },
     });
   }
   const reference = randomBytes(5).toString("hex").toUpperCase();
   log.error({ reference, err: original }, `graphql: internal error ${reference}`);
   return new GraphQLError(`An unexpected error occurred (reference ${reference}).`, {
-    nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
     extensions: { code: "INTERNAL_SERVER_ERROR", reference },
   });
 }

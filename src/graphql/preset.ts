@@ -77,7 +77,8 @@ function pgService(options: PresetOptions, role: AppRole, pgSubscriber: PgSubscr
   const t = options.transactions ?? {};
   const schemas = ["app_public", "app_shared"];
   const pgSettingsForIntrospection = { role: options.roles.visitor[role] };
-  if (t.oneRoundTrip === false) return makePgService({ pool: options.authPool, schemas, pgSettingsForIntrospection, pgSubscriber });
+  if (t.oneRoundTrip === false)
+    return makePgService({ pool: options.authPool, schemas, pgSettingsForIntrospection, pgSubscriber });
   return makeOneTripPgService({
     pool: options.authPool,
     schemas,
@@ -132,11 +133,19 @@ export function makePreset(options: PresetOptions, instance: RoleInstance): Grap
   const { role, realtimeConnection, pgSubscriber } = instance;
   return {
     extends: [PostGraphileAmberPreset, PgAggregatesPreset, PostGraphileConnectionFilterPreset, IroncladNamingPreset],
-    plugins: [PgJWTPlugin, RefreshTokenPlugin, RealtimePlugin, sessionInTransactionPlugin(options.authPool), credentialsPlugin(options.authPool, options.loginBudget), ...ironcladPlugins({
-      introspection: options.introspection,
-      limits: options.limits,
-      trustedDocuments: options.trustedDocuments,
-    }), ...(options.tenantRouting ? [TenantRoutingPlugin] : [])],
+    plugins: [
+      PgJWTPlugin,
+      RefreshTokenPlugin,
+      RealtimePlugin,
+      sessionInTransactionPlugin(options.authPool),
+      credentialsPlugin(options.authPool, options.loginBudget),
+      ...ironcladPlugins({
+        introspection: options.introspection,
+        limits: options.limits,
+        trustedDocuments: options.trustedDocuments,
+      }),
+      ...(options.tenantRouting ? [TenantRoutingPlugin] : []),
+    ],
     pgServices: [pgService(options, role, pgSubscriber)],
     gather: {
       pgJwtTypes: "app_public.jwt_token",

@@ -6,10 +6,27 @@
  * a larger client would use @graphql-codegen instead — the committed SDL feeds either.
  */
 import {
-  getNamedType, getNullableType, isEnumType, isListType, isNonNullType, isObjectType, isInterfaceType, isScalarType,
-  Kind, parse, print, typeFromAST, validate, GraphQLError,
-  type GraphQLOutputType, type GraphQLInputType, type GraphQLSchema, type GraphQLObjectType, type GraphQLInterfaceType,
-  type SelectionSetNode, type OperationDefinitionNode,
+  getNamedType,
+  getNullableType,
+  isEnumType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isInterfaceType,
+  isScalarType,
+  Kind,
+  parse,
+  print,
+  typeFromAST,
+  validate,
+  GraphQLError,
+  type GraphQLOutputType,
+  type GraphQLInputType,
+  type GraphQLSchema,
+  type GraphQLObjectType,
+  type GraphQLInterfaceType,
+  type SelectionSetNode,
+  type OperationDefinitionNode,
 } from "postgraphile/graphql";
 
 const SCALARS: Record<string, string> = { Int: "number", Float: "number", Boolean: "boolean" };
@@ -17,7 +34,11 @@ const scalar = (name: string) => SCALARS[name] ?? "string"; // ID, UUID, Datetim
 
 function enumOrScalar(type: GraphQLOutputType | GraphQLInputType): string {
   const named = getNamedType(type);
-  if (isEnumType(named)) return named.getValues().map((v) => JSON.stringify(v.name)).join(" | ");
+  if (isEnumType(named))
+    return named
+      .getValues()
+      .map((v) => JSON.stringify(v.name))
+      .join(" | ");
   if (isScalarType(named)) return named.name === "JSON" ? "unknown" : scalar(named.name);
   throw new Error(`not a leaf: ${named.name}`);
 }
@@ -31,7 +52,12 @@ function wrapNonNull(type: GraphQLOutputType | GraphQLInputType, inner: string):
   return inner;
 }
 
-function selectionType(schema: GraphQLSchema, parent: GraphQLObjectType | GraphQLInterfaceType, set: SelectionSetNode, indent: string): string {
+function selectionType(
+  schema: GraphQLSchema,
+  parent: GraphQLObjectType | GraphQLInterfaceType,
+  set: SelectionSetNode,
+  indent: string,
+): string {
   const lines: string[] = [];
   for (const sel of set.selections) {
     if (sel.kind === Kind.INLINE_FRAGMENT) {
@@ -49,9 +75,10 @@ function selectionType(schema: GraphQLSchema, parent: GraphQLObjectType | GraphQ
     const field = parent.getFields()[sel.name.value];
     if (!field) throw new Error(`${parent.name}.${sel.name.value} is not in the schema`);
     const named = getNamedType(field.type);
-    const inner = sel.selectionSet && (isObjectType(named) || isInterfaceType(named))
-      ? selectionType(schema, named, sel.selectionSet, `${indent}  `)
-      : enumOrScalar(field.type);
+    const inner =
+      sel.selectionSet && (isObjectType(named) || isInterfaceType(named))
+        ? selectionType(schema, named, sel.selectionSet, `${indent}  `)
+        : enumOrScalar(field.type);
     lines.push(`${indent}  ${key}: ${wrap(field.type, inner)};`);
   }
   return `{\n${lines.join("\n")}\n${indent}}`;
@@ -82,7 +109,9 @@ export function generateOperationTypes(schema: GraphQLSchema, source: string, he
     const root = op.operation === "mutation" ? schema.getMutationType()! : schema.getQueryType()!;
     out.push(`export type ${name}Result = ${selectionType(schema, root, op.selectionSet, "")};`);
     out.push(`export type ${name}Variables = ${variablesType(schema, op)};`);
-    out.push(`export const ${name}Document = parse(${JSON.stringify(print(op))}) as unknown as TypedQueryDocumentNode<${name}Result, ${name}Variables>;`);
+    out.push(
+      `export const ${name}Document = parse(${JSON.stringify(print(op))}) as unknown as TypedQueryDocumentNode<${name}Result, ${name}Variables>;`,
+    );
     out.push("");
   }
   return out.join("\n");

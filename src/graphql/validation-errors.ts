@@ -31,7 +31,10 @@ export function codedDocumentError(error: GraphQLError, suggestions: boolean): G
   const fallback = error.message.startsWith("Syntax Error:") ? PARSE_FAILED : VALIDATION_FAILED;
   if (message === error.message && typeof error.extensions?.code === "string") return error;
   return new GraphQLError(message, {
-    nodes: error.nodes, source: error.source, positions: error.positions, path: error.path,
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
     originalError: error.originalError,
     extensions: { ...error.extensions, code: error.extensions?.code ?? fallback },
   });

@@ -24,5 +24,12 @@ export async function assertCommittable(
       `db:lint reports ${summarize(findings).text}; fix them (or excuse one with a reasoned @lint-ignore) — not committed. ${OVERRIDE_FLAG} overrides.`,
     );
   }
-  log.warn(JSON.stringify({ level: "warn", msg: "db:commit: lint errors overridden", flag: OVERRIDE_FLAG, findings: errors.map((f) => `${f.rule} ${f.object}`) }));
+  log.warn(
+    JSON.stringify({
+      level: "warn",
+      msg: "db:commit: lint errors overridden",
+      flag: OVERRIDE_FLAG,
+      findings: errors.map((f) => `${f.rule} ${f.object}`),
+    }),
+  );
 }

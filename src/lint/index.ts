@@ -79,7 +79,9 @@ async function suppressedBy(client: Queryable, object: string): Promise<Set<stri
          where n.nspname = $1 and p.proname = $2`,
         [fn[1], fn[2]],
       )
-    : await client.query<{ comment: string | null }>("select obj_description(to_regclass($1), 'pg_class') as comment", [object.split(" ")[0]!]);
+    : await client.query<{ comment: string | null }>("select obj_description(to_regclass($1), 'pg_class') as comment", [
+        object.split(" ")[0]!,
+      ]);
   return new Set([...(rows[0]?.comment ?? "").matchAll(SUPPRESSION)].map((m) => m[1]!));
 }
 

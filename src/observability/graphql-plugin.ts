@@ -26,7 +26,10 @@ export const ObservabilityPlugin: GraphileConfig.Plugin = {
         const req = requestOf(event.request?.requestContext);
         if (req) {
           const named = typeof event.body.operationName === "string" ? event.body.operationName : null;
-          const fromQuery = typeof event.body.query === "string" ? /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(event.body.query)?.[1] : undefined;
+          const fromQuery =
+            typeof event.body.query === "string"
+              ? /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(event.body.query)?.[1]
+              : undefined;
           req.ironcladOperation = named ?? fromQuery ?? null;
         }
         return next();
@@ -37,7 +40,11 @@ export const ObservabilityPlugin: GraphileConfig.Plugin = {
         if (req && result) {
           let body: unknown;
           if (result.type === "json") body = result.json;
-          else if (result.type === "buffer" && result.buffer.includes('"errors"') && /json/.test(String(result.headers["content-type"] ?? ""))) {
+          else if (
+            result.type === "buffer" &&
+            result.buffer.includes('"errors"') &&
+            /json/.test(String(result.headers["content-type"] ?? ""))
+          ) {
             try {
               body = JSON.parse(result.buffer.toString("utf8"));
             } catch {
@@ -55,7 +62,9 @@ export const ObservabilityPlugin: GraphileConfig.Plugin = {
     middleware: {
       execute(next, event) {
         const req = requestOf(event.args.requestContext);
-        if (req) req.ironcladOperation = (selectedOperation(event.args.document, event.args.operationName)?.name?.value ?? null) ?? req.ironcladOperation ?? null;
+        if (req)
+          req.ironcladOperation =
+            selectedOperation(event.args.document, event.args.operationName)?.name?.value ?? req.ironcladOperation ?? null;
         return next();
       },
     },

@@ -55,7 +55,12 @@ async function ownerSequences(client: Client, owner: string): Promise<string[]> 
 }
 
 /** Write a backup of the database `client` (owner) is connected to. */
-export async function backupDatabase(client: Client, roles: RoleNames, file: string, migrationHash: string | null): Promise<BackupSummary> {
+export async function backupDatabase(
+  client: Client,
+  roles: RoleNames,
+  file: string,
+  migrationHash: string | null,
+): Promise<BackupSummary> {
   const gzip = createGzip();
   const out = createWriteStream(file, { mode: 0o600 });
   gzip.pipe(out);
@@ -70,7 +75,9 @@ export async function backupDatabase(client: Client, roles: RoleNames, file: str
   try {
     await client.query(`set local role ${quote(roles.maintenance)}`);
     await client.query("set local search_path = pg_catalog");
-    const { rows: [server] } = await client.query<{ version: string; database: string }>(
+    const {
+      rows: [server],
+    } = await client.query<{ version: string; database: string }>(
       "select current_setting('server_version') as version, current_database() as database",
     );
     await write(`#${JSON.stringify({ format: BACKUP_FORMAT, migrationHash, createdAt: new Date().toISOString(), server })}`);
@@ -92,7 +99,9 @@ export async function backupDatabase(client: Client, roles: RoleNames, file: str
       counts[table.name] = n;
     }
     for (const seq of await ownerSequences(client, roles.owner)) {
-      const { rows: [s] } = await client.query<{ last_value: string; is_called: boolean }>(`select last_value::text, is_called from ${seq}`);
+      const {
+        rows: [s],
+      } = await client.query<{ last_value: string; is_called: boolean }>(`select last_value::text, is_called from ${seq}`);
       await write(`#${JSON.stringify({ sequence: seq, lastValue: s!.last_value, isCalled: s!.is_called })}`);
       sequences++;
     }
@@ -129,7 +138,12 @@ export async function databaseHasData(client: Client, roles: RoleNames): Promise
  * row counts and the file's checksum compared, and the sequences set. The database must be at
  * the backup's migration hash (run the same version's migrations first).
  */
-export async function restoreDatabase(client: Client, roles: RoleNames, file: string, migrationHash: string | null): Promise<BackupSummary> {
+export async function restoreDatabase(
+  client: Client,
+  roles: RoleNames,
+  file: string,
+  migrationHash: string | null,
+): Promise<BackupSummary> {
   const hash = createHash("sha256");
   const counts: Record<string, number> = {};
   const sequences: { sequence: string; lastValue: string; isCalled: boolean }[] = [];
@@ -178,7 +192,9 @@ export async function restoreDatabase(client: Client, roles: RoleNames, file: st
         header = meta;
         if (meta.format !== BACKUP_FORMAT) throw new Error(`${file} is not an Ironclad backup (${BACKUP_FORMAT})`);
         if (meta.migrationHash !== migrationHash) {
-          throw new Error(`the backup was taken at schema ${String(meta.migrationHash)}; this database is at ${migrationHash} (restore with the same Ironclad version)`);
+          throw new Error(
+            `the backup was taken at schema ${String(meta.migrationHash)}; this database is at ${migrationHash} (restore with the same Ironclad version)`,
+          );
         }
         continue;
       }
@@ -199,7 +215,8 @@ export async function restoreDatabase(client: Client, roles: RoleNames, file: st
     if (!header) throw new Error(`${file} is empty`);
     if (!trailer) throw new Error(`${file} is incomplete (no end marker): the backup was cut short`);
     if (trailer.sha256 !== hash.digest("hex")) throw new Error(`${file} does not match its checksum`);
-    if (JSON.stringify(trailer.tables) !== JSON.stringify(counts)) throw new Error(`${file}: row counts differ from its end marker`);
+    if (JSON.stringify(trailer.tables) !== JSON.stringify(counts))
+      throw new Error(`${file}: row counts differ from its end marker`);
     const missing = [...tables.keys()].filter((name) => !(name in counts));
     if (missing.length > 0) throw new Error(`the backup lacks tables this database has: ${missing.join(", ")}`);
     const broken = await brokenForeignKeys(client, [...tables.keys()]);

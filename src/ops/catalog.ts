@@ -27,7 +27,12 @@ const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 /** Every ordinary table of our schemas owned by the current database owner, parents before children. */
 export async function listTables(client: Pick<ClientBase, "query">, owner: string): Promise<TableInfo[]> {
   const { rows } = await client.query<{
-    schema: string; table: string; columns: string[]; pk: string[] | null; refs: string[] | null; comment: string | null;
+    schema: string;
+    table: string;
+    columns: string[];
+    pk: string[] | null;
+    refs: string[] | null;
+    comment: string | null;
   }>(
     `select n.nspname as schema, c.relname as table,
             array(select a.attname::text from pg_attribute a

@@ -49,7 +49,9 @@ async function asMaintenance<T>(client: Client, roles: RoleNames, fn: () => Prom
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 async function gymBySlug(client: Client, slug: string): Promise<{ id: string; slug: string }> {
-  const { rows } = await client.query<{ id: string; slug: string }>(`select id, slug::text from ${TENANT_ROOT} where slug = $1`, [slug]);
+  const { rows } = await client.query<{ id: string; slug: string }>(`select id, slug::text from ${TENANT_ROOT} where slug = $1`, [
+    slug,
+  ]);
   if (!rows[0]) throw new Error(`no gym with slug ${JSON.stringify(slug)}`);
   return rows[0];
 }
@@ -69,17 +71,26 @@ async function gymRows(client: Client, table: TableInfo, gymId: string): Promise
 }
 
 function exportedTables(tables: TableInfo[]): TableInfo[] {
-  return tables.filter((t) => (t.hasTenantId || t.name === TENANT_ROOT || t.name === USERS) && !PRIVATE_TO_THE_PLATFORM.test(t.comment));
+  return tables.filter(
+    (t) => (t.hasTenantId || t.name === TENANT_ROOT || t.name === USERS) && !PRIVATE_TO_THE_PLATFORM.test(t.comment),
+  );
 }
 
-export async function exportGym(client: Client, roles: RoleNames, slug: string, dir: string, migrationHash: string | null): Promise<Manifest> {
+export async function exportGym(
+  client: Client,
+  roles: RoleNames,
+  slug: string,
+  dir: string,
+  migrationHash: string | null,
+): Promise<Manifest> {
   const { gym, files } = await asMaintenance(
     client,
     roles,
     async () => {
       const gym = await gymBySlug(client, slug);
       const files: [string, string[]][] = [];
-      for (const table of exportedTables(await listTables(client, roles.owner))) files.push([table.name, await gymRows(client, table, gym.id)]);
+      for (const table of exportedTables(await listTables(client, roles.owner)))
+        files.push([table.name, await gymRows(client, table, gym.id)]);
       return { gym, files };
     },
     true,
@@ -91,7 +102,11 @@ export async function exportGym(client: Client, roles: RoleNames, slug: string, 
     await writeFile(path.join(dir, `${name}.jsonl`), text);
     tables[name] = { rows: lines.length, sha256: sha256(text) };
   }
-  const checksum = sha256(Object.entries(tables).map(([n, t]) => `${n} ${t.rows} ${t.sha256}\n`).join(""));
+  const checksum = sha256(
+    Object.entries(tables)
+      .map(([n, t]) => `${n} ${t.rows} ${t.sha256}\n`)
+      .join(""),
+  );
   const manifest: Manifest = { format: "ironclad-gym-export/1", gym, migrationHash, tables, checksum };
   await writeFile(path.join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
@@ -124,7 +139,8 @@ export async function importGym(client: Client, roles: RoleNames, dir: string, m
     // platform tables (platform_owners, user_secrets, sessions …) however its checksum reads.
     const tables = exportedTables(await listTables(client, roles.owner));
     const known = new Set(tables.map((t) => t.name));
-    for (const name of rows.keys()) if (!known.has(name)) throw new Error(`the bundle has a table an export never contains: ${name}`);
+    for (const name of rows.keys())
+      if (!known.has(name)) throw new Error(`the bundle has a table an export never contains: ${name}`);
     const existing = await client.query(`select 1 from ${TENANT_ROOT} where id = $1 or slug = $2`, [gymId, manifest.gym.slug]);
     if (existing.rowCount) throw new Error(`a gym with id ${gymId} or slug ${manifest.gym.slug} already exists`);
     // Triggers off: rows arrive exactly as exported (a membership's trigger would add a profile
@@ -134,8 +150,10 @@ export async function importGym(client: Client, roles: RoleNames, dir: string, m
       const lines = rows.get(table.name);
       if (!lines || lines.length === 0) continue;
       const objects = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-      if (table.hasTenantId && objects.some((o) => o.tenant_id !== gymId)) throw new Error(`${table.name}: a row belongs to another gym`);
-      if (table.name === TENANT_ROOT && objects.some((o) => o.id !== gymId)) throw new Error("the bundle's gym row does not match its manifest");
+      if (table.hasTenantId && objects.some((o) => o.tenant_id !== gymId))
+        throw new Error(`${table.name}: a row belongs to another gym`);
+      if (table.name === TENANT_ROOT && objects.some((o) => o.id !== gymId))
+        throw new Error("the bundle's gym row does not match its manifest");
       const cols = table.columns.map(quote).join(", ");
       const conflict = table.name === USERS ? " on conflict (id) do nothing" : "";
       if (table.name === USERS) {
@@ -195,13 +213,21 @@ export async function rowsOfTenant(client: Client, roles: RoleNames, gymId: stri
  * every tenant table (children first), the gym, and the people left with no gym and no platform
  * role. Verifies that zero rows remain and no reference dangles, or rolls the deletion back.
  */
-export async function offboardGym(client: Client, roles: RoleNames, slug: string): Promise<{ gymId: string; deleted: Record<string, number> }> {
+export async function offboardGym(
+  client: Client,
+  roles: RoleNames,
+  slug: string,
+): Promise<{ gymId: string; deleted: Record<string, number> }> {
   await suspendGym(client, roles, slug);
   const result = await asMaintenance(client, roles, async () => {
     const gym = await gymBySlug(client, slug);
     const tables = await listTables(client, roles.owner);
     const deleted: Record<string, number> = {};
-    const people = (await client.query<{ user_id: string }>("select distinct user_id from app_public.memberships where tenant_id = $1", [gym.id])).rows.map((r) => r.user_id);
+    const people = (
+      await client.query<{ user_id: string }>("select distinct user_id from app_public.memberships where tenant_id = $1", [
+        gym.id,
+      ])
+    ).rows.map((r) => r.user_id);
     for (const t of [...tables].reverse().filter((t) => t.hasTenantId)) {
       const { rowCount } = await client.query(`delete from ${t.ident} where tenant_id = $1`, [gym.id]);
       if (rowCount) deleted[t.name] = rowCount;
@@ -216,7 +242,10 @@ export async function offboardGym(client: Client, roles: RoleNames, slug: string
       [people],
     );
     if (rowCount) deleted[USERS] = rowCount;
-    const broken = await brokenForeignKeys(client, tables.map((t) => t.name));
+    const broken = await brokenForeignKeys(
+      client,
+      tables.map((t) => t.name),
+    );
     if (broken.length > 0) throw new Error(`offboarding would leave dangling references: ${broken.join(", ")}`);
     return { gymId: gym.id, deleted };
   });
@@ -234,9 +263,15 @@ export async function offboardGym(client: Client, roles: RoleNames, slug: string
  * their credentials and sessions deleted. Memberships a retained row still needs are kept (as
  * the anonymous person's); the others are deleted.
  */
-export async function erasePerson(client: Client, roles: RoleNames, email: string): Promise<{ userId: string; deleted: Record<string, number> }> {
+export async function erasePerson(
+  client: Client,
+  roles: RoleNames,
+  email: string,
+): Promise<{ userId: string; deleted: Record<string, number> }> {
   const result = await asMaintenance(client, roles, async () => {
-    const { rows } = await client.query<{ id: string }>("select id from app_public.users where lower(email::text) = lower($1)", [email]);
+    const { rows } = await client.query<{ id: string }>("select id from app_public.users where lower(email::text) = lower($1)", [
+      email,
+    ]);
     if (!rows[0]) throw new Error(`no person with email ${JSON.stringify(email)}`);
     const userId = rows[0].id;
     const tables = await listTables(client, roles.owner);
@@ -260,7 +295,10 @@ export async function erasePerson(client: Client, roles: RoleNames, email: strin
     }
     // Memberships no retained row needs go; the rest stay, pointing at an anonymous person.
     const keep = fks.filter((fk) => retained.has(fk.child) && fk.parent === "app_public.memberships");
-    const needed = keep.map((fk) => `exists (select 1 from ${fk.child} c where ${fk.ccols.map((c, i) => `c.${quote(c)} = m.${quote(fk.pcols[i]!)}`).join(" and ")})`);
+    const needed = keep.map(
+      (fk) =>
+        `exists (select 1 from ${fk.child} c where ${fk.ccols.map((c, i) => `c.${quote(c)} = m.${quote(fk.pcols[i]!)}`).join(" and ")})`,
+    );
     const { rowCount } = await client.query(
       `delete from app_public.memberships m where m.user_id = $1${needed.length ? ` and not (${needed.join(" or ")})` : ""}`,
       [userId],

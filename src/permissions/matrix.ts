@@ -95,7 +95,8 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "memberships",
-    about: "Who belongs to the gym with which role, and the name the gym shows for them. Created only when a person accepts an invitation; the admin changes roles and names and removes people (each change lands in account_events).",
+    about:
+      "Who belongs to the gym with which role, and the name the gym shows for them. Created only when a person accepts an invitation; the admin changes roles and names and removes people (each change lands in account_events).",
     scopes: { own: "your own membership" },
     access: {
       member: c("all", "deny", "deny", "deny"),
@@ -108,7 +109,8 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "invitations",
-    about: "Open and past invitations to join the gym (email, role, name shown, expiry; never the token). Written only through inviteToGym / resendInvitation / revokeInvitation / acceptInvitation.",
+    about:
+      "Open and past invitations to join the gym (email, role, name shown, expiry; never the token). Written only through inviteToGym / resendInvitation / revokeInvitation / acceptInvitation.",
     access: {
       member: NONE,
       personal_trainer: NONE,
@@ -120,7 +122,8 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "account_events",
-    about: "Audit trail of account changes (invitation created/resent/revoked/accepted, membership created, role changed, removed), written by the database whoever made the change. Append-only.",
+    about:
+      "Audit trail of account changes (invitation created/resent/revoked/accepted, membership created, role changed, removed), written by the database whoever made the change. Append-only.",
     access: {
       member: NONE,
       personal_trainer: NONE,
@@ -132,7 +135,8 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "network_preferences",
-    about: "Your choice to appear on network (cross-gym) leaderboards, and the name shown there. Created through setNetworkPreferences.",
+    about:
+      "Your choice to appear on network (cross-gym) leaderboards, and the name shown there. Created through setNetworkPreferences.",
     scopes: { own: "your own preference" },
     access: {
       member: c("own", "deny", "own", "own"),
@@ -183,7 +187,8 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "workouts",
-    about: "Programming authored by coaches (the author is the caller, never an input); drafts are hidden from members and trainers.",
+    about:
+      "Programming authored by coaches (the author is the caller, never an input); drafts are hidden from members and trainers.",
     scopes: { published: "published workouts (is_published)" },
     access: {
       member: c("published", "deny", "deny", "deny"),
@@ -221,7 +226,8 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "workout_bests",
-    about: "Each member's best result per workout (scores and dates, no notes), kept by triggers; what workouts_leaderboard ranks. Read as the leaderboard is; written only by the system role's triggers.",
+    about:
+      "Each member's best result per workout (scores and dates, no notes), kept by triggers; what workouts_leaderboard ranks. Read as the leaderboard is; written only by the system role's triggers.",
     scopes: { published: "bests of published workouts (is_published, copied from the workout)" },
     access: {
       member: c("published", "deny", "deny", "deny"),
@@ -234,7 +240,8 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "workout_results",
-    about: "A member's score for a workout (value, Rx or scaled, notes, date; recorded_by is the caller, never an input). Everyone sees the leaderboard (workouts_leaderboard).",
+    about:
+      "A member's score for a workout (value, Rx or scaled, notes, date; recorded_by is the caller, never an input). Everyone sees the leaderboard (workouts_leaderboard).",
     scopes: { own: "your own results", assigned: "results of your assigned clients" },
     access: {
       member: c("own", "own", "own", "own"),
@@ -247,7 +254,8 @@ export const MATRIX: TableRule[] = [
   },
   {
     table: "progress_metrics",
-    about: "Body weight, body fat, personal records (recorded_by is the caller, never an input): private to the member, their assigned trainers and the gym admin.",
+    about:
+      "Body weight, body fat, personal records (recorded_by is the caller, never an input): private to the member, their assigned trainers and the gym admin.",
     scopes: { own: "your own metrics", assigned: "metrics of your assigned clients" },
     access: {
       member: c("own", "own", "own", "own"),
@@ -325,12 +333,22 @@ function roles(...allowed: Role[]): Record<Role, boolean> {
 
 export const FUNCTIONS: FunctionRule[] = [
   { fn: "provision_gym", about: "Create a gym.", allowed: roles("platform_owner") },
-  { fn: "invite_to_gym", about: "Invite an email to join the gym with a role (plan limits apply; nothing is created for the person until they accept).", allowed: roles("gym_admin", "platform_owner") },
-  { fn: "resend_invitation", about: "Mail an open invitation again with a new link (the old link dies).", allowed: roles("gym_admin", "platform_owner") },
+  {
+    fn: "invite_to_gym",
+    about:
+      "Invite an email to join the gym with a role (plan limits apply; nothing is created for the person until they accept).",
+    allowed: roles("gym_admin", "platform_owner"),
+  },
+  {
+    fn: "resend_invitation",
+    about: "Mail an open invitation again with a new link (the old link dies).",
+    allowed: roles("gym_admin", "platform_owner"),
+  },
   { fn: "revoke_invitation", about: "Withdraw an open invitation.", allowed: roles("gym_admin", "platform_owner") },
   {
     fn: "change_password",
-    about: "Change your own password (needs the current one; ends your other sessions). Nobody can set another person's password.",
+    about:
+      "Change your own password (needs the current one; ends your other sessions). Nobody can set another person's password.",
     allowed: roles(...GYM_ROLES, "platform_owner"),
   },
   {

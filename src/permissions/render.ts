@@ -1,7 +1,6 @@
 import { ROLE_LABELS } from "../roles";
 import { ACCESS, FUNCTIONS, MATRIX, OPERATIONS, ROLES, type Access } from "./matrix";
 
-
 const ACCESS_LABEL: Record<Access, string> = {
   all: "all",
   own: "own",
@@ -55,7 +54,8 @@ export function renderPermissionsMarkdown(): string {
     out.push("");
     out.push(`| role | ${OPERATIONS.join(" | ")} |`);
     out.push(`|---|${OPERATIONS.map(() => "---").join("|")}|`);
-    for (const r of ROLES) out.push(`| ${ROLE_LABELS[r]} | ${OPERATIONS.map((op) => ACCESS_LABEL[rule.access[r][op]]).join(" | ")} |`);
+    for (const r of ROLES)
+      out.push(`| ${ROLE_LABELS[r]} | ${OPERATIONS.map((op) => ACCESS_LABEL[rule.access[r][op]]).join(" | ")} |`);
   }
   out.push("");
   out.push("## Functions");

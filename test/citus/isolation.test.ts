@@ -36,30 +36,56 @@ citusDescribe("tenant isolation on the Citus cluster (SET LOCAL claims)", () => 
     for (const key of ["a", "b"] as const) {
       gym[key] = await onCitusAs(
         platformOwner,
-        async (db) => (await db.query<{ id: string }>("select id from app_public.provision_gym($1, $2, 'pro')", [`Gym ${key} ${tag}`, `gym-${key}-${tag}`])).rows[0]!.id,
+        async (db) =>
+          (
+            await db.query<{ id: string }>("select id from app_public.provision_gym($1, $2, 'pro')", [
+              `Gym ${key} ${tag}`,
+              `gym-${key}-${tag}`,
+            ])
+          ).rows[0]!.id,
         true,
       );
     }
     await asOwner(async (db) => {
       const hash = (await db.query<{ h: string }>("select app_private.hash_password('citus-demo-password') as h")).rows[0]!.h;
-      for (const [name, key] of [["alice", "a"], ["amy", "a"], ["carl", "a"], ["bob", "b"], ["bea", "b"]] as const) {
+      for (const [name, key] of [
+        ["alice", "a"],
+        ["amy", "a"],
+        ["carl", "a"],
+        ["bob", "b"],
+        ["bea", "b"],
+      ] as const) {
         const email = `${name}-${tag}@citus.test`;
         const { rows } = await db.query<{ id: string; user_id: string }>(
           "select id, user_id from app_private.bootstrap_gym_user($1, $2, $3, 'member', $4)",
           [gym[key], email, name, hash],
         );
-        people[name] = { role: "member", email, userId: rows[0]!.user_id, tenantId: gym[key], sessionId: null, membershipId: rows[0]!.id };
+        people[name] = {
+          role: "member",
+          email,
+          userId: rows[0]!.user_id,
+          tenantId: gym[key],
+          sessionId: null,
+          membershipId: rows[0]!.id,
+        };
       }
     });
     // One private message in each gym, written by the member through the policies.
     const send = (from: Person, to: Person, body: string) =>
-      onCitusAs(from, (db) => db.query("insert into app_public.messages (recipient_id, body) values ($1, $2)", [to.membershipId, body]), true);
+      onCitusAs(
+        from,
+        (db) => db.query("insert into app_public.messages (recipient_id, body) values ($1, $2)", [to.membershipId, body]),
+        true,
+      );
     await send(people.alice!, people.amy!, "a: alice to amy");
     await send(people.bob!, people.bea!, "b: bob to bea");
   });
 
   it("the recipient reads the message of their gym, and nothing of the other gym", async () => {
-    const rows = await onCitusAs(people.amy!, async (db) => (await db.query<{ body: string; tenant_id: string }>("select body, tenant_id from app_public.messages")).rows);
+    const rows = await onCitusAs(
+      people.amy!,
+      async (db) => (await db.query<{ body: string; tenant_id: string }>("select body, tenant_id from app_public.messages")).rows,
+    );
     expect(rows).toEqual([{ body: "a: alice to amy", tenant_id: gym.a }]);
   });
 
@@ -82,27 +108,41 @@ citusDescribe("tenant isolation on the Citus cluster (SET LOCAL claims)", () => 
   it("a member cannot write into the other gym, nor name a column the grants leave out", async () => {
     // A recipient in gym B: the composite key (tenant_id, recipient_id) finds no such member of gym A.
     await expect(
-      onCitusAs(people.alice!, (db) => db.query("insert into app_public.messages (recipient_id, body) values ($1, 'x')", [people.bea!.membershipId])),
+      onCitusAs(people.alice!, (db) =>
+        db.query("insert into app_public.messages (recipient_id, body) values ($1, 'x')", [people.bea!.membershipId]),
+      ),
     ).rejects.toMatchObject({ code: "23503" });
     // Claiming gym B's tenant_id: the insert policy's tenant check refuses it.
     await expect(
       onCitusAs(people.alice!, (db) =>
-        db.query("insert into app_public.messages (tenant_id, recipient_id, body) values ($1, $2, 'x')", [gym.b, people.bea!.membershipId]),
+        db.query("insert into app_public.messages (tenant_id, recipient_id, body) values ($1, $2, 'x')", [
+          gym.b,
+          people.bea!.membershipId,
+        ]),
       ),
     ).rejects.toMatchObject({ code: "42501" });
     // sender_id is stamped from the token and has no INSERT grant: the coordinator still checks
     // the column grants, although the shards grant INSERT on every column (src/db/citus.ts).
     await expect(
       onCitusAs(people.alice!, (db) =>
-        db.query("insert into app_public.messages (sender_id, recipient_id, body) values ($1, $2, 'x')", [people.amy!.membershipId, people.alice!.membershipId]),
+        db.query("insert into app_public.messages (sender_id, recipient_id, body) values ($1, $2, 'x')", [
+          people.amy!.membershipId,
+          people.alice!.membershipId,
+        ]),
       ),
     ).rejects.toMatchObject({ code: "42501", message: expect.stringContaining("permission denied") });
   });
 
   it("an update reaches only the member's own rows", async () => {
-    const updated = await onCitusAs(people.carl!, async (db) => (await db.query("update app_public.messages set read_at = now()")).rowCount);
+    const updated = await onCitusAs(
+      people.carl!,
+      async (db) => (await db.query("update app_public.messages set read_at = now()")).rowCount,
+    );
     expect(updated).toBe(0);
-    const own = await onCitusAs(people.amy!, async (db) => (await db.query("update app_public.messages set read_at = now()")).rowCount);
+    const own = await onCitusAs(
+      people.amy!,
+      async (db) => (await db.query("update app_public.messages set read_at = now()")).rowCount,
+    );
     expect(own).toBe(1);
   });
 

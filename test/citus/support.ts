@@ -57,7 +57,11 @@ export async function becomeOnCitus(db: Client, who: Claims & { membershipId?: s
 }
 
 /** One transaction as `who` on a fresh authenticator connection, rolled back unless `commit`. */
-export async function onCitusAs<T>(who: Claims & { membershipId?: string | null }, fn: (db: Client) => Promise<T>, commit = false): Promise<T> {
+export async function onCitusAs<T>(
+  who: Claims & { membershipId?: string | null },
+  fn: (db: Client) => Promise<T>,
+  commit = false,
+): Promise<T> {
   const db = new Client({ connectionString: testDb().authUrl });
   await db.connect();
   try {
@@ -129,7 +133,9 @@ const PLATFORM_OWNER: Claims = { role: "platform_owner", userId: null, tenantId:
 export async function provisionGymOnCitus(slug: string, plan: "free" | "basic" | "pro" = "pro"): Promise<string> {
   return onCitusAs(
     PLATFORM_OWNER,
-    async (db) => (await db.query<{ id: string }>("select id from app_public.provision_gym($1, $2, $3)", [`Gym ${slug}`, slug, plan])).rows[0]!.id,
+    async (db) =>
+      (await db.query<{ id: string }>("select id from app_public.provision_gym($1, $2, $3)", [`Gym ${slug}`, slug, plan]))
+        .rows[0]!.id,
     true,
   );
 }

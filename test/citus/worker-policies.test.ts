@@ -23,7 +23,9 @@ interface ShardPolicy {
 describe("the tenant-check reader", () => {
   it("accepts the check as a top-level AND term and nothing weaker", () => {
     expect(carriesTenantCheck("(tenant_id = app_hidden.current_tenant_id())")).toBe(true);
-    expect(carriesTenantCheck("((tenant_id = app_hidden.current_tenant_id()) AND (sender_id = app_hidden.current_membership_id()))")).toBe(true);
+    expect(
+      carriesTenantCheck("((tenant_id = app_hidden.current_tenant_id()) AND (sender_id = app_hidden.current_membership_id()))"),
+    ).toBe(true);
     expect(carriesTenantCheck("((x = 1) AND (tenant_id = app_hidden.current_tenant_id()))")).toBe(true);
     expect(carriesTenantCheck("((tenant_id = app_hidden.current_tenant_id()) OR true)")).toBe(false);
     expect(carriesTenantCheck("(sender_id = app_hidden.current_membership_id())")).toBe(false);
@@ -53,7 +55,9 @@ citusDescribe("policies on the workers' shards (stock Citus)", () => {
       policies.push(...rows);
     }
     distributed = (
-      await rootQuery<{ table: string }>("select logicalrelid::regclass::text as table from pg_dist_partition where partmethod = 'h' order by 1")
+      await rootQuery<{ table: string }>(
+        "select logicalrelid::regclass::text as table from pg_dist_partition where partmethod = 'h' order by 1",
+      )
     ).map((r) => r.table);
   });
   afterAll(async () => {
@@ -83,7 +87,8 @@ citusDescribe("policies on the workers' shards (stock Citus)", () => {
       checked++;
       const column = p.table === "app_public.gyms" ? "id" : "tenant_id";
       if (p.qual !== null && !carriesTenantCheck(p.qual, column)) missing.push(`${p.shard} ${p.name} USING ${p.qual}`);
-      if (p.with_check !== null && !carriesTenantCheck(p.with_check, column)) missing.push(`${p.shard} ${p.name} WITH CHECK ${p.with_check}`);
+      if (p.with_check !== null && !carriesTenantCheck(p.with_check, column))
+        missing.push(`${p.shard} ${p.name} WITH CHECK ${p.with_check}`);
       if (p.qual === null && p.with_check === null) missing.push(`${p.shard} ${p.name}: no predicate at all`);
     }
     expect(checked).toBeGreaterThan(50);

@@ -95,7 +95,15 @@ export async function persona(role: AppRole, gymSlug: string = GYM_A, email?: st
   const sessionId = "00000000-0000-4000-8000-000000000000";
   if (role === "platform_owner") {
     const address = email ?? "owner@ironclad.test";
-    return { role, userId: await userId(address), tenantId: null, sessionId, membershipId: null, email: address, label: "platform owner" };
+    return {
+      role,
+      userId: await userId(address),
+      tenantId: null,
+      sessionId,
+      membershipId: null,
+      email: address,
+      label: "platform owner",
+    };
   }
   const address = email ?? `${LOCAL_PART[role]}@${gymSlug}.test`;
   const [user, tenant] = [await userId(address), await gymId(gymSlug)];
@@ -111,10 +119,10 @@ export async function persona(role: AppRole, gymSlug: string = GYM_A, email?: st
 }
 
 async function committedMembershipId(tenantId: string, user: string): Promise<string | undefined> {
-  const rows = await rootQuery<{ id: string }>(
-    "select id from app_public.memberships where tenant_id = $1 and user_id = $2",
-    [tenantId, user],
-  );
+  const rows = await rootQuery<{ id: string }>("select id from app_public.memberships where tenant_id = $1 and user_id = $2", [
+    tenantId,
+    user,
+  ]);
   return rows[0]?.id;
 }
 
@@ -173,7 +181,11 @@ export async function asPersona<T>(who: Claims, fn: (db: PoolClient) => Promise<
 }
 
 /** Like asPersona, but returns the error Postgres raised (or throws if none). */
-export async function expectPgError(who: Claims, sql: string, params: unknown[] = []): Promise<{ code: string; message: string }> {
+export async function expectPgError(
+  who: Claims,
+  sql: string,
+  params: unknown[] = [],
+): Promise<{ code: string; message: string }> {
   return asPersona(who, async (db) => {
     try {
       await db.query(sql, params);
@@ -201,7 +213,11 @@ export async function asPersonaCommitted<T>(who: Claims, fn: (db: PoolClient) =>
 }
 
 /** On an open authenticator connection: one transaction as `who`, committed (rolled back on error). */
-export async function committedAs<C extends PoolClient | Client, T>(client: C, who: Claims, fn: (db: C) => Promise<T>): Promise<T> {
+export async function committedAs<C extends PoolClient | Client, T>(
+  client: C,
+  who: Claims,
+  fn: (db: C) => Promise<T>,
+): Promise<T> {
   try {
     await client.query("begin");
     await becomePersona(client, who);
@@ -245,8 +261,10 @@ export async function createGym(): Promise<FreshGym> {
   const slug = `t-${randomUUID().slice(0, 13)}`;
   const name = `Test gym ${slug}`;
   const owner = await persona("platform_owner");
-  const id = await asPersonaCommitted(owner, async (db) =>
-    (await db.query<{ id: string }>("select id from app_public.provision_gym($1, $2, 'pro')", [name, slug])).rows[0]!.id,
+  const id = await asPersonaCommitted(
+    owner,
+    async (db) =>
+      (await db.query<{ id: string }>("select id from app_public.provision_gym($1, $2, 'pro')", [name, slug])).rows[0]!.id,
   );
   return { id, slug };
 }

@@ -15,7 +15,13 @@ export default async function globalSetup() {
   // Citus mode (CITUS=1, TEST_DATABASE_URL = the coordinator) loads no demo data: the seed writes
   // as several roles in one transaction, which Citus refuses; the Citus suites build their own gyms.
   const citus = citusMode();
-  const db = await createThrowawayDatabase({ serverRootUrl: process.env.TEST_DATABASE_URL, prefix: "ironclad_test", seed: !citus, bcryptCost: 4, citus });
+  const db = await createThrowawayDatabase({
+    serverRootUrl: process.env.TEST_DATABASE_URL,
+    prefix: "ironclad_test",
+    seed: !citus,
+    bcryptCost: 4,
+    citus,
+  });
   Object.assign(process.env, {
     IRONCLAD_TEST_ROOT_URL: db.serverRootUrl,
     IRONCLAD_TEST_DATABASE: db.databaseName,

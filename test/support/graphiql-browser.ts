@@ -13,7 +13,14 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import puppeteer, { type Page } from "puppeteer-core";
-import { REPORT_PREFIX, VIEWPORT, squeeze, type GraphqlExchange, type SessionInput, type SessionReport } from "./graphiql-session";
+import {
+  REPORT_PREFIX,
+  VIEWPORT,
+  squeeze,
+  type GraphqlExchange,
+  type SessionInput,
+  type SessionReport,
+} from "./graphiql-session";
 
 /** Ruru's Monaco editors are told apart by their model's URI: `…-operation.graphql` and so on. */
 const EDITOR = {
@@ -93,7 +100,11 @@ export async function memberSession(input: SessionInput): Promise<SessionReport>
       } catch {
         query = `(not JSON) ${request.postData() ?? ""}`;
       }
-      exchanges.push({ status: response.status(), authorization: request.headers().authorization ?? null, query: query.slice(0, 200) });
+      exchanges.push({
+        status: response.status(),
+        authorization: request.headers().authorization ?? null,
+        query: query.slice(0, 200),
+      });
     });
     await page.setViewport(VIEWPORT);
     const loaded = await page.goto(input.graphiqlUrl, { waitUntil: "load" });

@@ -83,6 +83,7 @@ export async function browse(input: SessionInput, timeoutMs: number): Promise<Se
   clearTimeout(timer);
   clearTimeout(killer);
   const line = stdout.split("\n").find((l) => l.startsWith(REPORT_PREFIX));
-  if (code !== 0 || !line) throw new Error(`browser session failed (exit ${code ?? `killed after ${timeoutMs} ms`}):\n${stderr}${stdout}`);
+  if (code !== 0 || !line)
+    throw new Error(`browser session failed (exit ${code ?? `killed after ${timeoutMs} ms`}):\n${stderr}${stdout}`);
   return JSON.parse(line.slice(REPORT_PREFIX.length)) as SessionReport;
 }

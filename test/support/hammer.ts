@@ -66,7 +66,12 @@ export interface HammerResult {
 export async function hammer(
   apiUrl: string,
   identities: Identity[],
-  options: { clients: number; total: number; allowErrors?: boolean; /** stop early after this long (default: no limit) */ maxMillis?: number },
+  options: {
+    clients: number;
+    total: number;
+    allowErrors?: boolean;
+    /** stop early after this long (default: no limit) */ maxMillis?: number;
+  },
 ): Promise<HammerResult> {
   const failures: string[] = [];
   let sent = 0;
@@ -74,7 +79,9 @@ export async function hammer(
   const membershipCounts = new Map<string, number>();
   for (const id of identities) {
     if (id.tenantId) {
-      const [row] = await rootQuery<{ n: number }>("select count(*)::int as n from app_public.memberships where tenant_id = $1", [id.tenantId]);
+      const [row] = await rootQuery<{ n: number }>("select count(*)::int as n from app_public.memberships where tenant_id = $1", [
+        id.tenantId,
+      ]);
       membershipCounts.set(id.tenantId, row!.n);
     }
   }
@@ -109,8 +116,10 @@ export async function hammer(
       if (d.myRole !== who.role) problems.push(`myRole=${d.myRole}`);
       if (who.tenantId) {
         const tenants = new Set(d.memberships.nodes.map((n: { tenantId: string }) => n.tenantId));
-        if (tenants.size > 1 || (tenants.size === 1 && !tenants.has(who.tenantId))) problems.push(`memberships of ${[...tenants].join(",")}`);
-        if (d.memberships.totalCount !== membershipCounts.get(who.tenantId)) problems.push(`totalCount=${d.memberships.totalCount}`);
+        if (tenants.size > 1 || (tenants.size === 1 && !tenants.has(who.tenantId)))
+          problems.push(`memberships of ${[...tenants].join(",")}`);
+        if (d.memberships.totalCount !== membershipCounts.get(who.tenantId))
+          problems.push(`totalCount=${d.memberships.totalCount}`);
       }
       if (problems.length) failures.push(`${who.label}: ${problems.join("; ")}`);
     }

@@ -11,7 +11,12 @@ export const quietLogger = new Logger(() => () => undefined);
 
 export async function deliverMail(): Promise<void> {
   // Reset requests first (they write the outbox), then the mail they and everything else queued.
-  await runOnce({ connectionString: testDb().ownerUrl, taskList: { password_reset_request: passwordResetRequest }, concurrency: 1, logger: quietLogger });
+  await runOnce({
+    connectionString: testDb().ownerUrl,
+    taskList: { password_reset_request: passwordResetRequest },
+    concurrency: 1,
+    logger: quietLogger,
+  });
   await runOnce({ connectionString: testDb().ownerUrl, taskList: { send_mail: sendMail }, concurrency: 1, logger: quietLogger });
 }
 
@@ -30,7 +35,8 @@ export async function mailsTo(address: string): Promise<DeliveredMail[]> {
   for (const f of files) {
     const file = path.join(dir, f);
     const m = JSON.parse(await readFile(file, "utf8")) as { to: { address: string }[]; subject: string; text: string };
-    if (m.to.some((t) => t.address.toLowerCase() === address.toLowerCase())) mails.push({ file, to: address, subject: m.subject, text: m.text });
+    if (m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()))
+      mails.push({ file, to: address, subject: m.subject, text: m.text });
   }
   return mails;
 }

@@ -23,19 +23,27 @@ export async function makeGymWithFran(
   db: PoolClient,
   opts: { name: string; slug: string; optIn: boolean; displayName: string; score: number },
 ): Promise<{ gymId: string; membershipId: string }> {
-  const { rows: [gym] } = await db.query<{ id: string }>(
+  const {
+    rows: [gym],
+  } = await db.query<{ id: string }>(
     "insert into app_public.gyms (name, slug, plan, network_opt_in, city) values ($1, $2, 'pro', $3, 'Nowhere') returning id",
     [opts.name, opts.slug, opts.optIn],
   );
-  const { rows: [user] } = await db.query<{ id: string }>(
-    "insert into app_public.users (email, display_name) values ($1, $2) returning id",
-    [`athlete@${opts.slug}.test`, `Real Name ${opts.slug}`],
-  );
-  const { rows: [membership] } = await db.query<{ id: string }>(
+  const {
+    rows: [user],
+  } = await db.query<{ id: string }>("insert into app_public.users (email, display_name) values ($1, $2) returning id", [
+    `athlete@${opts.slug}.test`,
+    `Real Name ${opts.slug}`,
+  ]);
+  const {
+    rows: [membership],
+  } = await db.query<{ id: string }>(
     "insert into app_public.memberships (tenant_id, user_id, role, display_name) values ($1, $2, 'member', $3) returning id",
     [gym!.id, user!.id, `Real Name ${opts.slug}`],
   );
-  const { rows: [workout] } = await db.query<{ id: string }>(
+  const {
+    rows: [workout],
+  } = await db.query<{ id: string }>(
     `insert into app_public.workouts (tenant_id, title, scoring_type, is_published, benchmark_id)
      select $1, 'Fran', 'time', true, b.id from app_public.benchmarks b where b.slug = 'fran' returning id`,
     [gym!.id],

@@ -3,7 +3,14 @@ import { isSafeError } from "postgraphile/grafast";
 import { GraphQLError, getOperationAST } from "postgraphile/graphql";
 import { DEFAULT_LIMITS } from "../../config";
 import { errorBody } from "../error-body";
-import { checkVariablePageSizes, expandLimitErrors, httpRefusal, makeDefaultPageSizer, makeLimitsRule, type QueryLimits } from "./limits";
+import {
+  checkVariablePageSizes,
+  expandLimitErrors,
+  httpRefusal,
+  makeDefaultPageSizer,
+  makeLimitsRule,
+  type QueryLimits,
+} from "./limits";
 import { loadTrustedDocuments, resolveTrusted } from "./trusted-documents";
 import { PARSE_FAILED, makeErrorCodeRule } from "../validation-errors";
 
@@ -55,7 +62,7 @@ function jsonErrors(result: GrafservResult): GrafservResult {
     (typeof error?.statusCode === "number" ? error.statusCode : undefined) ??
     result.statusCode;
   if (safe || (status >= 400 && status < 500)) {
-    const code = typeof error?.extensions?.code === "string" ? error.extensions.code : HTTP_CODES[status] ?? "BAD_REQUEST";
+    const code = typeof error?.extensions?.code === "string" ? error.extensions.code : (HTTP_CODES[status] ?? "BAD_REQUEST");
     const message = status === 413 ? "The request body is too large." : error.message;
     return jsonBuffer(status >= 400 && status < 500 ? status : 400, message, code);
   }

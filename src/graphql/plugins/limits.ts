@@ -132,7 +132,11 @@ export function measureOperation(
   let width = 0;
   let widest: SelectionSetNode | undefined;
 
-  const pageSizeOf = (selection: FieldNode, parent: GraphQLNamedType | undefined, def: GraphQLField<unknown, unknown> | undefined) => {
+  const pageSizeOf = (
+    selection: FieldNode,
+    parent: GraphQLNamedType | undefined,
+    def: GraphQLField<unknown, unknown> | undefined,
+  ) => {
     if (selection.name.value.startsWith("__") || parent?.name.startsWith("__")) {
       // Only `__schema { types }` multiplies: the lists below it are bounded by the schema,
       // and counting them at their size would price one standard introspection at ~850 000.
@@ -149,7 +153,11 @@ export function measureOperation(
       } else {
         if (value > limits.maxPageSize || value < 0) {
           pageErrors.push(
-            limitError("PAGE_SIZE_EXCEEDED", `\`${arg.name.value}\` on \`${selection.name.value}\` must be between 0 and ${limits.maxPageSize}.`, arg),
+            limitError(
+              "PAGE_SIZE_EXCEEDED",
+              `\`${arg.name.value}\` on \`${selection.name.value}\` must be between 0 and ${limits.maxPageSize}.`,
+              arg,
+            ),
           );
         }
         pageSize = Math.max(pageSize, Math.min(Math.max(value, 0), limits.maxPageSize));
@@ -168,10 +176,13 @@ export function measureOperation(
         if (name === "__schema" || name === "__type") introspectionNodes.push(selection);
         const def = name === "__schema" ? undefined : name === "__type" ? undefined : fieldDef(parent, name);
         const childType: GraphQLNamedType | undefined =
-          name === "__schema" ? (schema.getType("__Schema") ?? undefined)
-          : name === "__type" ? (schema.getType("__Type") ?? undefined)
-          : def ? getNamedType(def.type)
-          : undefined;
+          name === "__schema"
+            ? (schema.getType("__Schema") ?? undefined)
+            : name === "__type"
+              ? (schema.getType("__Type") ?? undefined)
+              : def
+                ? getNamedType(def.type)
+                : undefined;
         rootFields += 1;
         cost += 1;
         const rows = pageSizeOf(selection, parent, def);
@@ -210,9 +221,11 @@ export function measureOperation(
   };
 
   const root =
-    operation.operation === "query" ? schema.getQueryType()
-    : operation.operation === "mutation" ? schema.getMutationType()
-    : schema.getSubscriptionType();
+    operation.operation === "query"
+      ? schema.getQueryType()
+      : operation.operation === "mutation"
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   const { cost, rootFields } = walk(operation.selectionSet, root ?? undefined);
   for (const { rootFields: w } of memo.values()) width = Math.max(width, w); // a fragment is a level too
   return { cost, rootFields, width, widest, pageErrors, introspectionNodes };
@@ -290,7 +303,12 @@ export function makeLimitsRule(limits: QueryLimits): ValidationRule {
   const checks = [
     armorCheck(maxAliasesRule as ArmorRule, { n: limits.maxAliases, allowList: [] }, "TOO_MANY_ALIASES", "Alias count"),
     armorCheck(maxDirectivesRule as ArmorRule, { n: limits.maxDirectives }, "TOO_MANY_DIRECTIVES", "Directive count"),
-    armorCheck(maxDepthRule as ArmorRule, { n: limits.maxDepth, ignoreIntrospection: false, flattenFragments: true }, "QUERY_TOO_DEEP", "Query depth"),
+    armorCheck(
+      maxDepthRule as ArmorRule,
+      { n: limits.maxDepth, ignoreIntrospection: false, flattenFragments: true },
+      "QUERY_TOO_DEEP",
+      "Query depth",
+    ),
   ];
   return (context: ValidationContext) => ({
     Document(document) {
@@ -306,7 +324,11 @@ export function makeLimitsRule(limits: QueryLimits): ValidationRule {
         }
         if (m.rootFields > limits.maxRootFields) {
           errors.push(
-            limitError("TOO_MANY_ROOT_FIELDS", `Root field count ${m.rootFields} exceeds the maximum of ${limits.maxRootFields}.`, operation),
+            limitError(
+              "TOO_MANY_ROOT_FIELDS",
+              `Root field count ${m.rootFields} exceeds the maximum of ${limits.maxRootFields}.`,
+              operation,
+            ),
           );
         }
         if (m.cost > limits.maxCost) {
@@ -402,7 +424,7 @@ export function makeDefaultPageSizer(limits: QueryLimits) {
           return out;
         }
         if (selection.kind === Kind.INLINE_FRAGMENT) {
-          const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) ?? undefined : parent;
+          const type = selection.typeCondition ? (schema.getType(selection.typeCondition.name.value) ?? undefined) : parent;
           return { ...selection, selectionSet: rewriteSet(selection.selectionSet, type) };
         }
         return selection;
@@ -412,9 +434,11 @@ export function makeDefaultPageSizer(limits: QueryLimits) {
     const definitions = document.definitions.map((def) => {
       if (def.kind === Kind.OPERATION_DEFINITION) {
         const root =
-          def.operation === "query" ? schema.getQueryType()
-          : def.operation === "mutation" ? schema.getMutationType()
-          : schema.getSubscriptionType();
+          def.operation === "query"
+            ? schema.getQueryType()
+            : def.operation === "mutation"
+              ? schema.getMutationType()
+              : schema.getSubscriptionType();
         return { ...def, selectionSet: rewriteSet(def.selectionSet, root ?? undefined) };
       }
       if (def.kind === Kind.FRAGMENT_DEFINITION) {

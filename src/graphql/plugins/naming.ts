@@ -57,7 +57,11 @@ type PgRelationShape = {
   localAttributes: readonly string[];
 };
 
-type RelationDetails = { registry: { pgRelations: Record<string, Record<string, PgRelationShape>> }; codec: { name: string }; relationName: string };
+type RelationDetails = {
+  registry: { pgRelations: Record<string, Record<string, PgRelationShape>> };
+  codec: { name: string };
+  relationName: string;
+};
 
 /** The RELATION_NAMES entry for a relation, looked up from the referencing side. */
 function relationName(details: unknown, direction: "forward" | "backward"): string | undefined {

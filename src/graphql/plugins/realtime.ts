@@ -69,7 +69,10 @@ export const RealtimePlugin = extendSchema((build) => {
           },
           classBookedCount: {
             subscribePlan: (_$root: Step, fieldArgs: { getRaw(name: string): Step }) =>
-              listen(pubsub(), lambda(fieldArgs.getRaw("classId"), (id) => `class:${String(id)}`)),
+              listen(
+                pubsub(),
+                lambda(fieldArgs.getRaw("classId"), (id) => `class:${String(id)}`),
+              ),
             plan: ($event: Step) => row(classSessions, $event, "id"),
           },
           gymLeaderboardChanged: {

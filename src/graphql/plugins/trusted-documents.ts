@@ -55,8 +55,7 @@ export function resolveTrusted(
 ): string | null {
   const ext = body.extensions as { persistedQuery?: { sha256Hash?: unknown } } | null | undefined;
   const ref = [body.documentId, body.id, ext?.persistedQuery?.sha256Hash].find((v) => typeof v === "string") as
-    | string
-    | undefined;
+    string | undefined;
   if (ref !== undefined) {
     const doc = trusted.byId.get(ref);
     if (doc === undefined) return null;

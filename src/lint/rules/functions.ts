@@ -22,7 +22,7 @@ export const definerNotAnonymous: Rule = {
   level: "error",
   title: "SECURITY DEFINER functions are not executable by the anonymous role (unless tagged @anonymousOk)",
   why: "A definer function runs with the system role's reach across gyms; callable without a token it is an unauthenticated door into every gym",
-  fix: "revoke execute on function … from \":ROLE_ANONYMOUS\", public; if anonymous access is the point (login), add @anonymousOk <reason> to its comment",
+  fix: 'revoke execute on function … from ":ROLE_ANONYMOUS", public; if anonymous access is the point (login), add @anonymousOk <reason> to its comment',
   sql: `
     with functions as (${ALL_FUNCTIONS})
     select f.label as object, format('executable by %s', :anonymous) as detail
@@ -39,7 +39,7 @@ export const definerOwnedBySystem: Rule = {
   level: "error",
   title: "SECURITY DEFINER functions are owned by an internal definer role (system, or shared for the cross-gym layer)",
   why: "The owner's rights are what the function runs with: owned by a superuser it bypasses RLS entirely, owned by the migration owner it has the owner's grants; the system and shared roles have exactly the narrow policies definer functions need. Trigger functions may stay with the migration owner: nobody can call them directly",
-  fix: "alter function … owner to \":ROLE_SYSTEM\" (or \":ROLE_SHARED\" in app_shared)  (after its grants)",
+  fix: 'alter function … owner to ":ROLE_SYSTEM" (or ":ROLE_SHARED" in app_shared)  (after its grants)',
   sql: `
     with functions as (${ALL_FUNCTIONS})
     select f.label as object,

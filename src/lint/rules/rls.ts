@@ -90,7 +90,7 @@ export const policyWithoutRole: Rule = {
   level: "warning",
   title: "Every policy says TO which role",
   why: "A policy without TO applies to PUBLIC: every visitor, the owner and the system role, including roles added later",
-  fix: "Add `to \":ROLE_…\"` naming the roles the policy is meant for",
+  fix: 'Add `to ":ROLE_…"` naming the roles the policy is meant for',
   sql: `
     with policies as (${ALL_POLICIES})
     select pol.label as object, 'applies to PUBLIC' as detail

@@ -17,7 +17,8 @@ export const rolesExist: Rule = {
 export const authenticatorLocked: Rule = {
   id: "authenticator-locked-down",
   level: "error",
-  title: "The authenticator is not superuser, has no BYPASSRLS/CREATEROLE/REPLICATION, is NOINHERIT and cannot become system, owner or maintenance",
+  title:
+    "The authenticator is not superuser, has no BYPASSRLS/CREATEROLE/REPLICATION, is NOINHERIT and cannot become system, owner or maintenance",
   why: "The API's only login must have no rights of its own: with INHERIT it holds every visitor's policies at once (platform owner's included) before it switches role",
   fix: "alter role <authenticator> nosuperuser nobypassrls nocreaterole noreplication noinherit; revoke the system/owner role from it",
   sql: `
