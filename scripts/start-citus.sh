@@ -6,15 +6,7 @@
 # (default .data/citus). No demo data: see docs/CITUS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CLUSTER="${CITUS_CLUSTER:-}"
-if [ -z "$CLUSTER" ]; then
-  for candidate in "$(cd .. && pwd)/shared/citus/cluster.sh" /work/shared/citus/cluster.sh; do
-    if [ -x "$candidate" ]; then CLUSTER="$candidate"; break; fi
-  done
-fi
-[ -x "$CLUSTER" ] || { echo "start:citus: no cluster script at $CLUSTER (set CITUS_CLUSTER)" >&2; exit 2; }
-COORDINATOR_PORT="${CITUS_PORTS:-9700 9701 9702}"; COORDINATOR_PORT="${COORDINATOR_PORT%% *}"
-"$CLUSTER" start >&2
+source scripts/citus-cluster.sh
 export CITUS=1
 export ROOT_DATABASE_URL="${ROOT_DATABASE_URL:-postgres://postgres@127.0.0.1:${COORDINATOR_PORT}/postgres}"
 export DATA_DIR="${DATA_DIR:-.data/citus}"
