@@ -892,6 +892,7 @@ end;
 $function$;
 alter function app_private.rebuild_workout_bests(tenant_id uuid) owner to ":ROLE_SYSTEM";
 comment on function app_private.rebuild_workout_bests(tenant_id uuid) is 'Recompute the gym leaderboards'' bests of every gym (or one) from all results: a repair after bulk loads that bypass triggers. SECURITY DEFINER (system): only the system role writes workout_bests.';
+grant execute on function app_private.rebuild_workout_bests(tenant_id uuid) to ":DATABASE_OWNER";
 
 CREATE OR REPLACE FUNCTION app_private.record_account_event(tenant_id uuid, action text, membership_id uuid, invitation_id uuid, email citext, role app_public.membership_role, previous_role app_public.membership_role DEFAULT NULL::app_public.membership_role)
  RETURNS void

@@ -230,6 +230,24 @@ describe("leaderboards follow every write (triggers), the worker only repairs", 
     expect(after.getTime()).toBeGreaterThan(before.getTime());
   });
 
+  it("the database owner (the worker, the operator's tools) may repair one gym's bests; a visitor may not", async () => {
+    // The owner reads no gym itself (RLS is forced on it too): the id comes from the ground truth.
+    const [gym] = await rootQuery<{ id: string }>("select id from app_public.gyms where slug = $1", [GYM_A]);
+    const owner = new Client({ connectionString: testDb().ownerUrl });
+    await owner.connect();
+    try {
+      await owner.query("begin");
+      const { rows } = await owner.query<{ n: number }>("select app_private.rebuild_workout_bests($1) as n", [gym!.id]);
+      expect(rows[0]!.n).toBeGreaterThan(0);
+    } finally {
+      await owner.query("rollback");
+      await owner.end();
+    }
+    await expect(
+      asPersona(await persona("gym_admin", GYM_A), (db) => db.query("select app_private.rebuild_workout_bests()")),
+    ).rejects.toMatchObject({ code: "42501" });
+  });
+
   it("a repair in progress does not block readers", async () => {
     const memberB = await persona("member", GYM_B);
     const refresher = new Client({ connectionString: testDb().rootUrl });

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:b0c6c6db23402d45438ad3e8bfd0636e619af3d9
+--! Hash: sha1:bb3c4de699dc45694a21131377485d0be84c4212
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -2813,8 +2813,12 @@ end;
 $$;
 comment on function app_private.rebuild_workout_bests(uuid) is
   'Recompute the gym leaderboards'' bests of every gym (or one) from all results: a repair after bulk loads that bypass triggers. SECURITY DEFINER (system): only the system role writes workout_bests.';
-grant execute on function app_private.rebuild_workout_bests(uuid) to ":DATABASE_OWNER";
+-- Owner change first, then the grant from the new owner: a grant the database owner makes to
+-- itself is only its owner's right, which goes with the ownership.
 alter function app_private.rebuild_workout_bests(uuid) owner to ":ROLE_SYSTEM";
+set role ":ROLE_SYSTEM";
+grant execute on function app_private.rebuild_workout_bests(uuid) to ":DATABASE_OWNER";
+reset role;
 
 --! split: 1500-results.sql
 --------------------------------------------------------------------------------
