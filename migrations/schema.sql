@@ -2748,9 +2748,14 @@ declare
   v_user uuid;
   v_membership uuid;
   v_hash text;
+  v_key app_public.invitations;
 begin
+  -- Found by its token (any gym), then locked by its key and checked again: on Citus a
+  -- FOR UPDATE must name one shard ("could not run distributed query with FOR UPDATE").
+  select i.* into v_key from app_public.invitations i
+  where i.token_hash = app_private.token_hash(accept_invitation.token);
   select i.* into v_inv from app_public.invitations i
-  where i.token_hash = app_private.token_hash(accept_invitation.token)
+  where i.tenant_id = v_key.tenant_id and i.id = v_key.id
     and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
   for update;
   if v_inv.id is null then
