@@ -8,9 +8,10 @@ import { addPersonOnCitus, citusDescribe, onCitusAs, provisionGymOnCitus, taskCo
 /**
  * The GraphQL API served from the cluster, as `npm run start:citus` runs it: claims with SET
  * LOCAL (the adaptor's "set_local" style) and the tenant-routing plugin. Two gyms; people log
- * in over HTTP; each role's typical operation is sent as a client would, the SQL PostGraphile
- * sends is captured on the way out, and Citus's EXPLAIN of each statement must show ONE task:
- * the query went to the gym's shard only.
+ * in over HTTP; each role's typical operation (reads, then writes: create, update by rowId,
+ * delete by node id) is sent as a client would, the SQL PostGraphile sends is captured on the
+ * way out, and Citus's EXPLAIN of each statement must show ONE task: the query went to the
+ * gym's shard only.
  */
 
 interface Sent {
@@ -49,7 +50,8 @@ citusDescribe("the GraphQL API on the Citus cluster", () => {
     const tag = randomUUID().slice(0, 8);
     // The gyms' domain rows, written as the superuser (no policy in the way) with triggers off:
     // the leaderboard-refresh triggers enqueue graphile-worker jobs from the shards, where the
-    // worker schema is absent (docs/CITUS.md, not done yet). Only reads are tested here.
+    // worker schema is absent (docs/CITUS.md, not done yet). The writes tested below go to
+    // tables without such triggers.
     const root = new Client({ connectionString: testDb().rootUrl });
     await root.connect();
     await root.query("begin; set local citus.propagate_set_commands = 'local'; set local session_replication_role = replica");
