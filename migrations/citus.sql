@@ -85,3 +85,15 @@ begin
   revoke create on schema app_private from ":ROLE_MAINTENANCE";
 end
 $do$;
+
+--------------------------------------------------------------------------------
+-- users: before a write to a reference table that references users (user_secrets, sessions,
+-- refresh tokens …), Citus locks the users shard on each worker with lock_shard_resources(),
+-- which refuses a role holding no UPDATE, DELETE or TRUNCATE right on users (one column is
+-- enough). The system role makes those writes (a password set, changed or reset, the hash
+-- upgrade at login, logout): without a right on users every one of them fails with 42501
+-- ("permission denied for table users") on the cluster. It gets UPDATE on a column nobody
+-- edits; no policy lets it update a row of users (RLS is forced), so the grant buys the lock
+-- and nothing else.
+--------------------------------------------------------------------------------
+grant update (created_at) on app_public.users to ":ROLE_SYSTEM";

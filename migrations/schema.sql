@@ -957,12 +957,16 @@ CREATE OR REPLACE FUNCTION app_private.set_password(user_id uuid, password text,
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog'
 AS $function$
+declare
+  -- Hashed here, before any statement touches user_secrets, so that the writes carry only the
+  -- hash: on Citus they are sent to the workers as SQL (a reference table).
+  v_hash text := app_private.hash_password(set_password.password);
 begin
-  update app_private.user_secrets s set password_hash = app_private.hash_password(set_password.password)
+  update app_private.user_secrets s set password_hash = v_hash
   where s.user_id = set_password.user_id;
   if not found then
     insert into app_private.user_secrets (user_id, password_hash)
-      values (set_password.user_id, app_private.hash_password(set_password.password));
+      values (set_password.user_id, v_hash);
   end if;
   update app_private.sessions s set revoked_at = now()
   where s.user_id = set_password.user_id and s.revoked_at is null
@@ -2746,9 +2750,15 @@ declare
   v_inv app_public.invitations;
   v_user uuid;
   v_membership uuid;
+  v_hash text;
+  v_key app_public.invitations;
 begin
+  -- Found by its token (any gym), then locked by its key and checked again: on Citus a
+  -- FOR UPDATE must name one shard ("could not run distributed query with FOR UPDATE").
+  select i.* into v_key from app_public.invitations i
+  where i.token_hash = app_private.token_hash(accept_invitation.token);
   select i.* into v_inv from app_public.invitations i
-  where i.token_hash = app_private.token_hash(accept_invitation.token)
+  where i.tenant_id = v_key.tenant_id and i.id = v_key.id
     and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
   for update;
   if v_inv.id is null then
@@ -2757,11 +2767,14 @@ begin
 
   select u.id into v_user from app_public.users u where u.email = v_inv.email;
   if v_user is null then
-    -- A new person: they choose their own password, now.
+    -- A new person: they choose their own password, now. Hashed in a statement of its own so
+    -- that only the hash goes into the INSERT, which Citus sends to the workers as SQL
+    -- (user_secrets is a reference table there).
+    v_hash := app_private.hash_password(accept_invitation.password);
     insert into app_public.users (email, display_name) values (v_inv.email, v_inv.display_name)
       returning id into v_user;
     insert into app_private.user_secrets (user_id, password_hash)
-      values (v_user, app_private.hash_password(accept_invitation.password));
+      values (v_user, v_hash);
   elsif v_user is distinct from app_hidden.current_user_id() then
     -- An existing login is only ever joined to a gym by that person, logged in as themself:
     -- holding the link is not enough, and no password is set or changed here.
@@ -2826,8 +2839,12 @@ begin
   delete from app_private.login_throttle t where t.login_key = v_key;
   -- Hashes made at a lower cost than configured are upgraded on the next good login (crypt
   -- directly: the password already proved itself, the new-password rule is not re-applied).
+  -- The new hash is computed in a statement of its own and the UPDATE gets only the value: on
+  -- Citus user_secrets is a reference table, whose UPDATE is sent to the workers as SQL, with
+  -- the password in it if crypt() were part of it (and Citus refuses gen_salt() there anyway).
   if substr(v_hash, 5, 2)::integer < app_private.bcrypt_cost() then
-    update app_private.user_secrets s set password_hash = crypt(password, gen_salt('bf', app_private.bcrypt_cost()))
+    v_hash := crypt(password, gen_salt('bf', app_private.bcrypt_cost()));
+    update app_private.user_secrets s set password_hash = v_hash
     where s.user_id = v_user.id;
   end if;
 

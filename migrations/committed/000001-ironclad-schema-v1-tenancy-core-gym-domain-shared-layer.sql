@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:74b24858ca9b6a332b487a887afa0c9770ee4df7
+--! Hash: sha1:4d46ce672df56dc06fc432a24d636030a3f96e7e
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -916,8 +916,12 @@ begin
   delete from app_private.login_throttle t where t.login_key = v_key;
   -- Hashes made at a lower cost than configured are upgraded on the next good login (crypt
   -- directly: the password already proved itself, the new-password rule is not re-applied).
+  -- The new hash is computed in a statement of its own and the UPDATE gets only the value: on
+  -- Citus user_secrets is a reference table, whose UPDATE is sent to the workers as SQL, with
+  -- the password in it if crypt() were part of it (and Citus refuses gen_salt() there anyway).
   if substr(v_hash, 5, 2)::integer < app_private.bcrypt_cost() then
-    update app_private.user_secrets s set password_hash = crypt(password, gen_salt('bf', app_private.bcrypt_cost()))
+    v_hash := crypt(password, gen_salt('bf', app_private.bcrypt_cost()));
+    update app_private.user_secrets s set password_hash = v_hash
     where s.user_id = v_user.id;
   end if;
 
@@ -1682,9 +1686,15 @@ declare
   v_inv app_public.invitations;
   v_user uuid;
   v_membership uuid;
+  v_hash text;
+  v_key app_public.invitations;
 begin
+  -- Found by its token (any gym), then locked by its key and checked again: on Citus a
+  -- FOR UPDATE must name one shard ("could not run distributed query with FOR UPDATE").
+  select i.* into v_key from app_public.invitations i
+  where i.token_hash = app_private.token_hash(accept_invitation.token);
   select i.* into v_inv from app_public.invitations i
-  where i.token_hash = app_private.token_hash(accept_invitation.token)
+  where i.tenant_id = v_key.tenant_id and i.id = v_key.id
     and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
   for update;
   if v_inv.id is null then
@@ -1693,11 +1703,14 @@ begin
 
   select u.id into v_user from app_public.users u where u.email = v_inv.email;
   if v_user is null then
-    -- A new person: they choose their own password, now.
+    -- A new person: they choose their own password, now. Hashed in a statement of its own so
+    -- that only the hash goes into the INSERT, which Citus sends to the workers as SQL
+    -- (user_secrets is a reference table there).
+    v_hash := app_private.hash_password(accept_invitation.password);
     insert into app_public.users (email, display_name) values (v_inv.email, v_inv.display_name)
       returning id into v_user;
     insert into app_private.user_secrets (user_id, password_hash)
-      values (v_user, app_private.hash_password(accept_invitation.password));
+      values (v_user, v_hash);
   elsif v_user is distinct from app_hidden.current_user_id() then
     -- An existing login is only ever joined to a gym by that person, logged in as themself:
     -- holding the link is not enough, and no password is set or changed here.
@@ -1771,12 +1784,16 @@ grant select, insert, update (used_at), delete on app_private.password_resets to
 create function app_private.set_password(user_id uuid, password text, keep_session uuid) returns void
   language plpgsql volatile set search_path = pg_catalog
 as $$
+declare
+  -- Hashed here, before any statement touches user_secrets, so that the writes carry only the
+  -- hash: on Citus they are sent to the workers as SQL (a reference table).
+  v_hash text := app_private.hash_password(set_password.password);
 begin
-  update app_private.user_secrets s set password_hash = app_private.hash_password(set_password.password)
+  update app_private.user_secrets s set password_hash = v_hash
   where s.user_id = set_password.user_id;
   if not found then
     insert into app_private.user_secrets (user_id, password_hash)
-      values (set_password.user_id, app_private.hash_password(set_password.password));
+      values (set_password.user_id, v_hash);
   end if;
   update app_private.sessions s set revoked_at = now()
   where s.user_id = set_password.user_id and s.revoked_at is null

@@ -22,7 +22,7 @@ import { credentialsPlugin } from "./plugins/credentials";
 import type { QueryLimits } from "./plugins/limits";
 import { IroncladNamingPreset } from "./plugins/naming";
 import { RealtimePlugin } from "./plugins/realtime";
-import { TenantRoutingPlugin } from "./plugins/tenant-routing";
+import { tenantRoutingPlugin } from "./plugins/tenant-routing";
 
 /**
  * What shapes the GraphQL API. The one options type: startApi's ApiOptions (src/server.ts) are
@@ -59,7 +59,7 @@ export interface PresetOptions {
   realtimeSessionCheckMs?: number;
   /** How a request's transaction is opened (src/db/pg-adaptor.ts); default: one round trip, session check inside. */
   transactions?: TransactionOptions;
-  /** Every tenant-table read names the token's gym as a parameter (Citus routing; src/graphql/plugins/tenant-routing.ts). */
+  /** Every tenant-table read, update and delete names the token's gym as a parameter (Citus routing; src/graphql/plugins/tenant-routing.ts). */
   tenantRouting?: boolean;
 }
 
@@ -144,7 +144,7 @@ export function makePreset(options: PresetOptions, instance: RoleInstance): Grap
         limits: options.limits,
         trustedDocuments: options.trustedDocuments,
       }),
-      ...(options.tenantRouting ? [TenantRoutingPlugin] : []),
+      ...(options.tenantRouting ? [tenantRoutingPlugin(role)] : []),
     ],
     pgServices: [pgService(options, role, pgSubscriber)],
     gather: {
