@@ -193,7 +193,16 @@ function mergeWithPrevious(old: BenchReport | undefined, r: BenchReport): BenchR
     ...r,
     comparisons: [...old.comparisons.filter((c) => !ran.has(c.scenario)), ...r.comparisons],
     http: r.http.length ? r.http : old.http,
-    leaderboards: r.leaderboards ?? old.leaderboards,
+    // A run without the full repairs (--no-repair) keeps the last measured repair figures.
+    leaderboards:
+      r.leaderboards && r.leaderboards.gymRebuildMs === undefined && old.leaderboards
+        ? {
+            ...r.leaderboards,
+            refreshMs: old.leaderboards.refreshMs,
+            gymRebuildMs: old.leaderboards.gymRebuildMs,
+            gymBestRows: old.leaderboards.gymBestRows,
+          }
+        : (r.leaderboards ?? old.leaderboards),
     login: r.login ?? old.login,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only rls,alone,leaderboards,http,login] [-- --servers floor,api,api-stock,…]`
+ * `npm run bench [-- --quick] [-- --only rls,alone,leaderboards,http,login] [-- --servers floor,api,api-stock,…] [-- --no-repair]`
  *
  * Runs every scenario against the bench database filled by `npm run bench:seed`, each
  * comparison side by side and interleaved, and writes bench/results.json and the generated
@@ -28,7 +28,7 @@ const opsArg = argv.includes("--ops") ? argv[argv.indexOf("--ops") + 1]!.split("
 const serversArg = argv.includes("--servers") ? argv[argv.indexOf("--servers") + 1]!.split(",") : null;
 const P = quick
   ? { sqlRounds: 40, budgetMs: 4_000, httpRounds: 2, seconds: 5, lbCalls: 50, refreshes: 1, loginSeconds: 5 }
-  : { sqlRounds: 200, budgetMs: 15_000, httpRounds: 3, seconds: 10, lbCalls: 100, refreshes: 1, loginSeconds: 10 };
+  : { sqlRounds: 200, budgetMs: 15_000, httpRounds: 3, seconds: 10, lbCalls: 1000, refreshes: 1, loginSeconds: 10 };
 const log = (m: string) => console.log(`  • ${m}`);
 
 async function connect(url: string) {
@@ -104,7 +104,14 @@ async function main() {
 
     if (run("leaderboards")) {
       console.log("Leaderboards");
-      report.leaderboards = await leaderboards({ visitor, root, gym: largest, calls: P.lbCalls, refreshes: P.refreshes });
+      report.leaderboards = await leaderboards({
+        visitor,
+        root,
+        gym: largest,
+        calls: P.lbCalls,
+        refreshes: P.refreshes,
+        repair: !argv.includes("--no-repair"),
+      });
     }
 
     if (run("http") || run("login")) {
