@@ -16,7 +16,7 @@ const TICKS_PER_SECOND = (() => {
   }
 })();
 
-/** Fields of /proc/<pid>/stat after the command name: [state, ppid, …]; utime/stime are 14/15 overall. */
+/** Fields of /proc/<pid>/stat after the command name: [state, ppid, …]; utime/stime/cutime/cstime are 14–17 overall. */
 function statOf(pid: number): string[] | null {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -35,14 +35,20 @@ export async function postmasterOf(client: Client): Promise<number | null> {
   return fields ? Number(fields[1]) : null;
 }
 
-/** CPU ms used so far by the postmaster and its live children (null: not a local server). */
+/**
+ * CPU ms used so far by the postmaster, its live children, and its children that exited (the
+ * postmaster's cutime/cstime: a backend whose connection closed mid-round, a worker's), so a
+ * backend that exits between two readings still counts (null: not a local server).
+ */
 export function serverCpuMs(postmaster: number | null): number | null {
   if (postmaster === null) return null;
   let ticks = 0;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const fields = statOf(Number(entry));
-    if (fields && (Number(entry) === postmaster || Number(fields[1]) === postmaster)) ticks += cpuTicks(fields);
+    if (!fields) continue;
+    if (Number(entry) === postmaster) ticks += cpuTicks(fields) + Number(fields[13]) + Number(fields[14]);
+    else if (Number(fields[1]) === postmaster) ticks += cpuTicks(fields);
   }
   return (ticks * 1000) / TICKS_PER_SECOND;
 }
