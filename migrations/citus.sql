@@ -97,3 +97,39 @@ $do$;
 -- and nothing else.
 --------------------------------------------------------------------------------
 grant update (created_at) on app_public.users to ":ROLE_SYSTEM";
+
+--------------------------------------------------------------------------------
+-- Enums in RETURNING: PostGraphile selects an enum column as `col::text`, an I/O conversion
+-- Citus counts as a STABLE function, and Citus refuses non-IMMUTABLE functions in the
+-- RETURNING clause of a distributed UPDATE/INSERT ("non-IMMUTABLE functions are not allowed in
+-- the RETURNING clause"): a mutation payload asking for `status` failed. An explicit cast to
+-- text through an IMMUTABLE function is accepted, and `col::text` then means it, on every node.
+-- Immutable is true enough: a label's text changes only by ALTER TYPE … RENAME VALUE, a
+-- migration, after which no plan or index holds the old text. The function has a SET clause so
+-- that it is never inlined back into the STABLE conversion; its body converts through
+-- enum_out, not `::text` (which would now call itself). Executable by everyone, like the
+-- conversion it stands for. Every enum of ours, from the catalog, so a new enum needs no entry
+-- here. Only once per type (a cast cannot be replaced).
+--------------------------------------------------------------------------------
+do $do$
+declare
+  e record;
+  fn text;
+begin
+  for e in
+    select t.oid::regtype::text as type, n.nspname as schema, t.typname as name
+      from pg_type t join pg_namespace n on n.oid = t.typnamespace
+     where t.typtype = 'e' and n.nspname in ('app_public', 'app_private', 'app_hidden', 'app_shared')
+       and not exists (select 1 from pg_cast c where c.castsource = t.oid and c.casttarget = 'text'::regtype)
+  loop
+    fn := format('%I.%I', e.schema, e.name || '_text');
+    execute format($f$create or replace function %s(value %s) returns text
+      language sql immutable strict parallel safe set search_path = pg_catalog
+      as 'select textin(enum_out($1))'$f$, fn, e.type);
+    execute format('comment on function %s(%s) is %L', fn, e.type,
+      'Citus mode: the text of an enum label, immutable so Citus accepts `col::text` in RETURNING (migrations/citus.sql).');
+    execute format('grant execute on function %s(%s) to public', fn, e.type);
+    execute format('create cast (%s as text) with function %s(%s)', e.type, fn, e.type);
+  end loop;
+end
+$do$;

@@ -293,14 +293,14 @@ citusDescribe("the GraphQL API on the Citus cluster", () => {
 
   it("an admin marks a payment refunded (by rowId) and adds then removes a plan: ONE task each", async () => {
     const [payment] = await nodesOf("a-gym_admin", `{ payments(first: 1) { nodes { rowId } } }`, "payments");
-    // The payload leaves `status` out: PostGraphile returns an enum as `status::text`, a cast
-    // Citus refuses in RETURNING ("non-IMMUTABLE functions", docs/CITUS.md); it is read after.
+    // The payload asks for `status`: PostGraphile returns an enum as `status::text` in the
+    // UPDATE's RETURNING, which Citus refuses unless the cast is IMMUTABLE (migrations/citus.sql).
     const refunded = await sendAndPlan(
       "a-gym_admin",
-      `mutation ($id: UUID!) { updatePayment(input: { rowId: $id, patch: { status: REFUNDED } }) { payment { rowId member { displayName } } } }`,
+      `mutation ($id: UUID!) { updatePayment(input: { rowId: $id, patch: { status: REFUNDED } }) { payment { rowId status member { displayName } } } }`,
       { id: payment!.rowId },
     );
-    expect(refunded.data.updatePayment.payment.rowId).toBe(payment!.rowId);
+    expect(refunded.data.updatePayment.payment).toMatchObject({ rowId: payment!.rowId, status: "REFUNDED" });
     expectOneTaskEach(refunded.plans, [/^\s*update "app_public"."payments"/i]);
     const [after] = await nodesOf(
       "a-gym_admin",
