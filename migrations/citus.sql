@@ -85,3 +85,170 @@ begin
   revoke create on schema app_private from ":ROLE_MAINTENANCE";
 end
 $do$;
+
+--------------------------------------------------------------------------------
+-- Mail: app_private.mail_outbox stays local on the coordinator (src/db/citus.ts,
+-- COORDINATOR_ONLY), beside graphile_worker, so its `_900_enqueue` trigger adds the send_mail
+-- job where the worker schema is. mail_invitation, a SQL function, would be planned by Citus
+-- as one query over the distributed gyms with queue_mail inside it, sent to the gym's shard,
+-- where the outbox does not exist: here it is plpgsql, the gym's name looked up in a
+-- statement of its own, and queue_mail runs on the coordinator. Same signature, owner and
+-- grants as the migration's.
+--------------------------------------------------------------------------------
+create or replace function app_private.mail_invitation(inv app_public.invitations, token text) returns void
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+declare
+  v_gym text;
+begin
+  select g.name into v_gym from app_public.gyms g where g.id = inv.tenant_id;
+  if found then
+    perform app_private.queue_mail('invitation', inv.email,
+      jsonb_build_object('gym', v_gym, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
+      token);
+  end if;
+end;
+$$;
+
+--------------------------------------------------------------------------------
+-- Network boards (app_shared.network_best_*, local on the coordinator). On one node the
+-- `_800_network_bests` triggers update them in the writing transaction; on the cluster those
+-- triggers fire on the worker holding the shard, where the boards do not exist. Instead each
+-- such change leaves a note in network_bests_pending, a tenant table co-located with the row
+-- that changed (the note is written on the same shard group, in the same transaction: it
+-- commits or rolls back with the change), and graphile-worker on the coordinator
+-- (task network_bests_catch_up, src/worker/tasks/) takes the notes and recomputes exactly what
+-- they name with the migration's own maintenance functions. The boards lag by the job's
+-- period (docs/CITUS.md). The gym boards (app_public.workout_bests) are co-located with the
+-- results and stay trigger-kept on the shards.
+--------------------------------------------------------------------------------
+create table if not exists app_private.network_bests_pending (
+  tenant_id     uuid not null references app_public.gyms (id) on delete cascade,
+  -- What to recompute: a member (membership_id), the members who logged a workout
+  -- (workout_id), or, both null, the whole gym (it joined or left the network).
+  membership_id uuid,
+  workout_id    uuid,
+  queued_at     timestamptz not null default now()
+);
+comment on table app_private.network_bests_pending is
+  'Citus mode: changes the network boards have not followed yet, one note per changed member, workout or gym; taken and applied by the coordinator''s network_bests_catch_up job. Nobody else reads or writes it.';
+create index if not exists network_bests_pending_tenant on app_private.network_bests_pending (tenant_id);
+alter table app_private.network_bests_pending enable row level security;
+alter table app_private.network_bests_pending force row level security;
+-- Only the owner's definer triggers (on the shards) and its job (on the coordinator) touch it.
+drop policy if exists network_bests_pending_owner on app_private.network_bests_pending;
+create policy network_bests_pending_owner on app_private.network_bests_pending for all
+  to ":DATABASE_OWNER" using (true) with check (true);
+
+-- One trigger function for the four tables, told by its argument which one fired it (on a
+-- shard tg_table_name is the shard's name). It only inserts ids: no read, so it needs no
+-- policy of the visitor's. SECURITY DEFINER (database owner): the writers are visitors, who
+-- have no right on the notes.
+create or replace function app_private.tg__citus_network_bests_pending() returns trigger
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+begin
+  if tg_argv[0] = 'workout_results' then
+    if tg_op <> 'INSERT' then
+      insert into app_private.network_bests_pending (tenant_id, membership_id) values (old.tenant_id, old.member_id);
+    end if;
+    if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.member_id is distinct from old.member_id) then
+      insert into app_private.network_bests_pending (tenant_id, membership_id) values (new.tenant_id, new.member_id);
+    end if;
+  elsif tg_argv[0] = 'network_preferences' then
+    if tg_op = 'UPDATE' and old.show_on_leaderboards = new.show_on_leaderboards then
+      return null;
+    end if;
+    if tg_op = 'DELETE' then
+      insert into app_private.network_bests_pending (tenant_id, membership_id) values (old.tenant_id, old.membership_id);
+    else
+      insert into app_private.network_bests_pending (tenant_id, membership_id) values (new.tenant_id, new.membership_id);
+    end if;
+  elsif tg_argv[0] = 'workouts' then
+    insert into app_private.network_bests_pending (tenant_id, workout_id) values (new.tenant_id, new.id);
+  elsif tg_argv[0] = 'gyms' then
+    insert into app_private.network_bests_pending (tenant_id) values (new.id);
+  else
+    raise exception 'tg__citus_network_bests_pending: unknown table %', tg_argv[0];
+  end if;
+  return null;
+end;
+$$;
+comment on function app_private.tg__citus_network_bests_pending() is
+  'Citus mode: note a change the network boards must follow (app_private.network_bests_pending). SECURITY DEFINER (database owner): visitors have no right on the notes.';
+revoke all on function app_private.tg__citus_network_bests_pending() from public;
+
+-- The migration's triggers swapped for the notes, with the same events and conditions. Only
+-- while the tables are not placed yet (setup runs this again on a placed database).
+do $$
+begin
+  if exists (select 1 from pg_trigger where tgrelid = 'app_public.workout_results'::regclass and tgname = '_800_network_bests') then
+    drop trigger _800_network_bests on app_public.workout_results;
+    create trigger _800_network_bests_pending
+      after insert or delete or update of workout_id, member_id, score, is_rx, performed_on on app_public.workout_results
+      for each row execute function app_private.tg__citus_network_bests_pending('workout_results');
+  end if;
+  if exists (select 1 from pg_trigger where tgrelid = 'app_public.workouts'::regclass and tgname = '_800_network_bests') then
+    drop trigger _800_network_bests on app_public.workouts;
+    create trigger _800_network_bests_pending
+      after update of benchmark_id, is_published, scoring_type on app_public.workouts
+      for each row when (old.benchmark_id is distinct from new.benchmark_id or old.is_published <> new.is_published)
+      execute function app_private.tg__citus_network_bests_pending('workouts');
+  end if;
+  if exists (select 1 from pg_trigger where tgrelid = 'app_public.network_preferences'::regclass and tgname = '_800_network_bests') then
+    drop trigger _800_network_bests on app_public.network_preferences;
+    create trigger _800_network_bests_pending
+      after insert or delete or update of show_on_leaderboards on app_public.network_preferences
+      for each row execute function app_private.tg__citus_network_bests_pending('network_preferences');
+  end if;
+  if exists (select 1 from pg_trigger where tgrelid = 'app_public.gyms'::regclass and tgname = '_800_network_bests') then
+    drop trigger _800_network_bests on app_public.gyms;
+    create trigger _800_network_bests_pending after update of network_opt_in on app_public.gyms
+      for each row when (old.network_opt_in is distinct from new.network_opt_in)
+      execute function app_private.tg__citus_network_bests_pending('gyms');
+  end if;
+end
+$$;
+
+-- The job (graphile-worker, as the database owner, on the coordinator): take every note
+-- committed so far and apply it with the migration's maintenance functions (which read the
+-- results under the shared role's opt-in policies), one gym at a time. A note committed while
+-- this runs is not seen by its DELETE and waits for the next run; a failure rolls the notes
+-- back with the boards, so nothing is lost. Returns how many notes it applied and the age of
+-- the oldest, for the job's log and the lag measurement.
+create or replace function app_private.network_bests_catch_up(out notes integer, out oldest interval)
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+declare
+  v record;
+  v_workout uuid;
+begin
+  notes := 0;
+  for v in
+    with taken as (
+      delete from app_private.network_bests_pending returning tenant_id, membership_id, workout_id, queued_at
+    )
+    select t.tenant_id, count(*)::integer as n, min(t.queued_at) as first_queued,
+           bool_or(t.membership_id is null and t.workout_id is null) as whole_gym,
+           array_agg(distinct t.membership_id) filter (where t.membership_id is not null) as members,
+           array_agg(distinct t.workout_id) filter (where t.workout_id is not null) as workouts
+      from taken t group by t.tenant_id
+  loop
+    notes := notes + v.n;
+    oldest := greatest(oldest, clock_timestamp() - v.first_queued);
+    if v.whole_gym then
+      perform app_shared.network_bests_recompute(v.tenant_id, null);
+      continue;
+    end if;
+    if v.members is not null then
+      perform app_shared.network_bests_recompute(v.tenant_id, v.members);
+    end if;
+    foreach v_workout in array coalesce(v.workouts, '{}') loop
+      perform app_shared.network_bests_workout_changed(v.tenant_id, v_workout);
+    end loop;
+  end loop;
+end;
+$$;
+comment on function app_private.network_bests_catch_up() is
+  'Citus mode: apply the network boards'' pending notes (graphile-worker task network_bests_catch_up, on the coordinator). Invoker: runs as the database owner, the only role that may call the maintenance functions.';
+revoke all on function app_private.network_bests_catch_up() from public;
