@@ -124,21 +124,129 @@ $$;
 --------------------------------------------------------------------------------
 create table if not exists app_private.network_bests_pending (
   tenant_id     uuid not null references app_public.gyms (id) on delete cascade,
+  id            uuid not null default gen_random_uuid(),
   -- What to recompute: a member (membership_id), the members who logged a workout
   -- (workout_id), or, both null, the whole gym (it joined or left the network).
   membership_id uuid,
   workout_id    uuid,
-  queued_at     timestamptz not null default now()
+  queued_at     timestamptz not null default now(),
+  primary key (tenant_id, id)
 );
 comment on table app_private.network_bests_pending is
   'Citus mode: changes the network boards have not followed yet, one note per changed member, workout or gym; taken and applied by the coordinator''s network_bests_catch_up job. Nobody else reads or writes it.';
-create index if not exists network_bests_pending_tenant on app_private.network_bests_pending (tenant_id);
 alter table app_private.network_bests_pending enable row level security;
 alter table app_private.network_bests_pending force row level security;
--- Only the owner's definer triggers (on the shards) and its job (on the coordinator) touch it.
+-- Only the owner's definer triggers (on the shards) and its job (on the coordinator) touch it;
+-- this file runs as the owner (current_user).
 drop policy if exists network_bests_pending_owner on app_private.network_bests_pending;
 create policy network_bests_pending_owner on app_private.network_bests_pending for all
-  to ":DATABASE_OWNER" using (true) with check (true);
+  to current_user using (true) with check (true);
+
+-- The shared role's policy helpers (app_shared.gym_in_network, member_in_network): the
+-- policies on memberships, network_preferences, workouts and workout_results call them, and
+-- on the cluster a policy runs on the shard. As SQL functions Citus inlines them into the
+-- shard query as subqueries with parameters over distributed tables, which it cannot plan
+-- ("could not create distributed plan"): the catch-up's reads of results as the shared role
+-- fail. Here they are plpgsql (a routed lookup of the gym's, the member's row, from the shard:
+-- the nested distributed execution the database setting allows). Same signatures, owner,
+-- grants and answers as the migration's.
+create or replace function app_shared.gym_in_network(tenant_id uuid) returns boolean
+  language plpgsql stable parallel safe set search_path = pg_catalog
+as $$
+declare
+  v_in boolean;
+begin
+  select g.network_opt_in into v_in from app_public.gyms g where g.id = gym_in_network.tenant_id;
+  return coalesce(v_in, false);
+end;
+$$;
+create or replace function app_shared.member_in_network(tenant_id uuid, membership_id uuid) returns boolean
+  language plpgsql stable parallel safe set search_path = pg_catalog
+as $$
+declare
+  v_shows boolean;
+begin
+  select p.show_on_leaderboards into v_shows from app_public.network_preferences p
+   where p.tenant_id = member_in_network.tenant_id and p.membership_id = member_in_network.membership_id;
+  return coalesce(v_shows, false) and app_shared.gym_in_network(member_in_network.tenant_id);
+end;
+$$;
+
+-- What visitors read: the migration's network_leaderboard re-checks each line's current
+-- opt-ins with a LATERAL … LIMIT 1 lookup into gyms and network_preferences, which Citus cannot
+-- plan against a coordinator-local board ("Limit clause is currently unsupported when a lateral
+-- subquery references a column from … local tables"). Same signature, owner, grants and
+-- answer, in three steps that each stay on one side: the board's first lines (local, the same
+-- ordered index scan, all ties of the last score included), the current opt-ins of exactly
+-- those members (one query over the co-located gyms ⋈ network_preferences, under the shared
+-- role's policies), then rank and cut at 100 with ties, in memory. When opt-outs leave fewer
+-- than 100 lines, it reads four times as many lines and checks again. SECURITY DEFINER (shared
+-- role), as the migration's: the boards are granted to nobody.
+set role ":ROLE_SHARED";
+create or replace function app_shared.network_leaderboard(benchmark text, rx boolean default true, this_month boolean default false)
+  returns setof app_shared.network_leaderboard_entry
+  language plpgsql stable security definer set search_path = pg_catalog
+as $$
+declare
+  v_benchmark uuid;
+  v_rx boolean := coalesce(network_leaderboard.rx, true);
+  v_month date := case when coalesce(network_leaderboard.this_month, false) then date_trunc('month', current_date)::date end;
+  v_want integer := 200;
+  v_tenants uuid[];
+  v_members uuid[];
+  v_sort numeric[];
+  v_scores numeric[];
+  v_dates date[];
+  v_ok_tenants uuid[];
+  v_ok_members uuid[];
+  v_names text[];
+  v_gyms text[];
+  v_kept integer;
+begin
+  select b.id into v_benchmark from app_public.benchmarks b where b.slug::text = lower(network_leaderboard.benchmark);
+  if v_benchmark is null then
+    return;
+  end if;
+  loop
+    if v_month is null then
+      select array_agg(l.tenant_id), array_agg(l.membership_id), array_agg(l.sort_score), array_agg(l.score), array_agg(l.performed_on)
+        into v_tenants, v_members, v_sort, v_scores, v_dates
+        from (select * from app_shared.network_best_all_time l
+               where l.benchmark_id = v_benchmark and l.is_rx = v_rx
+               order by l.sort_score fetch first v_want rows with ties) l;
+    else
+      select array_agg(l.tenant_id), array_agg(l.membership_id), array_agg(l.sort_score), array_agg(l.score), array_agg(l.performed_on)
+        into v_tenants, v_members, v_sort, v_scores, v_dates
+        from (select * from app_shared.network_best_by_month l
+               where l.benchmark_id = v_benchmark and l.is_rx = v_rx and l.month = v_month
+               order by l.sort_score fetch first v_want rows with ties) l;
+    end if;
+    if v_tenants is null then
+      return;
+    end if;
+    select array_agg(p.tenant_id), array_agg(p.membership_id), array_agg(p.display_name), array_agg(g.name)
+      into v_ok_tenants, v_ok_members, v_names, v_gyms
+      from app_public.network_preferences p
+      join app_public.gyms g on g.id = p.tenant_id
+     where p.membership_id = any (v_members) and p.show_on_leaderboards and g.network_opt_in;
+    select count(*) into v_kept
+      from unnest(v_tenants, v_members) c(t, m)
+      join unnest(v_ok_tenants, v_ok_members) o(t, m) on o.t = c.t and o.m = c.m;
+    exit when v_kept >= 100 or cardinality(v_tenants) < v_want;
+    v_want := v_want * 4;
+  end loop;
+  return query
+    select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
+      select (rank() over (order by c.sort_score))::integer as rank, o.display_name, o.gym_name, c.score, c.performed_on
+        from unnest(v_tenants, v_members, v_sort, v_scores, v_dates) c(t, m, sort_score, score, performed_on)
+        join unnest(v_ok_tenants, v_ok_members, v_names, v_gyms) o(t, m, display_name, gym_name) on o.t = c.t and o.m = c.m
+       order by c.sort_score
+       fetch first 100 rows with ties
+    ) t
+    order by 1, 2, 3;
+end;
+$$;
+reset role;
 
 -- One trigger function for the four tables, told by its argument which one fired it (on a
 -- shard tg_table_name is the shard's name). It only inserts ids: no read, so it needs no
@@ -210,12 +318,14 @@ begin
 end
 $$;
 
--- The job (graphile-worker, as the database owner, on the coordinator): take every note
--- committed so far and apply it with the migration's maintenance functions (which read the
--- results under the shared role's opt-in policies), one gym at a time. A note committed while
--- this runs is not seen by its DELETE and waits for the next run; a failure rolls the notes
--- back with the boards, so nothing is lost. Returns how many notes it applied and the age of
--- the oldest, for the job's log and the lag measurement.
+-- The job (graphile-worker, as the database owner, on the coordinator): read the notes
+-- committed so far, apply them with the migration's maintenance functions (which read the
+-- results under the shared role's opt-in policies), one gym at a time, then delete exactly the
+-- notes applied (by id: a note committed meanwhile waits for the next run). Reading first and
+-- deleting after, not `delete … returning` first: Citus refuses the shared role's reads of
+-- shards this transaction already modified as another role. A failure rolls back the boards
+-- and leaves the notes. Returns how many notes it applied and the age of the oldest, for the
+-- job's log and the lag measurement.
 create or replace function app_private.network_bests_catch_up(out notes integer, out oldest interval)
   language plpgsql volatile set search_path = pg_catalog
 as $$
@@ -225,27 +335,25 @@ declare
 begin
   notes := 0;
   for v in
-    with taken as (
-      delete from app_private.network_bests_pending returning tenant_id, membership_id, workout_id, queued_at
-    )
-    select t.tenant_id, count(*)::integer as n, min(t.queued_at) as first_queued,
+    select t.tenant_id, array_agg(t.id) as ids, min(t.queued_at) as first_queued,
            bool_or(t.membership_id is null and t.workout_id is null) as whole_gym,
            array_agg(distinct t.membership_id) filter (where t.membership_id is not null) as members,
            array_agg(distinct t.workout_id) filter (where t.workout_id is not null) as workouts
-      from taken t group by t.tenant_id
+      from app_private.network_bests_pending t group by t.tenant_id
   loop
-    notes := notes + v.n;
+    notes := notes + cardinality(v.ids);
     oldest := greatest(oldest, clock_timestamp() - v.first_queued);
     if v.whole_gym then
       perform app_shared.network_bests_recompute(v.tenant_id, null);
-      continue;
+    else
+      if v.members is not null then
+        perform app_shared.network_bests_recompute(v.tenant_id, v.members);
+      end if;
+      foreach v_workout in array coalesce(v.workouts, '{}') loop
+        perform app_shared.network_bests_workout_changed(v.tenant_id, v_workout);
+      end loop;
     end if;
-    if v.members is not null then
-      perform app_shared.network_bests_recompute(v.tenant_id, v.members);
-    end if;
-    foreach v_workout in array coalesce(v.workouts, '{}') loop
-      perform app_shared.network_bests_workout_changed(v.tenant_id, v_workout);
-    end loop;
+    delete from app_private.network_bests_pending t where t.tenant_id = v.tenant_id and t.id = any (v.ids);
   end loop;
 end;
 $$;

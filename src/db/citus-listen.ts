@@ -17,7 +17,9 @@ import { nodeUrl, type CitusNode } from "./citus";
  * A subclass of PgSubscriber, so PostGraphile takes it where it takes its own. On one node
  * nothing here runs (src/graphql/preset.ts builds a plain PgSubscriber).
  */
-export class ClusterSubscriber<TTopics extends { [key: string]: string } = { [key: string]: string }> extends PgSubscriber<TTopics> {
+export class ClusterSubscriber<
+  TTopics extends { [key: string]: string } = { [key: string]: string },
+> extends PgSubscriber<TTopics> {
   private constructor(
     coordinatorPool: Pool,
     private readonly workers: PgSubscriber<TTopics>[],
@@ -69,7 +71,11 @@ function sameLoginOn(options: PoolConfig, node: CitusNode): PoolConfig {
 function merge<T>(sources: AsyncIterableIterator<T>[]): AsyncIterableIterator<T> {
   type Pulled = { index: number; result: IteratorResult<T> };
   const pending = new Map<number, Promise<Pulled>>();
-  const pull = (index: number) => pending.set(index, sources[index]!.next().then((result) => ({ index, result })));
+  const pull = (index: number) =>
+    pending.set(
+      index,
+      sources[index]!.next().then((result) => ({ index, result })),
+    );
   sources.forEach((_, index) => pull(index));
   let finished = false;
   const finish = async () => {
