@@ -246,6 +246,22 @@ begin
     order by 1, 2, 3;
 end;
 $$;
+-- network_bests_workout_changed passes its members as `array(select … from workout_results …)`
+-- inside the call: Citus sends that whole statement, call included, to the results shard, where
+-- the boards do not exist. The members are looked up in a statement of their own here. Same
+-- signature, owner (shared role), grants and effect as the migration's.
+create or replace function app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid) returns void
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_members uuid[];
+begin
+  select array_agg(distinct r.member_id) into v_members from app_public.workout_results r
+   where r.tenant_id = network_bests_workout_changed.tenant_id and r.workout_id = network_bests_workout_changed.workout_id;
+  perform app_shared.network_bests_recompute(network_bests_workout_changed.tenant_id, coalesce(v_members, '{}'));
+end;
+$$;
 reset role;
 
 -- One trigger function for the four tables, told by its argument which one fired it (on a
