@@ -122,25 +122,33 @@ $$;
 -- period (docs/CITUS.md). The gym boards (app_public.workout_bests) are co-located with the
 -- results and stay trigger-kept on the shards.
 --------------------------------------------------------------------------------
-create table if not exists app_private.network_bests_pending (
-  tenant_id     uuid not null references app_public.gyms (id) on delete cascade,
-  id            uuid not null default gen_random_uuid(),
-  -- What to recompute: a member (membership_id), the members who logged a workout
-  -- (workout_id), or, both null, the whole gym (it joined or left the network).
-  membership_id uuid,
-  workout_id    uuid,
-  queued_at     timestamptz not null default now(),
-  primary key (tenant_id, id)
-);
-comment on table app_private.network_bests_pending is
-  'Citus mode: changes the network boards have not followed yet, one note per changed member, workout or gym; taken and applied by the coordinator''s network_bests_catch_up job. Nobody else reads or writes it.';
-alter table app_private.network_bests_pending enable row level security;
-alter table app_private.network_bests_pending force row level security;
--- Only the owner's definer triggers (on the shards) and its job (on the coordinator) touch it;
--- this file runs as the owner (current_user).
-drop policy if exists network_bests_pending_owner on app_private.network_bests_pending;
-create policy network_bests_pending_owner on app_private.network_bests_pending for all
-  to current_user using (true) with check (true);
+-- Only once: on a placed database Citus re-sends an ALTER TABLE on it with this file's whole
+-- text, which the workers refuse (several commands in one prepared statement).
+do $do$
+begin
+  if to_regclass('app_private.network_bests_pending') is not null then
+    return;
+  end if;
+  create table app_private.network_bests_pending (
+    tenant_id     uuid not null references app_public.gyms (id) on delete cascade,
+    id            uuid not null default gen_random_uuid(),
+    -- What to recompute: a member (membership_id), the members who logged a workout
+    -- (workout_id), or, both null, the whole gym (it joined or left the network).
+    membership_id uuid,
+    workout_id    uuid,
+    queued_at     timestamptz not null default now(),
+    primary key (tenant_id, id)
+  );
+  comment on table app_private.network_bests_pending is
+    'Citus mode: changes the network boards have not followed yet, one note per changed member, workout or gym; taken and applied by the coordinator''s network_bests_catch_up job. Nobody else reads or writes it.';
+  alter table app_private.network_bests_pending enable row level security;
+  alter table app_private.network_bests_pending force row level security;
+  -- Only the owner's definer triggers (on the shards) and its job (on the coordinator) touch
+  -- it; this file runs as the owner (current_user).
+  create policy network_bests_pending_owner on app_private.network_bests_pending for all
+    to current_user using (true) with check (true);
+end
+$do$;
 
 -- The shared role's policy helpers (app_shared.gym_in_network, member_in_network): the
 -- policies on memberships, network_preferences, workouts and workout_results call them, and
@@ -302,8 +310,10 @@ comment on function app_private.tg__citus_network_bests_pending() is
   'Citus mode: note a change the network boards must follow (app_private.network_bests_pending). SECURITY DEFINER (database owner): visitors have no right on the notes.';
 revoke all on function app_private.tg__citus_network_bests_pending() from public;
 
--- The migration's triggers swapped for the notes, with the same events and conditions. Only
--- while the tables are not placed yet (setup runs this again on a placed database).
+-- The migration's triggers swapped for the notes, with the same events and conditions, once
+-- (setup runs this again on a placed database). Citus refuses trigger DDL on a distributed
+-- table unless told it is safe: a database placed before the swap gets it too.
+set citus.enable_unsafe_triggers = on;
 do $$
 begin
   if exists (select 1 from pg_trigger where tgrelid = 'app_public.workout_results'::regclass and tgname = '_800_network_bests') then
@@ -333,6 +343,7 @@ begin
   end if;
 end
 $$;
+reset citus.enable_unsafe_triggers;
 
 -- The job (graphile-worker, as the database owner, on the coordinator): read the notes
 -- committed so far, apply them with the migration's maintenance functions (which read the

@@ -306,6 +306,12 @@ export async function distributeTables(
       "select logicalrelid::regclass::text as table from pg_dist_partition where partmethod = 'h' or repmodel = 't'",
     );
     const placed = new Set(rows.map((r) => r.table));
+    // A table placed by an earlier setup that now stays on the coordinator (COORDINATOR_ONLY
+    // grew: the mail outbox) goes back to a plain local table.
+    for (const p of plan.filter((p) => p.kind === "local" && placed.has(p.table))) {
+      await client.query("select undistribute_table($1)", [p.table]);
+      log(`${p.table}: back to a local table on the coordinator`);
+    }
     const pending = plan.filter((p) => p.kind !== "local" && !placed.has(p.table));
     if (pending.length === 0) return;
     // Foreign keys off while placing, back on after. With them on, making a referenced table a
