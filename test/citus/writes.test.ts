@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Client } from "pg";
 import { createClient, type Client as WsClient } from "graphql-ws";
 import { Logger, runOnce, type Runner } from "graphile-worker";
 import type { RunningApi } from "../../src/server";
@@ -235,6 +236,16 @@ citusDescribe("writes whose triggers run on the workers, on the Citus cluster", 
     await catchUp();
     expect(await boardRows(people.member.membershipId!)).toEqual([]);
     expect(await boardRows(people.member2.membershipId!)).not.toEqual([]);
+    // The daily full repair (as graphile-worker runs it, on the owner's connection) agrees.
+    const owner = new Client({ connectionString: testDb().ownerUrl });
+    await owner.connect();
+    try {
+      await owner.query("select app_shared.refresh_leaderboards()");
+    } finally {
+      await owner.end();
+    }
+    expect(await boardRows(people.member.membershipId!)).toEqual([]);
+    expect(await boardRows(people.member2.membershipId!)).not.toEqual([]);
   });
 
   it("the running worker keeps the network board within seconds (lag measured) through results, a workout unpublished and the gym leaving", async () => {
@@ -283,10 +294,10 @@ citusDescribe("writes whose triggers run on the workers, on the Citus cluster", 
       );
       await waitFor("the republished workout's line back", (rows) => rows[0]?.score === 70);
 
-      // The gym leaves the network: all of its lines go.
+      // The gym leaves the network (and is renamed, in the same UPDATE): all of its lines go.
       await onCitusAs(
         people.admin,
-        (db) => db.query("update app_public.gyms set network_opt_in = false where id = $1", [gym]),
+        (db) => db.query("update app_public.gyms set network_opt_in = false, name = name || ' (left)' where id = $1", [gym]),
         true,
       );
       await waitFor("the gym's lines gone", (rows) => rows.length === 0);
