@@ -1,5 +1,6 @@
 import { Pool, type PoolConfig } from "pg";
 import { PgSubscriber } from "postgraphile/adaptors/pg";
+import { log } from "../observability/logger";
 import { nodeUrl, type CitusNode } from "./citus";
 
 /**
@@ -33,18 +34,21 @@ export class ClusterSubscriber<
     const { rows } = await coordinatorPool.query<CitusNode>(
       "select nodename as host, nodeport as port from pg_catalog.pg_dist_node where groupid <> 0 and noderole = 'primary' and isactive order by nodeport",
     );
-    // One connection each: a LISTEN connection is held for the subscriber's lifetime.
-    const pools = rows.map((node) => new Pool({ ...sameLoginOn(coordinatorPool.options, node), max: 1 }));
+    // One connection each: a LISTEN connection is held for the subscriber's lifetime. A worker
+    // that goes away must not end the process (an unhandled 'error' event would): PgSubscriber
+    // drops the broken client and LISTENs again on a new one.
+    const pools = rows.map((node) => {
+      const pool = new Pool({ ...sameLoginOn(coordinatorPool.options, node), max: 1 });
+      const warn = (error: Error) => log.warn({ err: error, node: `${node.host}:${node.port}` }, "citus LISTEN connection error");
+      pool.on("error", warn);
+      pool.on("connect", (client) => client.on("error", warn));
+      return pool;
+    });
     return new ClusterSubscriber(
       coordinatorPool,
       pools.map((pool) => new PgSubscriber(pool)),
       pools,
     );
-  }
-
-  /** The nodes heard besides the coordinator. */
-  get workerCount(): number {
-    return this.workers.length;
   }
 
   override subscribe<TTopic extends keyof TTopics>(topic: TTopic): AsyncIterableIterator<TTopics[TTopic]> {
