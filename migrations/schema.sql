@@ -1290,13 +1290,16 @@ declare
   r app_public.network_preferences := case when tg_op = 'DELETE' then old else new end;
 begin
   if tg_op = 'UPDATE' and old.show_on_leaderboards = new.show_on_leaderboards then
+    if old.display_name is distinct from new.display_name then
+      perform app_shared.network_bests_rename(new.tenant_id, new.membership_id);
+    end if;
     return null;
   end if;
   perform app_shared.network_bests_recompute(r.tenant_id, array[r.membership_id]);
   return null;
 end;
 $function$;
-comment on function app_private.tg_network_preferences__network_bests() is 'Trigger: recompute a member''s network bests when they opt in or out. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+comment on function app_private.tg_network_preferences__network_bests() is 'Trigger: recompute a member''s network bests when they opt in or out; copy a new network name onto their board lines. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
 
 CREATE OR REPLACE FUNCTION app_private.tg_network_preferences__touch()
  RETURNS trigger
@@ -2135,7 +2138,7 @@ grant insert (tenant_id, membership_id, show_on_leaderboards, display_name) on a
 grant update (show_on_leaderboards, display_name) on app_public.network_preferences to ":ROLE_SYSTEM", ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN";
 CREATE TRIGGER _100_tenant_id_immutable BEFORE UPDATE ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg__tenant_id_immutable();
 CREATE TRIGGER _200_touch BEFORE UPDATE ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg_network_preferences__touch();
-CREATE TRIGGER _800_network_bests AFTER INSERT OR DELETE OR UPDATE OF show_on_leaderboards ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg_network_preferences__network_bests();
+CREATE TRIGGER _800_network_bests AFTER INSERT OR DELETE OR UPDATE OF show_on_leaderboards, display_name ON app_public.network_preferences FOR EACH ROW EXECUTE FUNCTION app_private.tg_network_preferences__network_bests();
 
 -- table app_public.payments
 create table app_public.payments (
@@ -3314,7 +3317,8 @@ create table app_shared.network_best_all_time (
   sort_score numeric not null,
   score numeric not null,
   performed_on date not null,
-  result_id uuid not null
+  result_id uuid not null,
+  display_name text not null
 );
 alter table app_shared.network_best_all_time owner to ":ROLE_SHARED";
 comment on table app_shared.network_best_all_time is '@behavior -*
@@ -3344,7 +3348,8 @@ create table app_shared.network_best_by_month (
   sort_score numeric not null,
   score numeric not null,
   performed_on date not null,
-  result_id uuid not null
+  result_id uuid not null,
+  display_name text not null
 );
 alter table app_shared.network_best_by_month owner to ":ROLE_SHARED";
 comment on table app_shared.network_best_by_month is '@behavior -*
@@ -3439,12 +3444,13 @@ declare
   v_rows integer;
 begin
   insert into app_shared.network_best_all_time as b
-    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id, display_name)
   select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
   on conflict (tenant_id, membership_id, benchmark_id, is_rx) do update
     set sort_score = excluded.sort_score, score = excluded.score,
@@ -3456,12 +3462,13 @@ begin
   end if;
 
   insert into app_shared.network_best_by_month as b
-    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id, display_name)
   select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
   on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
     set sort_score = excluded.sort_score, score = excluded.score,
@@ -3513,25 +3520,27 @@ begin
    where b.tenant_id = v_tenant and (v_members is null or b.membership_id = any (v_members));
 
   insert into app_shared.network_best_all_time
-    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.member_id, w.benchmark_id, r.is_rx)
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
   order by r.member_id, w.benchmark_id, r.is_rx,
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
 
   insert into app_shared.network_best_by_month
-    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
   order by r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
@@ -3543,6 +3552,43 @@ alter function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]
 comment on function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]) is '@behavior -*
 Recompute the network bests of these members of a gym (null: every member) from their results. SECURITY DEFINER (shared role): reads results under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
 grant execute on function app_shared.network_bests_recompute(tenant_id uuid, members uuid[]) to ":DATABASE_OWNER";
+
+CREATE OR REPLACE FUNCTION app_shared.network_bests_rename(tenant_id uuid, membership_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog'
+AS $function$
+#variable_conflict use_column
+declare
+  v_name text := (select p.display_name from app_public.network_preferences p
+                  where p.tenant_id = network_bests_rename.tenant_id
+                    and p.membership_id = network_bests_rename.membership_id);
+  v_rows integer;
+begin
+  if v_name is null then
+    return;
+  end if;
+  update app_shared.network_best_all_time b set display_name = v_name
+   where b.tenant_id = network_bests_rename.tenant_id and b.membership_id = network_bests_rename.membership_id
+     and b.display_name is distinct from v_name;
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_all_time');
+  end if;
+  update app_shared.network_best_by_month b set display_name = v_name
+   where b.tenant_id = network_bests_rename.tenant_id and b.membership_id = network_bests_rename.membership_id
+     and b.display_name is distinct from v_name;
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_by_month');
+  end if;
+end;
+$function$;
+alter function app_shared.network_bests_rename(tenant_id uuid, membership_id uuid) owner to ":ROLE_SHARED";
+comment on function app_shared.network_bests_rename(tenant_id uuid, membership_id uuid) is '@behavior -*
+Copy a member''s current network name onto their board lines. SECURITY DEFINER (shared role): the boards are granted to nobody; reads the name under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
+grant execute on function app_shared.network_bests_rename(tenant_id uuid, membership_id uuid) to ":DATABASE_OWNER";
 
 CREATE OR REPLACE FUNCTION app_shared.network_bests_workout_changed(tenant_id uuid, workout_id uuid)
  RETURNS void
@@ -3592,22 +3638,20 @@ begin
     return;
   end if;
   -- One query for both boards (the table and the month condition are the only difference).
-  -- The current opt-ins are re-checked per line through a LATERAL primary-key lookup: a plain
-  -- join lets the planner hash every opt-in of the network before the first line (≈ 170 ms at
-  -- 1 000 gyms); LATERAL keeps it a nested loop over the ordered index scan, which stops after
-  -- 100 lines and anyone tied with the 100th.
+  -- The gym (name, current opt-in) is a LATERAL primary-key lookup per line: a plain join lets
+  -- the planner hash every gym of the network before the first line; LATERAL keeps it a
+  -- nested loop over the ordered index scan, which stops after 100 lines and anyone tied with
+  -- the 100th.
   return query execute format($q$
     select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
       select (rank() over (order by l.sort_score))::integer as rank,
-             o.display_name, o.gym_name, l.score, l.performed_on
+             l.display_name, o.gym_name, l.score, l.performed_on
       from app_shared.%I l
       cross join lateral (
-        select p.display_name, g.name as gym_name
+        select g.name as gym_name
         from app_public.gyms g
-        join app_public.network_preferences p on p.tenant_id = g.id
         where g.id = l.tenant_id and g.network_opt_in
-          and p.membership_id = l.membership_id and p.show_on_leaderboards
-        limit 1 -- at most one line per member anyway; also keeps the planner from flattening it into a join
+        limit 1 -- one row anyway; keeps the planner from flattening it into a join
       ) o
       where l.benchmark_id = $1 and l.is_rx = $2 %s
       order by l.sort_score
@@ -3621,7 +3665,7 @@ end;
 $function$;
 alter function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) owner to ":ROLE_SHARED";
 comment on function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) is '@name network_leaderboard
-@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)
+@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (lines leave the board in the transaction that opts out; the gym''s opt-in is re-checked on every call)
 The top 100 (with ties) of a benchmark''s network leaderboard (by slug, e.g. "fran"): Rx or scaled, all time or this month. Live: a result counts as soon as it is saved.';
 grant execute on function app_shared.network_leaderboard(benchmark text, rx boolean, this_month boolean) to ":ROLE_MEMBER", ":ROLE_PERSONAL_TRAINER", ":ROLE_COACH", ":ROLE_GYM_ADMIN", ":ROLE_PLATFORM_OWNER";
 
@@ -3637,13 +3681,14 @@ declare
 begin
   delete from app_shared.network_best_all_time;
   insert into app_shared.network_best_all_time
-    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx)
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on
   -- A result logged meanwhile by a committed writer already holds its key: keep the better.
@@ -3656,13 +3701,14 @@ begin
 
   delete from app_shared.network_best_by_month;
   insert into app_shared.network_best_by_month
-    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on
   on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update

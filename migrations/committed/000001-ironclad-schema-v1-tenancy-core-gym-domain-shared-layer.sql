@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:bb3c4de699dc45694a21131377485d0be84c4212
+--! Hash: sha1:74b24858ca9b6a332b487a887afa0c9770ee4df7
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -2151,8 +2151,10 @@ comment on function app_public.current_network_preferences() is 'Your network le
 grant execute on function app_public.current_network_preferences() to :GYM_ROLES;
 
 -- Opting in or out puts the member's bests on the network boards or takes them off (a
--- recompute of that member only). SECURITY DEFINER (database owner): only the owner may call
--- the shared layer's maintenance functions (app_shared.network_bests_*, 2100).
+-- recompute of that member only); a new network name is copied onto their board lines (the
+-- boards carry it so that reading one looks up no preference per line). SECURITY DEFINER
+-- (database owner): only the owner may call the shared layer's maintenance functions
+-- (app_shared.network_bests_*, 2100).
 create function app_private.tg_network_preferences__network_bests() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
@@ -2160,6 +2162,9 @@ declare
   r app_public.network_preferences := case when tg_op = 'DELETE' then old else new end;
 begin
   if tg_op = 'UPDATE' and old.show_on_leaderboards = new.show_on_leaderboards then
+    if old.display_name is distinct from new.display_name then
+      perform app_shared.network_bests_rename(new.tenant_id, new.membership_id);
+    end if;
     return null;
   end if;
   perform app_shared.network_bests_recompute(r.tenant_id, array[r.membership_id]);
@@ -2167,9 +2172,9 @@ begin
 end;
 $$;
 comment on function app_private.tg_network_preferences__network_bests() is
-  'Trigger: recompute a member''s network bests when they opt in or out. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+  'Trigger: recompute a member''s network bests when they opt in or out; copy a new network name onto their board lines. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
 create trigger _800_network_bests
-  after insert or delete or update of show_on_leaderboards on app_public.network_preferences
+  after insert or delete or update of show_on_leaderboards, display_name on app_public.network_preferences
   for each row execute function app_private.tg_network_preferences__network_bests();
 
 --! split: 1200-trainer-assignments.sql
@@ -3466,6 +3471,9 @@ create table app_shared.network_best_all_time (
   score         numeric not null,
   performed_on  date not null,
   result_id     uuid not null,
+  -- The member's chosen network name, copied from network_preferences (kept by its trigger),
+  -- so reading a board looks up no preference per line (see network_leaderboard).
+  display_name  text not null,
   primary key (tenant_id, membership_id, benchmark_id, is_rx)
 );
 comment on table app_shared.network_best_all_time is
@@ -3488,6 +3496,8 @@ create table app_shared.network_best_by_month (
   score         numeric not null,
   performed_on  date not null,
   result_id     uuid not null,
+  -- As in network_best_all_time: the chosen network name, kept by the preferences trigger.
+  display_name  text not null,
   primary key (tenant_id, membership_id, benchmark_id, is_rx, month)
 );
 comment on table app_shared.network_best_by_month is
@@ -3575,12 +3585,13 @@ declare
   v_rows integer;
 begin
   insert into app_shared.network_best_all_time as b
-    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id, display_name)
   select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
   on conflict (tenant_id, membership_id, benchmark_id, is_rx) do update
     set sort_score = excluded.sort_score, score = excluded.score,
@@ -3592,12 +3603,13 @@ begin
   end if;
 
   insert into app_shared.network_best_by_month as b
-    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id, display_name)
   select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
   on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
     set sort_score = excluded.sort_score, score = excluded.score,
@@ -3629,25 +3641,27 @@ begin
    where b.tenant_id = v_tenant and (v_members is null or b.membership_id = any (v_members));
 
   insert into app_shared.network_best_all_time
-    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.member_id, w.benchmark_id, r.is_rx)
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
   order by r.member_id, w.benchmark_id, r.is_rx,
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
 
   insert into app_shared.network_best_by_month
-    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
   order by r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
@@ -3690,9 +3704,45 @@ $$;
 comment on function app_shared.network_bests_holds(uuid, uuid, uuid) is
   E'@behavior -*\nTrue when this result is one of its member''s bests on a network board. SECURITY DEFINER (shared role): the boards are granted to nobody. Executable by the database owner (the triggers) only.';
 
+-- A member chose a new network name: copy it onto their board lines (the boards carry it so
+-- that reading a board looks up no preference per line). Reads the name under the shared
+-- role's policies, so only a member who shows on the boards has one to copy.
+create function app_shared.network_bests_rename(tenant_id uuid, membership_id uuid) returns void
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_name text := (select p.display_name from app_public.network_preferences p
+                  where p.tenant_id = network_bests_rename.tenant_id
+                    and p.membership_id = network_bests_rename.membership_id);
+  v_rows integer;
+begin
+  if v_name is null then
+    return;
+  end if;
+  update app_shared.network_best_all_time b set display_name = v_name
+   where b.tenant_id = network_bests_rename.tenant_id and b.membership_id = network_bests_rename.membership_id
+     and b.display_name is distinct from v_name;
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_all_time');
+  end if;
+  update app_shared.network_best_by_month b set display_name = v_name
+   where b.tenant_id = network_bests_rename.tenant_id and b.membership_id = network_bests_rename.membership_id
+     and b.display_name is distinct from v_name;
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_by_month');
+  end if;
+end;
+$$;
+comment on function app_shared.network_bests_rename(uuid, uuid) is
+  E'@behavior -*\nCopy a member''s current network name onto their board lines. SECURITY DEFINER (shared role): the boards are granted to nobody; reads the name under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
+
 grant execute on function
   app_shared.network_bests_add(uuid, uuid), app_shared.network_bests_recompute(uuid, uuid[]),
-  app_shared.network_bests_workout_changed(uuid, uuid), app_shared.network_bests_holds(uuid, uuid, uuid)
+  app_shared.network_bests_workout_changed(uuid, uuid), app_shared.network_bests_holds(uuid, uuid, uuid),
+  app_shared.network_bests_rename(uuid, uuid)
 to ":DATABASE_OWNER";
 
 --------------------------------------------------------------------------------
@@ -3711,13 +3761,14 @@ declare
 begin
   delete from app_shared.network_best_all_time;
   insert into app_shared.network_best_all_time
-    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx)
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on
   -- A result logged meanwhile by a committed writer already holds its key: keep the better.
@@ -3730,13 +3781,14 @@ begin
 
   delete from app_shared.network_best_by_month;
   insert into app_shared.network_best_by_month
-    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on
   on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
@@ -3762,8 +3814,12 @@ grant execute on function app_shared.refresh_leaderboards() to ":DATABASE_OWNER"
 -- What visitors get: the top 100 of a board (and anyone tied with the 100th), one ranked line
 -- per member. SECURITY DEFINER (shared role) because the boards are granted to nobody; safe
 -- because it returns only rank, display name (the member's chosen network name), gym name,
--- score and date, never an id, and because it joins the *current* opt-ins (under the shared
--- role's policies), so nobody who opted out can show even if a board row were stale.
+-- score and date, never an id. A board holds lines of opted-in members only: the preferences
+-- and gyms triggers take a member's or a gym's lines off in the same transaction as the
+-- opt-out, and the maintenance functions read results under the shared role's opt-in
+-- policies. The gym's opt-in is re-checked here anyway (one primary-key lookup per line, the
+-- gym name needs it); the member's name comes from the line itself: re-reading their
+-- preference cost ≈ 25 µs a line (its policy calls gym_in_network per row), most of a read.
 -- The limit is inside: a definer function is never inlined, so a caller's LIMIT cannot stop
 -- its scan; the ordered index scan stops after the first 100 rows kept.
 --------------------------------------------------------------------------------
@@ -3792,22 +3848,20 @@ begin
     return;
   end if;
   -- One query for both boards (the table and the month condition are the only difference).
-  -- The current opt-ins are re-checked per line through a LATERAL primary-key lookup: a plain
-  -- join lets the planner hash every opt-in of the network before the first line (≈ 170 ms at
-  -- 1 000 gyms); LATERAL keeps it a nested loop over the ordered index scan, which stops after
-  -- 100 lines and anyone tied with the 100th.
+  -- The gym (name, current opt-in) is a LATERAL primary-key lookup per line: a plain join lets
+  -- the planner hash every gym of the network before the first line; LATERAL keeps it a
+  -- nested loop over the ordered index scan, which stops after 100 lines and anyone tied with
+  -- the 100th.
   return query execute format($q$
     select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
       select (rank() over (order by l.sort_score))::integer as rank,
-             o.display_name, o.gym_name, l.score, l.performed_on
+             l.display_name, o.gym_name, l.score, l.performed_on
       from app_shared.%I l
       cross join lateral (
-        select p.display_name, g.name as gym_name
+        select g.name as gym_name
         from app_public.gyms g
-        join app_public.network_preferences p on p.tenant_id = g.id
         where g.id = l.tenant_id and g.network_opt_in
-          and p.membership_id = l.membership_id and p.show_on_leaderboards
-        limit 1 -- at most one line per member anyway; also keeps the planner from flattening it into a join
+        limit 1 -- one row anyway; keeps the planner from flattening it into a join
       ) o
       where l.benchmark_id = $1 and l.is_rx = $2 %s
       order by l.sort_score
@@ -3820,7 +3874,7 @@ begin
 end;
 $$;
 comment on function app_shared.network_leaderboard(text, boolean, boolean) is
-  E'@name network_leaderboard\n@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)\nThe top 100 (with ties) of a benchmark''s network leaderboard (by slug, e.g. "fran"): Rx or scaled, all time or this month. Live: a result counts as soon as it is saved.';
+  E'@name network_leaderboard\n@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (lines leave the board in the transaction that opts out; the gym''s opt-in is re-checked on every call)\nThe top 100 (with ties) of a benchmark''s network leaderboard (by slug, e.g. "fran"): Rx or scaled, all time or this month. Live: a result counts as soon as it is saved.';
 
 create function app_shared.leaderboard_refreshed_at() returns timestamptz
   language sql stable security definer set search_path = pg_catalog
