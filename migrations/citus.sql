@@ -180,12 +180,14 @@ begin
 end;
 $$;
 
--- What visitors read: the migration's network_leaderboard re-checks each line's current
--- opt-ins with a LATERAL … LIMIT 1 lookup into gyms and network_preferences, which Citus cannot
--- plan against a coordinator-local board ("Limit clause is currently unsupported when a lateral
--- subquery references a column from … local tables"). Same signature, owner, grants and
--- answer, in three steps that each stay on one side: the board's first lines (local, the same
--- ordered index scan, all ties of the last score included), the current opt-ins of exactly
+-- What visitors read: the migration's network_leaderboard re-checks each line's gym with a
+-- LATERAL … LIMIT 1 lookup into gyms, which Citus cannot plan against a coordinator-local board
+-- ("Limit clause is currently unsupported when a lateral subquery references a column from …
+-- local tables"). And on one node a member's lines leave the board in the opt-out's own
+-- transaction; here they leave with the next catch-up, seconds later, so the member's current
+-- preference is re-checked too (and its current name shown). Same signature, owner and grants,
+-- in three steps that each stay on one side: the board's first lines (local, the same ordered
+-- index scan, all ties of the last score included), the current opt-ins and names of exactly
 -- those members (one query over the co-located gyms ⋈ network_preferences, under the shared
 -- role's policies), then rank and cut at 100 with ties, in memory. When opt-outs leave fewer
 -- than 100 lines, it reads four times as many lines and checks again. SECURITY DEFINER (shared
@@ -288,7 +290,9 @@ begin
       insert into app_private.network_bests_pending (tenant_id, membership_id) values (new.tenant_id, new.member_id);
     end if;
   elsif tg_argv[0] = 'network_preferences' then
-    if tg_op = 'UPDATE' and old.show_on_leaderboards = new.show_on_leaderboards then
+    -- An opt-in change or a new network name (the boards carry it): the member is recomputed.
+    if tg_op = 'UPDATE' and old.show_on_leaderboards = new.show_on_leaderboards
+       and old.display_name is not distinct from new.display_name then
       return null;
     end if;
     if tg_op = 'DELETE' then
@@ -332,7 +336,7 @@ begin
   if exists (select 1 from pg_trigger where tgrelid = 'app_public.network_preferences'::regclass and tgname = '_800_network_bests') then
     drop trigger _800_network_bests on app_public.network_preferences;
     create trigger _800_network_bests_pending
-      after insert or delete or update of show_on_leaderboards on app_public.network_preferences
+      after insert or delete or update of show_on_leaderboards, display_name on app_public.network_preferences
       for each row execute function app_private.tg__citus_network_bests_pending('network_preferences');
   end if;
   if exists (select 1 from pg_trigger where tgrelid = 'app_public.gyms'::regclass and tgname = '_800_network_bests') then

@@ -223,6 +223,7 @@ citusDescribe("writes whose triggers run on the workers, on the Citus cluster", 
   });
 
   it("a member's opt-out is written and takes them off the network board", async () => {
+    await catchUp(); // member2's results of the test above
     expect(await boardRows(people.member.membershipId!)).not.toEqual([]);
     const res = await gql(
       api,
@@ -231,11 +232,31 @@ citusDescribe("writes whose triggers run on the workers, on the Citus cluster", 
       tokens.member,
     );
     expect(res.errors).toBeUndefined();
-    // The board function re-checks the opt-in live; the board's row goes with the job.
+    // The board's line goes with the job; until then the board function, which re-checks the
+    // member's current preference on the cluster, already leaves them out.
     expect(await boardRows(people.member.membershipId!)).not.toEqual([]);
+    const board = await gql(api, `{ networkLeaderboard(benchmark: "fran") { nodes { displayName } } }`, {}, tokens.member2);
+    expect(board.errors).toBeUndefined();
+    const names = board.data!.networkLeaderboard.nodes.map((n: { displayName: string }) => n.displayName);
+    expect(names).toContain(`member2-${tag}`);
+    expect(names).not.toContain(`member-${tag}`);
     await catchUp();
     expect(await boardRows(people.member.membershipId!)).toEqual([]);
     expect(await boardRows(people.member2.membershipId!)).not.toEqual([]);
+    // A new network name reaches member2's lines with the next catch-up (the boards carry it).
+    const renamed = await gql(
+      api,
+      `mutation ($n: String!) { setNetworkPreferences(input: { showOnLeaderboards: true, displayName: $n }) { clientMutationId } }`,
+      { n: `renamed-${tag}` },
+      tokens.member2,
+    );
+    expect(renamed.errors).toBeUndefined();
+    await catchUp();
+    expect(
+      await rootQuery("select distinct display_name from app_shared.network_best_all_time where membership_id = $1", [
+        people.member2.membershipId,
+      ]),
+    ).toEqual([{ display_name: `renamed-${tag}` }]);
     // The daily full repair (as graphile-worker runs it, on the owner's connection) agrees.
     const owner = new Client({ connectionString: testDb().ownerUrl });
     await owner.connect();
