@@ -7,11 +7,27 @@ import type { ClientBase } from "pg";
 import type { RoleNames } from "../db/roles";
 import { GYM_ROLES } from "../roles";
 import { bindNamed, type ParamValue } from "./params";
+import { COORDINATOR_ONLY } from "../db/citus";
 import { RULES } from "./rules";
+import { CITUS_REPLACED, CITUS_SETUP_EXEMPTIONS, citusRules } from "./rules/citus";
 import type { Finding, LintOptions, Rule } from "./types";
 
 export type { Finding, LintOptions, Rule, Level } from "./types";
 export { RULES } from "./rules";
+export { citusRules as CITUS_RULES } from "./rules/citus";
+
+/** The rules a run checks: the single-node set, or in Citus mode that set minus what setup replaces, plus the Citus rules. */
+export function rulesFor(options: Pick<LintOptions, "citus" | "only">): readonly Rule[] {
+  const all = options.citus ? [...RULES.filter((r) => !CITUS_REPLACED.includes(r.id)), ...citusRules] : RULES;
+  return options.only ? all.filter((r) => options.only?.includes(r.id)) : all;
+}
+
+/**
+ * Where Citus-mode setup keeps tables on the coordinator (src/db/citus.ts placementPlan): the
+ * shared layer's schema and COORDINATOR_ONLY; graphile-worker and graphile-migrate exist there only.
+ */
+const COORDINATOR_SCHEMAS = ["app_shared"];
+const COORDINATOR_ONLY_SCHEMAS = ["graphile_worker", "graphile_migrate"];
 
 export const DEFAULT_SCHEMAS = ["app_public", "app_shared"] as const;
 export const DEFAULT_INTERNAL_SCHEMAS = ["app_hidden", "app_private"] as const;
@@ -20,7 +36,8 @@ export const DEFAULT_TENANT_ROOT = "app_public.gyms";
 /** Anything with pg's query(): a Client, a PoolClient. */
 export type Queryable = Pick<ClientBase, "query">;
 
-function parameters(options: LintOptions): Record<string, ParamValue> {
+/** The named parameters the rules' SQL uses (types.ts lists them), for these options. */
+export function lintParameters(options: LintOptions): Record<string, ParamValue> {
   const roles: RoleNames = options.roles;
   const exposed = [...(options.schemas ?? DEFAULT_SCHEMAS)];
   const internal = options.internalSchemas ?? DEFAULT_INTERNAL_SCHEMAS;
@@ -39,6 +56,9 @@ function parameters(options: LintOptions): Record<string, ParamValue> {
     maintenance: roles.maintenance,
     owner: roles.owner,
     tenant_root: options.tenantRoot ?? DEFAULT_TENANT_ROOT,
+    coordinator_schemas: COORDINATOR_SCHEMAS,
+    coordinator_tables: [...COORDINATOR_ONLY],
+    coordinator_only_schemas: COORDINATOR_ONLY_SCHEMAS,
   };
 }
 
@@ -85,15 +105,24 @@ async function suppressedBy(client: Queryable, object: string): Promise<Set<stri
   return new Set([...(rows[0]?.comment ?? "").matchAll(SUPPRESSION)].map((m) => m[1]!));
 }
 
-/** Run every rule (or options.only) and return the findings, in rule order, minus reasoned suppressions. */
+const exemptInCitusMode = (f: Finding) =>
+  CITUS_SETUP_EXEMPTIONS.some((e) => e.rule === f.rule && (typeof e.object === "string" ? e.object === f.object : e.object.test(f.object)));
+
+/**
+ * Run the mode's rules (or options.only) and return the findings, in rule order, minus reasoned
+ * suppressions (and, in Citus mode, minus CITUS_SETUP_EXEMPTIONS).
+ */
 export async function lintDatabase(client: Queryable, options: LintOptions): Promise<Finding[]> {
-  const params = parameters(options);
-  const rules = options.only ? RULES.filter((r) => options.only?.includes(r.id)) : RULES;
+  const params = lintParameters(options);
+  const rules = rulesFor(options);
   const findings: Finding[] = [];
   // One after another: the client may be inside the caller's transaction.
   for (const rule of rules) findings.push(...(await runRule(client, rule, params)));
   const kept: Finding[] = [];
-  for (const f of findings) if (!(await suppressedBy(client, f.object)).has(f.rule)) kept.push(f);
+  for (const f of findings) {
+    if (options.citus && exemptInCitusMode(f)) continue;
+    if (!(await suppressedBy(client, f.object)).has(f.rule)) kept.push(f);
+  }
   return kept;
 }
 

@@ -16,6 +16,10 @@ export type Level = "error" | "warning";
  *   :true_ok_roles    text[]  roles allowed `using (true)` policies: system, platform_owner
  *   :anonymous :authenticator :system :owner   text  single role names
  *   :tenant_root      text    the tenant table, e.g. app_public.gyms
+ * Citus mode (rules/citus.ts) also:
+ *   :coordinator_schemas       text[]  our schemas whose tables stay on the coordinator (app_shared)
+ *   :coordinator_tables        text[]  other tables kept on the coordinator (src/db/citus.ts COORDINATOR_ONLY)
+ *   :coordinator_only_schemas  text[]  schemas that exist on the coordinator only (graphile_worker, graphile_migrate)
  */
 export interface Rule {
   id: string;
@@ -50,6 +54,11 @@ export interface LintOptions {
   internalSchemas?: readonly string[];
   /** The tenant table every tenant_id references. Default: app_public.gyms. */
   tenantRoot?: string;
-  /** Only run these rule ids (default: all). */
+  /**
+   * Citus mode: also run the Citus rules (rules/citus.ts), and not the rules Citus-mode setup
+   * deliberately replaces (CITUS_REPLACED). Lint a database set up in Citus mode.
+   */
+  citus?: boolean;
+  /** Only run these rule ids (default: all of the mode's). */
   only?: readonly string[];
 }
