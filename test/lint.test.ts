@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Client, type PoolClient } from "pg";
 import type { RoleNames } from "../src/db/roles";
-import { formatFinding, lintDatabase, RULES, type Finding } from "../src/lint";
+import { CITUS_RULES, formatFinding, lintDatabase, RULES, type Finding } from "../src/lint";
 import { testDb, withRootDb } from "./support/db";
 
 /**
@@ -96,7 +96,7 @@ interface Fixture {
   /** A unique prefix for throwaway roles (created inside the transaction, so rolled back too). */
   prefix: string;
   db: PoolClient;
-  lint(roles?: RoleNames): Promise<Finding[]>;
+  lint(roles?: RoleNames, citus?: boolean): Promise<Finding[]>;
 }
 
 async function withFixture<T>(fn: (fx: Fixture, r: R) => Promise<T>): Promise<T> {
@@ -105,9 +105,10 @@ async function withFixture<T>(fn: (fx: Fixture, r: R) => Promise<T>): Promise<T>
   const r = roleSql(roles);
   return withRootDb(async (db) => {
     await db.query(baseline(prefix, r));
-    const lint = (override: RoleNames = roles) =>
+    const lint = (override: RoleNames = roles, citus = false) =>
       lintDatabase(db, {
         roles: override,
+        citus,
         schemas: [prefix],
         internalSchemas: [`${prefix}_hidden`],
         tenantRoot: `${prefix}.gyms`,
@@ -163,6 +164,8 @@ interface Case {
   object?: (s: string, prefix: string) => string;
   /** And its detail matches this. */
   detail?: RegExp;
+  /** Lint in Citus mode (the Citus rules, src/lint/rules/citus.ts). */
+  citus?: boolean;
 }
 
 const withRole = (roles: RoleNames, change: Partial<RoleNames>, visitor: Partial<RoleNames["visitor"]> = {}): RoleNames => ({
@@ -480,24 +483,145 @@ const CASES: Case[] = [
     object: (_s, prefix) => `${prefix}_coach`,
     detail: /BYPASSRLS/,
   },
+  // Citus mode. The fixture is written for one node: its restrictive tenant policies are what
+  // Citus-mode setup drops at placement (see "the fixture as Citus-mode setup leaves it" below).
+  {
+    rule: "citus-fk-set-null",
+    citus: true,
+    breakIt: (s) => `
+      alter table ${s}.parts add column spare_id uuid;
+      alter table ${s}.parts add constraint parts_spare_fkey foreign key (tenant_id, spare_id)
+        references ${s}.things (tenant_id, id) on delete set null;
+      create index parts_spare_idx on ${s}.parts (tenant_id, spare_id);`,
+    object: (s) => `${s}.parts`,
+    detail: /parts_spare_fkey: .*ON DELETE SET NULL$/,
+  },
+  {
+    rule: "citus-fk-set-null",
+    label: "ON UPDATE SET DEFAULT (col)",
+    citus: true,
+    breakIt: (s) => `
+      alter table ${s}.parts add column spare_id uuid;
+      alter table ${s}.parts add constraint parts_spare_fkey foreign key (tenant_id, spare_id)
+        references ${s}.things (tenant_id, id) on update set default on delete set null (spare_id);`,
+    object: (s) => `${s}.parts`,
+    detail: /parts_spare_fkey/,
+  },
+  {
+    rule: "citus-global-references-tenant",
+    citus: true,
+    breakIt: (s) => `
+      create table ${s}.catalog (
+        id uuid primary key default gen_random_uuid(),
+        thing_tenant uuid, thing_id uuid,
+        foreign key (thing_tenant, thing_id) references ${s}.things (tenant_id, id));`,
+    object: (s) => `${s}.catalog`,
+    detail: /references \S+\.things \(distributed\)/,
+  },
+  {
+    rule: "citus-trigger-coordinator-only",
+    citus: true,
+    breakIt: (s) => `
+      create function ${s}_hidden.tg_things__enqueue() returns trigger language plpgsql volatile
+        set search_path = pg_catalog as $$
+      begin
+        perform graphile_worker.add_job('thing_changed', json_build_object('id', new.id));
+        return null;
+      end $$;
+      create trigger _900_enqueue after insert on ${s}.things
+        for each row execute function ${s}_hidden.tg_things__enqueue();`,
+    object: (s) => `${s}.things`,
+    detail: /trigger _900_enqueue: .*names graphile_worker\.\*/,
+  },
+  {
+    rule: "citus-trigger-coordinator-only",
+    label: "an app_shared table, one call down",
+    citus: true,
+    breakIt: (s) => `
+      create function ${s}_hidden.note_refresh() returns void language plpgsql volatile
+        set search_path = pg_catalog as $$
+      begin
+        insert into app_shared.leaderboard_refreshes default values;
+      end $$;
+      create function ${s}_hidden.tg_parts__refresh() returns trigger language plpgsql volatile
+        set search_path = pg_catalog as $$
+      begin
+        perform ${s}_hidden.note_refresh();
+        return null;
+      end $$;
+      create trigger _800_refresh after insert on ${s}.parts
+        for each row execute function ${s}_hidden.tg_parts__refresh();`,
+    object: (s) => `${s}.parts`,
+    detail: /names app_shared\.leaderboard_refreshes \(in \S+_hidden\.note_refresh\(\)\)/,
+  },
+  {
+    rule: "citus-sql-function-params",
+    citus: true,
+    breakIt: (s) => `
+      create function ${s}_hidden.thing_name(thing_id uuid) returns text language sql stable
+        security definer set search_path = pg_catalog
+        as $$ select t.name from ${s}.things t where t.id = thing_name.thing_id $$;
+      revoke execute on function ${s}_hidden.thing_name(uuid) from public;`,
+    object: (s) => `${s}_hidden.thing_name(thing_id uuid)`,
+    detail: /language sql, SECURITY DEFINER, SET search_path=pg_catalog, reads \S+\.things$/,
+  },
+  {
+    rule: "citus-no-restrictive-policy",
+    citus: true,
+    breakIt: () => "select 1",
+    object: (s) => `${s}.things policy things_tenant`,
+  },
+  {
+    // The tenant root is distributed by id: unique (name) cannot be checked across shards.
+    rule: "citus-unique-distribution-column",
+    citus: true,
+    breakIt: (s) => `alter table ${s}.gyms add constraint gyms_name_key unique (name)`,
+    object: (s) => `${s}.gyms`,
+    detail: /gyms_name_key does not include id/,
+  },
 ];
 
 describe("each rule fires on a broken fixture", () => {
   it("every rule has a case", () => {
-    expect([...new Set(CASES.map((c) => c.rule))].sort()).toEqual(RULES.map((r) => r.id).sort());
+    expect([...new Set(CASES.map((c) => c.rule))].sort()).toEqual([...RULES, ...CITUS_RULES].map((r) => r.id).sort());
   });
 
   it.each(CASES.map((c) => [c.label ? `${c.rule} (${c.label})` : c.rule, c] as const))("%s", async (_name, c) => {
     await withFixture(async (fx, r) => {
       await fx.db.query(c.breakIt(fx.schema, r, fx.prefix));
       const roles = c.roles?.(testDb().roles, fx.prefix);
-      const findings = await fx.lint(roles);
+      const findings = await fx.lint(roles, c.citus);
       const hits = findings.filter((f) => f.rule === c.rule);
       const expected = c.object?.(fx.schema, fx.prefix) ?? fx.schema;
       const hit = hits.find((f) => f.object.includes(expected) && (!c.detail || c.detail.test(f.detail ?? "")));
       if (!hit) throw new Error(`${c.rule} did not fire on ${expected}; findings:\n${show(findings)}`);
-      expect(hit.level).toBe(RULES.find((rule) => rule.id === c.rule)?.level);
+      expect(hit.level).toBe([...RULES, ...CITUS_RULES].find((rule) => rule.id === c.rule)?.level);
     });
+  });
+});
+
+describe("the fixture as Citus-mode setup leaves it (restrictive tenant policies dropped)", () => {
+  it("lints clean in Citus mode, with the shapes the cluster accepts", async () => {
+    const findings = await withFixture(async ({ db, schema: s, lint }) => {
+      await db.query(`
+        drop policy things_tenant on ${s}.things;
+        drop policy parts_tenant on ${s}.parts;
+        -- The one SET NULL shape setup handles, and a SQL function Postgres inlines.
+        alter table ${s}.parts add column spare_id uuid;
+        alter table ${s}.parts add constraint parts_spare_fkey foreign key (tenant_id, spare_id)
+          references ${s}.things (tenant_id, id) on delete set null (spare_id);
+        create index parts_spare_idx on ${s}.parts (tenant_id, spare_id);
+        create function ${s}_hidden.thing_name(thing_id uuid) returns text language sql stable
+          as $$ select t.name from ${s}.things t where t.id = thing_name.thing_id $$;
+        revoke execute on function ${s}_hidden.thing_name(uuid) from public;
+        -- A global table (a reference table on the cluster).
+        create table ${s}.countries (code text primary key);
+        comment on table ${s}.countries is E'@global reference data, the same for every gym';
+        alter table ${s}.countries enable row level security;
+        alter table ${s}.countries force row level security;`);
+      return lint(undefined, true);
+    });
+    expect(show(findings)).toBe("");
   });
 });
 

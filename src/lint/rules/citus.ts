@@ -54,14 +54,15 @@ export const citusFkSetNull: Rule = {
     where fk.contype = 'f'
       and src.dist_attnum = any(fk.conkey)
       and (fk.confdeltype in ('n', 'd') or fk.confupdtype in ('n', 'd'))
-      and not (
-        -- the one shape setup handles (src/db/citus.ts SET_NULL_KEY)
+      and not coalesce((
+        -- the one shape setup handles (src/db/citus.ts SET_NULL_KEY); confdelsetcols is null
+        -- for a plain SET NULL, hence the coalesce
         fk.confdeltype = 'n' and fk.confupdtype not in ('n', 'd')
         and cardinality(fk.conkey) = 2 and fk.conkey[1] = src.dist_attnum
         and fk.confdelsetcols = array[fk.conkey[2]]
         and (select array_agg(a.attname order by k.i) from unnest(fk.confkey) with ordinality k(attnum, i)
              join pg_attribute a on a.attrelid = fk.confrelid and a.attnum = k.attnum) = array['tenant_id', 'id']::name[]
-      )
+      ), false)
     order by 1, 2`,
 };
 
