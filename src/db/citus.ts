@@ -215,7 +215,11 @@ export interface Placement {
  *   placement, on the workers too (refused). Written by queue_mail (account functions run on
  *   the coordinator, migrations/citus.sql keeps mail_invitation there), read by the send_mail task.
  */
-export const COORDINATOR_ONLY = new Set(["app_private.login_address_budget", "app_private.login_throttle", "app_private.mail_outbox"]);
+export const COORDINATOR_ONLY = new Set([
+  "app_private.login_address_budget",
+  "app_private.login_throttle",
+  "app_private.mail_outbox",
+]);
 
 /**
  * The placement of every table of ours, read from the catalog, in an order Citus accepts:

@@ -106,7 +106,9 @@ async function suppressedBy(client: Queryable, object: string): Promise<Set<stri
 }
 
 const exemptInCitusMode = (f: Finding) =>
-  CITUS_SETUP_EXEMPTIONS.some((e) => e.rule === f.rule && (typeof e.object === "string" ? e.object === f.object : e.object.test(f.object)));
+  CITUS_SETUP_EXEMPTIONS.some(
+    (e) => e.rule === f.rule && (typeof e.object === "string" ? e.object === f.object : e.object.test(f.object)),
+  );
 
 /**
  * Run the mode's rules (or options.only) and return the findings, in rule order, minus reasoned

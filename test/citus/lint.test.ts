@@ -20,7 +20,8 @@ import { citusDescribe } from "./support";
  * (the finding is then gone and the entry unused).
  */
 const KNOWN_UNTIL_PLPGSQL: Record<string, string> = {
-  "app_hidden.membership_role(tenant_id uuid, membership_id uuid)": "select app_hidden.membership_role(gen_random_uuid(), gen_random_uuid())",
+  "app_hidden.membership_role(tenant_id uuid, membership_id uuid)":
+    "select app_hidden.membership_role(gen_random_uuid(), gen_random_uuid())",
   "app_public.memberships_email(m app_public.memberships)":
     "select app_public.memberships_email(row(gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'member', 1, 'x', now())::app_public.memberships)",
 };
@@ -78,7 +79,8 @@ citusDescribe("db:lint in Citus mode, on the cluster", () => {
     // The single-node rules, without Citus mode's exemptions: what they say about setup's objects.
     const raw = await lintDatabase(owner, { roles: testDb().roles, only: rules });
     const unused = CITUS_SETUP_EXEMPTIONS.filter(
-      (e) => !raw.some((f) => f.rule === e.rule && (typeof e.object === "string" ? e.object === f.object : e.object.test(f.object))),
+      (e) =>
+        !raw.some((f) => f.rule === e.rule && (typeof e.object === "string" ? e.object === f.object : e.object.test(f.object))),
     );
     expect(unused.map((e) => `${e.rule} ${String(e.object)}`)).toEqual([]);
   });
