@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:bb3c4de699dc45694a21131377485d0be84c4212
+--! Hash: sha1:83d780c03f18f2c3fcf216b136bb6d26798d9d05
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -314,10 +314,15 @@ create trigger _800_network_bests after update of network_opt_in on app_public.g
 -- they see only what its policies allow), pinned search_path (REFRESH MATERIALIZED VIEW runs
 -- with a restricted search_path since PostgreSQL 17; everything is schema-qualified).
 --------------------------------------------------------------------------------
+-- plpgsql, not sql: on Citus a SQL function whose parameters reach a distributed table cannot be
+-- planned on the shards (the policies calling these run there). With its SET clause a SQL
+-- function is not inlined either, so one node plans the policies the same.
 create function app_shared.gym_in_network(tenant_id uuid) returns boolean
-  language sql stable parallel safe set search_path = pg_catalog
+  language plpgsql stable parallel safe set search_path = pg_catalog
 as $$
-  select coalesce((select g.network_opt_in from app_public.gyms g where g.id = gym_in_network.tenant_id), false)
+begin
+  return coalesce((select g.network_opt_in from app_public.gyms g where g.id = gym_in_network.tenant_id), false);
+end;
 $$;
 comment on function app_shared.gym_in_network(uuid) is
   E'@behavior -*\nTrue while the gym is in the network. Policy helper for the shared role (invoker).';
@@ -1556,13 +1561,21 @@ $$;
 grant execute on function app_private.managed_gym(uuid) to ":ROLE_SYSTEM";
 
 -- Mail the invitation with a fresh token (invite and resend).
+-- plpgsql, not sql: on Citus a SQL function whose parameters reach a distributed table (gyms)
+-- cannot be planned ("could not create distributed plan").
 create function app_private.mail_invitation(inv app_public.invitations, token text) returns void
-  language sql volatile set search_path = pg_catalog
+  language plpgsql volatile set search_path = pg_catalog
 as $$
-  select app_private.queue_mail('invitation', inv.email,
-    jsonb_build_object('gym', g.name, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
-    token)
-  from app_public.gyms g where g.id = inv.tenant_id
+declare
+  v_gym text;
+begin
+  select g.name into v_gym from app_public.gyms g where g.id = inv.tenant_id;
+  if found then
+    perform app_private.queue_mail('invitation', inv.email,
+      jsonb_build_object('gym', v_gym, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
+      token);
+  end if;
+end;
 $$;
 grant execute on function app_private.mail_invitation(app_public.invitations, text) to ":ROLE_SYSTEM";
 
@@ -1940,12 +1953,17 @@ reset role;
 -- app_hidden.current_membership_id() (section 100) reads the token's membership claim.
 --------------------------------------------------------------------------------
 -- The membership's role, for trigger checks such as "a class's coach is a coach".
+-- plpgsql, not sql: on Citus a SQL function whose parameters reach a distributed table cannot be
+-- planned on the shards ("could not create distributed plan"); a plpgsql lookup is a plain
+-- router query. (SECURITY DEFINER functions are never inlined, so one node plans it the same.)
 create function app_hidden.membership_role(tenant_id uuid, membership_id uuid) returns text
-  language sql stable security definer set search_path = pg_catalog
+  language plpgsql stable security definer set search_path = pg_catalog
 as $$
-  select m.role::text from app_public.memberships m
-  where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
-    and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner')
+begin
+  return (select m.role::text from app_public.memberships m
+          where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
+            and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner'));
+end;
 $$;
 comment on function app_hidden.membership_role(uuid, uuid) is
   'Role of a membership in the caller''s gym (NULL otherwise). SECURITY DEFINER (system) so validation triggers work whatever the caller may read.';
@@ -2098,15 +2116,18 @@ grant select (tenant_id, membership_id, show_on_leaderboards, display_name)
   on app_public.network_preferences to ":ROLE_SHARED";
 
 -- True while this member shows on network leaderboards (their choice and their gym's).
+-- plpgsql for Citus, as gym_in_network (300).
 create function app_shared.member_in_network(tenant_id uuid, membership_id uuid) returns boolean
-  language sql stable parallel safe set search_path = pg_catalog
+  language plpgsql stable parallel safe set search_path = pg_catalog
 as $$
-  select exists (
+begin
+  return exists (
     select 1 from app_public.network_preferences p
     where p.tenant_id = member_in_network.tenant_id
       and p.membership_id = member_in_network.membership_id
       and p.show_on_leaderboards
-  ) and app_shared.gym_in_network(member_in_network.tenant_id)
+  ) and app_shared.gym_in_network(member_in_network.tenant_id);
+end;
 $$;
 comment on function app_shared.member_in_network(uuid, uuid) is
   E'@behavior -*\nTrue while the member and their gym are in the network. Policy helper for the shared role (invoker).';

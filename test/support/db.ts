@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Client, Pool, type PoolClient } from "pg";
 import { pgSettingsFor } from "../../src/auth/pg-settings";
 import { ANONYMOUS, type Claims } from "../../src/auth/verify-token";
+import { applySettings } from "../../src/db/act-as";
 import { roleNamesFor } from "../../src/db/roles";
 import { GYM_ROLES, type AppRole, type GymRole } from "../../src/roles";
 import { DEMO_PASSWORD } from "../../src/db/seed";
@@ -159,9 +160,8 @@ async function withMembership(db: Queryable, who: Claims): Promise<Claims> {
  */
 export async function becomePersona(db: Queryable, who: Claims) {
   const claims = await withMembership(db, who);
-  for (const [key, value] of Object.entries(pgSettingsFor(claims, testDb().roles, { bcryptCost: TEST_BCRYPT_COST }))) {
-    await db.query("select set_config($1, $2, true)", [key, value]);
-  }
+  // set_config on one node; on Citus, SET LOCAL with the role first (src/db/act-as.ts).
+  await applySettings(db, pgSettingsFor(claims, testDb().roles, { bcryptCost: TEST_BCRYPT_COST }));
 }
 
 /**
