@@ -85,3 +85,68 @@ begin
   revoke create on schema app_private from ":ROLE_MAINTENANCE";
 end
 $do$;
+
+--------------------------------------------------------------------------------
+-- network_leaderboard (2100): the single-node board re-checks each line's opt-ins through a
+-- LATERAL lookup with LIMIT 1 over the distributed gyms and network_preferences, from the
+-- coordinator's local board table. Citus cannot plan that ("cannot push down this subquery":
+-- a LIMIT in a lateral subquery referencing a local table). Here the opt-ins are plain joins,
+-- which Citus plans by reading the (filtered) opt-ins to the coordinator; same lines, same
+-- order. `create or replace` keeps the owner (the shared role, whose the replacement must be)
+-- and the grants.
+--------------------------------------------------------------------------------
+set role ":ROLE_SHARED";
+create or replace function app_shared.network_leaderboard(benchmark text, rx boolean default true, this_month boolean default false)
+  returns setof app_shared.network_leaderboard_entry
+  language plpgsql stable security definer set search_path = pg_catalog
+as $$
+declare
+  v_benchmark uuid := (select b.id from app_public.benchmarks b
+                       where b.slug::text = lower(network_leaderboard.benchmark));
+  v_month boolean := coalesce(network_leaderboard.this_month, false);
+begin
+  if v_benchmark is null then
+    return;
+  end if;
+  return query execute format($q$
+    select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
+      select (rank() over (order by l.sort_score))::integer as rank,
+             p.display_name, g.name as gym_name, l.score, l.performed_on
+      from app_shared.%I l
+      join app_public.gyms g on g.id = l.tenant_id and g.network_opt_in
+      join app_public.network_preferences p
+        on p.tenant_id = l.tenant_id and p.membership_id = l.membership_id and p.show_on_leaderboards
+      where l.benchmark_id = $1 and l.is_rx = $2 %s
+      order by l.sort_score
+      fetch first 100 rows with ties
+    ) t
+    order by 1, 2, 3 $q$,
+    case when v_month then 'network_best_by_month' else 'network_best_all_time' end,
+    case when v_month then $c$and l.month = date_trunc('month', current_date)::date$c$ else '' end)
+  using v_benchmark, coalesce(network_leaderboard.rx, true);
+end;
+$$;
+reset role;
+
+--------------------------------------------------------------------------------
+-- workouts_leaderboard (1500): a SQL function whose parameter reaches a distributed table
+-- (workout_bests) cannot be planned by Citus ("parameterized queries for SQL functions
+-- referencing distributed tables are not supported"). On one node it stays SQL (inlined, the
+-- board index read in rank order); here the same query in plpgsql, routed to the gym's shard.
+--------------------------------------------------------------------------------
+create or replace function app_public.workouts_leaderboard(w app_public.workouts)
+  returns setof app_public.leaderboard_entry
+  language plpgsql stable
+as $$
+begin
+  return query
+  select (rank() over (order by b.is_rx desc, b.sort_score))::integer,
+         b.member_id,
+         (select m.display_name from app_public.memberships m
+          where m.tenant_id = b.tenant_id and m.id = b.member_id) as display_name,
+         b.score, b.is_rx, b.performed_on
+  from app_public.workout_bests b
+  where b.tenant_id = w.tenant_id and b.workout_id = w.id
+  order by b.is_rx desc, b.sort_score, display_name;
+end;
+$$;

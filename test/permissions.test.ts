@@ -11,7 +11,7 @@ import type { PoolClient } from "pg";
 import { FUNCTIONS, MATRIX, OPERATIONS, ROLES, type Access, type Role } from "../src/permissions/matrix";
 import { renderPermissionsMarkdown } from "../src/permissions/render";
 import type { GymRole } from "../src/roles";
-import { GYM_A, GYM_B, asPersona, gymId, persona, rootQuery, type Persona } from "./support/db";
+import { GYM_A, GYM_B, asPersona, gymId, persona, rootQuery, rootWriteResults, type Persona } from "./support/db";
 
 type Row = Record<string, string | boolean | null>;
 
@@ -602,7 +602,7 @@ describe("permission matrix", () => {
   // A best on a draft workout (a coach trying the programming out), so that the `published`
   // scope of workout_bests has something to hide; removed afterwards.
   beforeAll(async () => {
-    await rootQuery(
+    await rootWriteResults(
       `insert into app_public.workout_results (tenant_id, workout_id, member_id, recorded_by, score, notes)
        select w.tenant_id, w.id, m.id, m.id, 1, 'perm-draft'
          from app_public.workouts w join app_public.memberships m on m.tenant_id = w.tenant_id and m.role = 'coach'
@@ -611,7 +611,7 @@ describe("permission matrix", () => {
     );
   });
   afterAll(async () => {
-    await rootQuery("delete from app_public.workout_results where notes = 'perm-draft'");
+    await rootWriteResults("delete from app_public.workout_results where notes = 'perm-draft'");
   });
 
   it("docs/PERMISSIONS.md is up to date (run `npm run docs:permissions`)", async () => {

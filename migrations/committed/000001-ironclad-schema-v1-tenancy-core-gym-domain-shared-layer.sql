@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:83d780c03f18f2c3fcf216b136bb6d26798d9d05
+--! Hash: sha1:8c3f2ab57043843ef88e8e0ace5009672f1753b8
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -523,16 +523,20 @@ grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
 -- runs as the system role; it answers only for a membership the caller can see (same gym, or
 -- the platform owner), re-checked here because a definer function must not trust a row value
 -- handed to it.
+-- plpgsql, not sql: on Citus a SQL function whose parameters reach a distributed table cannot be
+-- planned ("could not create distributed plan"); SECURITY DEFINER, so never inlined on one node.
 create function app_public.memberships_email(m app_public.memberships) returns text
-  language sql stable security definer set search_path = pg_catalog
+  language plpgsql stable security definer set search_path = pg_catalog
 as $$
-  select u.email::text
-  from app_public.memberships mm
-  join app_public.users u on u.id = mm.user_id
-  where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
-    and ((mm.tenant_id = app_hidden.current_tenant_id()
-          and (app_hidden.current_app_role() = 'gym_admin' or mm.user_id = app_hidden.current_user_id()))
-         or app_hidden.current_app_role() = 'platform_owner')
+begin
+  return (select u.email::text
+          from app_public.memberships mm
+          join app_public.users u on u.id = mm.user_id
+          where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
+            and ((mm.tenant_id = app_hidden.current_tenant_id()
+                  and (app_hidden.current_app_role() = 'gym_admin' or mm.user_id = app_hidden.current_user_id()))
+                 or app_hidden.current_app_role() = 'platform_owner'));
+end;
 $$;
 comment on function app_public.memberships_email(app_public.memberships) is
   'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system): users rows are private to their owner.';

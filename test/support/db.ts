@@ -3,6 +3,7 @@ import { Client, Pool, type PoolClient } from "pg";
 import { pgSettingsFor } from "../../src/auth/pg-settings";
 import { ANONYMOUS, type Claims } from "../../src/auth/verify-token";
 import { applySettings } from "../../src/db/act-as";
+import { citusMode } from "../../src/db/citus";
 import { roleNamesFor } from "../../src/db/roles";
 import { GYM_ROLES, type AppRole, type GymRole } from "../../src/roles";
 import { DEMO_PASSWORD } from "../../src/db/seed";
@@ -45,6 +46,32 @@ export async function closePools() {
 /** Ground truth: a superuser query outside RLS, committed. Use for setup and for checking. */
 export async function rootQuery<T extends object = Record<string, unknown>>(sql: string, params: unknown[] = []) {
   return (await pool(testDb().rootUrl).query<T>(sql, params)).rows;
+}
+
+/**
+ * Ground-truth writes of workout results (fixtures), committed. One node: a plain superuser
+ * statement, the triggers keep the boards. Citus: the result triggers cannot run on the
+ * workers yet (docs/CITUS.md), so the statement runs with triggers off
+ * (`session_replication_role`, sent on to the workers with SET LOCAL) and the gym boards' bests
+ * are rebuilt after it.
+ */
+export async function rootWriteResults(sql: string, params: unknown[] = []) {
+  if (!citusMode()) return rootQuery(sql, params);
+  const client = await pool(testDb().rootUrl).connect();
+  try {
+    await client.query("begin");
+    await client.query("set local citus.propagate_set_commands = 'local'");
+    await client.query("set local session_replication_role = replica");
+    const { rows } = await client.query(sql, params);
+    await client.query("commit");
+    await client.query("select app_private.rebuild_workout_bests()");
+    return rows;
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** Run `fn` as a superuser inside a transaction that is rolled back. */
