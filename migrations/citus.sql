@@ -150,3 +150,17 @@ begin
   order by b.is_rx desc, b.sort_score, display_name;
 end;
 $$;
+
+--------------------------------------------------------------------------------
+-- profiles_display_name (1100): as workouts_leaderboard, a SQL function reading a distributed
+-- table with its parameter ("could not create distributed plan"); plpgsql here, inlinable SQL on
+-- one node. The shards' row-type overloads of both are made at placement (src/db/citus.ts).
+--------------------------------------------------------------------------------
+create or replace function app_public.profiles_display_name(p app_public.profiles) returns text
+  language plpgsql stable
+as $$
+begin
+  return (select m.display_name from app_public.memberships m
+          where m.tenant_id = p.tenant_id and m.id = p.membership_id);
+end;
+$$;
