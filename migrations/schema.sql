@@ -89,13 +89,15 @@ grant execute on function app_hidden.latest_migration_hash() to ":DATABASE_AUTHE
 
 CREATE OR REPLACE FUNCTION app_hidden.membership_role(tenant_id uuid, membership_id uuid)
  RETURNS text
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  select m.role::text from app_public.memberships m
-  where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
-    and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner')
+begin
+  return (select m.role::text from app_public.memberships m
+          where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
+            and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner'));
+end;
 $function$;
 alter function app_hidden.membership_role(tenant_id uuid, membership_id uuid) owner to ":ROLE_SYSTEM";
 comment on function app_hidden.membership_role(tenant_id uuid, membership_id uuid) is 'Role of a membership in the caller''s gym (NULL otherwise). SECURITY DEFINER (system) so validation triggers work whatever the caller may read.';
@@ -658,13 +660,19 @@ grant execute on function app_private.login_key(email text) to ":ROLE_SYSTEM";
 
 CREATE OR REPLACE FUNCTION app_private.mail_invitation(inv app_public.invitations, token text)
  RETURNS void
- LANGUAGE sql
+ LANGUAGE plpgsql
  SET search_path TO 'pg_catalog'
 AS $function$
-  select app_private.queue_mail('invitation', inv.email,
-    jsonb_build_object('gym', g.name, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
-    token)
-  from app_public.gyms g where g.id = inv.tenant_id
+declare
+  v_gym text;
+begin
+  select g.name into v_gym from app_public.gyms g where g.id = inv.tenant_id;
+  if found then
+    perform app_private.queue_mail('invitation', inv.email,
+      jsonb_build_object('gym', v_gym, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
+      token);
+  end if;
+end;
 $function$;
 grant execute on function app_private.mail_invitation(inv app_public.invitations, token text) to ":ROLE_SYSTEM";
 
@@ -2998,17 +3006,19 @@ grant execute on function app_public.me() to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", 
 
 CREATE OR REPLACE FUNCTION app_public.memberships_email(m app_public.memberships)
  RETURNS text
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  select u.email::text
-  from app_public.memberships mm
-  join app_public.users u on u.id = mm.user_id
-  where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
-    and ((mm.tenant_id = app_hidden.current_tenant_id()
-          and (app_hidden.current_app_role() = 'gym_admin' or mm.user_id = app_hidden.current_user_id()))
-         or app_hidden.current_app_role() = 'platform_owner')
+begin
+  return (select u.email::text
+          from app_public.memberships mm
+          join app_public.users u on u.id = mm.user_id
+          where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
+            and ((mm.tenant_id = app_hidden.current_tenant_id()
+                  and (app_hidden.current_app_role() = 'gym_admin' or mm.user_id = app_hidden.current_user_id()))
+                 or app_hidden.current_app_role() = 'platform_owner'));
+end;
 $function$;
 alter function app_public.memberships_email(m app_public.memberships) owner to ":ROLE_SYSTEM";
 comment on function app_public.memberships_email(m app_public.memberships) is 'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system): users rows are private to their owner.';
@@ -3389,11 +3399,13 @@ grant execute on function app_shared.gym_directory() to ":ROLE_ANONYMOUS", ":ROL
 
 CREATE OR REPLACE FUNCTION app_shared.gym_in_network(tenant_id uuid)
  RETURNS boolean
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE PARALLEL SAFE
  SET search_path TO 'pg_catalog'
 AS $function$
-  select coalesce((select g.network_opt_in from app_public.gyms g where g.id = gym_in_network.tenant_id), false)
+begin
+  return coalesce((select g.network_opt_in from app_public.gyms g where g.id = gym_in_network.tenant_id), false);
+end;
 $function$;
 comment on function app_shared.gym_in_network(tenant_id uuid) is '@behavior -*
 True while the gym is in the network. Policy helper for the shared role (invoker).';
@@ -3413,16 +3425,18 @@ grant execute on function app_shared.leaderboard_refreshed_at() to ":ROLE_MEMBER
 
 CREATE OR REPLACE FUNCTION app_shared.member_in_network(tenant_id uuid, membership_id uuid)
  RETURNS boolean
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE PARALLEL SAFE
  SET search_path TO 'pg_catalog'
 AS $function$
-  select exists (
+begin
+  return exists (
     select 1 from app_public.network_preferences p
     where p.tenant_id = member_in_network.tenant_id
       and p.membership_id = member_in_network.membership_id
       and p.show_on_leaderboards
-  ) and app_shared.gym_in_network(member_in_network.tenant_id)
+  ) and app_shared.gym_in_network(member_in_network.tenant_id);
+end;
 $function$;
 comment on function app_shared.member_in_network(tenant_id uuid, membership_id uuid) is '@behavior -*
 True while the member and their gym are in the network. Policy helper for the shared role (invoker).';
