@@ -62,10 +62,34 @@ function routeToTenant(column: string) {
   };
 }
 
+/** A codec of a tenant table (gyms, or a table of app_public with `tenant_id not null`)? */
+function isTenantCodec(codec: { extensions?: { pg?: { schemaName?: string; name?: string } }; attributes?: unknown }): boolean {
+  const pg = codec.extensions?.pg;
+  if (pg?.schemaName !== "app_public" || !pg.name) return false;
+  const attributes = (codec.attributes ?? {}) as Record<string, { notNull?: boolean }>;
+  return pg.name === "gyms" || attributes.tenant_id?.notNull === true;
+}
+
 export const TenantRoutingPlugin: GraphileConfig.Plugin = {
   name: "IroncladTenantRoutingPlugin",
   version: "0.1.0",
   description: "Every read of a tenant table names the token's gym as a parameter (Citus single-shard routing)",
+  schema: {
+    entityBehavior: {
+      // Ordering a global table's rows by a count of a tenant table's (`plans(orderBy:
+      // GYMS_COUNT_ASC)`, `users(orderBy: MEMBERSHIPS_COUNT_ASC)`) is a correlated subquery on a
+      // distributed table under a reference table, which Citus refuses ("correlated subqueries
+      // are not supported when the FROM clause contains a reference table"): not offered.
+      pgCodecRelation: {
+        override(behavior, relation) {
+          return relation.isReferencee && !isTenantCodec(relation.localCodec) && isTenantCodec(relation.remoteResource.codec)
+            ? // pg-aggregates' behavior (registered by its plugin, not in the types this file sees)
+              [behavior, "-manyRelation:aggregates:orderBy" as GraphileBuild.BehaviorString]
+            : behavior;
+        },
+      },
+    },
+  },
   gather: {
     hooks: {
       pgTables_PgResourceOptions(_info, event) {
