@@ -39,9 +39,8 @@ describe("cross-tenant leak fuzzer", () => {
     return report;
   };
 
-  // On Citus one direction (iron-temple's roles against harbor-barbell): a sweep is ≈ 7 600
-  // requests, 3–6 min on the cluster, and test:citus must stay a few minutes in CI; both
-  // directions run on one node.
+  // On Citus one direction (iron-temple's roles against harbor-barbell): a direction takes 3–6
+  // min on the cluster, and test:citus must stay a few minutes in CI; both run on one node.
   const directions = citusMode()
     ? ([[GYM_A, GYM_B]] as const)
     : ([
@@ -60,6 +59,6 @@ describe("cross-tenant leak fuzzer", () => {
       expect(report.coverage.nodeIdsProbed).toBeGreaterThan(0);
       expect(report.coverage.filterProbes).toBeGreaterThan(0);
       expect(report.coverage.forbiddenValues).toBeGreaterThan(5);
-    }, 600_000); // ≈ 7 600 requests per direction; ≈ 1–2 min on a quiet machine, 3–6 on the Citus cluster
+    }, 600_000); // ≈ 15 000 requests per direction; ≈ 1–2 min on a quiet machine (one node), 3–6 min on the Citus cluster
   }
 });
