@@ -22,6 +22,8 @@ export interface ProcessStats {
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
   rssMb: number;
+  /** CPU (user + system) the process used since the last ask. */
+  cpuMs: number;
 }
 
 /** GC and event-loop instrumentation shared by the API and the floor children. */
@@ -36,7 +38,9 @@ export function instrument(): () => ProcessStats {
   }).observe({ entryTypes: ["gc"] });
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  let cpu = process.cpuUsage();
   return () => {
+    const used = process.cpuUsage(cpu);
     const s: ProcessStats = {
       gcCount: gc.count,
       gcTotalMs: Math.round(gc.total),
@@ -44,7 +48,9 @@ export function instrument(): () => ProcessStats {
       loopDelayP99Ms: Math.round(loop.percentile(99) / 1e5) / 10,
       loopDelayMaxMs: Math.round(loop.max / 1e5) / 10,
       rssMb: Math.round(process.memoryUsage().rss / 1e6),
+      cpuMs: Math.round((used.user + used.system) / 1000),
     };
+    cpu = process.cpuUsage();
     gc = { count: 0, total: 0, max: 0 };
     loop.reset();
     return s;

@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import autocannon from "autocannon";
 import type { ProcessStats } from "./api-server";
+import { serverCpuMs } from "./cpu";
 import { tokenFor, type GymPeople, type Person } from "./identities";
 import { OPERATIONS, type Operation } from "./operations";
 import { summarize, type Summary } from "./stats";
@@ -88,6 +89,9 @@ export interface LoadFigures {
   non2xx: number;
   graphqlErrors: number;
   process: ProcessStats;
+  requests: number;
+  /** CPU the database server used during the round (null: not a local server). */
+  dbCpuMs: number | null;
 }
 
 export async function load(
@@ -96,12 +100,14 @@ export async function load(
   callers: Caller[],
   seconds: number,
   connections = 50,
+  postmaster: number | null = null,
 ): Promise<LoadFigures> {
   const opName = op.document.match(/^(?:query|mutation) (\w+)/)![1]!;
   let i = 0;
   let graphqlErrors = 0;
   const latencies: number[] = [];
   await target.stats(); // reset the child's counters
+  const dbBefore = serverCpuMs(postmaster);
   const result = await runAutocannon(
     {
       url: `${target.url}/graphql`,
@@ -126,6 +132,7 @@ export async function load(
     },
     latencies,
   );
+  const dbAfter = serverCpuMs(postmaster);
   return {
     server: target.name,
     op: op.name,
@@ -135,6 +142,8 @@ export async function load(
     non2xx: result.non2xx,
     graphqlErrors,
     process: await target.stats(),
+    requests: result.requests.total,
+    dbCpuMs: dbBefore === null || dbAfter === null ? null : Math.round(dbAfter - dbBefore),
   };
 }
 

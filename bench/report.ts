@@ -97,10 +97,23 @@ export function renderMarkdown(r: BenchReport): string {
         api.map((c) => [c.name, c.ratio.toFixed(2), c.notes ?? "", c.goal, verdict(c)]),
       ),
     );
-    out.push("", "Every round (server process: GC pauses and event-loop delay during the round):", "");
+    out.push(
+      "",
+      "Every round (server process: GC pauses and event-loop delay during the round; CPU per request: the server process's own and the database server's, user + system):",
+      "",
+    );
     out.push(
       table(
-        ["op", "server", "req/s", "p50 / p95 / p99 / max ms", "GC count / total / max ms", "loop delay p99 / max ms", "errors"],
+        [
+          "op",
+          "server",
+          "req/s",
+          "p50 / p95 / p99 / max ms",
+          "GC count / total / max ms",
+          "loop delay p99 / max ms",
+          "CPU ms/request server / database",
+          "errors",
+        ],
         r.http.map((f) => [
           f.op,
           f.server,
@@ -108,6 +121,7 @@ export function renderMarkdown(r: BenchReport): string {
           `${lat(f.latency)} / ${ms(f.latency.max)}`,
           `${f.process.gcCount} / ${f.process.gcTotalMs} / ${f.process.gcMaxMs}`,
           `${f.process.loopDelayP99Ms} / ${f.process.loopDelayMaxMs}`,
+          `${perRequest(f.process.cpuMs, f)} / ${perRequest(f.dbCpuMs, f)}`,
           f.errors + f.non2xx + f.graphqlErrors,
         ]),
       ),
@@ -179,9 +193,24 @@ function mergeWithPrevious(old: BenchReport | undefined, r: BenchReport): BenchR
     ...r,
     comparisons: [...old.comparisons.filter((c) => !ran.has(c.scenario)), ...r.comparisons],
     http: r.http.length ? r.http : old.http,
-    leaderboards: r.leaderboards ?? old.leaderboards,
+    // A run without the full repairs (--no-repair) keeps the last measured repair figures.
+    leaderboards:
+      r.leaderboards && r.leaderboards.gymRebuildMs === undefined && old.leaderboards
+        ? {
+            ...r.leaderboards,
+            refreshMs: old.leaderboards.refreshMs,
+            gymRebuildMs: old.leaderboards.gymRebuildMs,
+            gymBestRows: old.leaderboards.gymBestRows,
+          }
+        : (r.leaderboards ?? old.leaderboards),
     login: r.login ?? old.login,
   };
+}
+
+/** CPU ms per request of a round ("–" where not measured: older rounds, a remote server). */
+export function perRequest(cpuMs: number | null | undefined, f: { requests?: number }): string {
+  if (cpuMs === null || cpuMs === undefined || !f.requests) return "–";
+  return (cpuMs / f.requests).toFixed(2);
 }
 
 export async function writeReport(r: BenchReport, dir = __dirname): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only rls,alone,leaderboards,http,login] [-- --servers floor,api,api-stock,…]`
+ * `npm run bench [-- --quick] [-- --only rls,alone,leaderboards,http,login] [-- --servers floor,api,api-stock,…] [-- --no-repair]`
  *
  * Runs every scenario against the bench database filled by `npm run bench:seed`, each
  * comparison side by side and interleaved, and writes bench/results.json and the generated
@@ -12,7 +12,8 @@ import { cachedTokenVerifier, JWT_ISSUER, verifyToken } from "../src/auth/verify
 import { DEFAULT_JWT_AUDIENCE } from "../src/config";
 import { gymsBySize, peopleOf, tokenFor, type GymPeople } from "./identities";
 import { callersFor, load, OPERATIONS, runAutocannon, smoke, startChild, type Child, type LoadFigures } from "./http";
-import { writeReport, type BenchReport } from "./report";
+import { postmasterOf } from "./cpu";
+import { perRequest, writeReport, type BenchReport } from "./report";
 import { createSeededDatabase } from "./seed-database";
 import { BENCH_PASSWORD } from "./seed";
 import { gymAmongMany, leaderboards, rlsCost, VisitorSession } from "./sql-scenarios";
@@ -27,7 +28,7 @@ const opsArg = argv.includes("--ops") ? argv[argv.indexOf("--ops") + 1]!.split("
 const serversArg = argv.includes("--servers") ? argv[argv.indexOf("--servers") + 1]!.split(",") : null;
 const P = quick
   ? { sqlRounds: 40, budgetMs: 4_000, httpRounds: 2, seconds: 5, lbCalls: 50, refreshes: 1, loginSeconds: 5 }
-  : { sqlRounds: 200, budgetMs: 15_000, httpRounds: 3, seconds: 10, lbCalls: 100, refreshes: 1, loginSeconds: 10 };
+  : { sqlRounds: 200, budgetMs: 15_000, httpRounds: 3, seconds: 10, lbCalls: 1000, refreshes: 1, loginSeconds: 10 };
 const log = (m: string) => console.log(`  • ${m}`);
 
 async function connect(url: string) {
@@ -103,7 +104,14 @@ async function main() {
 
     if (run("leaderboards")) {
       console.log("Leaderboards");
-      report.leaderboards = await leaderboards({ visitor, root, gym: largest, calls: P.lbCalls, refreshes: P.refreshes });
+      report.leaderboards = await leaderboards({
+        visitor,
+        root,
+        gym: largest,
+        calls: P.lbCalls,
+        refreshes: P.refreshes,
+        repair: !argv.includes("--no-repair"),
+      });
     }
 
     if (run("http") || run("login")) {
@@ -146,7 +154,7 @@ async function main() {
         // Login first: the write operation enqueues leaderboard refreshes, which the in-process
         // worker then runs (full rebuilds) while later rounds are measured.
         if (run("login")) await loginScenario(report, api, sample, secret);
-        if (run("http")) await httpScenario(report, servers, sample, secret);
+        if (run("http")) await httpScenario(report, servers, sample, secret, await postmasterOf(root));
       } finally {
         await Promise.all(servers.map((s) => s.stop()));
       }
@@ -197,6 +205,7 @@ async function httpScenario(
   servers: Child[],
   sample: Awaited<ReturnType<typeof sampleGyms>>,
   secret: string,
+  postmaster: number | null,
 ) {
   console.log("API vs floor");
   for (const op of OPERATIONS.filter((o) => !opsArg || opsArg.includes(o.name))) {
@@ -205,9 +214,9 @@ async function httpScenario(
     const rounds: LoadFigures[] = [];
     for (let r = 0; r < P.httpRounds; r++) {
       for (const s of r % 2 === 0 ? servers : [...servers].reverse()) {
-        const f = await load(s, op, callers, P.seconds);
+        const f = await load(s, op, callers, P.seconds, 50, postmaster);
         log(
-          `${op.name} ${s.name}: ${f.rps} req/s, p50 ${f.latency.p50} p99 ${f.latency.p99} ms, gc max ${f.process.gcMaxMs} ms, loop max ${f.process.loopDelayMaxMs} ms${f.non2xx || f.graphqlErrors ? `, ${f.non2xx} non-2xx ${f.graphqlErrors} errors` : ""}`,
+          `${op.name} ${s.name}: ${f.rps} req/s, p50 ${f.latency.p50} p99 ${f.latency.p99} ms, gc max ${f.process.gcMaxMs} ms, loop max ${f.process.loopDelayMaxMs} ms, CPU ms/request ${perRequest(f.process.cpuMs, f)} (server) ${perRequest(f.dbCpuMs, f)} (database)${f.non2xx || f.graphqlErrors ? `, ${f.non2xx} non-2xx ${f.graphqlErrors} errors` : ""}`,
         );
         rounds.push(f);
       }

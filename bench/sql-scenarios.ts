@@ -263,6 +263,8 @@ export async function leaderboards(opts: {
   gym: GymPeople;
   calls: number;
   refreshes: number;
+  /** Run the full repairs (minutes at `large`); `--no-repair` keeps the previous run's figures. */
+  repair: boolean;
 }): Promise<LeaderboardFigures> {
   const network = `select * from app_shared.network_leaderboard('fran', true, false) limit 100`;
   const { rows: w } = await opts.root.query<{ id: string }>(
@@ -303,9 +305,9 @@ export async function leaderboards(opts: {
     );
   }
   const refreshMs: number[] = [];
-  for (let i = 0; i < opts.refreshes; i++)
+  for (let i = 0; opts.repair && i < opts.refreshes; i++)
     refreshMs.push(await timed(() => opts.root.query("select app_shared.refresh_leaderboards()")));
-  const gymRebuildMs = await timed(() => opts.root.query("select app_private.rebuild_workout_bests()"));
+  const gymRebuildMs = opts.repair ? await timed(() => opts.root.query("select app_private.rebuild_workout_bests()")) : undefined;
   const { rows: gymBest } = await opts.root.query<{ n: string }>("select count(*) as n from app_public.workout_bests");
   const { rows: counts } = await opts.root.query<{ total: string; bench: string; lb: string }>(
     `select (select count(*) from app_public.workout_results) as total,
@@ -318,7 +320,7 @@ export async function leaderboards(opts: {
     gym: summarize(g),
     write: summarize(write),
     memberRecompute: summarize(recompute),
-    gymRebuildMs: Math.round(gymRebuildMs),
+    gymRebuildMs: gymRebuildMs === undefined ? undefined : Math.round(gymRebuildMs),
     gymBestRows: Number(gymBest[0]!.n),
     refreshMs: refreshMs.map((x) => Math.round(x)),
     totalResults: Number(counts[0]!.total),

@@ -3,7 +3,7 @@ import jwt from "jsonwebtoken";
 import type { RunningApi } from "../src/server";
 import { JWT_ISSUER } from "../src/auth/verify-token";
 import { AUDIENCE, decodeToken, gql, login, startTestApi, type GraphQLResponse } from "./support/api";
-import { GYM_A, GYM_B, createGymUser, gymId, rootQuery, testDb } from "./support/db";
+import { GYM_A, GYM_B, TEST_BCRYPT_COST, createGymUser, gymId, rootQuery, testDb } from "./support/db";
 
 /**
  * The door: how a request's token becomes (or fails to become) a role in Postgres. Every
@@ -605,6 +605,29 @@ describe("short-lived access tokens and rotating refresh tokens", () => {
     } finally {
       await short.close();
     }
+  });
+
+  it("a hash below the configured bcrypt cost is upgraded at the next good login, and still checks the password", async () => {
+    const person = await createGymUser({ role: "member" });
+    const hashOf = async () =>
+      (
+        await rootQuery<{ h: string }>("select password_hash as h from app_private.user_secrets where user_id = $1", [
+          person.userId,
+        ])
+      )[0]!.h;
+    await rootQuery(
+      "update app_private.user_secrets set password_hash = crypt('demo-password', gen_salt('bf', 4)) where user_id = $1",
+      [person.userId],
+    );
+    expect((await hashOf()).slice(0, 7)).toBe("$2a$04$");
+    await expect(login(api, person.email, "wrong-password")).rejects.toThrow();
+    expect((await hashOf()).slice(0, 7)).toBe("$2a$04$");
+    expect(await login(api, person.email, "demo-password")).toBeTruthy();
+    const upgraded = await hashOf();
+    expect(upgraded.slice(0, 7)).toBe(`$2a$${String(TEST_BCRYPT_COST).padStart(2, "0")}$`);
+    expect(await login(api, person.email, "demo-password")).toBeTruthy();
+    // At the configured cost already: left alone.
+    expect(await hashOf()).toBe(upgraded);
   });
 
   it("refresh rotates the pair; reusing a retired refresh token ends the whole session", async () => {

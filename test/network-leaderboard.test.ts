@@ -133,6 +133,22 @@ describe("network leaderboards", () => {
     });
   });
 
+  it("a new network name is on the live leaderboard at once (the boards carry the name)", async () => {
+    const memberA = await persona("member", GYM_A);
+    await asPersona(memberA, async (db) => {
+      const [first, second] = [`Name ${randomUUID().slice(0, 8)}`, `Renamed ${randomUUID().slice(0, 8)}`];
+      await db.query("select app_public.set_network_preferences(true, $1)", [first]);
+      const before = (await db.query<Entry>("select * from app_shared.network_leaderboard('fran')")).rows;
+      expect(before.map((r) => r.display_name)).toContain(first);
+      await db.query("select app_public.set_network_preferences(true, $1)", [second]);
+      const after = (await db.query<Entry>("select * from app_shared.network_leaderboard('fran')")).rows.map(
+        (r) => r.display_name,
+      );
+      expect(after).toContain(second);
+      expect(after).not.toContain(first);
+    });
+  });
+
   it("a member manages only their own network preference", async () => {
     const memberA = await persona("member", GYM_A);
     await asPersona(memberA, async (db) => {

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:8c3f2ab57043843ef88e8e0ace5009672f1753b8
+--! Hash: sha1:3b9673a61a6e9a2c4d4ea8447a00b2226eb2c083
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -314,15 +314,10 @@ create trigger _800_network_bests after update of network_opt_in on app_public.g
 -- they see only what its policies allow), pinned search_path (REFRESH MATERIALIZED VIEW runs
 -- with a restricted search_path since PostgreSQL 17; everything is schema-qualified).
 --------------------------------------------------------------------------------
--- plpgsql, not sql: on Citus a SQL function whose parameters reach a distributed table cannot be
--- planned on the shards (the policies calling these run there). With its SET clause a SQL
--- function is not inlined either, so one node plans the policies the same.
 create function app_shared.gym_in_network(tenant_id uuid) returns boolean
-  language plpgsql stable parallel safe set search_path = pg_catalog
+  language sql stable parallel safe set search_path = pg_catalog
 as $$
-begin
-  return coalesce((select g.network_opt_in from app_public.gyms g where g.id = gym_in_network.tenant_id), false);
-end;
+  select coalesce((select g.network_opt_in from app_public.gyms g where g.id = gym_in_network.tenant_id), false)
 $$;
 comment on function app_shared.gym_in_network(uuid) is
   E'@behavior -*\nTrue while the gym is in the network. Policy helper for the shared role (invoker).';
@@ -925,8 +920,12 @@ begin
   delete from app_private.login_throttle t where t.login_key = v_key;
   -- Hashes made at a lower cost than configured are upgraded on the next good login (crypt
   -- directly: the password already proved itself, the new-password rule is not re-applied).
+  -- The new hash is computed in a statement of its own and the UPDATE gets only the value: on
+  -- Citus user_secrets is a reference table, whose UPDATE is sent to the workers as SQL, with
+  -- the password in it if crypt() were part of it (and Citus refuses gen_salt() there anyway).
   if substr(v_hash, 5, 2)::integer < app_private.bcrypt_cost() then
-    update app_private.user_secrets s set password_hash = crypt(password, gen_salt('bf', app_private.bcrypt_cost()))
+    v_hash := crypt(password, gen_salt('bf', app_private.bcrypt_cost()));
+    update app_private.user_secrets s set password_hash = v_hash
     where s.user_id = v_user.id;
   end if;
 
@@ -1565,21 +1564,13 @@ $$;
 grant execute on function app_private.managed_gym(uuid) to ":ROLE_SYSTEM";
 
 -- Mail the invitation with a fresh token (invite and resend).
--- plpgsql, not sql: on Citus a SQL function whose parameters reach a distributed table (gyms)
--- cannot be planned ("could not create distributed plan").
 create function app_private.mail_invitation(inv app_public.invitations, token text) returns void
-  language plpgsql volatile set search_path = pg_catalog
+  language sql volatile set search_path = pg_catalog
 as $$
-declare
-  v_gym text;
-begin
-  select g.name into v_gym from app_public.gyms g where g.id = inv.tenant_id;
-  if found then
-    perform app_private.queue_mail('invitation', inv.email,
-      jsonb_build_object('gym', v_gym, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
-      token);
-  end if;
-end;
+  select app_private.queue_mail('invitation', inv.email,
+    jsonb_build_object('gym', g.name, 'role', inv.role, 'display_name', inv.display_name, 'expires_at', inv.expires_at),
+    token)
+  from app_public.gyms g where g.id = inv.tenant_id
 $$;
 grant execute on function app_private.mail_invitation(app_public.invitations, text) to ":ROLE_SYSTEM";
 
@@ -1699,9 +1690,15 @@ declare
   v_inv app_public.invitations;
   v_user uuid;
   v_membership uuid;
+  v_hash text;
+  v_key app_public.invitations;
 begin
+  -- Found by its token (any gym), then locked by its key and checked again: on Citus a
+  -- FOR UPDATE must name one shard ("could not run distributed query with FOR UPDATE").
+  select i.* into v_key from app_public.invitations i
+  where i.token_hash = app_private.token_hash(accept_invitation.token);
   select i.* into v_inv from app_public.invitations i
-  where i.token_hash = app_private.token_hash(accept_invitation.token)
+  where i.tenant_id = v_key.tenant_id and i.id = v_key.id
     and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
   for update;
   if v_inv.id is null then
@@ -1710,11 +1707,14 @@ begin
 
   select u.id into v_user from app_public.users u where u.email = v_inv.email;
   if v_user is null then
-    -- A new person: they choose their own password, now.
+    -- A new person: they choose their own password, now. Hashed in a statement of its own so
+    -- that only the hash goes into the INSERT, which Citus sends to the workers as SQL
+    -- (user_secrets is a reference table there).
+    v_hash := app_private.hash_password(accept_invitation.password);
     insert into app_public.users (email, display_name) values (v_inv.email, v_inv.display_name)
       returning id into v_user;
     insert into app_private.user_secrets (user_id, password_hash)
-      values (v_user, app_private.hash_password(accept_invitation.password));
+      values (v_user, v_hash);
   elsif v_user is distinct from app_hidden.current_user_id() then
     -- An existing login is only ever joined to a gym by that person, logged in as themself:
     -- holding the link is not enough, and no password is set or changed here.
@@ -1788,12 +1788,16 @@ grant select, insert, update (used_at), delete on app_private.password_resets to
 create function app_private.set_password(user_id uuid, password text, keep_session uuid) returns void
   language plpgsql volatile set search_path = pg_catalog
 as $$
+declare
+  -- Hashed here, before any statement touches user_secrets, so that the writes carry only the
+  -- hash: on Citus they are sent to the workers as SQL (a reference table).
+  v_hash text := app_private.hash_password(set_password.password);
 begin
-  update app_private.user_secrets s set password_hash = app_private.hash_password(set_password.password)
+  update app_private.user_secrets s set password_hash = v_hash
   where s.user_id = set_password.user_id;
   if not found then
     insert into app_private.user_secrets (user_id, password_hash)
-      values (set_password.user_id, app_private.hash_password(set_password.password));
+      values (set_password.user_id, v_hash);
   end if;
   update app_private.sessions s set revoked_at = now()
   where s.user_id = set_password.user_id and s.revoked_at is null
@@ -2120,18 +2124,15 @@ grant select (tenant_id, membership_id, show_on_leaderboards, display_name)
   on app_public.network_preferences to ":ROLE_SHARED";
 
 -- True while this member shows on network leaderboards (their choice and their gym's).
--- plpgsql for Citus, as gym_in_network (300).
 create function app_shared.member_in_network(tenant_id uuid, membership_id uuid) returns boolean
-  language plpgsql stable parallel safe set search_path = pg_catalog
+  language sql stable parallel safe set search_path = pg_catalog
 as $$
-begin
-  return exists (
+  select exists (
     select 1 from app_public.network_preferences p
     where p.tenant_id = member_in_network.tenant_id
       and p.membership_id = member_in_network.membership_id
       and p.show_on_leaderboards
-  ) and app_shared.gym_in_network(member_in_network.tenant_id);
-end;
+  ) and app_shared.gym_in_network(member_in_network.tenant_id)
 $$;
 comment on function app_shared.member_in_network(uuid, uuid) is
   E'@behavior -*\nTrue while the member and their gym are in the network. Policy helper for the shared role (invoker).';
@@ -2176,8 +2177,10 @@ comment on function app_public.current_network_preferences() is 'Your network le
 grant execute on function app_public.current_network_preferences() to :GYM_ROLES;
 
 -- Opting in or out puts the member's bests on the network boards or takes them off (a
--- recompute of that member only). SECURITY DEFINER (database owner): only the owner may call
--- the shared layer's maintenance functions (app_shared.network_bests_*, 2100).
+-- recompute of that member only); a new network name is copied onto their board lines (the
+-- boards carry it so that reading one looks up no preference per line). SECURITY DEFINER
+-- (database owner): only the owner may call the shared layer's maintenance functions
+-- (app_shared.network_bests_*, 2100).
 create function app_private.tg_network_preferences__network_bests() returns trigger
   language plpgsql volatile security definer set search_path = pg_catalog
 as $$
@@ -2185,6 +2188,9 @@ declare
   r app_public.network_preferences := case when tg_op = 'DELETE' then old else new end;
 begin
   if tg_op = 'UPDATE' and old.show_on_leaderboards = new.show_on_leaderboards then
+    if old.display_name is distinct from new.display_name then
+      perform app_shared.network_bests_rename(new.tenant_id, new.membership_id);
+    end if;
     return null;
   end if;
   perform app_shared.network_bests_recompute(r.tenant_id, array[r.membership_id]);
@@ -2192,9 +2198,9 @@ begin
 end;
 $$;
 comment on function app_private.tg_network_preferences__network_bests() is
-  'Trigger: recompute a member''s network bests when they opt in or out. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
+  'Trigger: recompute a member''s network bests when they opt in or out; copy a new network name onto their board lines. SECURITY DEFINER (database owner): the maintenance functions are executable by the owner only.';
 create trigger _800_network_bests
-  after insert or delete or update of show_on_leaderboards on app_public.network_preferences
+  after insert or delete or update of show_on_leaderboards, display_name on app_public.network_preferences
   for each row execute function app_private.tg_network_preferences__network_bests();
 
 --! split: 1200-trainer-assignments.sql
@@ -3491,6 +3497,9 @@ create table app_shared.network_best_all_time (
   score         numeric not null,
   performed_on  date not null,
   result_id     uuid not null,
+  -- The member's chosen network name, copied from network_preferences (kept by its trigger),
+  -- so reading a board looks up no preference per line (see network_leaderboard).
+  display_name  text not null,
   primary key (tenant_id, membership_id, benchmark_id, is_rx)
 );
 comment on table app_shared.network_best_all_time is
@@ -3513,6 +3522,8 @@ create table app_shared.network_best_by_month (
   score         numeric not null,
   performed_on  date not null,
   result_id     uuid not null,
+  -- As in network_best_all_time: the chosen network name, kept by the preferences trigger.
+  display_name  text not null,
   primary key (tenant_id, membership_id, benchmark_id, is_rx, month)
 );
 comment on table app_shared.network_best_by_month is
@@ -3600,12 +3611,13 @@ declare
   v_rows integer;
 begin
   insert into app_shared.network_best_all_time as b
-    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id, display_name)
   select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
   on conflict (tenant_id, membership_id, benchmark_id, is_rx) do update
     set sort_score = excluded.sort_score, score = excluded.score,
@@ -3617,12 +3629,13 @@ begin
   end if;
 
   insert into app_shared.network_best_by_month as b
-    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id, display_name)
   select r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = network_bests_add.tenant_id and r.id = network_bests_add.result_id
   on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
     set sort_score = excluded.sort_score, score = excluded.score,
@@ -3654,25 +3667,27 @@ begin
    where b.tenant_id = v_tenant and (v_members is null or b.membership_id = any (v_members));
 
   insert into app_shared.network_best_all_time
-    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.member_id, w.benchmark_id, r.is_rx)
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
   order by r.member_id, w.benchmark_id, r.is_rx,
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
 
   insert into app_shared.network_best_by_month
-    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   where r.tenant_id = v_tenant and (v_members is null or r.member_id = any (v_members))
   order by r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on;
@@ -3715,9 +3730,45 @@ $$;
 comment on function app_shared.network_bests_holds(uuid, uuid, uuid) is
   E'@behavior -*\nTrue when this result is one of its member''s bests on a network board. SECURITY DEFINER (shared role): the boards are granted to nobody. Executable by the database owner (the triggers) only.';
 
+-- A member chose a new network name: copy it onto their board lines (the boards carry it so
+-- that reading a board looks up no preference per line). Reads the name under the shared
+-- role's policies, so only a member who shows on the boards has one to copy.
+create function app_shared.network_bests_rename(tenant_id uuid, membership_id uuid) returns void
+  language plpgsql volatile security definer set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+  v_name text := (select p.display_name from app_public.network_preferences p
+                  where p.tenant_id = network_bests_rename.tenant_id
+                    and p.membership_id = network_bests_rename.membership_id);
+  v_rows integer;
+begin
+  if v_name is null then
+    return;
+  end if;
+  update app_shared.network_best_all_time b set display_name = v_name
+   where b.tenant_id = network_bests_rename.tenant_id and b.membership_id = network_bests_rename.membership_id
+     and b.display_name is distinct from v_name;
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_all_time');
+  end if;
+  update app_shared.network_best_by_month b set display_name = v_name
+   where b.tenant_id = network_bests_rename.tenant_id and b.membership_id = network_bests_rename.membership_id
+     and b.display_name is distinct from v_name;
+  get diagnostics v_rows = row_count;
+  if v_rows > 0 then
+    perform app_shared.network_boards_changed('network_best_by_month');
+  end if;
+end;
+$$;
+comment on function app_shared.network_bests_rename(uuid, uuid) is
+  E'@behavior -*\nCopy a member''s current network name onto their board lines. SECURITY DEFINER (shared role): the boards are granted to nobody; reads the name under the shared role''s opt-in policies. Executable by the database owner (the triggers) only.';
+
 grant execute on function
   app_shared.network_bests_add(uuid, uuid), app_shared.network_bests_recompute(uuid, uuid[]),
-  app_shared.network_bests_workout_changed(uuid, uuid), app_shared.network_bests_holds(uuid, uuid, uuid)
+  app_shared.network_bests_workout_changed(uuid, uuid), app_shared.network_bests_holds(uuid, uuid, uuid),
+  app_shared.network_bests_rename(uuid, uuid)
 to ":DATABASE_OWNER";
 
 --------------------------------------------------------------------------------
@@ -3736,13 +3787,14 @@ declare
 begin
   delete from app_shared.network_best_all_time;
   insert into app_shared.network_best_all_time
-    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx)
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx,
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on
   -- A result logged meanwhile by a committed writer already holds its key: keep the better.
@@ -3755,13 +3807,14 @@ begin
 
   delete from app_shared.network_best_by_month;
   insert into app_shared.network_best_by_month
-    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id)
+    (tenant_id, membership_id, benchmark_id, is_rx, month, sort_score, score, performed_on, result_id, display_name)
   select distinct on (r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on))
          r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on)::date,
-         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id
+         case when bm.lower_is_better then r.score else -r.score end, r.score, r.performed_on, r.id, p.display_name
   from app_public.workout_results r
   join app_public.workouts w on w.tenant_id = r.tenant_id and w.id = r.workout_id
   join app_public.benchmarks bm on bm.id = w.benchmark_id
+  join app_public.network_preferences p on p.tenant_id = r.tenant_id and p.membership_id = r.member_id
   order by r.tenant_id, r.member_id, w.benchmark_id, r.is_rx, date_trunc('month', r.performed_on),
            case when bm.lower_is_better then r.score else -r.score end, r.performed_on
   on conflict (tenant_id, membership_id, benchmark_id, is_rx, month) do update
@@ -3787,8 +3840,12 @@ grant execute on function app_shared.refresh_leaderboards() to ":DATABASE_OWNER"
 -- What visitors get: the top 100 of a board (and anyone tied with the 100th), one ranked line
 -- per member. SECURITY DEFINER (shared role) because the boards are granted to nobody; safe
 -- because it returns only rank, display name (the member's chosen network name), gym name,
--- score and date, never an id, and because it joins the *current* opt-ins (under the shared
--- role's policies), so nobody who opted out can show even if a board row were stale.
+-- score and date, never an id. A board holds lines of opted-in members only: the preferences
+-- and gyms triggers take a member's or a gym's lines off in the same transaction as the
+-- opt-out, and the maintenance functions read results under the shared role's opt-in
+-- policies. The gym's opt-in is re-checked here anyway (one primary-key lookup per line, the
+-- gym name needs it); the member's name comes from the line itself: re-reading their
+-- preference cost ≈ 25 µs a line (its policy calls gym_in_network per row), most of a read.
 -- The limit is inside: a definer function is never inlined, so a caller's LIMIT cannot stop
 -- its scan; the ordered index scan stops after the first 100 rows kept.
 --------------------------------------------------------------------------------
@@ -3817,22 +3874,20 @@ begin
     return;
   end if;
   -- One query for both boards (the table and the month condition are the only difference).
-  -- The current opt-ins are re-checked per line through a LATERAL primary-key lookup: a plain
-  -- join lets the planner hash every opt-in of the network before the first line (≈ 170 ms at
-  -- 1 000 gyms); LATERAL keeps it a nested loop over the ordered index scan, which stops after
-  -- 100 lines and anyone tied with the 100th.
+  -- The gym (name, current opt-in) is a LATERAL primary-key lookup per line: a plain join lets
+  -- the planner hash every gym of the network before the first line; LATERAL keeps it a
+  -- nested loop over the ordered index scan, which stops after 100 lines and anyone tied with
+  -- the 100th.
   return query execute format($q$
     select t.rank, t.display_name, t.gym_name, t.score, t.performed_on from (
       select (rank() over (order by l.sort_score))::integer as rank,
-             o.display_name, o.gym_name, l.score, l.performed_on
+             l.display_name, o.gym_name, l.score, l.performed_on
       from app_shared.%I l
       cross join lateral (
-        select p.display_name, g.name as gym_name
+        select g.name as gym_name
         from app_public.gyms g
-        join app_public.network_preferences p on p.tenant_id = g.id
         where g.id = l.tenant_id and g.network_opt_in
-          and p.membership_id = l.membership_id and p.show_on_leaderboards
-        limit 1 -- at most one line per member anyway; also keeps the planner from flattening it into a join
+        limit 1 -- one row anyway; keeps the planner from flattening it into a join
       ) o
       where l.benchmark_id = $1 and l.is_rx = $2 %s
       order by l.sort_score
@@ -3845,7 +3900,7 @@ begin
 end;
 $$;
 comment on function app_shared.network_leaderboard(text, boolean, boolean) is
-  E'@name network_leaderboard\n@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (current opt-ins re-checked on every call)\nThe top 100 (with ties) of a benchmark''s network leaderboard (by slug, e.g. "fran"): Rx or scaled, all time or this month. Live: a result counts as soon as it is saved.';
+  E'@name network_leaderboard\n@sharedSafe returns only rank, chosen display name, gym name, score and date of opted-in members of opted-in gyms (lines leave the board in the transaction that opts out; the gym''s opt-in is re-checked on every call)\nThe top 100 (with ties) of a benchmark''s network leaderboard (by slug, e.g. "fran"): Rx or scaled, all time or this month. Live: a result counts as soon as it is saved.';
 
 create function app_shared.leaderboard_refreshed_at() returns timestamptz
   language sql stable security definer set search_path = pg_catalog

@@ -108,15 +108,18 @@ async function main() {
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       watch: dev,
       realtimeSessionCheckMs: config.realtimeSessionCheckMs,
-      // Citus: claims the way Citus hands them to its workers, tenant reads routed to one shard.
-      ...(config.citus ? { transactions: { settingsStyle: "set_local" as const }, tenantRouting: true } : {}),
+      // Citus: claims the way Citus hands them to its workers, tenant reads routed to one shard,
+      // subscriptions hear the workers' NOTIFYs.
+      ...(config.citus
+        ? { transactions: { settingsStyle: "set_local" as const }, tenantRouting: true, listenOnEveryNode: true }
+        : {}),
     });
     if (dev) {
       await watchCurrentMigration(db.ownerUrl);
       step("watching migrations/current (graphile-migrate); the schema reloads after each change");
     }
     if (config.worker) {
-      worker = await startWorker(db.ownerUrl);
+      worker = await startWorker(db.ownerUrl, { citus: config.citus });
       api.metrics.watchWorker(worker, Object.keys(taskList));
       step("graphile-worker running in this process");
       step(`mail (invitations, password resets) goes to ${createMailer(config).describe()}`);

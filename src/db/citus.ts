@@ -205,12 +205,17 @@ export interface Placement {
 }
 
 /**
- * Login bookkeeping, read and written only by functions the coordinator runs (the login guard's
- * upserts): kept local there. As reference tables, their `ON CONFLICT … DO UPDATE SET … now()`
- * is refused (Citus wants IMMUTABLE functions there), and every failed login would be a
- * two-phase write to every node. Nothing references them.
+ * Tables only the coordinator's own functions read and write, and nothing distributed
+ * references: kept local there.
+ * - Login bookkeeping (the login guard's upserts). As reference tables, their `ON CONFLICT …
+ *   DO UPDATE SET … now()` is refused (Citus wants IMMUTABLE functions there), and every
+ *   failed login would be a two-phase write to every node.
+ * - The mail outbox: its insert trigger adds a graphile-worker job, and graphile_worker's
+ *   schema exists on the coordinator only. As a reference table the trigger fires on every
+ *   placement, on the workers too (refused). Written by queue_mail (account functions run on
+ *   the coordinator, migrations/citus.sql keeps mail_invitation there), read by the send_mail task.
  */
-const COORDINATOR_ONLY = new Set(["app_private.login_address_budget", "app_private.login_throttle"]);
+const COORDINATOR_ONLY = new Set(["app_private.login_address_budget", "app_private.login_throttle", "app_private.mail_outbox"]);
 
 /**
  * The placement of every table of ours, read from the catalog, in an order Citus accepts:
@@ -301,6 +306,12 @@ export async function distributeTables(
       "select logicalrelid::regclass::text as table from pg_dist_partition where partmethod = 'h' or repmodel = 't'",
     );
     const placed = new Set(rows.map((r) => r.table));
+    // A table placed by an earlier setup that now stays on the coordinator (COORDINATOR_ONLY
+    // grew: the mail outbox) goes back to a plain local table.
+    for (const p of plan.filter((p) => p.kind === "local" && placed.has(p.table))) {
+      await client.query("select undistribute_table($1)", [p.table]);
+      log(`${p.table}: back to a local table on the coordinator`);
+    }
     const pending = plan.filter((p) => p.kind !== "local" && !placed.has(p.table));
     if (pending.length === 0) return;
     // Foreign keys off while placing, back on after. With them on, making a referenced table a

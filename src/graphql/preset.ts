@@ -22,7 +22,7 @@ import { credentialsPlugin } from "./plugins/credentials";
 import type { QueryLimits } from "./plugins/limits";
 import { IroncladNamingPreset } from "./plugins/naming";
 import { RealtimePlugin } from "./plugins/realtime";
-import { TenantRoutingPlugin } from "./plugins/tenant-routing";
+import { tenantRoutingPlugin } from "./plugins/tenant-routing";
 
 /**
  * What shapes the GraphQL API. The one options type: startApi's ApiOptions (src/server.ts) are
@@ -59,8 +59,10 @@ export interface PresetOptions {
   realtimeSessionCheckMs?: number;
   /** How a request's transaction is opened (src/db/pg-adaptor.ts); default: one round trip, session check inside. */
   transactions?: TransactionOptions;
-  /** Every tenant-table read names the token's gym as a parameter (Citus routing; src/graphql/plugins/tenant-routing.ts). */
+  /** Every tenant-table read, update and delete names the token's gym as a parameter (Citus routing; src/graphql/plugins/tenant-routing.ts). */
   tenantRouting?: boolean;
+  /** Citus: subscriptions LISTEN on every node of the cluster, where shard triggers NOTIFY (src/db/citus-listen.ts). */
+  listenOnEveryNode?: boolean;
 }
 
 export interface TransactionOptions {
@@ -102,9 +104,10 @@ export interface RoleInstance {
 /**
  * What every role's instance shares: one cache of websocket identities (a socket's token is
  * checked and watched once, whichever schema serves it) and one LISTEN connection (not one
- * per role held out of the pool). The caller releases `pgSubscriber` after the instances.
+ * per role held out of the pool, or the given one: one per node of a Citus cluster). The caller
+ * releases `pgSubscriber` after the instances.
  */
-export function sharedInstanceParts(options: PresetOptions): Omit<RoleInstance, "role"> {
+export function sharedInstanceParts(options: PresetOptions, pgSubscriber?: PgSubscriber): Omit<RoleInstance, "role"> {
   // Websocket operations carry their token in connectionParams.authorization; it is checked
   // by the same code as the HTTP Authorization header (src/auth/middleware.ts).
   return {
@@ -115,7 +118,7 @@ export function sharedInstanceParts(options: PresetOptions): Omit<RoleInstance, 
       issuer: JWT_ISSUER,
       sessionCheckMs: options.realtimeSessionCheckMs,
     }),
-    pgSubscriber: new PgSubscriber(options.authPool),
+    pgSubscriber: pgSubscriber ?? new PgSubscriber(options.authPool),
   };
 }
 
@@ -144,7 +147,7 @@ export function makePreset(options: PresetOptions, instance: RoleInstance): Grap
         limits: options.limits,
         trustedDocuments: options.trustedDocuments,
       }),
-      ...(options.tenantRouting ? [TenantRoutingPlugin] : []),
+      ...(options.tenantRouting ? [tenantRoutingPlugin(role)] : []),
     ],
     pgServices: [pgService(options, role, pgSubscriber)],
     gather: {

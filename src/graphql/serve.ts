@@ -3,6 +3,7 @@ import express, { type Express, type RequestHandler } from "express";
 import { postgraphile, type PostGraphileInstance } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
 import type { NodeGrafservBase } from "postgraphile/grafserv/node";
+import { ClusterSubscriber } from "../db/citus-listen";
 import { APP_ROLES, type AppRole } from "../roles";
 import { attachWebsockets } from "../realtime/websocket-server";
 import { makePreset, sharedInstanceParts, type PresetOptions } from "./preset";
@@ -32,7 +33,11 @@ export async function mountGraphQL(
   options: PresetOptions,
   plugins: GraphileConfig.Plugin[] = [],
 ): Promise<MountedGraphQL & { buildTimes: SchemaBuildTimes }> {
-  const shared = sharedInstanceParts(options);
+  // Citus: shard triggers NOTIFY on the workers; hear every node (src/db/citus-listen.ts).
+  const shared = sharedInstanceParts(
+    options,
+    options.listenOnEveryNode ? await ClusterSubscriber.connect(options.authPool) : undefined,
+  );
   const built: { role: AppRole; pgl: PostGraphileInstance; handler: RequestHandler; serv: NodeGrafservBase; ms: number }[] = [];
   const release = async () => {
     for (const { pgl } of built) await pgl.release();

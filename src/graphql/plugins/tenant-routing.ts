@@ -1,7 +1,13 @@
-import type { PgSelectStep } from "postgraphile/@dataplan/pg";
-import { access, context, lambda } from "postgraphile/grafast";
+import {
+  pgDeleteSingle,
+  pgUpdateSingle,
+  type PgCodecWithAttributes,
+  type PgResource,
+  type PgSelectStep,
+} from "postgraphile/@dataplan/pg";
+import { access, context, lambda, object, specFromNodeId, type FieldArgs, type Maybe, type Step } from "postgraphile/grafast";
 import { sql, type SQL } from "postgraphile/pg-sql2";
-import { isGymRole } from "../../roles";
+import { isGymRole, type AppRole } from "../../roles";
 
 /**
  * Single-shard routing for Citus mode: every read of a tenant table that PostGraphile builds
@@ -24,6 +30,19 @@ import { isGymRole } from "../../roles";
  * is planned, before steps are merged or inlined into a parent query, so lists, connections,
  * aggregates, by-key lookups and relations all get it. The condition is deferred SQL: the plan
  * is shared by every visitor of an operation, and whether to add it depends on the token.
+ *
+ * Writes: PostGraphile's update and delete mutations (`updateX(input: { rowId })`, the `…ById`
+ * node-id ones, `updateGymBySlug`) find their row by its key alone, `where id = $1` (the naming
+ * plugin drops `tenant_id` from every key), and @dataplan/pg has no hook on a mutation's WHERE.
+ * So in a gym role's schema their plans are re-stated with the same steps PostGraphile uses
+ * (pgUpdateSingle / pgDeleteSingle, the input applied, `{ result }` returned) and one more key
+ * in the spec: `tenant_id` (`id` on gyms) = the token's gym, a query parameter. A key that
+ * already is the distribution column (`updateGym(rowId:)`) is left as it is. Each role has its
+ * own schema and a request is only ever answered from its role's (src/graphql/preset.ts), so
+ * the role is known when the schema is built; the platform owner's mutations (every gym) keep
+ * PostGraphile's plans. Creates need nothing: the row's `tenant_id` (given, or the column
+ * default `current_tenant_id()`, which Citus evaluates on the coordinator before routing an
+ * INSERT) already picks one shard (test/citus/api.test.ts EXPLAINs them too).
  */
 
 /** Claim → the setting PostGraphile's context carries it in (src/auth/pg-settings.ts). */
@@ -70,34 +89,102 @@ function isTenantCodec(codec: { extensions?: { pg?: { schemaName?: string; name?
   return pg.name === "gyms" || attributes.tenant_id?.notNull === true;
 }
 
-export const TenantRoutingPlugin: GraphileConfig.Plugin = {
-  name: "IroncladTenantRoutingPlugin",
-  version: "0.1.0",
-  description: "Every read of a tenant table names the token's gym as a parameter (Citus single-shard routing)",
-  schema: {
-    entityBehavior: {
-      // Ordering a global table's rows by a count of a tenant table's (`plans(orderBy:
-      // GYMS_COUNT_ASC)`, `users(orderBy: MEMBERSHIPS_COUNT_ASC)`) is a correlated subquery on a
-      // distributed table under a reference table, which Citus refuses ("correlated subqueries
-      // are not supported when the FROM clause contains a reference table"): not offered.
-      pgCodecRelation: {
-        override(behavior, relation) {
-          return relation.isReferencee && !isTenantCodec(relation.localCodec) && isTenantCodec(relation.remoteResource.codec)
-            ? // pg-aggregates' behavior (registered by its plugin, not in the types this file sees)
-              [behavior, "-manyRelation:aggregates:orderBy" as GraphileBuild.BehaviorString]
-            : behavior;
+/** The tenant column of a table resource (as tenantColumnOf), from what the schema build sees. */
+function tenantColumnOfResource(resource: PgResource): string | null {
+  const pg = resource.extensions?.pg;
+  const attributes = resource.codec.attributes;
+  if (!pg || !attributes || resource.parameters) return null;
+  return tenantColumnOf(
+    pg.schemaName,
+    pg.name,
+    Object.entries(attributes).map(([attname, a]) => ({ attname, attnotnull: a.notNull ?? false })),
+  );
+}
+
+type Spec = Record<string, Step>;
+
+/**
+ * `tenantRoutingPlugin(role)`: reads of tenant tables for every role (the condition itself
+ * checks the token), and, for a gym role's schema, its update and delete mutations too.
+ */
+export function tenantRoutingPlugin(role: AppRole): GraphileConfig.Plugin {
+  return {
+    name: "IroncladTenantRoutingPlugin",
+    version: "0.2.0",
+    description:
+      "Every read and by-key write of a tenant table names the token's gym as a parameter (Citus single-shard routing)",
+    gather: {
+      hooks: {
+        pgTables_PgResourceOptions(_info, event) {
+          const { pgClass, resourceOptions } = event;
+          if (pgClass.relkind !== "r" && pgClass.relkind !== "p") return;
+          const column = tenantColumnOf(pgClass.getNamespace()!.nspname, pgClass.relname, pgClass.getAttributes());
+          if (column) resourceOptions.selectAuth = routeToTenant(column);
         },
       },
     },
-  },
-  gather: {
-    hooks: {
-      pgTables_PgResourceOptions(_info, event) {
-        const { pgClass, resourceOptions } = event;
-        if (pgClass.relkind !== "r" && pgClass.relkind !== "p") return;
-        const column = tenantColumnOf(pgClass.getNamespace()!.nspname, pgClass.relname, pgClass.getAttributes());
-        if (column) resourceOptions.selectAuth = routeToTenant(column);
+    schema: {
+      entityBehavior: {
+        // Ordering a global table's rows by a count of a tenant table's (`plans(orderBy:
+        // GYMS_COUNT_ASC)`, `users(orderBy: MEMBERSHIPS_COUNT_ASC)`) is a correlated subquery on a
+        // distributed table under a reference table, which Citus refuses ("correlated subqueries
+        // are not supported when the FROM clause contains a reference table"): not offered.
+        pgCodecRelation: {
+          override(behavior, relation) {
+            return relation.isReferencee && !isTenantCodec(relation.localCodec) && isTenantCodec(relation.remoteResource.codec)
+              ? // pg-aggregates' behavior (registered by its plugin, not in the types this file sees)
+                [behavior, "-manyRelation:aggregates:orderBy" as GraphileBuild.BehaviorString]
+              : behavior;
+          },
+        },
+      },
+      hooks: {
+        GraphQLObjectType_fields_field(field, build, ctx) {
+          const { isPgUpdateMutation, isPgDeleteMutation, pgFieldResource, fieldName, fieldBehaviorScope } = ctx.scope;
+          if (!isGymRole(role) || !(isPgUpdateMutation || isPgDeleteMutation) || !pgFieldResource) return field;
+          const resource = pgFieldResource as PgResource;
+          const column = tenantColumnOfResource(resource);
+          if (!column) return field;
+          // A table's codec (tenantColumnOfResource found its attributes).
+          const codec = resource.codec as PgCodecWithAttributes;
+          const { inflection } = build;
+          // The row's own key, exactly as PostGraphile reads it from the input.
+          let specOf: (args: FieldArgs) => Spec;
+          if (fieldBehaviorScope?.startsWith("nodeId:")) {
+            const handler = build.getNodeIdHandler?.(inflection.tableType(codec));
+            if (!handler) throw new Error(`tenant routing: no node id handler for ${fieldName}`);
+            const nodeIdField = inflection.nodeIdFieldName();
+            // The node id argument is a string (an ID) at runtime, as PostGraphile's own plan treats it.
+            specOf = (args) => specFromNodeId(handler, args.getRaw(["input", nodeIdField]) as Step<Maybe<string>>) as Spec;
+          } else {
+            const unique = resource.uniques.find(
+              (u) =>
+                fieldName ===
+                (isPgUpdateMutation
+                  ? inflection.updateByKeysField({ resource, unique: u })
+                  : inflection.deleteByKeysField({ resource, unique: u })),
+            );
+            if (!unique) throw new Error(`tenant routing: no unique key of ${resource.name} names ${fieldName}`);
+            const keys = unique.attributes.map((attributeName) => [
+              attributeName,
+              inflection.attribute({ attributeName, codec }),
+            ]);
+            specOf = (args) =>
+              Object.fromEntries(keys.map(([attributeName, name]) => [attributeName, args.getRaw(["input", name!])]));
+          }
+          return {
+            ...field,
+            plan(_$root, args) {
+              const spec = specOf(args);
+              // The token's gym (null without one: then no row matches, as RLS would have it).
+              if (!(column in spec)) spec[column] = access(context(), ["pgSettings", TENANT_SETTING]);
+              const $mutation = isPgUpdateMutation ? pgUpdateSingle(resource, spec) : pgDeleteSingle(resource, spec);
+              args.apply($mutation);
+              return object({ result: $mutation });
+            },
+          };
+        },
       },
     },
-  },
-};
+  };
+}
