@@ -379,9 +379,9 @@ async function seedGymDomain(s: Seeding, people: SeededMembership[]) {
   );
   // One invitation waiting to be accepted (its mail goes through the outbox like any other);
   // not in tiny-box, which is full.
-  // Not in Citus mode: the mail outbox's enqueue trigger runs on the workers, where the
-  // graphile-worker schema is absent (docs/CITUS.md, not done yet).
-  if (members.length <= 10 && !s.citus) {
+  if (members.length <= 10) {
+    // Citus: a transaction of its own (the definer function reads the shard the admin just wrote).
+    await become(s, admin);
     await client.query("select app_public.invite_to_gym($1, 'coach', 'New Coach')", [`new-coach@${admin.email.split("@")[1]}`]);
   }
 
