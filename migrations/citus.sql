@@ -439,3 +439,67 @@ $$;
 comment on function app_private.network_bests_catch_up() is
   'Citus mode: apply the network boards'' pending notes (graphile-worker task network_bests_catch_up, on the coordinator). Invoker: runs as the database owner, the only role that may call the maintenance functions.';
 revoke all on function app_private.network_bests_catch_up() from public;
+
+--------------------------------------------------------------------------------
+-- workouts_leaderboard (1500): a SQL function whose parameter reaches a distributed table
+-- (workout_bests) cannot be planned by Citus ("parameterized queries for SQL functions
+-- referencing distributed tables are not supported"). On one node it stays SQL (inlined, the
+-- board index read in rank order); here the same query in plpgsql, routed to the gym's shard.
+--------------------------------------------------------------------------------
+create or replace function app_public.workouts_leaderboard(w app_public.workouts)
+  returns setof app_public.leaderboard_entry
+  language plpgsql stable
+as $$
+begin
+  return query
+  select (rank() over (order by b.is_rx desc, b.sort_score))::integer,
+         b.member_id,
+         (select m.display_name from app_public.memberships m
+          where m.tenant_id = b.tenant_id and m.id = b.member_id) as display_name,
+         b.score, b.is_rx, b.performed_on
+  from app_public.workout_bests b
+  where b.tenant_id = w.tenant_id and b.workout_id = w.id
+  order by b.is_rx desc, b.sort_score, display_name;
+end;
+$$;
+
+--------------------------------------------------------------------------------
+-- profiles_display_name (1100): as workouts_leaderboard, a SQL function reading a distributed
+-- table with its parameter ("could not create distributed plan"); plpgsql here, inlinable SQL on
+-- one node. The shards' row-type overloads of both are made at placement (src/db/citus.ts).
+--------------------------------------------------------------------------------
+create or replace function app_public.profiles_display_name(p app_public.profiles) returns text
+  language plpgsql stable
+as $$
+begin
+  return (select m.display_name from app_public.memberships m
+          where m.tenant_id = p.tenant_id and m.id = p.membership_id);
+end;
+$$;
+
+--------------------------------------------------------------------------------
+-- open_invitation (700): the single-node lookup locks the invitation FOR UPDATE by its id alone;
+-- Citus locks rows only in a query routed to one shard ("could not run distributed query with
+-- FOR UPDATE/SHARE commands"), so resend and revoke failed. Here the gym is read first (a plain
+-- read, no lock), then the row is locked by its full key with the same conditions: same answer
+-- (IC020 for anything not the caller's to manage), one shard.
+--------------------------------------------------------------------------------
+create or replace function app_private.open_invitation(invitation_id uuid) returns app_public.invitations
+  language plpgsql volatile set search_path = pg_catalog
+as $$
+declare
+  v_tenant uuid;
+  v_inv app_public.invitations;
+begin
+  select i.tenant_id into v_tenant from app_public.invitations i where i.id = open_invitation.invitation_id;
+  select i.* into v_inv from app_public.invitations i
+  where i.tenant_id = v_tenant and i.id = open_invitation.invitation_id and i.accepted_at is null and i.revoked_at is null
+    and (i.tenant_id = app_hidden.current_tenant_id() and app_hidden.current_app_role() = 'gym_admin'
+         or app_hidden.current_app_role() = 'platform_owner')
+  for update;
+  if v_inv.id is null then
+    raise exception 'No such open invitation' using errcode = 'IC020';
+  end if;
+  return v_inv;
+end;
+$$;

@@ -89,13 +89,15 @@ grant execute on function app_hidden.latest_migration_hash() to ":DATABASE_AUTHE
 
 CREATE OR REPLACE FUNCTION app_hidden.membership_role(tenant_id uuid, membership_id uuid)
  RETURNS text
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  select m.role::text from app_public.memberships m
-  where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
-    and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner')
+begin
+  return (select m.role::text from app_public.memberships m
+          where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
+            and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner'));
+end;
 $function$;
 alter function app_hidden.membership_role(tenant_id uuid, membership_id uuid) owner to ":ROLE_SYSTEM";
 comment on function app_hidden.membership_role(tenant_id uuid, membership_id uuid) is 'Role of a membership in the caller''s gym (NULL otherwise). SECURITY DEFINER (system) so validation triggers work whatever the caller may read.';
@@ -3018,17 +3020,19 @@ grant execute on function app_public.me() to ":ROLE_ANONYMOUS", ":ROLE_MEMBER", 
 
 CREATE OR REPLACE FUNCTION app_public.memberships_email(m app_public.memberships)
  RETURNS text
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  select u.email::text
-  from app_public.memberships mm
-  join app_public.users u on u.id = mm.user_id
-  where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
-    and ((mm.tenant_id = app_hidden.current_tenant_id()
-          and (app_hidden.current_app_role() = 'gym_admin' or mm.user_id = app_hidden.current_user_id()))
-         or app_hidden.current_app_role() = 'platform_owner')
+begin
+  return (select u.email::text
+          from app_public.memberships mm
+          join app_public.users u on u.id = mm.user_id
+          where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
+            and ((mm.tenant_id = app_hidden.current_tenant_id()
+                  and (app_hidden.current_app_role() = 'gym_admin' or mm.user_id = app_hidden.current_user_id()))
+                 or app_hidden.current_app_role() = 'platform_owner'));
+end;
 $function$;
 alter function app_public.memberships_email(m app_public.memberships) owner to ":ROLE_SYSTEM";
 comment on function app_public.memberships_email(m app_public.memberships) is 'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system): users rows are private to their owner.';

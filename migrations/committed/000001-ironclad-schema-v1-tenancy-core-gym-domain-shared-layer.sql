@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:4d46ce672df56dc06fc432a24d636030a3f96e7e
+--! Hash: sha1:3b9673a61a6e9a2c4d4ea8447a00b2226eb2c083
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -518,16 +518,20 @@ grant select (tenant_id, id) on app_public.memberships to ":ROLE_SHARED";
 -- runs as the system role; it answers only for a membership the caller can see (same gym, or
 -- the platform owner), re-checked here because a definer function must not trust a row value
 -- handed to it.
+-- plpgsql, not sql: on Citus a SQL function whose parameters reach a distributed table cannot be
+-- planned ("could not create distributed plan"); SECURITY DEFINER, so never inlined on one node.
 create function app_public.memberships_email(m app_public.memberships) returns text
-  language sql stable security definer set search_path = pg_catalog
+  language plpgsql stable security definer set search_path = pg_catalog
 as $$
-  select u.email::text
-  from app_public.memberships mm
-  join app_public.users u on u.id = mm.user_id
-  where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
-    and ((mm.tenant_id = app_hidden.current_tenant_id()
-          and (app_hidden.current_app_role() = 'gym_admin' or mm.user_id = app_hidden.current_user_id()))
-         or app_hidden.current_app_role() = 'platform_owner')
+begin
+  return (select u.email::text
+          from app_public.memberships mm
+          join app_public.users u on u.id = mm.user_id
+          where mm.tenant_id = m.tenant_id and mm.id = m.id and mm.user_id = m.user_id
+            and ((mm.tenant_id = app_hidden.current_tenant_id()
+                  and (app_hidden.current_app_role() = 'gym_admin' or mm.user_id = app_hidden.current_user_id()))
+                 or app_hidden.current_app_role() = 'platform_owner'));
+end;
 $$;
 comment on function app_public.memberships_email(app_public.memberships) is
   'Contact email: visible to the gym admin, the person themself and the platform owner; NULL to everyone else. SECURITY DEFINER (system): users rows are private to their owner.';
@@ -1957,12 +1961,17 @@ reset role;
 -- app_hidden.current_membership_id() (section 100) reads the token's membership claim.
 --------------------------------------------------------------------------------
 -- The membership's role, for trigger checks such as "a class's coach is a coach".
+-- plpgsql, not sql: on Citus a SQL function whose parameters reach a distributed table cannot be
+-- planned on the shards ("could not create distributed plan"); a plpgsql lookup is a plain
+-- router query. (SECURITY DEFINER functions are never inlined, so one node plans it the same.)
 create function app_hidden.membership_role(tenant_id uuid, membership_id uuid) returns text
-  language sql stable security definer set search_path = pg_catalog
+  language plpgsql stable security definer set search_path = pg_catalog
 as $$
-  select m.role::text from app_public.memberships m
-  where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
-    and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner')
+begin
+  return (select m.role::text from app_public.memberships m
+          where m.tenant_id = membership_role.tenant_id and m.id = membership_role.membership_id
+            and (m.tenant_id = app_hidden.current_tenant_id() or app_hidden.current_app_role() = 'platform_owner'));
+end;
 $$;
 comment on function app_hidden.membership_role(uuid, uuid) is
   'Role of a membership in the caller''s gym (NULL otherwise). SECURITY DEFINER (system) so validation triggers work whatever the caller may read.';

@@ -69,10 +69,7 @@ async function main() {
   console.log("Ironclad: preparing the database…");
   db = await prepareDatabase(config, step, { exclusive: true });
   try {
-    if (config.seed && config.citus) {
-      // The seed writes as several roles in one transaction, which Citus refuses (docs/CITUS.md).
-      step("demo seed skipped: not supported in Citus mode");
-    } else if (config.seed) {
+    if (config.seed) {
       step((await seedIfEmpty(db)) ? "loaded the demo data" : "database already has data; demo seed skipped");
     }
     api = await startApi({
@@ -142,7 +139,7 @@ Ironclad is running${db.embedded ? ` (embedded Postgres, data in ${config.dataDi
   Health    ${api.url}/healthz  ${api.url}/readyz  ${api.url}/metrics
   Mail      ${createMailer(config).describe()}
 `);
-  if (config.seed && !config.citus) {
+  if (config.seed) {
     console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);
     for (const login of demoLogins()) console.log(`  ${login.email.padEnd(32)} ${login.role.padEnd(18)} ${login.gym}`);
     console.log(

@@ -401,6 +401,7 @@ export async function distributeTables(
       pending.map((p) => p.table),
     );
     await distributeFunctions(client, log);
+    await shardRowFunctions(client, log);
     if (refused.length > 0) throw new Error(`Citus refused ${refused.length} placement(s):\n  ${refused.join("\n  ")}`);
   });
 }
@@ -456,6 +457,61 @@ export async function grantInsertOnShards(client: Client, tables: string[]) {
   for (const { table, role } of rows) {
     await client.query("select run_command_on_placements($1, $2)", [table, `grant insert on %s to ${quoteIdent(role)}`]);
   }
+}
+
+/**
+ * Functions taking a distributed table's row (computed columns: `memberships_email(m)`,
+ * `profiles_display_name(p)`, `workouts_leaderboard(w)`) and Citus: a query sent to a shard names
+ * the shard (`memberships_102042`), whose row is of the shard's own type, and the worker finds no
+ * `memberships_email(memberships_102042)` — every API request selecting a computed column fails.
+ * So each shard gets an overload for its row type that hands the row on, as the table's row type
+ * (same columns in the same order: through its text form), to the real function, whose own rights
+ * and checks apply (the overload is an invoker function executable by the same roles). Only
+ * functions the workers have (distributed); a new shard (split, tenant isolation) needs this again.
+ */
+export async function shardRowFunctions(client: Client, log: (m: string) => void = () => undefined) {
+  const { rows } = await client.query<{
+    fn: string;
+    name: string;
+    table: string;
+    rest: string[];
+    result: string;
+    setof: boolean;
+    grantees: string[];
+  }>(
+    `select p.oid::regprocedure::text as fn, quote_ident(n.nspname) || '.' || quote_ident(p.proname) as name,
+            c.oid::regclass::text as table,
+            array(select format_type(a, null) from unnest((p.proargtypes::oid[])[1:]) a) as rest,
+            case when p.proretset then format_type(p.prorettype, null) else pg_get_function_result(p.oid) end as result,
+            p.proretset as setof,
+            array(select distinct case when x.grantee = 0 then 'public' else quote_ident(x.grantee::regrole::text) end
+                    from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
+                   where x.privilege_type = 'EXECUTE') as grantees
+       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       join pg_type t on t.oid = p.proargtypes[0]
+       join pg_class c on c.oid = t.typrelid
+       join pg_dist_partition d on d.logicalrelid = c.oid and d.partmethod = 'h'
+      where n.nspname in ('app_public', 'app_private', 'app_shared', 'app_hidden') and p.pronargs >= 1
+        and exists (select 1 from pg_dist_object o where o.classid = 'pg_proc'::regclass and o.objid = p.oid)
+      order by 1`,
+  );
+  for (const f of rows) {
+    // run_command_on_placements fills the shard's name in with format(): %1$s, as it is used several times.
+    const args = ["%1$s", ...f.rest].join(", ");
+    const call = [`$1::text::${f.table}`, ...f.rest.map((_, i) => `$${i + 2}`)].join(", ");
+    const body = f.setof ? `select * from ${f.name}(${call})` : `select ${f.name}(${call})`;
+    const grants = f.grantees.filter((g) => g !== "public");
+    const command = [
+      // On the worker, as a local object of the shard (not propagated anywhere).
+      "set citus.enable_ddl_propagation = off",
+      `create or replace function ${f.name}(${args}) returns ${f.setof ? `setof ${f.result}` : f.result} ` +
+        `language sql stable set search_path = pg_catalog as $fn$ ${body} $fn$`,
+      `revoke all on function ${f.name}(${args}) from public`,
+      ...(grants.length ? [`grant execute on function ${f.name}(${args}) to ${grants.join(", ")}`] : []),
+    ].join("; ");
+    await client.query("select run_command_on_placements($1, $2)", [f.table, command]);
+  }
+  log(`shard row-type overloads: ${rows.map((f) => f.fn).join(", ") || "none"}`);
 }
 
 /** `FOREIGN KEY (tenant_id, col) REFERENCES t(tenant_id, id) ON DELETE SET NULL (col)`: column, referenced table. */

@@ -1,6 +1,6 @@
 import { Client } from "pg";
 import type { Config } from "../config";
-import { citusShardCount, distributeTables, migrationUrl } from "./citus";
+import { citusMode, citusShardCount, distributeTables, migrationUrl } from "./citus";
 import { startEmbedded } from "./embedded";
 import { migrateDatabase } from "./migrate";
 import { roleNamesFor, type RoleNames } from "./roles";
@@ -16,6 +16,8 @@ export interface PreparedDatabase {
   roles: RoleNames;
   jwtSecret: string;
   embedded: boolean;
+  /** Citus mode: the database's superuser URL (the demo seed loads results with triggers off as it). */
+  citusRootUrl?: string;
   /** Stop the embedded server, if we started one (release every pool first). */
   stop(): Promise<void>;
 }
@@ -47,6 +49,10 @@ export async function prepareDatabase(
       roles: roleNamesFor(databaseNameOf(config.databaseUrl), userOf(config.databaseUrl)),
       jwtSecret: config.jwtSecret,
       embedded: false,
+      citusRootUrl:
+        config.citus && process.env.ROOT_DATABASE_URL
+          ? withDatabase(process.env.ROOT_DATABASE_URL, databaseNameOf(config.databaseUrl))
+          : undefined,
       stop: async () => undefined,
     };
   }
@@ -98,6 +104,7 @@ async function prepareCitusDatabase(config: Config, log: (m: string) => void): P
     roles: setup.roles,
     jwtSecret: config.jwtSecret ?? secrets.jwtSecret,
     embedded: false,
+    citusRootUrl: withDatabase(rootUrl, EMBEDDED_DATABASE),
     stop: async () => undefined,
   };
 }
@@ -129,7 +136,7 @@ export async function seedIfEmpty(db: PreparedDatabase): Promise<boolean> {
   const client = new Client({ connectionString: db.ownerUrl });
   await client.connect();
   try {
-    return await seedDemoData(client, db.roles);
+    return await seedDemoData(client, db.roles, { citus: citusMode(), rootUrl: db.citusRootUrl });
   } finally {
     await client.end();
   }

@@ -90,7 +90,9 @@ export async function createThrowawayDatabase(options: ThrowawayOptions): Promis
     }
     if (options.seed) {
       log("loading the demo data");
-      await withClient(setup.ownerUrl, (owner) => seedDemoData(owner, setup.roles));
+      await withClient(setup.ownerUrl, (owner) =>
+        seedDemoData(owner, setup.roles, { citus: options.citus ?? false, rootUrl: withDatabase(rootOfServer, databaseName) }),
+      );
     }
     return { ...setup, databaseName, serverRootUrl: rootOfServer, rootUrl: withDatabase(rootOfServer, databaseName), drop };
   } catch (error) {

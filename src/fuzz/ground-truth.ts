@@ -168,16 +168,20 @@ export async function publishedBySharedLayer(rootQuery: RootQuery): Promise<{ fi
   const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
   const fields = new Set(fns.map((f) => camel(f.name)));
   const values = new Set<string>();
-  const rows = [
-    ...(await rootQuery("select * from app_shared.gym_directory()")),
-    ...(await rootQuery(
-      `select l.* from app_public.benchmarks b,
-         lateral (select * from app_shared.network_leaderboard(b.slug::text, true, false)
-                  union all select * from app_shared.network_leaderboard(b.slug::text, false, false)
-                  union all select * from app_shared.network_leaderboard(b.slug::text, true, true)
-                  union all select * from app_shared.network_leaderboard(b.slug::text, false, true)) l`,
-    )),
-  ];
+  const rows = [...(await rootQuery("select * from app_shared.gym_directory()"))];
+  // One benchmark at a time: on Citus a lateral call of a coordinator-only function over a
+  // (reference) table cannot be pushed down.
+  for (const { slug } of await rootQuery<{ slug: string }>("select slug::text as slug from app_public.benchmarks")) {
+    rows.push(
+      ...(await rootQuery(
+        `select * from app_shared.network_leaderboard($1, true, false)
+         union all select * from app_shared.network_leaderboard($1, false, false)
+         union all select * from app_shared.network_leaderboard($1, true, true)
+         union all select * from app_shared.network_leaderboard($1, false, true)`,
+        [slug],
+      )),
+    );
+  }
   for (const row of rows) collectStrings(row, values);
   return { fields, values };
 }

@@ -184,13 +184,22 @@ export async function runIsolationFuzz(options: FuzzOptions): Promise<FuzzReport
     email: `${local}@${options.gymA}.test`,
     tenantId: truthA.gymId,
   }));
-  const bothGyms = await options.rootQuery<{ email: string }>(
-    `select u.email::text as email from app_public.users u
-      where exists (select 1 from app_public.memberships m where m.user_id = u.id and m.tenant_id = $1)
-        and exists (select 1 from app_public.memberships m where m.user_id = u.id and m.tenant_id = $2)
-      order by 1 limit 1`,
-    [truthA.gymId, truthB.gymId],
-  );
+  // Each gym's logins in a query of its own (on Citus, one shard each: the two-gym semi-join
+  // would need a repartition), intersected here.
+  const emailsOf = async (gym: string) =>
+    (
+      await options.rootQuery<{ email: string }>(
+        `select u.email::text as email from app_public.users u join app_public.memberships m on m.user_id = u.id
+          where m.tenant_id = $1`,
+        [gym],
+      )
+    ).map((r) => r.email);
+  const inB = new Set(await emailsOf(truthB.gymId));
+  const bothGyms = (await emailsOf(truthA.gymId))
+    .filter((email) => inB.has(email))
+    .sort()
+    .slice(0, 1)
+    .map((email) => ({ email }));
   if (bothGyms[0]) {
     personas.push({
       label: `${bothGyms[0].email} (in both gyms) @${options.gymA}`,

@@ -1,5 +1,5 @@
 import type { Client } from "pg";
-import { citusWorkers, grantInsertOnShards, type CitusNode } from "../db/citus";
+import { citusWorkers, grantInsertOnShards, shardRowFunctions, type CitusNode } from "../db/citus";
 
 /**
  * Tenant placement on a Citus cluster (CLI: `npm run gym -- isolate SLUG [--node host:port]`):
@@ -83,6 +83,7 @@ export async function isolateGym(root: Client, rootServerUrl: string, slug: stri
       root,
       rows.map((r) => r.table),
     );
+    await shardRowFunctions(root); // and the computed columns' overloads for the new shards' row types
   }
   return { gymId, shardId: shard.shard, node: { host: shard.host, port: shard.port }, isolated, moved };
 }

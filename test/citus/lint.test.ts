@@ -13,19 +13,6 @@ import { citusDescribe } from "./support";
  * test/lint.test.ts proves, on one node, that each Citus rule fires on a broken fixture.
  */
 
-/**
- * Findings main still has on the cluster: SQL functions the citus-suites branch rewrites as
- * plpgsql. Each is a true positive: the statement fails on the cluster with Citus's "could not
- * create distributed plan", which the test checks. Drop an entry once its function is plpgsql
- * (the finding is then gone and the entry unused).
- */
-const KNOWN_UNTIL_PLPGSQL: Record<string, string> = {
-  "app_hidden.membership_role(tenant_id uuid, membership_id uuid)":
-    "select app_hidden.membership_role(gen_random_uuid(), gen_random_uuid())",
-  "app_public.memberships_email(m app_public.memberships)":
-    "select app_public.memberships_email(row(gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'member', 1, 'x', now())::app_public.memberships)",
-};
-
 const show = (findings: Finding[]) => findings.map(formatFinding).join("\n");
 
 citusDescribe("db:lint in Citus mode, on the cluster", () => {
@@ -57,20 +44,14 @@ citusDescribe("db:lint in Citus mode, on the cluster", () => {
     expect(await tablesOf(PLACED_TABLES)).toEqual(placed);
   });
 
-  it("the Citus rules find nothing (but functions main still has as SQL, each shown to fail on the cluster)", async () => {
+  it("the Citus rules find nothing", async () => {
     const findings = await lintDatabase(owner, { roles: testDb().roles, citus: true, only: CITUS_RULES.map((r) => r.id) });
-    const known = findings.filter((f) => f.rule === "citus-sql-function-params" && f.object in KNOWN_UNTIL_PLPGSQL);
-    expect(show(findings.filter((f) => !known.includes(f)))).toBe("");
-    for (const f of known) {
-      await expect(rootQuery(KNOWN_UNTIL_PLPGSQL[f.object]!)).rejects.toThrow(/could not create distributed plan/);
-    }
+    expect(show(findings)).toBe("");
   });
 
   it("Citus mode as db:lint runs it has no error-level finding", async () => {
     const findings = await lintDatabase(owner, { roles: testDb().roles, citus: true });
-    const errors = findings.filter(
-      (f) => f.level === "error" && !(f.rule === "citus-sql-function-params" && f.object in KNOWN_UNTIL_PLPGSQL),
-    );
+    const errors = findings.filter((f) => f.level === "error");
     expect(show(errors)).toBe("");
   });
 

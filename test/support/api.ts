@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { citusMode } from "../../src/db/citus";
 import { startApi, type ApiOptions, type RunningApi } from "../../src/server";
 import { DEMO_PASSWORD } from "../../src/db/seed";
 import { TEST_BCRYPT_COST, testDb } from "./db";
@@ -24,6 +25,8 @@ export async function startTestApi(overrides: Partial<ApiOptions> = {}): Promise
     credentials: { bcryptCost: TEST_BCRYPT_COST },
     // Every suite logs in from 127.0.0.1; the budget is tested with its own API and address.
     loginBudget: { attempts: 1_000_000, windowSeconds: 900 },
+    // Citus mode: as npm run start:citus serves (claims by SET LOCAL, tenant reads routed).
+    ...(citusMode() ? { transactions: { settingsStyle: "set_local" as const }, tenantRouting: true } : {}),
     ...overrides,
   });
 }

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { Client, Pool, type PoolClient } from "pg";
 import { pgSettingsFor } from "../../src/auth/pg-settings";
 import { ANONYMOUS, type Claims } from "../../src/auth/verify-token";
+import { applySettings } from "../../src/db/act-as";
+import { citusMode } from "../../src/db/citus";
 import { roleNamesFor } from "../../src/db/roles";
 import { GYM_ROLES, type AppRole, type GymRole } from "../../src/roles";
 import { DEMO_PASSWORD } from "../../src/db/seed";
@@ -44,6 +46,32 @@ export async function closePools() {
 /** Ground truth: a superuser query outside RLS, committed. Use for setup and for checking. */
 export async function rootQuery<T extends object = Record<string, unknown>>(sql: string, params: unknown[] = []) {
   return (await pool(testDb().rootUrl).query<T>(sql, params)).rows;
+}
+
+/**
+ * Ground-truth writes of workout results (fixtures), committed. One node: a plain superuser
+ * statement, the triggers keep the boards. Citus: the result triggers cannot run on the
+ * workers yet (docs/CITUS.md), so the statement runs with triggers off
+ * (`session_replication_role`, sent on to the workers with SET LOCAL) and the gym boards' bests
+ * are rebuilt after it.
+ */
+export async function rootWriteResults(sql: string, params: unknown[] = []) {
+  if (!citusMode()) return rootQuery(sql, params);
+  const client = await pool(testDb().rootUrl).connect();
+  try {
+    await client.query("begin");
+    await client.query("set local citus.propagate_set_commands = 'local'");
+    await client.query("set local session_replication_role = replica");
+    const { rows } = await client.query(sql, params);
+    await client.query("commit");
+    await client.query("select app_private.rebuild_workout_bests()");
+    return rows;
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** Run `fn` as a superuser inside a transaction that is rolled back. */
@@ -159,9 +187,8 @@ async function withMembership(db: Queryable, who: Claims): Promise<Claims> {
  */
 export async function becomePersona(db: Queryable, who: Claims) {
   const claims = await withMembership(db, who);
-  for (const [key, value] of Object.entries(pgSettingsFor(claims, testDb().roles, { bcryptCost: TEST_BCRYPT_COST }))) {
-    await db.query("select set_config($1, $2, true)", [key, value]);
-  }
+  // set_config on one node; on Citus, SET LOCAL with the role first (src/db/act-as.ts).
+  await applySettings(db, pgSettingsFor(claims, testDb().roles, { bcryptCost: TEST_BCRYPT_COST }));
 }
 
 /**

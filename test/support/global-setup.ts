@@ -1,6 +1,7 @@
 import { createThrowawayDatabase, type ThrowawayDatabase } from "../../src/db/throwaway";
 import { citusMode } from "../../src/db/citus";
 import { randomSecret } from "../../src/db/secrets";
+import { TEST_BCRYPT_COST } from "./db";
 
 /**
  * One throwaway database for the whole run: on a private embedded server by default, or on
@@ -12,14 +13,15 @@ export default async function globalSetup() {
   process.env.GRAPHILE_ENV ??= "development";
   // bcrypt cost 4 in tests (production default 10): accepting invitations and resetting
   // passwords over and over must not dominate the suite's time.
-  // Citus mode (CITUS=1, TEST_DATABASE_URL = the coordinator) loads no demo data: the seed writes
-  // as several roles in one transaction, which Citus refuses; the Citus suites build their own gyms.
+  // Citus mode (CITUS=1, TEST_DATABASE_URL = the coordinator): the demo data too (seeded the Citus
+  // way, src/db/seed.ts), hashed at the test API's cost: a lower one makes a login upgrade the
+  // hash, an UPDATE Citus refuses on a reference table (docs/CITUS.md).
   const citus = citusMode();
   const db = await createThrowawayDatabase({
     serverRootUrl: process.env.TEST_DATABASE_URL,
     prefix: "ironclad_test",
-    seed: !citus,
-    bcryptCost: 4,
+    seed: true,
+    bcryptCost: citus ? TEST_BCRYPT_COST : 4,
     citus,
   });
   Object.assign(process.env, {

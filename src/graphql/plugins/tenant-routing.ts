@@ -81,6 +81,14 @@ function routeToTenant(column: string) {
   };
 }
 
+/** A codec of a tenant table (gyms, or a table of app_public with `tenant_id not null`)? */
+function isTenantCodec(codec: { extensions?: { pg?: { schemaName?: string; name?: string } }; attributes?: unknown }): boolean {
+  const pg = codec.extensions?.pg;
+  if (pg?.schemaName !== "app_public" || !pg.name) return false;
+  const attributes = (codec.attributes ?? {}) as Record<string, { notNull?: boolean }>;
+  return pg.name === "gyms" || attributes.tenant_id?.notNull === true;
+}
+
 /** The tenant column of a table resource (as tenantColumnOf), from what the schema build sees. */
 function tenantColumnOfResource(resource: PgResource): string | null {
   const pg = resource.extensions?.pg;
@@ -116,6 +124,20 @@ export function tenantRoutingPlugin(role: AppRole): GraphileConfig.Plugin {
       },
     },
     schema: {
+      entityBehavior: {
+        // Ordering a global table's rows by a count of a tenant table's (`plans(orderBy:
+        // GYMS_COUNT_ASC)`, `users(orderBy: MEMBERSHIPS_COUNT_ASC)`) is a correlated subquery on a
+        // distributed table under a reference table, which Citus refuses ("correlated subqueries
+        // are not supported when the FROM clause contains a reference table"): not offered.
+        pgCodecRelation: {
+          override(behavior, relation) {
+            return relation.isReferencee && !isTenantCodec(relation.localCodec) && isTenantCodec(relation.remoteResource.codec)
+              ? // pg-aggregates' behavior (registered by its plugin, not in the types this file sees)
+                [behavior, "-manyRelation:aggregates:orderBy" as GraphileBuild.BehaviorString]
+              : behavior;
+          },
+        },
+      },
       hooks: {
         GraphQLObjectType_fields_field(field, build, ctx) {
           const { isPgUpdateMutation, isPgDeleteMutation, pgFieldResource, fieldName, fieldBehaviorScope } = ctx.scope;
