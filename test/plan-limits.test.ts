@@ -9,23 +9,29 @@ import { citusMode } from "../src/db/citus";
 import { TINY_BOX_MEMBERS } from "../src/db/seed";
 import { gql, login, startTestApi } from "./support/api";
 import { claimsOf, commitAsPersona, race } from "./support/concurrency";
-import { asPersona, createGymUser, expectPgError, gymId, persona, rootQuery, testDb, withRootDb } from "./support/db";
+import { asPersona, createGymUser, expectPgError, persona, rootQuery, testDb, withRootDb } from "./support/db";
 import { latestToken } from "./support/mail";
 
 /** Invite (email, display name, role[, gym]): refused at once when the gym is full for that role. */
 const ADD = "select id from app_public.invite_to_gym($1, $3, $2, $4)";
 
 /**
- * Skipped on Citus, with the reason in the title: a write and then a SECURITY DEFINER function
- * reading the same gym in one transaction, which Citus refuses ("cannot perform query on
- * placements that were modified in this transaction by a different user", 25001). A request
- * makes one write; these tests make several in one rolled-back transaction. The races below
- * cover the plan-limit trigger on the cluster.
+ * A fresh free gym, committed, exactly at the member limit: an admin and 30 members. The tests
+ * that change a full gym make one write per committed transaction, as a request does: on Citus a
+ * write and then a SECURITY DEFINER function reading the same gym in one transaction is refused
+ * ("modified in this transaction by a different user", 25001), so the same steps run on both setups.
  */
-const unlessCitus = (title: string, fn: () => Promise<void>) =>
-  citusMode()
-    ? it.skip(`${title} — skipped on Citus: a write then a definer function on the same gym in one transaction (25001)`, fn)
-    : it(title, fn);
+async function fullFreeGym(prefix: string) {
+  const slug = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const gym = await commitAsPersona(
+    await persona("platform_owner"),
+    async (db) =>
+      (await db.query<{ id: string }>("select id from app_public.provision_gym('Full Gym', $1, 'free')", [slug])).rows[0]!.id,
+  );
+  const adminUser = (await createGymUser({ role: "gym_admin", gym: { id: gym, slug } })).userId;
+  for (let i = 1; i <= 30; i++) await createGymUser({ role: "member", gym: { id: gym, slug }, password: null });
+  return { gym, slug, admin: claimsOf("gym_admin", adminUser, gym) };
+}
 
 describe("plan limits", () => {
   it("plans are a global table with the documented limits, and gyms.plan references it", async () => {
@@ -80,33 +86,37 @@ describe("plan limits", () => {
     expect(promote).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 2 staff" });
   });
 
-  unlessCitus("removing a member frees the place; the counters follow", async () => {
-    const admin = await persona("gym_admin", "tiny-box");
-    await asPersona(admin, async (db) => {
+  it("removing a member frees the place; the counters follow", async () => {
+    const { slug, admin } = await fullFreeGym("frees");
+    const full = await expectPgError(admin, ADD, [`late@${slug}.test`, "Late", "member", null]);
+    expect(full).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 30 members" });
+    const counts = await commitAsPersona(admin, async (db) => {
       await db.query(
         "delete from app_public.memberships where id = (select id from app_public.memberships where role = 'member' limit 1)",
       );
-      expect((await db.query("select member_count, staff_count from app_public.gyms")).rows).toEqual([
-        { member_count: TINY_BOX_MEMBERS - 1, staff_count: 2 },
-      ]);
-      await db.query(ADD, ["replacement@example.test", "Replacement", "member", null]);
+      return (await db.query("select member_count, staff_count from app_public.gyms")).rows;
     });
+    expect(counts).toEqual([{ member_count: 29, staff_count: 1 }]);
+    // The freed place admits the next invitation (refused before the delete, above).
+    const invited = await commitAsPersona(admin, (db) =>
+      db.query(ADD, [`replacement@${slug}.test`, "Replacement", "member", null]),
+    );
+    expect(invited.rowCount).toBe(1);
   });
 
-  unlessCitus("pro is unlimited; basic is not; a plan change must fit the gym (platform owner only)", async () => {
+  it("pro is unlimited; basic is not; a plan change must fit the gym (platform owner only)", async () => {
     const owner = await persona("platform_owner");
     // iron-temple has 5 staff: it cannot move to free.
     const down = await expectPgError(owner, "update app_public.gyms set plan = 'free' where slug = 'iron-temple'");
     expect(down).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 2 staff" });
-    await asPersona(owner, async (db) => {
-      const res = await db.query("update app_public.gyms set plan = 'pro' where slug = 'tiny-box'");
-      expect(res.rowCount).toBe(1);
-      await db.query(ADD, ["now-allowed@example.test", "Now Allowed", "member", await gymId("tiny-box")]);
-    });
+    const { slug, admin } = await fullFreeGym("upgrade");
     // A gym admin cannot change the plan at all.
-    const admin = await persona("gym_admin", "tiny-box");
     const err = await expectPgError(admin, "update app_public.gyms set plan = 'pro'");
     expect(err.code).toBe("42501");
+    const res = await commitAsPersona(owner, (db) => db.query("update app_public.gyms set plan = 'pro' where slug = $1", [slug]));
+    expect(res.rowCount).toBe(1);
+    // On pro the 31st member is welcome.
+    await commitAsPersona(admin, (db) => db.query(ADD, [`now-allowed@${slug}.test`, "Now Allowed", "member", null]));
   });
 
   it("10 people accepting invitations at the same moment never overshoot the limit; the losers get IC010", async () => {
