@@ -11,7 +11,6 @@ import type { PoolClient } from "pg";
 import { FUNCTIONS, MATRIX, OPERATIONS, ROLES, type Access, type Role } from "../src/permissions/matrix";
 import { renderPermissionsMarkdown } from "../src/permissions/render";
 import type { GymRole } from "../src/roles";
-import { citusMode } from "../src/db/citus";
 import { GYM_A, GYM_B, asPersona, gymId, persona, rootQuery, rootWriteResults, type Persona } from "./support/db";
 
 type Row = Record<string, string | boolean | null>;
@@ -509,18 +508,18 @@ async function checkWrite(table: string, role: Role, op: "update" | "delete", ac
       if (!global) mustNot.push(["a row of another gym", away[0]]);
       break;
   }
-  await asPersona(w.persona, async (db) => {
-    for (const [what, row] of must) {
-      if (!row) throw new Error(`no fixture row for "${what}" in ${table}`);
-      const s = statement(row);
-      expectDone(await attempt(db, s.sql, s.params), `${op} ${what}`);
-    }
-    for (const [what, row] of mustNot) {
-      if (!row) throw new Error(`no fixture row for "${what}" in ${table}`);
-      const s = statement(row);
-      expectRefused(await attempt(db, s.sql, s.params), `${op} ${what}`);
-    }
-  });
+  // One rolled-back transaction per attempt, as one request is: on Citus a write and then a
+  // SECURITY DEFINER policy helper's read of the same shard in one transaction is refused (25001).
+  for (const [what, row] of must) {
+    if (!row) throw new Error(`no fixture row for "${what}" in ${table}`);
+    const s = statement(row);
+    await asPersona(w.persona, async (db) => expectDone(await attempt(db, s.sql, s.params), `${op} ${what}`));
+  }
+  for (const [what, row] of mustNot) {
+    if (!row) throw new Error(`no fixture row for "${what}" in ${table}`);
+    const s = statement(row);
+    await asPersona(w.persona, async (db) => expectRefused(await attempt(db, s.sql, s.params), `${op} ${what}`));
+  }
 }
 
 async function memberships(tenantId: string, role?: GymRole): Promise<string[]> {
@@ -584,36 +583,19 @@ async function checkInsert(table: string, role: Role, access: Access) {
   }
   if (f.tenant && role !== "platform_owner") mustNot.push(["a row in another gym", await build(w.away, awayOwners)]);
 
-  await asPersona(w.persona, async (db) => {
-    for (const [what, values] of must) {
-      const s = statement(values);
-      expectDone(await attempt(db, s.sql, s.params), `insert ${what}`);
-    }
-    for (const [what, values] of mustNot) {
-      const s = statement(values);
-      const r = await attempt(db, s.sql, s.params);
-      expect({ what, code: r.code }).toEqual({ what, code: "42501" });
-    }
-  });
+  // One rolled-back transaction per attempt (see checkWrite).
+  for (const [what, values] of must) {
+    const s = statement(values);
+    await asPersona(w.persona, async (db) => expectDone(await attempt(db, s.sql, s.params), `insert ${what}`));
+  }
+  for (const [what, values] of mustNot) {
+    const s = statement(values);
+    const r = await asPersona(w.persona, (db) => attempt(db, s.sql, s.params));
+    expect({ what, code: r.code }).toEqual({ what, code: "42501" });
+  }
 }
 
 //------------------------------------------------------------------------------------------
-
-/**
- * Cells skipped on Citus: the matrix writes a client's row and then tries a non-client's in one
- * transaction as the trainer; the policy helper that tells them apart is SECURITY DEFINER, and
- * Citus refuses its read of a shard the trainer already wrote in that transaction (25001: two
- * users on one shard). A request writes once; the single-node run checks these cells.
- */
-const CITUS_TRAINER_WRITES = new Set([
-  "workout_results personal_trainer insert",
-  "workout_results personal_trainer update",
-  "progress_metrics personal_trainer insert",
-  "progress_metrics personal_trainer update",
-  "progress_metrics personal_trainer delete",
-]);
-const CITUS_TRAINER_WRITES_REASON =
-  " — skipped on Citus: a write and then the definer policy helper's read of the same shard in one transaction (25001)";
 
 describe("permission matrix", () => {
   // A best on a draft workout (a coach trying the programming out), so that the `published`
@@ -649,8 +631,7 @@ describe("permission matrix", () => {
       for (const role of ROLES) {
         for (const op of OPERATIONS) {
           const access = rule.access[role][op];
-          const skipOnCitus = citusMode() && CITUS_TRAINER_WRITES.has(`${rule.table} ${role} ${op}`);
-          (skipOnCitus ? it.skip : it)(`${role} ${op}: ${access}${skipOnCitus ? CITUS_TRAINER_WRITES_REASON : ""}`, async () => {
+          it(`${role} ${op}: ${access}`, async () => {
             if (op === "select") await checkSelect(rule.table, role, access);
             else if (op === "insert") await checkInsert(rule.table, role, access);
             else await checkWrite(rule.table, role, op, access);
