@@ -49,6 +49,19 @@ begin
 end
 $$;
 alter table app_public.gyms drop constraint if exists gyms_slug_key;
+-- Without the constraint PostGraphile would stop offering `gymBySlug` (and `updateGymBySlug`):
+-- the API on the cluster would differ from schema/<role>.graphql. The slug is still unique
+-- (gym_slugs above), so the table says so to PostGraphile with a `@unique slug` smart tag, put
+-- in front of the table's comment once.
+do $$
+declare
+  v_comment text := coalesce(obj_description('app_public.gyms'::regclass, 'pg_class'), '');
+begin
+  if v_comment not like '@unique slug' || chr(10) || '%' then
+    execute format('comment on table app_public.gyms is %L', '@unique slug' || chr(10) || v_comment);
+  end if;
+end
+$$;
 
 --------------------------------------------------------------------------------
 -- Composite foreign keys with `on delete set null (col)` (a workout's author, a class's coach,

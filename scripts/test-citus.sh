@@ -14,7 +14,7 @@ node scripts/check-node.cjs
 export GRAPHILE_ENV="${GRAPHILE_ENV:-development}"
 # Besides test/citus/: the suites of the guarantee, on the cluster with the demo data.
 SUITES=(test/citus test/isolation.test.ts test/permissions.test.ts test/plan-limits.test.ts test/bookings.test.ts
-  test/fuzz-isolation.test.ts)
+  test/audit.test.ts test/fuzz-isolation.test.ts)
 for arg in "$@"; do # named files (npm run test:citus -- test/x.test.ts) replace the list; options add to it
   case "$arg" in -*) ;; *) SUITES=() ;; esac
 done
