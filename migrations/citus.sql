@@ -490,29 +490,3 @@ begin
 end;
 $$;
 
---------------------------------------------------------------------------------
--- open_invitation (700): the single-node lookup locks the invitation FOR UPDATE by its id alone;
--- Citus locks rows only in a query routed to one shard ("could not run distributed query with
--- FOR UPDATE/SHARE commands"), so resend and revoke failed. Here the gym is read first (a plain
--- read, no lock), then the row is locked by its full key with the same conditions: same answer
--- (IC020 for anything not the caller's to manage), one shard.
---------------------------------------------------------------------------------
-create or replace function app_private.open_invitation(invitation_id uuid) returns app_public.invitations
-  language plpgsql volatile set search_path = pg_catalog
-as $$
-declare
-  v_tenant uuid;
-  v_inv app_public.invitations;
-begin
-  select i.tenant_id into v_tenant from app_public.invitations i where i.id = open_invitation.invitation_id;
-  select i.* into v_inv from app_public.invitations i
-  where i.tenant_id = v_tenant and i.id = open_invitation.invitation_id and i.accepted_at is null and i.revoked_at is null
-    and (i.tenant_id = app_hidden.current_tenant_id() and app_hidden.current_app_role() = 'gym_admin'
-         or app_hidden.current_app_role() = 'platform_owner')
-  for update;
-  if v_inv.id is null then
-    raise exception 'No such open invitation' using errcode = 'IC020';
-  end if;
-  return v_inv;
-end;
-$$;

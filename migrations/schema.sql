@@ -707,10 +707,12 @@ CREATE OR REPLACE FUNCTION app_private.open_invitation(invitation_id uuid)
  SET search_path TO 'pg_catalog'
 AS $function$
 declare
+  v_tenant uuid;
   v_inv app_public.invitations;
 begin
+  select i.tenant_id into v_tenant from app_public.invitations i where i.id = open_invitation.invitation_id;
   select i.* into v_inv from app_public.invitations i
-  where i.id = open_invitation.invitation_id and i.accepted_at is null and i.revoked_at is null
+  where i.tenant_id = v_tenant and i.id = open_invitation.invitation_id and i.accepted_at is null and i.revoked_at is null
     and (i.tenant_id = app_hidden.current_tenant_id() and app_hidden.current_app_role() = 'gym_admin'
          or app_hidden.current_app_role() = 'platform_owner')
   for update;

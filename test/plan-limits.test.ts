@@ -16,20 +16,22 @@ import { latestToken } from "./support/mail";
 const ADD = "select id from app_public.invite_to_gym($1, $3, $2, $4)";
 
 /**
- * A fresh free gym, committed, exactly at the member limit: an admin and 30 members. The tests
- * that change a full gym make one write per committed transaction, as a request does: on Citus a
- * write and then a SECURITY DEFINER function reading the same gym in one transaction is refused
- * ("modified in this transaction by a different user", 25001), so the same steps run on both setups.
+ * A fresh free gym, committed, with an admin and `members` members (30: exactly at the limit).
+ * The tests that change a full gym make one write per committed transaction, as a request does:
+ * on Citus a write and then a SECURITY DEFINER function reading the same gym in one transaction
+ * is refused ("modified in this transaction by a different user", 25001), so the same steps run
+ * on both setups.
  */
-async function fullFreeGym(prefix: string) {
+async function freeGym(prefix: string, members: number) {
   const slug = `${prefix}-${randomUUID().slice(0, 8)}`;
   const gym = await commitAsPersona(
     await persona("platform_owner"),
     async (db) =>
-      (await db.query<{ id: string }>("select id from app_public.provision_gym('Full Gym', $1, 'free')", [slug])).rows[0]!.id,
+      (await db.query<{ id: string }>("select id from app_public.provision_gym($1, $2, 'free')", [`Gym ${slug}`, slug])).rows[0]!
+        .id,
   );
   const adminUser = (await createGymUser({ role: "gym_admin", gym: { id: gym, slug } })).userId;
-  for (let i = 1; i <= 30; i++) await createGymUser({ role: "member", gym: { id: gym, slug }, password: null });
+  for (let i = 1; i <= members; i++) await createGymUser({ role: "member", gym: { id: gym, slug }, password: null });
   return { gym, slug, admin: claimsOf("gym_admin", adminUser, gym) };
 }
 
@@ -87,7 +89,7 @@ describe("plan limits", () => {
   });
 
   it("removing a member frees the place; the counters follow", async () => {
-    const { slug, admin } = await fullFreeGym("frees");
+    const { slug, admin } = await freeGym("frees", 30);
     const full = await expectPgError(admin, ADD, [`late@${slug}.test`, "Late", "member", null]);
     expect(full).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 30 members" });
     const counts = await commitAsPersona(admin, async (db) => {
@@ -109,7 +111,7 @@ describe("plan limits", () => {
     // iron-temple has 5 staff: it cannot move to free.
     const down = await expectPgError(owner, "update app_public.gyms set plan = 'free' where slug = 'iron-temple'");
     expect(down).toEqual({ code: "IC010", message: "Plan limit reached: free plan allows 2 staff" });
-    const { slug, admin } = await fullFreeGym("upgrade");
+    const { slug, admin } = await freeGym("upgrade", 30);
     // A gym admin cannot change the plan at all.
     const err = await expectPgError(admin, "update app_public.gyms set plan = 'pro'");
     expect(err.code).toBe("42501");
@@ -121,16 +123,7 @@ describe("plan limits", () => {
 
   it("10 people accepting invitations at the same moment never overshoot the limit; the losers get IC010", async () => {
     // A fresh free gym with 28 members, committed: 2 places left, and 10 open invitations.
-    const platform = await persona("platform_owner");
-    const slug = `race-${randomUUID().slice(0, 8)}`;
-    const gym = await commitAsPersona(
-      platform,
-      async (db) =>
-        (await db.query<{ id: string }>("select id from app_public.provision_gym('Race Gym', $1, 'free')", [slug])).rows[0]!.id,
-    );
-    const adminUser = (await createGymUser({ role: "gym_admin", gym: { id: gym, slug } })).userId;
-    for (let i = 1; i <= 28; i++) await createGymUser({ role: "member", gym: { id: gym, slug }, password: null });
-    const admin = claimsOf("gym_admin", adminUser, gym);
+    const { gym, slug, admin } = await freeGym("race", 28);
     await commitAsPersona(admin, async (db) => {
       for (let i = 0; i < 10; i++) await db.query(ADD, [`racer${i}@${slug}.test`, `Racer ${i}`, "member", null]);
     });
@@ -163,14 +156,7 @@ describe("plan limits", () => {
     // The same plan-limit trigger as acceptance, reached through the owner-only bootstrap (no
     // mail involved, so it runs on the cluster too): 10 connections, each in its own
     // transaction, add a member to a free gym with 28 at the same moment.
-    const platform = await persona("platform_owner");
-    const slug = `join-${randomUUID().slice(0, 8)}`;
-    const gym = await commitAsPersona(
-      platform,
-      async (db) =>
-        (await db.query<{ id: string }>("select id from app_public.provision_gym('Join Gym', $1, 'free')", [slug])).rows[0]!.id,
-    );
-    for (let i = 1; i <= 28; i++) await createGymUser({ role: "member", gym: { id: gym, slug }, password: null });
+    const { gym, slug } = await freeGym("join", 28);
     const clients = await Promise.all(
       Array.from({ length: 10 }, async () => {
         const client = new Client({ connectionString: testDb().ownerUrl });

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:3b9673a61a6e9a2c4d4ea8447a00b2226eb2c083
+--! Hash: sha1:402d085478b9b746a8bd3e58abdbeeaf9c70a087
 --! Message: Ironclad schema: tenancy core, gym domain, shared layer
 
 --! split: 100-schemas-and-context.sql
@@ -1618,15 +1618,19 @@ $$;
 comment on function app_public.invite_to_gym(text, app_public.membership_role, text, uuid) is
   'Gym admin (own gym) or platform owner (tenantId): invite an email to join with a role and the name this gym shows for them. Mails a one-time link (valid 7 days). The answer is the same whether or not the email has a login. SECURITY DEFINER (system): writes the outbox and reads memberships by email.';
 
--- An open invitation the caller may manage, locked; IC020 if there is none.
+-- An open invitation the caller may manage, locked; IC020 if there is none. The gym is read
+-- first (no lock), then the row is locked by its full key: on Citus a row lock needs a query
+-- routed to one shard, which `where id = …` alone is not; on one node the answer is the same.
 create function app_private.open_invitation(invitation_id uuid) returns app_public.invitations
   language plpgsql volatile set search_path = pg_catalog
 as $$
 declare
+  v_tenant uuid;
   v_inv app_public.invitations;
 begin
+  select i.tenant_id into v_tenant from app_public.invitations i where i.id = open_invitation.invitation_id;
   select i.* into v_inv from app_public.invitations i
-  where i.id = open_invitation.invitation_id and i.accepted_at is null and i.revoked_at is null
+  where i.tenant_id = v_tenant and i.id = open_invitation.invitation_id and i.accepted_at is null and i.revoked_at is null
     and (i.tenant_id = app_hidden.current_tenant_id() and app_hidden.current_app_role() = 'gym_admin'
          or app_hidden.current_app_role() = 'platform_owner')
   for update;
